@@ -1,0 +1,41 @@
+# skyfence: the two commands a newcomer runs are `make demo` and `make test`.
+# Both create .venv if missing and install the pinned dependencies (requirements.lock).
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+OUT    ?= out/demo
+
+.PHONY: help install demo test test-fast bench clean
+
+help:
+	@echo "make demo   - set up .venv and run the demo (simulate, analyse, evaluate); results in $(OUT)"
+	@echo "make test   - set up .venv and run the test suite"
+	@echo "make bench  - run the benchmarks and print the figures"
+	@echo "make clean  - remove .venv and outputs"
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@rm -f $(VENV)/.installed-*
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/skyfence demo --out $(OUT)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -x -q -m "not slow"
+
+bench: $(STAMP)
+	$(BIN)/python -m skyfence.bench
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .hypothesis

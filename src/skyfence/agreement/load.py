@@ -1,0 +1,279 @@
+"""Loading an agreement: YAML in, a validated :class:`Agreement` out, or one line naming the bad field."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from importlib import resources
+from pathlib import Path
+
+import shapely
+import yaml
+from pydantic import ValidationError
+
+from skyfence.agreement.identify import PartyIdentifier, RangeTable, icao_blocks, parse_hex_range
+from skyfence.agreement.model import (
+    Agreement, CrossingThresholds, Party, RestrictedArea, SeparationThresholds, Thresholds,
+)
+from skyfence.agreement.schema import AgreementSpec, PartySpec
+from skyfence.agreement.shapes import ShapeError, check_line, check_polygon, read_shape
+from skyfence.agreement.sides import SideError, side_of_point, side_toward, split_sides
+from skyfence.errors import AgreementError
+from skyfence.geo.projection import LocalProjection
+from skyfence.units import UnitError, parse_altitude, parse_duration, parse_length
+
+BUILTIN = ("euphrates-2017",)
+
+
+def builtin_path(name: str) -> Path:
+    """The YAML file of a built-in agreement."""
+    return Path(str(resources.files("skyfence.agreements").joinpath(f"{name}.yaml")))
+
+
+def load_agreement(ref: str | Path) -> Agreement:
+    """A built-in agreement by name, or an agreement file by path."""
+    ref_text = str(ref)
+    if ref_text in BUILTIN:
+        path, source = builtin_path(ref_text), f"built-in agreement {ref_text}"
+    else:
+        path, source = Path(ref_text), ref_text
+        if not path.exists():
+            raise AgreementError(source, "", f"no such file, and not a built-in agreement (built-in: {', '.join(BUILTIN)})")
+        if not path.is_file():
+            raise AgreementError(source, "", "is not a file")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark else ""
+        raise AgreementError(source, "", f"not valid YAML: {where}{getattr(exc, 'problem', exc)}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AgreementError(source, "", f"cannot read: {exc}") from None
+    return build_agreement(raw, source, path.parent)
+
+
+def _loc(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def build_agreement(raw: object, source: str, base_dir: Path) -> Agreement:
+    """Validate a parsed agreement document and derive its geometry."""
+    if not isinstance(raw, dict):
+        raise AgreementError(source, "", "expected a mapping of fields (name, parties, region, line, ...)")
+    try:
+        spec = AgreementSpec.model_validate(raw)
+    except ValidationError as exc:
+        errors = exc.errors()
+        first = errors[0]
+        more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
+        msg = first["msg"].removeprefix("Value error, ")
+        if first["type"] == "extra_forbidden":
+            msg = "unknown field"
+        raise AgreementError(source, _loc(first["loc"]), msg + more) from None
+    return _Builder(spec, source, base_dir).build()
+
+
+class _Builder:
+    def __init__(self, spec: AgreementSpec, source: str, base_dir: Path) -> None:
+        self.spec, self.source, self.base_dir = spec, source, base_dir
+
+    def fail(self, field: str, message: str) -> AgreementError:
+        return AgreementError(self.source, field, message)
+
+    def build(self) -> Agreement:
+        spec = self.spec
+        ids = [p.id for p in spec.parties]
+        for i, pid in enumerate(ids):
+            if pid in ids[:i]:
+                raise self.fail(f"parties[{i}].id", f"party {pid!r} is defined twice")
+            if pid == "unknown":
+                raise self.fail(f"parties[{i}].id", "'unknown' is reserved for unidentified aircraft")
+        identifier = self._identifier(spec.parties)
+        thresholds = self._thresholds()
+
+        region = self._shape("region", spec.region)
+        try:
+            check_polygon(region)
+        except ShapeError as exc:
+            raise self.fail("region", str(exc)) from None
+        line = self._shape("line", spec.line)
+        try:
+            check_line(line)
+        except ShapeError as exc:
+            raise self.fail("line", str(exc)) from None
+        if line.geom_type == "MultiLineString":
+            line = shapely.line_merge(line)
+
+        lon0, lat0 = region.centroid.x, region.centroid.y
+        projection = LocalProjection(round(lon0, 4), round(lat0, 4))
+        region_xy = projection.geometry_forward(region)
+        line_xy = projection.geometry_forward(line)
+        if not line_xy.intersects(region_xy):
+            raise self.fail("line", "the line does not cut the region: it lies outside it")
+        try:
+            left, right, extended_xy = split_sides(region_xy, line_xy)
+        except SideError as exc:
+            raise self.fail("line", str(exc)) from None
+
+        areas: list[RestrictedArea] = []
+        taken: dict[str, int] = {}
+        for i, side in enumerate(spec.sides):
+            where = f"sides[{i}]"
+            self._party(f"{where}.party", side.party, ids)
+            try:
+                if side.toward is not None:
+                    which = side_toward(line_xy, left, right, side.toward)
+                else:
+                    which = side_of_point(left, right, projection.forward(*side.point))
+            except SideError as exc:
+                raise self.fail(f"{where}.toward" if side.toward else f"{where}.point", str(exc)) from None
+            if which in taken:
+                raise self.fail(where, f"sides[{taken[which]}] already names this side of the line")
+            taken[which] = i
+            closed = self._closed_to(f"{where}.closed_to", side.closed_to, side.party, ids)
+            floor, ceiling = self._band(where, side.floor, side.ceiling)
+            poly_xy = left if which == "left" else right
+            areas.append(RestrictedArea(
+                id=f"{side.party}-side", name=f"{side.party} side of the line ({side.toward or 'by point'})",
+                kind="side", owner=side.party, closed_to=closed,
+                polygon=projection.geometry_inverse(poly_xy), polygon_xy=poly_xy, depth_xy=extended_xy,
+                floor=floor, ceiling=ceiling))
+        for i, zone in enumerate(spec.zones):
+            where = f"zones[{i}]"
+            if zone.id in [a.id for a in areas]:
+                raise self.fail(f"{where}.id", f"zone id {zone.id!r} is used twice")
+            poly = self._shape(f"{where}.shape", zone.shape)
+            try:
+                check_polygon(poly)
+            except ShapeError as exc:
+                raise self.fail(f"{where}.shape", str(exc)) from None
+            if zone.owner is not None:
+                self._party(f"{where}.owner", zone.owner, ids)
+            closed = self._closed_to(f"{where}.closed_to", zone.closed_to, zone.owner, ids)
+            floor, ceiling = self._band(where, zone.floor, zone.ceiling)
+            if zone.valid_from and zone.valid_to and zone.valid_from >= zone.valid_to:
+                raise self.fail(f"{where}.valid_to", "the zone's validity ends before it starts")
+            poly_xy = projection.geometry_forward(poly)
+            areas.append(RestrictedArea(
+                id=zone.id, name=zone.name or zone.id, kind="zone", owner=zone.owner, closed_to=closed,
+                polygon=poly, polygon_xy=poly_xy, depth_xy=poly_xy.boundary, floor=floor, ceiling=ceiling,
+                valid_from=zone.valid_from, valid_to=zone.valid_to))
+        return Agreement(
+            name=spec.name, title=spec.title or spec.name, description=(spec.description or "").strip(),
+            source=self.source, parties=tuple(Party(p.id, p.name) for p in spec.parties),
+            identifier=identifier, region=region, line=line,
+            line_extended=projection.geometry_inverse(extended_xy), projection=projection, areas=tuple(areas),
+            thresholds=thresholds, party_rules={p.id: p.identify.model_dump() for p in spec.parties})
+
+    def _shape(self, field: str, spec):
+        try:
+            return read_shape(spec, self.base_dir)
+        except ShapeError as exc:
+            raise self.fail(field, str(exc)) from None
+
+    def _party(self, field: str, party: str, ids: list[str]) -> None:
+        if party not in ids:
+            hint = difflib.get_close_matches(party, ids, n=1)
+            extra = f" (did you mean {hint[0]!r}?)" if hint else f" (parties are: {', '.join(ids)})"
+            raise self.fail(field, f"unknown party {party!r}{extra}")
+
+    def _closed_to(self, field: str, given: list[str] | None, owner: str | None, ids: list[str]) -> tuple[str, ...]:
+        if given is None:
+            return tuple(p for p in ids if p != owner)
+        for k, party in enumerate(given):
+            self._party(f"{field}[{k}]", party, ids)
+        return tuple(dict.fromkeys(given))
+
+    def _band(self, where: str, floor_text, ceiling_text) -> tuple[float, float]:
+        try:
+            floor = parse_altitude(floor_text)
+        except UnitError as exc:
+            raise self.fail(f"{where}.floor", str(exc)) from None
+        try:
+            ceiling = parse_altitude(ceiling_text)
+        except UnitError as exc:
+            raise self.fail(f"{where}.ceiling", str(exc)) from None
+        if floor >= ceiling:
+            raise self.fail(f"{where}.floor", f"the floor ({floor_text}) is not below the ceiling ({ceiling_text})")
+        return floor, ceiling
+
+    def _thresholds(self) -> Thresholds:
+        c, s = self.spec.thresholds.crossing, self.spec.thresholds.separation
+
+        def get(section: str, name: str, value, parse):
+            try:
+                v = parse(value)
+            except UnitError as exc:
+                raise self.fail(f"thresholds.{section}.{name}", str(exc)) from None
+            if not v > 0 and name != "min_depth" and name != "min_duration":
+                raise self.fail(f"thresholds.{section}.{name}", "must be positive")
+            if v < 0:
+                raise self.fail(f"thresholds.{section}.{name}", "must not be negative")
+            return v
+
+        crossing = CrossingThresholds(
+            min_depth=get("crossing", "min_depth", c.min_depth, parse_length),
+            min_duration=get("crossing", "min_duration", c.min_duration, parse_duration),
+            warning_lookahead=get("crossing", "warning_lookahead", c.warning_lookahead, parse_duration),
+            flight_gap=get("crossing", "flight_gap", c.flight_gap, parse_duration),
+            data_gap=get("crossing", "data_gap", c.data_gap, parse_duration))
+        separation = SeparationThresholds(
+            caution_horizontal=get("separation", "caution_horizontal", s.caution_horizontal, parse_length),
+            caution_vertical=None if s.caution_vertical is None else get(
+                "separation", "caution_vertical", s.caution_vertical, parse_length),
+            horizontal=get("separation", "horizontal", s.horizontal, parse_length),
+            vertical=get("separation", "vertical", s.vertical, parse_length),
+            lookahead=get("separation", "lookahead", s.lookahead, parse_duration),
+            nmac_horizontal=get("separation", "nmac_horizontal", s.nmac_horizontal, parse_length),
+            nmac_vertical=get("separation", "nmac_vertical", s.nmac_vertical, parse_length),
+            altitude_quantum=get("separation", "altitude_quantum", s.altitude_quantum, parse_length))
+        if separation.horizontal > separation.caution_horizontal:
+            raise self.fail("thresholds.separation.horizontal", "is larger than caution_horizontal")
+        return Thresholds(crossing, separation)
+
+    def _identifier(self, parties: list[PartySpec]) -> PartyIdentifier:
+        blocks = icao_blocks()
+        known = sorted(blocks.countries)
+        explicit, hexes, countries, patterns = [], [], [], []
+        for i, party in enumerate(parties):
+            rules, where = party.identify, f"parties[{i}].identify"
+            for k, country in enumerate(rules.countries):
+                ranges = blocks.ranges_of(country)
+                if not ranges:
+                    hint = difflib.get_close_matches(country, known, n=1)
+                    extra = f" (did you mean {hint[0]!r}?)" if hint else ""
+                    raise self.fail(f"{where}.countries[{k}]", f"no ICAO address block for {country!r}{extra}")
+                countries.extend((lo, hi, i) for lo, hi in ranges)
+            for k, text in enumerate(rules.hex_ranges):
+                try:
+                    lo, hi = parse_hex_range(text)
+                except ValueError as exc:
+                    raise self.fail(f"{where}.hex_ranges[{k}]", str(exc)) from None
+                hexes.append((lo, hi, i))
+            for k, text in enumerate(rules.icao24):
+                if not re.fullmatch(r"[0-9A-Fa-f]{6}", text.strip()):
+                    raise self.fail(f"{where}.icao24[{k}]", f"{text!r} is not a 6-digit hex address")
+                explicit.append((int(text, 16), int(text, 16), i))
+            for k, text in enumerate(rules.callsigns):
+                try:
+                    patterns.append((re.compile(text), i))
+                except re.error as exc:
+                    raise self.fail(f"{where}.callsigns[{k}]", f"not a valid regular expression: {exc}") from None
+        tables = {}
+        for name, ranges in (("icao24", explicit), ("hex_ranges", hexes), ("countries", countries)):
+            table = RangeTable.build(ranges)
+            for a, b in table.overlaps():
+                if table.label[a] != table.label[b]:
+                    pa, pb = parties[table.label[a]].id, parties[table.label[b]].id
+                    raise self.fail(f"parties.identify.{name}",
+                                    f"parties {pa!r} and {pb!r} both claim addresses {table.start[b]:06X}-"
+                                    f"{min(table.end[a], table.end[b]):06X}")
+            tables[name] = table
+        return PartyIdentifier(tuple(p.id for p in parties), tables["icao24"], tables["hex_ranges"],
+                               tuple(patterns), tables["countries"])

@@ -1,0 +1,139 @@
+"""The agreement as skyfence uses it: parties, restricted areas in SI and projected, thresholds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+
+import numpy as np
+import shapely
+
+from skyfence.agreement.identify import PartyIdentifier
+from skyfence.geo.boundary import BoundaryIndex
+from skyfence.geo.projection import LocalProjection
+
+
+@dataclass(frozen=True)
+class CrossingThresholds:
+    """When a stay beyond the line counts, and how early to warn (SI units)."""
+
+    min_depth: float = 1000.0
+    """An event must reach this far beyond the boundary (m); shallower stays are jitter or line error."""
+    min_duration: float = 20.0
+    """An event must last this long (s)."""
+    warning_lookahead: float = 180.0
+    """Warn when the straight path reaches the boundary within this time (s)."""
+    flight_gap: float = 600.0
+    """A longer gap between two states of one aircraft starts a new flight (s)."""
+    data_gap: float = 60.0
+    """A longer gap between states inside an event is flagged (s)."""
+
+
+@dataclass(frozen=True)
+class SeparationThresholds:
+    """Separation minima and alert thresholds for the conflict engine (SI units)."""
+
+    caution_horizontal: float = 20 * 1852.0
+    caution_vertical: float | None = None
+    horizontal: float = 5 * 1852.0
+    vertical: float = 1000 * 0.3048
+    lookahead: float = 300.0
+    nmac_horizontal: float = 500 * 0.3048
+    nmac_vertical: float = 100 * 0.3048
+    altitude_quantum: float = 25 * 0.3048
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    crossing: CrossingThresholds = field(default_factory=CrossingThresholds)
+    separation: SeparationThresholds = field(default_factory=SeparationThresholds)
+
+
+@dataclass(frozen=True)
+class Party:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, eq=False)
+class RestrictedArea:
+    """A side of the line or a zone, with the parties that may not enter it.
+
+    ``polygon`` is lon/lat; ``polygon_xy`` is in the agreement's projection.
+    Depth is measured to ``depth_xy``: the line for a side, the zone's edge
+    for a zone.
+    """
+
+    id: str
+    name: str
+    kind: str  # "side" or "zone"
+    owner: str | None
+    closed_to: tuple[str, ...]
+    polygon: object
+    polygon_xy: object
+    depth_xy: object
+    floor: float = 0.0
+    ceiling: float = float("inf")
+    valid_from: datetime | None = None
+    valid_to: datetime | None = None
+
+    @cached_property
+    def area_index(self) -> BoundaryIndex:
+        return BoundaryIndex.from_geometry(self.polygon_xy)
+
+    @cached_property
+    def depth_index(self) -> BoundaryIndex:
+        return BoundaryIndex.from_geometry(self.depth_xy)
+
+    def window_seconds(self) -> tuple[float, float]:
+        """The validity window as Unix seconds (open ends are infinite)."""
+        lo = self.valid_from.timestamp() if self.valid_from else -np.inf
+        hi = self.valid_to.timestamp() if self.valid_to else np.inf
+        return lo, hi
+
+
+@dataclass(frozen=True, eq=False)
+class Agreement:
+    """A loaded, validated agreement."""
+
+    name: str
+    title: str
+    description: str
+    source: str
+    parties: tuple[Party, ...]
+    identifier: PartyIdentifier
+    region: object
+    line: object
+    line_extended: object
+    projection: LocalProjection
+    areas: tuple[RestrictedArea, ...]
+    thresholds: Thresholds
+    party_rules: dict = field(default_factory=dict)
+
+    @property
+    def party_ids(self) -> tuple[str, ...]:
+        return tuple(p.id for p in self.parties)
+
+    def party_name(self, party_id: str) -> str:
+        for p in self.parties:
+            if p.id == party_id:
+                return p.name
+        return party_id
+
+    def area(self, area_id: str) -> RestrictedArea:
+        for a in self.areas:
+            if a.id == area_id:
+                return a
+        raise KeyError(area_id)
+
+    def to_geojson(self) -> dict:
+        """The line, sides and zones as a GeoJSON FeatureCollection (lon/lat)."""
+        feats = [{"type": "Feature", "properties": {"id": "line", "kind": "line"},
+                  "geometry": shapely.geometry.mapping(self.line)}]
+        for a in self.areas:
+            feats.append({"type": "Feature",
+                          "properties": {"id": a.id, "kind": a.kind, "name": a.name, "owner": a.owner,
+                                         "closed_to": list(a.closed_to)},
+                          "geometry": shapely.geometry.mapping(a.polygon)})
+        return {"type": "FeatureCollection", "features": feats}

@@ -1,0 +1,128 @@
+"""The agreement file as the user writes it (YAML), checked field by field.
+
+Quantities are written with their units (``"20 NM"``, ``"1000 ft"``, ``"FL200"``,
+``"5 min"``) and converted to SI when the agreement is loaded; a plain number is
+metres or seconds.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+_ID = r"^[A-Za-z][A-Za-z0-9_.-]*$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ShapeSpec(_Strict):
+    """Where a shape comes from: exactly one of a GeoJSON file, inline GeoJSON, a bbox or a circle."""
+
+    file: str | None = None
+    feature: str | int | None = Field(None, description="feature id, properties.id/name, or index in the file")
+    geojson: dict[str, Any] | None = None
+    bbox: tuple[float, float, float, float] | None = Field(None, description="west, south, east, north")
+    circle: "CircleSpec | None" = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> "ShapeSpec":
+        given = [k for k in ("file", "geojson", "bbox", "circle") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of: file, geojson, bbox, circle")
+        return self
+
+
+class CircleSpec(_Strict):
+    center: tuple[float, float] = Field(description="lon, lat")
+    radius: str | float
+
+
+class IdentifySpec(_Strict):
+    """How an aircraft is recognised as a party's: any rule that matches."""
+
+    countries: list[str] = []
+    hex_ranges: list[str] = Field(default=[], description="'AE0000-AFFFFF'")
+    callsigns: list[str] = Field(default=[], description="regular expressions, matched at the start")
+    icao24: list[str] = []
+
+
+class PartySpec(_Strict):
+    id: str = Field(pattern=_ID)
+    name: str
+    identify: IdentifySpec = IdentifySpec()
+
+
+class SideSpec(_Strict):
+    """The side of the line a party keeps to: named by a compass direction or a point on it."""
+
+    party: str
+    toward: Literal["east", "west", "north", "south"] | None = None
+    point: tuple[float, float] | None = None
+    closed_to: list[str] | None = Field(None, description="parties that may not enter; default: all others")
+    floor: str | float = 0.0
+    ceiling: str | float = "UNL"
+
+    @model_validator(mode="after")
+    def _one_way(self) -> "SideSpec":
+        if (self.toward is None) == (self.point is None):
+            raise ValueError("give exactly one of: toward, point")
+        return self
+
+
+class ZoneSpec(_Strict):
+    id: str = Field(pattern=_ID)
+    name: str | None = None
+    shape: ShapeSpec
+    floor: str | float = 0.0
+    ceiling: str | float = "UNL"
+    valid_from: datetime | None = None
+    valid_to: datetime | None = None
+    owner: str | None = None
+    closed_to: list[str] | None = Field(None, description="parties that may not enter; default: all but the owner")
+
+    @field_validator("valid_from", "valid_to")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("give the time zone, e.g. 2017-11-01T00:00:00Z")
+        return value
+
+
+class CrossingSpec(_Strict):
+    min_depth: str | float = "1 km"
+    min_duration: str | float = "20 s"
+    warning_lookahead: str | float = "180 s"
+    flight_gap: str | float = "10 min"
+    data_gap: str | float = "60 s"
+
+
+class SeparationSpec(_Strict):
+    caution_horizontal: str | float = "20 NM"
+    caution_vertical: str | float | None = None
+    horizontal: str | float = "5 NM"
+    vertical: str | float = "1000 ft"
+    lookahead: str | float = "300 s"
+    nmac_horizontal: str | float = "500 ft"
+    nmac_vertical: str | float = "100 ft"
+    altitude_quantum: str | float = "25 ft"
+
+
+class ThresholdSpec(_Strict):
+    crossing: CrossingSpec = CrossingSpec()
+    separation: SeparationSpec = SeparationSpec()
+
+
+class AgreementSpec(_Strict):
+    name: str
+    title: str | None = None
+    description: str | None = None
+    parties: list[PartySpec] = Field(min_length=1)
+    region: ShapeSpec
+    line: ShapeSpec
+    sides: list[SideSpec] = []
+    zones: list[ZoneSpec] = []
+    thresholds: ThresholdSpec = ThresholdSpec()

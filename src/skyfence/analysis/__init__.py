@@ -1,0 +1,1 @@
+"""The batch pipeline: read, clean, identify, detect, write."""

@@ -1,0 +1,33 @@
+"""Reading track files into one cleaned, identified track table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import polars as pl
+
+from skyfence.agreement.model import Agreement
+from skyfence.progress import Steps
+from skyfence.sources.tabular import ReadReport, read_tracks
+from skyfence.tracks.clean import clean
+from skyfence.tracks.schema import empty_tracks
+
+
+def load_tracks(paths: Sequence[str | Path], agreement: Agreement, progress: Steps | None = None,
+                reader=read_tracks) -> tuple[pl.DataFrame, ReadReport]:
+    """Read, clean, order and identify the state vectors of every file."""
+    progress = progress or Steps(None)
+    frames, report = [], ReadReport()
+    with progress.step(f"reading {len(paths)} file{'s' if len(paths) != 1 else ''}", total=len(paths)):
+        for path in paths:
+            df, rep = reader(path)
+            frames.append(df)
+            report.merge(rep)
+            progress.advance()
+    df = pl.concat(frames, how="vertical_relaxed") if frames else empty_tracks()
+    with progress.step(f"cleaning {df.height:,} states"):
+        df, report = clean(df, report, flight_gap=agreement.thresholds.crossing.flight_gap)
+    with progress.step("identifying parties"):
+        df = df.with_columns(agreement.identifier.assign(df["track_id"], df["callsign"]))
+    return df, report

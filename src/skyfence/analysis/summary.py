@@ -1,0 +1,75 @@
+"""The figures of an analysis: counts per party per UTC day, inputs, warnings."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from skyfence.agreement.model import Agreement
+from skyfence.detect.crossings import WarningStats
+from skyfence.sources.tabular import ReadReport
+
+
+def track_figures(df: pl.DataFrame) -> dict:
+    """How much traffic was analysed, by party."""
+    if df.height == 0:
+        return {"states": 0, "aircraft": 0, "flights": 0, "by_party": {}, "start": None, "end": None}
+    by_party = (df.group_by("party").agg(pl.col("track_id").n_unique().alias("aircraft"), pl.len().alias("states"))
+                .sort("party"))
+    return {
+        "states": df.height,
+        "aircraft": df["track_id"].n_unique(),
+        "flights": df["flight_id"].n_unique(),
+        "start": df["time"].min().isoformat(),
+        "end": df["time"].max().isoformat(),
+        "by_party": {r["party"]: {"aircraft": r["aircraft"], "states": r["states"]} for r in by_party.to_dicts()},
+    }
+
+
+def per_day(table: pl.DataFrame, time_col: str, keys: list[str]) -> list[dict]:
+    """Counts per UTC day and key columns, sorted."""
+    if table.height == 0:
+        return []
+    counts = (table.with_columns(pl.col(time_col).dt.date().alias("date"))
+              .group_by(["date", *keys]).agg(pl.len().alias("count")).sort(["date", *keys]))
+    return [{**r, "date": r["date"].isoformat()} for r in counts.to_dicts()]
+
+
+def crossing_figures(table: pl.DataFrame, warnings: dict[str, WarningStats]) -> dict:
+    """Crossings by party, zone and day; open ones; warning lead times."""
+    leads = table["warning_lead_s"].drop_nulls().to_numpy() if table.height else np.empty(0)
+    return {
+        "total": table.height,
+        "by_party": dict(table.group_by("party").len().sort("party").iter_rows()) if table.height else {},
+        "by_zone": dict(table.group_by("zone").len().sort("zone").iter_rows()) if table.height else {},
+        "per_day": per_day(table, "entry_time", ["party"]),
+        "open_at_end_of_data": int(table["open"].sum()) if table.height else 0,
+        "with_data_gap": int(table["data_gap"].sum()) if table.height else 0,
+        "warning": {
+            "with_warning": int(len(leads)),
+            "without_warning": int(table.height - len(leads)),
+            "lead_time_s": _stats(leads),
+            "episodes_by_zone": {k: {"episodes": v.episodes, "followed_by_crossing": v.followed_by_crossing}
+                                 for k, v in warnings.items()},
+        },
+    }
+
+
+def _stats(values: np.ndarray) -> dict:
+    if len(values) == 0:
+        return {"min": None, "median": None, "mean": None, "max": None}
+    return {"min": float(values.min()), "median": float(np.median(values)), "mean": float(values.mean()),
+            "max": float(values.max())}
+
+
+def summary(agreement: Agreement, report: ReadReport, df: pl.DataFrame, crossings: pl.DataFrame,
+            warnings: dict[str, WarningStats], extra: dict | None = None) -> dict:
+    """The whole ``summary.json`` document."""
+    doc = {
+        "agreement": {"name": agreement.name, "source": agreement.source},
+        "input": report.as_dict(),
+        "tracks": track_figures(df),
+        "crossings": crossing_figures(crossings, warnings),
+    }
+    doc.update(extra or {})
+    return doc

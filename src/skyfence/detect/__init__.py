@@ -1,0 +1,1 @@
+"""Detectors: pure functions over arrays. No I/O, no globals, no clock."""

@@ -1,0 +1,305 @@
+"""Crossings: an aircraft entering a side or zone closed to its party, and the warning before.
+
+For each restricted area and each flight of a party it is closed to, the
+states inside the area (horizontally, within its altitude band and validity
+window) form runs. Runs separated by a brief or shallow return are merged
+(hysteresis), and an event counts when it reaches ``min_depth`` beyond the
+boundary and lasts ``min_duration``. Entry and exit are interpolated to the
+boundary crossing between the two states around it (the boundary, the band
+edge or the window edge, whichever the aircraft met). An event still inside
+when the data ends is ``open``.
+
+The warning works like an Area Proximity Warning: for every state outside the
+area, the time until its straight path (ground velocity, vertical rate)
+enters the area; a state warns when that is within ``warning_lookahead``. The
+lead time of a crossing runs from the first state of the unbroken run of
+warning states before the entry to the entry itself.
+
+Pure functions over arrays: no I/O, no clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from skyfence.agreement.model import CrossingThresholds, RestrictedArea
+from skyfence.tracks.arrays import TrackArrays
+
+
+@dataclass(frozen=True)
+class CrossingEvents:
+    """Crossing events of one area, one entry per event (rows index the track arrays)."""
+
+    area_id: str
+    first_row: np.ndarray  # first state inside
+    last_row: np.ndarray  # last state inside
+    entry_time: np.ndarray
+    exit_time: np.ndarray  # NaN when open
+    entry_x: np.ndarray
+    entry_y: np.ndarray
+    exit_x: np.ndarray
+    exit_y: np.ndarray
+    entry_observed: np.ndarray  # False when the flight's data starts inside
+    open: np.ndarray
+    duration: np.ndarray
+    max_depth: np.ndarray
+    max_depth_row: np.ndarray
+    alt_min: np.ndarray
+    alt_max: np.ndarray
+    max_gap: np.ndarray
+    warning_lead: np.ndarray  # NaN when no warning preceded the entry
+
+    def __len__(self) -> int:
+        return len(self.first_row)
+
+
+@dataclass(frozen=True)
+class WarningStats:
+    """Warning episodes (unbroken runs of warning states) and how many ended in a counted crossing."""
+
+    episodes: int
+    followed_by_crossing: int
+
+
+def detect_area(tr: TrackArrays, area: RestrictedArea, th: CrossingThresholds) -> tuple[CrossingEvents, WarningStats]:
+    """Crossing events into one restricted area, and its warning statistics."""
+    closed = [k for k, pid in enumerate(tr.party_ids) if pid in area.closed_to]
+    rows = np.flatnonzero(np.isin(tr.party, closed)) if closed else np.empty(0, dtype=np.int64)
+    if len(rows) == 0:
+        return _empty(area.id), WarningStats(0, 0)
+    x, y, t, alt, flight = tr.x[rows], tr.y[rows], tr.t[rows], tr.alt[rows], tr.flight[rows]
+    inside_h = area.area_index.contains(x, y)
+    in_band = _in_band(alt, area.floor, area.ceiling)
+    lo, hi = area.window_seconds()
+    inside = inside_h & in_band & (t >= lo) & (t <= hi)
+
+    n = len(rows)
+    new_flight = np.ones(n, dtype=bool)
+    new_flight[1:] = flight[1:] != flight[:-1]
+    end_flight = np.ones(n, dtype=bool)
+    end_flight[:-1] = new_flight[1:]
+
+    # runs of inside states within a flight
+    run_start = np.flatnonzero(inside & (new_flight | ~np.r_[False, inside[:-1]]))
+    run_end = np.flatnonzero(inside & (end_flight | ~np.r_[inside[1:], False]))
+    ev_start, ev_end = _merge_runs(run_start, run_end, x, y, t, flight, area, th)
+
+    # warnings (computed before the filter so that every entry can be given a lead)
+    warn = np.zeros(n, dtype=bool)
+    out_idx = np.flatnonzero(~inside_h)
+    if len(out_idx) and th.warning_lookahead > 0:
+        warn[out_idx] = _warns(tr, rows[out_idx], area, th.warning_lookahead)
+
+    if len(ev_start) == 0:
+        return _empty(area.id), _warning_stats(warn, new_flight, np.empty(0, dtype=np.int64))
+
+    depth, depth_at = _max_depth(ev_start, ev_end, inside, x, y, area)
+    entry_f, entry_observed = _entry_fraction(ev_start, new_flight, inside_h, x, y, t, alt, area)
+    exit_f, is_open = _exit_fraction(ev_end, end_flight, inside_h, x, y, t, alt, area)
+
+    prev = np.where(entry_observed, ev_start - 1, ev_start)
+    entry_t = t[prev] + entry_f * (t[ev_start] - t[prev])
+    entry_x = x[prev] + entry_f * (x[ev_start] - x[prev])
+    entry_y = y[prev] + entry_f * (y[ev_start] - y[prev])
+    nxt = np.where(is_open, ev_end, ev_end + 1)
+    exit_t = t[ev_end] + exit_f * (t[nxt] - t[ev_end])
+    exit_x = x[ev_end] + exit_f * (x[nxt] - x[ev_end])
+    exit_y = y[ev_end] + exit_f * (y[nxt] - y[ev_end])
+    duration = np.where(is_open, t[ev_end], exit_t) - entry_t
+
+    keep = (depth >= th.min_depth) & (duration >= th.min_duration)
+    alt_min, alt_max = _reduce_ranges(alt, prev, nxt)
+    max_gap = _max_gap(t, prev, nxt)
+    lead = _lead(warn, new_flight, t, prev, entry_t, entry_observed)
+    stats = _warning_stats(warn, new_flight, prev[keep & entry_observed])
+    exit_t = np.where(is_open, np.nan, exit_t)
+    exit_x = np.where(is_open, np.nan, exit_x)
+    exit_y = np.where(is_open, np.nan, exit_y)
+    k = keep
+    return CrossingEvents(area.id, rows[ev_start[k]], rows[ev_end[k]], entry_t[k], exit_t[k], entry_x[k], entry_y[k],
+                          exit_x[k], exit_y[k], entry_observed[k], is_open[k], duration[k], depth[k],
+                          rows[depth_at[k]], alt_min[k], alt_max[k], max_gap[k], lead[k]), stats
+
+
+def _empty(area_id: str) -> CrossingEvents:
+    e = np.empty(0)
+    i = np.empty(0, dtype=np.int64)
+    b = np.empty(0, dtype=bool)
+    return CrossingEvents(area_id, i, i, e, e, e, e, e, e, b, b, e, e, i, e, e, e, e)
+
+
+def _in_band(alt: np.ndarray, floor: float, ceiling: float) -> np.ndarray:
+    """Within [floor, ceiling]; an unknown altitude counts as inside only for a surface-to-unlimited band."""
+    if floor <= 0 and not np.isfinite(ceiling):
+        return np.ones(len(alt), dtype=bool)
+    with np.errstate(invalid="ignore"):
+        return (alt >= floor) & (alt <= ceiling)
+
+
+def _merge_runs(run_start, run_end, x, y, t, flight, area: RestrictedArea, th: CrossingThresholds):
+    """Join runs of the same flight whose outside gap is brief or shallow (hysteresis)."""
+    if len(run_start) < 2:
+        return run_start, run_end
+    same = flight[run_start[1:]] == flight[run_end[:-1]]
+    gap_start, gap_end = run_end[:-1] + 1, run_start[1:] - 1  # outside states between runs
+    brief = (t[run_start[1:]] - t[run_end[:-1]]) < th.min_duration
+    shallow = np.ones(len(gap_start), dtype=bool)
+    check = np.flatnonzero(same & ~brief)
+    if len(check) and th.min_depth > 0:
+        lengths = gap_end[check] - gap_start[check] + 1
+        idx = np.repeat(gap_start[check] - np.r_[0, np.cumsum(lengths)[:-1]], lengths) + np.arange(lengths.sum())
+        d = area.depth_index.distance(x[idx], y[idx], cap=th.min_depth)
+        deep = np.isinf(d)
+        offsets = np.r_[0, np.cumsum(lengths)[:-1]]
+        shallow[check] = ~np.logical_or.reduceat(deep, offsets)
+    join = same & (brief | shallow)
+    keep_start = np.r_[True, ~join]
+    keep_end = np.r_[~join, True]
+    return run_start[keep_start], run_end[keep_end]
+
+
+def _max_depth(ev_start, ev_end, inside, x, y, area: RestrictedArea):
+    """The deepest inside state of each event and its depth (distance to the line or zone edge)."""
+    lengths = ev_end - ev_start + 1
+    offsets = np.r_[0, np.cumsum(lengths)[:-1]]
+    idx = np.repeat(ev_start - offsets, lengths) + np.arange(lengths.sum())
+    d = np.zeros(len(idx))
+    ins = inside[idx]
+    d[ins] = area.depth_index.distance(x[idx[ins]], y[idx[ins]])
+    depth = np.maximum.reduceat(d, offsets)
+    # position of the maximum within each event
+    is_max = d == np.repeat(depth, lengths)
+    first_max = np.minimum.reduceat(np.where(is_max, np.arange(len(idx)), len(idx)), offsets)
+    return depth, idx[first_max]
+
+
+def _band_fraction(a0, a1, floor, ceiling, entering: bool):
+    """Where a linear altitude change from a0 to a1 enters (or leaves) the band, as a fraction."""
+    f = np.zeros(len(a0)) if entering else np.ones(len(a0))
+    if floor <= 0 and not np.isfinite(ceiling):
+        return f
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for edge in (floor, ceiling):
+            if not np.isfinite(edge):
+                continue
+            crosses = ((a0 < edge) != (a1 < edge)) & np.isfinite(a0) & np.isfinite(a1)
+            frac = np.clip((edge - a0) / (a1 - a0), 0.0, 1.0)
+            f = np.where(crosses, np.maximum(f, frac) if entering else np.minimum(f, frac), f)
+    return f
+
+
+def _window_fraction(t0, t1, lo, hi, entering: bool):
+    f = np.zeros(len(t0)) if entering else np.ones(len(t0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for edge in (lo, hi):
+            if np.isfinite(edge):
+                crosses = (t0 < edge) & (t1 >= edge)
+                frac = (edge - t0) / (t1 - t0)
+                f = np.where(crosses, np.maximum(f, frac) if entering else np.minimum(f, frac), f)
+    return f
+
+
+def _entry_fraction(ev_start, new_flight, inside_h, x, y, t, alt, area: RestrictedArea):
+    """Fraction along (previous state -> first inside state) where the aircraft entered."""
+    observed = ~new_flight[ev_start]
+    f = np.zeros(len(ev_start))
+    s = ev_start[observed]
+    p = s - 1
+    fh = np.zeros(len(s))
+    crossed = ~inside_h[p]
+    if crossed.any():
+        sc, pc = s[crossed], p[crossed]
+        back = area.area_index.first_hit(x[sc], y[sc], x[pc] - x[sc], y[pc] - y[sc], 1.0)
+        fh[crossed] = np.where(np.isfinite(back), 1.0 - back, 0.5)
+    fv = _band_fraction(alt[p], alt[s], area.floor, area.ceiling, entering=True)
+    ft = _window_fraction(t[p], t[s], *area.window_seconds(), entering=True)
+    f[observed] = np.clip(np.maximum(np.maximum(fh, fv), ft), 0.0, 1.0)
+    return f, observed
+
+
+def _exit_fraction(ev_end, end_flight, inside_h, x, y, t, alt, area: RestrictedArea):
+    """Fraction along (last inside state -> next state) where the aircraft left; open events get 0."""
+    is_open = end_flight[ev_end]
+    f = np.zeros(len(ev_end))
+    e = ev_end[~is_open]
+    q = e + 1
+    fh = np.ones(len(e))
+    crossed = ~inside_h[q]
+    if crossed.any():
+        ec, qc = e[crossed], q[crossed]
+        fwd = area.area_index.first_hit(x[ec], y[ec], x[qc] - x[ec], y[qc] - y[ec], 1.0)
+        fh[crossed] = np.where(np.isfinite(fwd), fwd, 0.5)
+    fv = _band_fraction(alt[e], alt[q], area.floor, area.ceiling, entering=False)
+    ft = _window_fraction(t[e], t[q], *area.window_seconds(), entering=False)
+    f[~is_open] = np.clip(np.minimum(np.minimum(fh, fv), ft), 0.0, 1.0)
+    return f, is_open
+
+
+def _reduce_ranges(values, lo, hi):
+    """Min and max of ``values[lo:hi+1]`` for each range, ignoring NaN."""
+    lengths = hi - lo + 1
+    offsets = np.r_[0, np.cumsum(lengths)[:-1]]
+    idx = np.repeat(lo - offsets, lengths) + np.arange(lengths.sum())
+    v = values[idx]
+    vmin = np.minimum.reduceat(np.where(np.isnan(v), np.inf, v), offsets)
+    vmax = np.maximum.reduceat(np.where(np.isnan(v), -np.inf, v), offsets)
+    return np.where(np.isfinite(vmin), vmin, np.nan), np.where(np.isfinite(vmax), vmax, np.nan)
+
+
+def _max_gap(t, lo, hi):
+    """Longest interval between consecutive states over ``lo..hi``."""
+    lengths = hi - lo
+    out = np.zeros(len(lo))
+    has = lengths > 0
+    if has.any():
+        l2 = lengths[has]
+        offsets = np.r_[0, np.cumsum(l2)[:-1]]
+        idx = np.repeat(lo[has] - offsets, l2) + np.arange(l2.sum())
+        out[has] = np.maximum.reduceat(t[idx + 1] - t[idx], offsets)
+    return out
+
+
+def _warning_run_start(warn, new_flight):
+    """For each warning state, the index of the first state of its unbroken run."""
+    starts = warn & (new_flight | ~np.r_[False, warn[:-1]])
+    marker = np.where(starts, np.arange(len(warn)), 0)
+    return np.maximum.accumulate(marker)
+
+
+def _lead(warn, new_flight, t, prev, entry_t, observed):
+    lead = np.full(len(prev), np.nan)
+    if not warn.any():
+        return lead
+    run_start = _warning_run_start(warn, new_flight)
+    ok = observed & warn[prev]
+    lead[ok] = entry_t[ok] - t[run_start[prev[ok]]]
+    return lead
+
+
+def _warning_stats(warn, new_flight, prev_of_counted) -> WarningStats:
+    episodes = int((warn & (new_flight | ~np.r_[False, warn[:-1]])).sum())
+    if not warn.any() or len(prev_of_counted) == 0:
+        return WarningStats(episodes, 0)
+    run_start = _warning_run_start(warn, new_flight)
+    ok = prev_of_counted[warn[prev_of_counted]]
+    return WarningStats(episodes, int(len(np.unique(run_start[ok]))))
+
+
+def _warns(tr: TrackArrays, rows: np.ndarray, area: RestrictedArea, lookahead: float) -> np.ndarray:
+    """Whether each (outside) state's straight path enters the area within the look-ahead."""
+    x, y, vx, vy = tr.x[rows], tr.y[rows], tr.vx[rows], tr.vy[rows]
+    t_hit = area.area_index.first_hit(x, y, vx, vy, lookahead)
+    hit = np.isfinite(t_hit)
+    if not hit.any():
+        return hit
+    lo, hi = area.window_seconds()
+    th = np.where(hit, t_hit, 0.0)
+    ok = hit & (tr.t[rows] + th >= lo) & (tr.t[rows] + th <= hi)
+    if area.floor > 0 or np.isfinite(area.ceiling):
+        vz = np.nan_to_num(tr.vz[rows])
+        a = tr.alt[rows] + vz * th
+        with np.errstate(invalid="ignore"):
+            ok &= (a >= area.floor) & (a <= area.ceiling)
+    return ok

@@ -1,0 +1,1 @@
+"""Geometry: the local projection, boundary indexes and geodesy helpers."""

@@ -1,0 +1,35 @@
+"""Shared fixtures: the real data in ../shared/data and the built-in agreement."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, settings
+
+from skyfence.agreement import load_agreement
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+
+settings.register_profile("ci", deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=60)
+settings.load_profile("ci")
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    if not SHARED.is_dir():
+        pytest.fail(f"the shared data folder is missing: {SHARED}")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def samples(shared) -> pl.DataFrame:
+    """The ~490k real ADS-B state vectors (traffic / OpenSky Network)."""
+    return pl.read_parquet(shared / "adsb_samples.parquet")
+
+
+@pytest.fixture(scope="session")
+def euphrates():
+    return load_agreement("euphrates-2017")

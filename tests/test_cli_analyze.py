@@ -1,0 +1,51 @@
+"""``skyfence analyze`` end to end: files written, columns, summary, errors."""
+
+import json
+
+import polars as pl
+from typer.testing import CliRunner
+
+from skyfence import synthetic
+from skyfence.cli import app
+from skyfence.cli.demo_cmd import demo_tracks
+
+runner = CliRunner()
+
+
+def test_analyze_writes_crossings_and_summary(tmp_path):
+    tracks = tmp_path / "tracks.csv"
+    demo_tracks().write_csv(tracks)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["analyze", str(tracks), "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    assert "Crossings: 2" in result.output
+    csv = pl.read_csv(out / "crossings.csv")
+    for col in ["track_id", "callsign", "party", "zone", "entry_time", "exit_time", "duration_s", "max_depth_km",
+                "entry_lat", "entry_lon", "exit_lat", "exit_lon", "warning_lead_s"]:
+        assert col in csv.columns
+    assert csv["entry_time"][0].endswith("Z") and "T" in csv["entry_time"][0]
+    assert pl.read_parquet(out / "crossings.parquet").height == 2
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["input"]["records_read"] == demo_tracks().height
+    assert summary["crossings"]["per_day"] == [{"date": "2017-11-01", "party": "coalition", "count": 1},
+                                               {"date": "2017-11-01", "party": "russia_syria", "count": 1}]
+
+
+def test_analyze_several_files_and_real_data(tmp_path, shared):
+    extra = tmp_path / "extra.parquet"
+    synthetic.straight_track(39.9, 35.0, 45, 220, 600, 4, track_id="778b01", callsign="SYR9").write_parquet(extra)
+    result = runner.invoke(app, ["analyze", str(shared / "adsb_samples.parquet"), str(extra), "-o",
+                                 str(tmp_path / "o"), "-q"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert summary["crossings"]["total"] == 1
+    assert summary["input"]["values_removed_by_reason"]["impossible altitude"] > 0
+
+
+def test_bad_agreement_and_unrecognised_file(tmp_path):
+    tracks = tmp_path / "t.csv"
+    tracks.write_text("a,b\n1,2\n")
+    result = runner.invoke(app, ["analyze", str(tracks), "-a", str(tmp_path / "missing.yaml")])
+    assert result.exit_code != 0
+    result = runner.invoke(app, ["analyze", str(tracks), "-o", str(tmp_path / "o")])
+    assert result.exit_code != 0 and "no column for time" in str(result.exception)

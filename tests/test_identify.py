@@ -1,0 +1,36 @@
+"""Party identification from ICAO address blocks, hex ranges, callsigns and lists."""
+
+import polars as pl
+
+from skyfence.agreement import load_agreement
+from skyfence.agreement.identify import icao_blocks
+from tests.agreements import simple, write
+
+
+def test_country_of_real_addresses():
+    blocks = icao_blocks()
+    got = blocks.country_of([0xAE0455, 0x3B7777, 0x778123, 0x100ABC, 0x4B1803, 0x000001, -1])
+    assert list(got) == ["United States", "France", "Syria", "Russia", "Switzerland", None, None]
+
+
+def test_builtin_parties_on_real_aircraft(euphrates, samples):
+    """The real US military PSWRD35 (ae0455) and French FAF4011 (3b7777) are coalition; Swiss civil traffic is not."""
+    ids = pl.Series(["ae0455", "3b7777", "4b1803", "778001", "155abc", "~0a1b2c", None, "zzzzzz"])
+    party = euphrates.identifier.assign(ids, pl.Series(["PSWRD35", "FAF4011", "SWR123", "", "", "", "", ""]))
+    assert party.to_list() == ["coalition", "coalition", "unknown", "russia_syria", "russia_syria",
+                               "unknown", "unknown", "unknown"]
+    mil = samples.filter(pl.col("scenario") == "military_carrier_ops")
+    assert set(euphrates.identifier.assign(mil["icao24"], mil["callsign"]).to_list()) == {"coalition"}
+
+
+def test_precedence_list_over_range_over_callsign_over_country(tmp_path):
+    doc = simple(parties=[
+        {"id": "blue", "name": "Blue", "identify": {"countries": ["United States"], "callsigns": ["^RFF"]}},
+        {"id": "red", "name": "Red", "identify": {"countries": ["Russia"], "hex_ranges": ["AE0000-AEFFFF"],
+                                                  "icao24": ["a00001"]}},
+    ])
+    a = load_agreement(write(tmp_path, doc))
+    got = a.identifier.assign(pl.Series(["a00001", "ae0001", "150000", "a12345", "150001"]),
+                              pl.Series(["X", "X", "RFF11", "X", "X"]))
+    # explicit list beats the US block; the hex range beats it too; the callsign beats the Russian block
+    assert got.to_list() == ["red", "red", "blue", "blue", "red"]
