@@ -102,4 +102,4 @@ def random_traffic(n_states: int, projection: LocalProjection, extent: float = 6
         "track": pl.Series(track.astype(np.float32)),
         "vertical_rate": pl.Series(np.zeros(n_states, dtype=np.float32)),
     }).with_columns(pl.lit("unknown").alias("party"), pl.lit(False).alias("on_ground"),
-                    pl.lit("synthetic").alias("source"))
+                    pl.lit("synthetic").alias("source")).pipe(conform)

@@ -128,26 +128,36 @@ class PartyIdentifier:
     countries: RangeTable
 
     def assign(self, icao24: pl.Series, callsign: pl.Series | None = None) -> pl.Series:
-        """The party of each row (``unknown`` where no rule matches)."""
-        address = icao_address(icao24)
+        """The party of each row (``unknown`` where no rule matches), as a categorical column.
+
+        The rules run once per run of rows with the same (address, callsign),
+        so a table sorted by aircraft costs little more than its number of
+        flights.
+        """
+        n = len(icao24)
+        if callsign is None:
+            callsign = pl.repeat(None, n, dtype=pl.String, eager=True)
+        keys = pl.DataFrame({"icao24": icao24.cast(pl.String), "callsign": callsign.cast(pl.String)})
+        run = keys.select(pl.struct("icao24", "callsign").rle_id()).to_series().to_numpy() if n else np.empty(0, int)
+        first = np.flatnonzero(np.diff(run, prepend=-1) != 0)
+        heads = keys.select(pl.all().gather(pl.Series(first)))
+        address = icao_address(heads["icao24"])
         label = self.countries.lookup(address)
-        if self.callsigns and callsign is not None:
-            by_callsign = self._callsign_labels(callsign)
+        if self.callsigns:
+            by_callsign = self._callsign_labels(heads["callsign"])
             label = np.where(by_callsign >= 0, by_callsign, label)
         for table in (self.hex_ranges, self.explicit):
             hit = table.lookup(address)
             label = np.where(hit >= 0, hit, label)
-        names = np.array(list(self.party_ids) + [UNKNOWN], dtype=object)
-        return pl.Series("party", names[np.where(label >= 0, label, len(self.party_ids))], dtype=pl.String)
+        label = np.where(label >= 0, label, len(self.party_ids)).astype(np.int32)
+        names = pl.Series("party", list(self.party_ids) + [UNKNOWN], dtype=pl.String)
+        return names.gather(label[run]).cast(pl.Categorical)
 
     def _callsign_labels(self, callsign: pl.Series) -> np.ndarray:
-        cs = callsign.cast(pl.String).str.strip_chars().fill_null("")
-        uniques = cs.unique()
-        labels = np.full(len(uniques), -1, dtype=np.int64)
-        for u, text in enumerate(uniques.to_list()):
+        labels = np.full(len(callsign), -1, dtype=np.int64)
+        for u, text in enumerate(callsign.str.strip_chars().fill_null("").to_list()):
             for pattern, label in self.callsigns:
                 if text and pattern.match(text):
                     labels[u] = label
                     break
-        lookup = pl.DataFrame({"cs": uniques, "label": labels})
-        return pl.DataFrame({"cs": cs}).join(lookup, on="cs", how="left", maintain_order="left")["label"].to_numpy()
+        return labels

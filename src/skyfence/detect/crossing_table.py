@@ -48,8 +48,8 @@ def detect_crossings(df: pl.DataFrame, tr: TrackArrays, agreement: Agreement) ->
         entry_lon, entry_lat = proj.inverse(ev.entry_x, ev.entry_y)
         exit_lon, exit_lat = proj.inverse(ev.exit_x, ev.exit_y)
         deep_lon, deep_lat = proj.inverse(tr.x[ev.max_depth_row], tr.y[ev.max_depth_row])
-        rows = pl.Series(ev.first_row)
-        ident = df.select(["track_id", "callsign", "party", "flight_id"])[rows]
+        # gather by expression: indexing the frame would rechunk every column first
+        ident = df.select(pl.col(["track_id", "callsign", "party", "flight_id"]).gather(pl.Series(ev.first_row)))
         frames.append(ident.with_columns(
             pl.lit(area.id).alias("zone"),
             _times(ev.entry_time).alias("entry_time"),

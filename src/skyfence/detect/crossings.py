@@ -66,31 +66,29 @@ class WarningStats:
 def detect_area(tr: TrackArrays, area: RestrictedArea, th: CrossingThresholds) -> tuple[CrossingEvents, WarningStats]:
     """Crossing events into one restricted area, and its warning statistics."""
     closed = [k for k, pid in enumerate(tr.party_ids) if pid in area.closed_to]
-    rows = np.flatnonzero(np.isin(tr.party, closed)) if closed else np.empty(0, dtype=np.int64)
-    if len(rows) == 0:
+    candidate = np.isin(tr.party, closed)
+    if not candidate.any():
         return _empty(area.id), WarningStats(0, 0)
-    x, y, t, alt, flight = tr.x[rows], tr.y[rows], tr.t[rows], tr.alt[rows], tr.flight[rows]
+    x, y, t, alt = tr.x, tr.y, tr.t, tr.alt
     inside_h = area.area_index.contains(x, y)
-    in_band = _in_band(alt, area.floor, area.ceiling)
+    inside = inside_h & candidate & _in_band(alt, area.floor, area.ceiling)
     lo, hi = area.window_seconds()
-    inside = inside_h & in_band & (t >= lo) & (t <= hi)
+    if np.isfinite(lo) or np.isfinite(hi):
+        inside &= (t >= lo) & (t <= hi)
 
-    n = len(rows)
-    new_flight = np.ones(n, dtype=bool)
-    new_flight[1:] = flight[1:] != flight[:-1]
-    end_flight = np.ones(n, dtype=bool)
-    end_flight[:-1] = new_flight[1:]
-
-    # runs of inside states within a flight
+    new_flight = tr.first_of_flight()
+    end_flight = tr.last_of_flight()
     run_start = np.flatnonzero(inside & (new_flight | ~np.r_[False, inside[:-1]]))
     run_end = np.flatnonzero(inside & (end_flight | ~np.r_[inside[1:], False]))
-    ev_start, ev_end = _merge_runs(run_start, run_end, x, y, t, flight, area, th)
+    ev_start, ev_end = _merge_runs(run_start, run_end, x, y, t, tr, area, th)
 
-    # warnings (computed before the filter so that every entry can be given a lead)
-    warn = np.zeros(n, dtype=bool)
-    out_idx = np.flatnonzero(~inside_h)
-    if len(out_idx) and th.warning_lookahead > 0:
-        warn[out_idx] = _warns(tr, rows[out_idx], area, th.warning_lookahead)
+    # warnings, from every state of a closed party outside the area
+    warn = np.zeros(len(t), dtype=bool)
+    if th.warning_lookahead > 0:
+        block = 1 << 20  # in blocks, to keep the index arrays small
+        for a in range(0, len(t), block):
+            outside = a + np.flatnonzero(candidate[a:a + block] & ~inside_h[a:a + block])
+            warn[outside] = _warns(tr, outside, area, th.warning_lookahead)
 
     if len(ev_start) == 0:
         return _empty(area.id), _warning_stats(warn, new_flight, np.empty(0, dtype=np.int64))
@@ -118,9 +116,9 @@ def detect_area(tr: TrackArrays, area: RestrictedArea, th: CrossingThresholds) -
     exit_x = np.where(is_open, np.nan, exit_x)
     exit_y = np.where(is_open, np.nan, exit_y)
     k = keep
-    return CrossingEvents(area.id, rows[ev_start[k]], rows[ev_end[k]], entry_t[k], exit_t[k], entry_x[k], entry_y[k],
+    return CrossingEvents(area.id, ev_start[k], ev_end[k], entry_t[k], exit_t[k], entry_x[k], entry_y[k],
                           exit_x[k], exit_y[k], entry_observed[k], is_open[k], duration[k], depth[k],
-                          rows[depth_at[k]], alt_min[k], alt_max[k], max_gap[k], lead[k]), stats
+                          depth_at[k], alt_min[k], alt_max[k], max_gap[k], lead[k]), stats
 
 
 def _empty(area_id: str) -> CrossingEvents:
@@ -138,11 +136,11 @@ def _in_band(alt: np.ndarray, floor: float, ceiling: float) -> np.ndarray:
         return (alt >= floor) & (alt <= ceiling)
 
 
-def _merge_runs(run_start, run_end, x, y, t, flight, area: RestrictedArea, th: CrossingThresholds):
+def _merge_runs(run_start, run_end, x, y, t, tr: TrackArrays, area: RestrictedArea, th: CrossingThresholds):
     """Join runs of the same flight whose outside gap is brief or shallow (hysteresis)."""
     if len(run_start) < 2:
         return run_start, run_end
-    same = flight[run_start[1:]] == flight[run_end[:-1]]
+    same = tr.flight_of(run_start[1:]) == tr.flight_of(run_end[:-1])
     gap_start, gap_end = run_end[:-1] + 1, run_start[1:] - 1  # outside states between runs
     brief = (t[run_start[1:]] - t[run_end[:-1]]) < th.min_duration
     shallow = np.ones(len(gap_start), dtype=bool)
@@ -180,6 +178,7 @@ def _band_fraction(a0, a1, floor, ceiling, entering: bool):
     f = np.zeros(len(a0)) if entering else np.ones(len(a0))
     if floor <= 0 and not np.isfinite(ceiling):
         return f
+    a0, a1 = a0.astype(np.float64), a1.astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         for edge in (floor, ceiling):
             if not np.isfinite(edge):
@@ -261,45 +260,46 @@ def _max_gap(t, lo, hi):
     return out
 
 
-def _warning_run_start(warn, new_flight):
-    """For each warning state, the index of the first state of its unbroken run."""
-    starts = warn & (new_flight | ~np.r_[False, warn[:-1]])
-    marker = np.where(starts, np.arange(len(warn)), 0)
-    return np.maximum.accumulate(marker)
+def _warning_episodes(warn, new_flight) -> np.ndarray:
+    """The first state of every unbroken run of warning states (sorted)."""
+    return np.flatnonzero(warn & (new_flight | ~np.r_[False, warn[:-1]]))
 
 
 def _lead(warn, new_flight, t, prev, entry_t, observed):
     lead = np.full(len(prev), np.nan)
-    if not warn.any():
-        return lead
-    run_start = _warning_run_start(warn, new_flight)
     ok = observed & warn[prev]
-    lead[ok] = entry_t[ok] - t[run_start[prev[ok]]]
+    if ok.any():
+        episodes = _warning_episodes(warn, new_flight)
+        first = episodes[np.searchsorted(episodes, prev[ok], side="right") - 1]
+        lead[ok] = entry_t[ok] - t[first]
     return lead
 
 
 def _warning_stats(warn, new_flight, prev_of_counted) -> WarningStats:
-    episodes = int((warn & (new_flight | ~np.r_[False, warn[:-1]])).sum())
-    if not warn.any() or len(prev_of_counted) == 0:
-        return WarningStats(episodes, 0)
-    run_start = _warning_run_start(warn, new_flight)
-    ok = prev_of_counted[warn[prev_of_counted]]
-    return WarningStats(episodes, int(len(np.unique(run_start[ok]))))
+    episodes = _warning_episodes(warn, new_flight)
+    warned = prev_of_counted[warn[prev_of_counted]]
+    if len(warned) == 0:
+        return WarningStats(len(episodes), 0)
+    first = episodes[np.searchsorted(episodes, warned, side="right") - 1]
+    return WarningStats(len(episodes), int(len(np.unique(first))))
 
 
 def _warns(tr: TrackArrays, rows: np.ndarray, area: RestrictedArea, lookahead: float) -> np.ndarray:
-    """Whether each (outside) state's straight path enters the area within the look-ahead."""
-    x, y, vx, vy = tr.x[rows], tr.y[rows], tr.vx[rows], tr.vy[rows]
-    t_hit = area.area_index.first_hit(x, y, vx, vy, lookahead)
+    """Whether each given (outside) state's straight path enters the area within the look-ahead."""
+    t_hit = area.area_index.first_hit(tr.x, tr.y, tr.vx, tr.vy, lookahead, rows=rows)
     hit = np.isfinite(t_hit)
     if not hit.any():
         return hit
     lo, hi = area.window_seconds()
-    th = np.where(hit, t_hit, 0.0)
-    ok = hit & (tr.t[rows] + th >= lo) & (tr.t[rows] + th <= hi)
-    if area.floor > 0 or np.isfinite(area.ceiling):
-        vz = np.nan_to_num(tr.vz[rows])
-        a = tr.alt[rows] + vz * th
+    banded = area.floor > 0 or np.isfinite(area.ceiling)
+    if not (np.isfinite(lo) or np.isfinite(hi) or banded):
+        return hit
+    sel = rows[hit]
+    th = t_hit[hit]
+    ok = (tr.t[sel] + th >= lo) & (tr.t[sel] + th <= hi)
+    if banded:
+        a = tr.alt[sel] + np.nan_to_num(tr.vz[sel]) * th
         with np.errstate(invalid="ignore"):
             ok &= (a >= area.floor) & (a <= area.ceiling)
-    return ok
+    hit[hit] = ok
+    return hit

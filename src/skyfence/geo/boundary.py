@@ -148,15 +148,27 @@ class BoundaryIndex:
                 out[sel] = _distance(x[sel], y[sel], float(cap), self.seg, *grid.args())
         return out
 
-    def first_hit(self, x, y, vx, vy, t_max) -> np.ndarray:
-        """First ``t`` in (0, t_max] at which ``(x, y) + t (vx, vy)`` meets a segment; ``inf`` if none."""
+    def first_hit(self, x, y, vx, vy, t_max, rows: np.ndarray | None = None) -> np.ndarray:
+        """First ``t`` in (0, t_max] at which ``(x, y) + t (vx, vy)`` meets a segment; ``inf`` if none.
+
+        ``t_max`` is a number or one per point. With ``rows``, only those
+        indices of the arrays are asked (no copies are made) and the answer
+        has one entry per row.
+        """
         x, y, vx, vy = _f64(x), _f64(y), _f64(vx), _f64(vy)
-        t_max = np.ascontiguousarray(np.broadcast_to(np.asarray(t_max, dtype=np.float64), x.shape))
-        return _first_hit(x, y, vx, vy, t_max, self.seg, *self.grids[0].args())
+        t_max = _f64(t_max)
+        if rows is not None and len(rows) == 0:
+            return np.empty(0)
+        rows = np.empty(0, np.int64) if rows is None else np.ascontiguousarray(rows, dtype=np.int64)
+        return _first_hit(x, y, vx, vy, t_max, rows, self.seg, *self.grids[0].args())
 
 
 def _f64(a) -> np.ndarray:
-    return np.ascontiguousarray(np.atleast_1d(np.asarray(a, dtype=np.float64)))
+    """A contiguous float array; float32 is kept as it is (the kernels compute in float64)."""
+    a = np.atleast_1d(np.asarray(a))
+    if a.dtype not in (np.float32, np.float64):
+        a = a.astype(np.float64)
+    return np.ascontiguousarray(a)
 
 
 @nb.njit(cache=True)
@@ -392,12 +404,19 @@ def _first_hit_one(px, py, vx, vy, t_max, seg, x_min, y_min, cell, nx, ny, cell_
 
 
 @nb.njit(cache=True, parallel=True)
-def _first_hit(x, y, vx, vy, t_max, seg, x_min, y_min, cell, nx, ny, cell_start, cell_seg, clearance):
-    n = x.shape[0]
+def _first_hit(x, y, vx, vy, t_max, rows, seg, x_min, y_min, cell, nx, ny, cell_start, cell_seg, clearance):
+    use_rows = rows.shape[0] > 0
+    n = rows.shape[0] if use_rows else x.shape[0]
     out = np.empty(n)
     for p in nb.prange(n):
-        if np.isfinite(x[p]) and np.isfinite(y[p]) and np.isfinite(vx[p]) and np.isfinite(vy[p]):
-            out[p] = _first_hit_one(x[p], y[p], vx[p], vy[p], t_max[p], seg, x_min, y_min, cell, nx, ny,
+        i = np.int64(p)
+        if use_rows:
+            i = np.int64(rows[p])
+        tm = t_max[0]
+        if t_max.shape[0] > 1:
+            tm = t_max[i]
+        if np.isfinite(x[i]) and np.isfinite(y[i]) and np.isfinite(vx[i]) and np.isfinite(vy[i]):
+            out[p] = _first_hit_one(x[i], y[i], vx[i], vy[i], tm, seg, x_min, y_min, cell, nx, ny,
                                     cell_start, cell_seg, clearance)
         else:
             out[p] = np.inf

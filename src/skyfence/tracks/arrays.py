@@ -19,14 +19,13 @@ class TrackArrays:
     flight ``k`` is rows ``starts[k]:starts[k+1]``.
     """
 
-    t: np.ndarray
-    x: np.ndarray
+    t: np.ndarray  # float64 Unix seconds
+    x: np.ndarray  # float32 metres: 6 cm resolution 1000 km from the centre
     y: np.ndarray
-    alt: np.ndarray  # NaN where unknown
-    vx: np.ndarray
+    alt: np.ndarray  # NaN where unknown (float32)
+    vx: np.ndarray  # float32 m/s
     vy: np.ndarray
-    vz: np.ndarray  # NaN where unknown
-    flight: np.ndarray
+    vz: np.ndarray  # NaN where unknown (float32)
     starts: np.ndarray
     party: np.ndarray  # party code per row: index into ``party_ids``
     party_ids: tuple[str, ...]
@@ -34,6 +33,10 @@ class TrackArrays:
 
     def __len__(self) -> int:
         return len(self.t)
+
+    def flight_of(self, rows: np.ndarray) -> np.ndarray:
+        """The flight number (0, 1, ...) of each given row."""
+        return np.searchsorted(self.starts, rows, side="right") - 1
 
     def first_of_flight(self) -> np.ndarray:
         """True on the first row of each flight."""
@@ -52,27 +55,36 @@ def _f64(series: pl.Series) -> np.ndarray:
     return series.cast(pl.Float64).fill_null(np.nan).to_numpy()
 
 
+def _f32(series: pl.Series) -> np.ndarray:
+    return series.cast(pl.Float32).fill_null(np.nan).to_numpy()
+
+
 def to_arrays(df: pl.DataFrame, projection: LocalProjection) -> TrackArrays:
     """Arrays from a cleaned table (sorted by track_id and time, with ``flight_id``)."""
     t = seconds(df["time"])
     lon = df["lon"].to_numpy()
     lat = df["lat"].to_numpy()
-    x, y = projection.forward(lon, lat)
-    flight = df["flight_id"].to_numpy().astype(np.int64)
+    flight = df["flight_id"].to_numpy()
     n = len(t)
-    change = np.flatnonzero(np.diff(flight) != 0) + 1 if n else np.empty(0, dtype=np.int64)
+    change = np.flatnonzero(flight[1:] != flight[:-1]) + 1 if n else np.empty(0, dtype=np.int64)
+    del flight
     starts = np.concatenate([[0], change, [n]]).astype(np.int64) if n else np.zeros(1, dtype=np.int64)
-    gs = _f64(df["ground_speed"])
-    trk = _f64(df["track"])
-    vx, vy = projection.velocity(lon, lat, gs, trk)
+    x, y, vx, vy = (np.empty(n, dtype=np.float32) for _ in range(4))
+    chunk = 1 << 20  # in blocks, to keep the temporaries small
+    for a in range(0, n, chunk):
+        b = min(a + chunk, n)
+        x[a:b], y[a:b] = projection.forward(lon[a:b], lat[a:b])
+        vx[a:b], vy[a:b] = projection.velocity(lon[a:b], lat[a:b], _f64(df["ground_speed"][a:b]),
+                                               _f64(df["track"][a:b]))
     missing = ~(np.isfinite(vx) & np.isfinite(vy))
     if missing.any():
         fx, fy = _finite_difference_velocity(t, x, y, starts)
-        vx = np.where(missing, fx, vx)
-        vy = np.where(missing, fy, vy)
-    party_ids = tuple(sorted(df["party"].fill_null("unknown").unique().to_list()))
-    party = df["party"].fill_null("unknown").cast(pl.Enum(party_ids)).to_physical().to_numpy().astype(np.int16)
-    return TrackArrays(t, x, y, _f64(df["altitude"]), vx, vy, _f64(df["vertical_rate"]), flight, starts,
+        vx[missing], vy[missing] = fx[missing], fy[missing]
+    party_col = df["party"].cast(pl.String).fill_null("unknown")
+    party_ids = tuple(sorted(party_col.unique().to_list()))
+    party = party_col.cast(pl.Enum(party_ids)).to_physical().to_numpy().astype(np.int16)
+    del party_col
+    return TrackArrays(t, x, y, _f32(df["altitude"]), vx, vy, _f32(df["vertical_rate"]), starts,
                        party, party_ids, projection)
 
 

@@ -8,14 +8,14 @@ column         type                    meaning
 time           Datetime(us, UTC)       time of the state
 track_id       String                  aircraft identity: ICAO 24-bit address, lower-case hex
 callsign       String (nullable)       flight identification as broadcast, trimmed
-party          String                  party id from the agreement, or ``unknown``
+party          Categorical             party id from the agreement, or ``unknown``
 lon, lat       Float64                 WGS84 degrees
 altitude       Float32 (nullable)      barometric altitude, metres (geometric when no baro)
 ground_speed   Float32 (nullable)      metres per second
 track          Float32 (nullable)      true track angle, degrees clockwise from north, [0, 360)
 vertical_rate  Float32 (nullable)      metres per second, positive up
 on_ground      Boolean (nullable)      surface position
-source         String                  where the row came from (file name or feed)
+source         Categorical             where the row came from (file name or feed)
 =============  ======================  ===============================================
 
 After cleaning, ``flight_id`` (UInt32) numbers the flights: a track is cut into
@@ -36,7 +36,7 @@ TRACK_SCHEMA: dict[str, pl.DataType] = {
     "time": TIME,
     "track_id": pl.String(),
     "callsign": pl.String(),
-    "party": pl.String(),
+    "party": pl.Categorical(),
     "lon": pl.Float64(),
     "lat": pl.Float64(),
     "altitude": pl.Float32(),
@@ -44,7 +44,7 @@ TRACK_SCHEMA: dict[str, pl.DataType] = {
     "track": pl.Float32(),
     "vertical_rate": pl.Float32(),
     "on_ground": pl.Boolean(),
-    "source": pl.String(),
+    "source": pl.Categorical(),
 }
 SCHEMA_VERSION = "tracks/1"
 
