@@ -4,12 +4,14 @@ Public entry points:
 
 - :func:`skyfence.load_agreement`: a built-in agreement by name or a YAML file;
 - :func:`skyfence.read_tracks`: a CSV or Parquet state-vector file as the canonical table;
-- :func:`skyfence.analyze`: the batch pipeline (crossings, summary).
+- :func:`skyfence.detect_conflicts`: conflicts between aircraft at one instant;
+- :func:`skyfence.analyze`: the batch pipeline (crossings, encounters, summary).
 """
 
 from skyfence.agreement import load_agreement
 from skyfence.analysis.run import analyze
+from skyfence.detect.conflict_table import detect_conflicts
 from skyfence.sources.tabular import read_tracks
 
 __version__ = "0.1.0"
-__all__ = ["analyze", "load_agreement", "read_tracks"]
+__all__ = ["analyze", "detect_conflicts", "load_agreement", "read_tracks"]

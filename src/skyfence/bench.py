@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-BENCHES = ("crossings",)
+BENCHES = ("crossings", "conflicts", "conflicts-stress")
 
 
 def peak_rss_mb() -> float:
@@ -60,6 +60,103 @@ def bench_crossings(rows: int, seed: int, workdir: Path) -> dict:
     }
 
 
+def random_states(n: int, seed: int, area_km2: float | None = None, box_km: float | None = None):
+    """``n`` aircraft spread uniformly over ``area_km2`` (a spherical cap centred at 45 N 10 E) or a square box."""
+    from skyfence.geo.ecef import A
+
+    rng = np.random.default_rng(seed)
+    if box_km is not None:
+        lat = 45.0 + rng.uniform(-0.5, 0.5, n) * box_km / 111.2
+        lon = 10.0 + rng.uniform(-0.5, 0.5, n) * box_km / (111.2 * np.cos(np.radians(45.0)))
+    else:
+        r = A / 1000.0
+        cos_max = 1.0 - area_km2 / (2 * np.pi * r * r)
+        z = rng.uniform(cos_max, 1.0, n)
+        phi = rng.uniform(0, 2 * np.pi, n)
+        s = np.sqrt(1 - z * z)
+        v = np.column_stack([s * np.cos(phi), s * np.sin(phi), z])
+        tilt = np.radians(45.0)  # rotate the cap from the pole down to 45 N
+        rot = np.array([[np.cos(tilt), 0, np.sin(tilt)], [0, 1, 0], [-np.sin(tilt), 0, np.cos(tilt)]])
+        v = v @ rot.T
+        lat = np.degrees(np.arcsin(v[:, 2]))
+        lon = 10.0 + np.degrees(np.arctan2(v[:, 1], v[:, 0]))
+    alt = rng.choice(np.arange(100, 410, 10), n) * 30.48
+    speed = rng.uniform(100, 280, n)
+    track = rng.uniform(0, 360, n)
+    vz = np.where(rng.random(n) < 0.2, rng.normal(0, 8, n), 0.0)
+    return lon, lat, alt, speed, track, vz
+
+
+def bench_conflicts(n: int, seed: int, box_km: float | None = None) -> dict:
+    """One detection step, all levels, all pairs, on ``n`` random aircraft."""
+    from skyfence.agreement.model import SeparationThresholds
+    from skyfence.detect.conflicts import ConflictRules, StateVectors, find_conflicts
+
+    rules = ConflictRules.from_thresholds(SeparationThresholds())
+    states = random_states(n, seed, area_km2=None if box_km else n * 1000.0, box_km=box_km)
+    warm = StateVectors.from_arrays(*(a[:500] for a in states))
+    find_conflicts(warm, rules)
+    base = peak_rss_mb()
+    times = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        figs = find_conflicts(StateVectors.from_arrays(*states), rules)
+        times.append(time.perf_counter() - t0)
+    levels = np.bincount(figs.level, minlength=5)
+    return {"bench": "conflicts", "aircraft": n, "layout": f"{box_km:g} km box" if box_km else "1 per 1000 km2",
+            "seconds": round(min(times), 4), "pairs_caution_or_more": int(levels[1:].sum()),
+            "by_level": {"caution": int(levels[1]), "warning": int(levels[2]), "loss": int(levels[3]),
+                         "nmac": int(levels[4])},
+            "peak_memory_mb": round(peak_rss_mb()), "memory_growth_mb": round(peak_rss_mb() - base)}
+
+
+def bench_all_pairs(n: int, seed: int, box_km: float) -> dict:
+    """The same step by brute force: every pair through the same compiled kernel, and in plain numpy."""
+    from skyfence.agreement.model import SeparationThresholds
+    from skyfence.detect.conflicts import ConflictRules, StateVectors, pair_levels
+
+    rules = ConflictRules.from_thresholds(SeparationThresholds())
+    states = random_states(n, seed, box_km=box_km)
+    sv = StateVectors.from_arrays(*states)
+    pair_levels(sv, np.array([0]), np.array([1]), rules)
+    i_all, j_all = np.triu_indices(n, k=1)
+    t0 = time.perf_counter()
+    found = 0
+    for s in range(0, len(i_all), 5_000_000):  # levels only, in blocks: the fastest brute force we have
+        found += int((pair_levels(sv, i_all[s:s + 5_000_000], j_all[s:s + 5_000_000], rules) > 0).sum())
+    compiled = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    found_np = _numpy_all_pairs(states, rules)
+    plain = time.perf_counter() - t0
+    return {"bench": "all-pairs", "aircraft": n, "layout": f"{box_km:g} km box", "pairs": int(len(i_all)),
+            "seconds_compiled_kernel": round(compiled, 3), "seconds_numpy": round(plain, 3),
+            "pairs_caution_or_more": found, "numpy_flat_earth_caution_pairs": found_np}
+
+
+def _numpy_all_pairs(states, rules) -> int:
+    """All pairs in vectorised numpy, the way BlueSky's state-based detection does it: full matrices
+    (in blocks of rows) of relative position and velocity in a local plane, the closest point of
+    approach clamped to the look-ahead, and the caution test on the miss distance."""
+    from skyfence.geo.projection import LocalProjection
+
+    lon, lat, _, speed, track, _ = states
+    proj = LocalProjection.fit(lon, lat)
+    x, y = proj.forward(lon, lat)
+    ve, vn = proj.velocity(lon, lat, speed, track)
+    n, found, block = len(x), 0, 1000
+    for a in range(0, n, block):
+        rows = slice(a, min(a + block, n))
+        dx, dy = x[None, :] - x[rows, None], y[None, :] - y[rows, None]
+        du, dv = ve[None, :] - ve[rows, None], vn[None, :] - vn[rows, None]
+        dv2 = du * du + dv * dv
+        with np.errstate(invalid="ignore", divide="ignore"):
+            tcpa = np.where(dv2 > 0, np.clip(-(du * dx + dv * dy) / dv2, 0.0, rules.lookahead), 0.0)
+        dcpa2 = (dx + du * tcpa) ** 2 + (dy + dv * tcpa) ** 2
+        upper = np.arange(a, min(a + block, n))[:, None] < np.arange(n)[None, :]
+        found += int(((dcpa2 < rules.caution_h ** 2) & upper).sum())
+    return found
+
+
 def _generate_in_child(rows: int, seed: int, path: Path) -> None:
     code = ("import sys; from skyfence import synthetic; from skyfence.agreement import load_agreement; "
             "ag = load_agreement('euphrates-2017'); "
@@ -87,16 +184,29 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        fn = {"crossings": bench_crossings}[args.child]
-        print(json.dumps(fn(args.rows, args.seed, args.workdir)))
+        if args.child == "crossings":
+            print(json.dumps(bench_crossings(args.rows, args.seed, args.workdir)))
+        elif args.child.startswith("conflicts:"):
+            _, n, box = args.child.split(":")
+            print(json.dumps(bench_conflicts(int(n), args.seed, float(box) if box else None)))
+        elif args.child.startswith("all-pairs:"):
+            _, n, box = args.child.split(":")
+            print(json.dumps(bench_all_pairs(int(n), args.seed, float(box))))
         return
     workdir = args.workdir or Path(tempfile.gettempdir()) / "skyfence-bench"
     workdir.mkdir(parents=True, exist_ok=True)
     for name in args.benches:
         if name not in BENCHES:
             raise SystemExit(f"unknown benchmark {name!r} (known: {', '.join(BENCHES)})")
-        result = _run_child(name, args, workdir)
-        print(json.dumps(result))
+        if name == "crossings":
+            children = ["crossings"]
+        elif name == "conflicts":
+            # 400,000 at 1 per 1000 km2 covers most of the Earth: the largest such layout that fits
+            children = [f"conflicts:{n}:" for n in (1_000, 10_000, 100_000, 400_000)]
+        else:
+            children = ["conflicts:10000:600", "all-pairs:10000:600"]
+        for child in children:
+            print(json.dumps(_run_child(child, args, workdir)), flush=True)
     np.seterr(all="ignore")
 
 

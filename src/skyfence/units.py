@@ -82,7 +82,8 @@ _DURATION = {
     "min": 60.0, "minute": 60.0, "minutes": 60.0,
     "h": 3600.0, "hour": 3600.0, "hours": 3600.0,
 }
-_SPEED = {"m/s": 1.0, "kt": KNOT, "kts": KNOT, "knots": KNOT, "km/h": 1 / 3.6}
+_SPEED = {"m/s": 1.0, "kt": KNOT, "kts": KNOT, "knots": KNOT, "km/h": 1 / 3.6,
+          "ft/min": FEET_PER_MINUTE, "fpm": FEET_PER_MINUTE}
 _QUANTITY = re.compile(r"^\s*([-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|[-+]?\.\d+)\s*([A-Za-z/]*)\s*$")
 
 

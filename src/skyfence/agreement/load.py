@@ -20,7 +20,7 @@ from skyfence.agreement.shapes import ShapeError, check_line, check_polygon, rea
 from skyfence.agreement.sides import SideError, side_of_point, side_toward, split_sides
 from skyfence.errors import AgreementError
 from skyfence.geo.projection import LocalProjection
-from skyfence.units import UnitError, parse_altitude, parse_duration, parse_length
+from skyfence.units import UnitError, parse_altitude, parse_duration, parse_length, parse_speed
 
 BUILTIN = ("euphrates-2017",)
 
@@ -211,7 +211,7 @@ class _Builder:
                 v = parse(value)
             except UnitError as exc:
                 raise self.fail(f"thresholds.{section}.{name}", str(exc)) from None
-            if not v > 0 and name != "min_depth" and name != "min_duration":
+            if not v > 0 and name not in ("min_depth", "min_duration", "vertical_tolerance", "level_rate"):
                 raise self.fail(f"thresholds.{section}.{name}", "must be positive")
             if v < 0:
                 raise self.fail(f"thresholds.{section}.{name}", "must not be negative")
@@ -232,7 +232,16 @@ class _Builder:
             lookahead=get("separation", "lookahead", s.lookahead, parse_duration),
             nmac_horizontal=get("separation", "nmac_horizontal", s.nmac_horizontal, parse_length),
             nmac_vertical=get("separation", "nmac_vertical", s.nmac_vertical, parse_length),
-            altitude_quantum=get("separation", "altitude_quantum", s.altitude_quantum, parse_length))
+            vertical_tolerance=get("separation", "vertical_tolerance", s.vertical_tolerance, parse_length),
+            level_rate=get("separation", "level_rate", s.level_rate, parse_speed))
+        if separation.vertical_tolerance >= separation.vertical:
+            raise self.fail("thresholds.separation.vertical_tolerance", "must be smaller than the vertical minimum")
+        if separation.nmac_horizontal > separation.horizontal:
+            raise self.fail("thresholds.separation.nmac_horizontal", "is larger than the horizontal minimum")
+        if separation.nmac_vertical > separation.vertical - separation.vertical_tolerance:
+            raise self.fail("thresholds.separation.nmac_vertical", "is larger than the vertical minimum less the tolerance")
+        if separation.caution_vertical is not None and separation.caution_vertical < separation.vertical:
+            raise self.fail("thresholds.separation.caution_vertical", "is smaller than the vertical minimum")
         if separation.horizontal > separation.caution_horizontal:
             raise self.fail("thresholds.separation.horizontal", "is larger than caution_horizontal")
         return Thresholds(crossing, separation)

@@ -26,8 +26,8 @@ class CrossingThresholds:
     """Warn when the straight path reaches the boundary within this time (s)."""
     flight_gap: float = 600.0
     """A longer gap between two states of one aircraft starts a new flight (s)."""
-    data_gap: float = 60.0
-    """A longer gap between states inside an event is flagged (s)."""
+    data_gap: float = 30.0
+    """A longer gap between states is a data gap: flagged inside crossings, never interpolated across (s)."""
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,10 @@ class SeparationThresholds:
     lookahead: float = 300.0
     nmac_horizontal: float = 500 * 0.3048
     nmac_vertical: float = 100 * 0.3048
-    altitude_quantum: float = 25 * 0.3048
+    vertical_tolerance: float = 100 * 0.3048
+    """Taken off the vertical minimum: 25 ft reporting steps and level-keeping make 1000 ft read 900-1000 ft."""
+    level_rate: float = 250 * 0.3048 / 60
+    """Vertical rates below this count as level flight in predictions (m/s)."""
 
 
 @dataclass(frozen=True)

@@ -97,7 +97,7 @@ class CrossingSpec(_Strict):
     min_duration: str | float = "20 s"
     warning_lookahead: str | float = "180 s"
     flight_gap: str | float = "10 min"
-    data_gap: str | float = "60 s"
+    data_gap: str | float = "30 s"
 
 
 class SeparationSpec(_Strict):
@@ -108,7 +108,8 @@ class SeparationSpec(_Strict):
     lookahead: str | float = "300 s"
     nmac_horizontal: str | float = "500 ft"
     nmac_vertical: str | float = "100 ft"
-    altitude_quantum: str | float = "25 ft"
+    vertical_tolerance: str | float = "100 ft"
+    level_rate: str | float = "250 ft/min"
 
 
 class ThresholdSpec(_Strict):

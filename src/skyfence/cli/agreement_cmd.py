@@ -62,7 +62,8 @@ def show(
               f"{c.data_gap:g} s")
     out.print(f"Separation: caution {m_to_nm(s.caution_horizontal):g} NM; minimum {m_to_nm(s.horizontal):g} NM and "
               f"{m_to_ft(s.vertical):g} ft; look-ahead {s.lookahead:g} s; NMAC {m_to_ft(s.nmac_horizontal):g} ft and "
-              f"{m_to_ft(s.nmac_vertical):g} ft; altitude quantum {m_to_ft(s.altitude_quantum):g} ft")
+              f"{m_to_ft(s.nmac_vertical):g} ft; vertical tolerance {m_to_ft(s.vertical_tolerance):g} ft; level "
+              f"below {s.level_rate / 0.00508:g} ft/min")
     if geojson is not None:
         geojson.write_text(json.dumps(a.to_geojson()))
         out.print(f"GeoJSON written to {geojson}")

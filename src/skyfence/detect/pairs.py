@@ -1,0 +1,74 @@
+"""A uniform 3-D grid over boxes, for finding every overlapping pair once.
+
+Each aircraft's box holds everywhere it can be within the look-ahead, widened
+by half the distance of interest; two aircraft can only come that close if
+their boxes overlap. Boxes are binned into cubic cells (:func:`cell_runs`).
+A scan over each cell's boxes reports a pair only in the one cell that holds
+the low corner of the two boxes' intersection (the larger of their low
+corners, compared as integer cells), so no pair is reported twice and none is
+missed. A ``group`` keeps snapshots apart: only boxes of the same group share
+cells, so many instants are searched at once.
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+_OFFSET = 1 << 20  # cell index offset, so that keys are non-negative
+
+
+def cell_runs(lo: np.ndarray, hi: np.ndarray, group: np.ndarray, cell: float):
+    """The (cell, box) entries sorted by cell: keys, box ids, the bounds of each cell's run, each
+    entry's box as a (n, 6) array ``lo, hi`` in run order (so that scans read memory in sequence), and
+    the cell of each entry's low corner."""
+    keys, ids = _cell_entries(lo, hi, np.asarray(group, dtype=np.int64), cell)
+    order = np.argsort(keys, kind="stable")
+    keys, ids = keys[order], ids[order]
+    bounds = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1], True])
+    boxes = np.ascontiguousarray(np.hstack([lo[ids], hi[ids]]))
+    corner = np.floor(lo[ids] / cell).astype(np.int64)  # the cell of each box's low corner
+    return keys, ids, bounds, boxes, corner
+
+
+@nb.njit(cache=True)
+def _cell_range(lo, hi, cell, k):
+    return (int(np.floor(lo[k, 0] / cell)), int(np.floor(hi[k, 0] / cell)),
+            int(np.floor(lo[k, 1] / cell)), int(np.floor(hi[k, 1] / cell)),
+            int(np.floor(lo[k, 2] / cell)), int(np.floor(hi[k, 2] / cell)))
+
+
+@nb.njit(cache=True, inline="always")
+def _key(g, ix, iy, iz):
+    return (((g * 4096 + (ix + 2048)) * 4096 + (iy + 2048)) * 4096) + (iz + 2048)
+
+
+@nb.njit(cache=True)
+def _cell_entries(lo, hi, group, cell):
+    n = lo.shape[0]
+    total = 0
+    for k in range(n):
+        x0, x1, y0, y1, z0, z1 = _cell_range(lo, hi, cell, k)
+        total += (x1 - x0 + 1) * (y1 - y0 + 1) * (z1 - z0 + 1)
+    keys = np.empty(total, np.int64)
+    ids = np.empty(total, np.int64)
+    e = 0
+    for k in range(n):
+        x0, x1, y0, y1, z0, z1 = _cell_range(lo, hi, cell, k)
+        for ix in range(x0, x1 + 1):
+            for iy in range(y0, y1 + 1):
+                for iz in range(z0, z1 + 1):
+                    keys[e] = _key(group[k], ix, iy, iz)
+                    ids[e] = k
+                    e += 1
+    return keys, ids
+
+
+@nb.njit(cache=True, inline="always")
+def decode(key):
+    iz = key % 4096 - 2048
+    key //= 4096
+    iy = key % 4096 - 2048
+    key //= 4096
+    ix = key % 4096 - 2048
+    return ix, iy, iz

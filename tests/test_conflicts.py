@@ -1,0 +1,175 @@
+"""The conflict engine against a brute-force all-pairs reference, geometry against geodesy, and edge cases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pyproj import Geod
+
+import skyfence
+from skyfence.agreement.model import SeparationThresholds
+from skyfence.detect.conflicts import (
+    CAUTION, LOSS, NMAC, WARNING, ConflictRules, StateVectors, allowed_pairs, evaluate_pairs, find_conflicts,
+)
+from skyfence.units import FOOT, NAUTICAL_MILE
+
+GEOD = Geod(ellps="WGS84")
+TH = SeparationThresholds()
+RULES = ConflictRules.from_thresholds(TH)
+
+
+def scenario(seed: int, n: int, extent_km: float, lat0: float = 35.0, lon0: float = 40.0):
+    rng = np.random.default_rng(seed)
+    half = extent_km / 2 / 111.0
+    lat = lat0 + rng.uniform(-half, half, n)
+    lon = lon0 + rng.uniform(-half, half, n) / np.cos(np.radians(lat0))
+    # altitudes on flight levels (some exactly 1000 ft apart, some shared), some off-level, some unknown
+    alt = rng.choice(np.arange(100, 400, 10), n) * 100 * FOOT + rng.choice([0.0, 0.0, 25 * FOOT, -50 * FOOT], n)
+    alt[rng.random(n) < 0.05] = np.nan
+    speed = rng.choice([0.0, 60.0, 150.0, 230.0, 300.0], n) * rng.uniform(0.8, 1.0, n)
+    track = rng.uniform(0, 360, n)
+    vz = rng.choice([0.0, 0.0, 0.5, 5.0, -10.0, 20.0], n)
+    code = rng.integers(0, 3, n)  # two parties and unknown (code 2)
+    return lon, lat, alt, speed, track, vz, code
+
+
+def brute_force(sv, code, allowed, rules, min_level):
+    n = len(sv)
+    i, j = np.triu_indices(n, k=1)
+    keep = allowed[code[i], code[j]]
+    figs = evaluate_pairs(sv, i[keep], j[keep], rules)
+    return figs.take(figs.level >= min_level)
+
+
+def as_set(figs):
+    return set(zip(figs.a.tolist(), figs.b.tolist(), figs.level.tolist()))
+
+
+@given(seed=st.integers(0, 10**6), n=st.integers(2, 400), extent=st.sampled_from([20.0, 100.0, 400.0, 1500.0]),
+       mode=st.sampled_from(["parties", "unknown", "all"]), min_level=st.sampled_from([CAUTION, WARNING, LOSS, NMAC]),
+       lat0=st.sampled_from([0.0, 35.0, 60.0, -45.0]))
+def test_engine_finds_exactly_the_brute_force_pairs(seed, n, extent, mode, min_level, lat0):
+    lon, lat, alt, speed, track, vz, code = scenario(seed, n, extent, lat0=lat0)
+    sv = StateVectors.from_arrays(lon, lat, alt, speed, track, vz)
+    allowed = allowed_pairs(2, mode)
+    got = find_conflicts(sv, RULES, code=code, allowed=allowed, min_level=min_level)
+    want = brute_force(sv, code, allowed, RULES, min_level)
+    assert as_set(got) == as_set(want)
+
+
+@given(seed=st.integers(0, 10**6), lookahead=st.sampled_from([60.0, 300.0, 900.0]),
+       caution_nm=st.sampled_from([5.0, 20.0, 50.0]))
+def test_exact_for_other_thresholds_and_across_the_antimeridian(seed, lookahead, caution_nm):
+    th = SeparationThresholds(caution_horizontal=caution_nm * NAUTICAL_MILE, lookahead=lookahead,
+                              caution_vertical=5000 * FOOT)
+    rules = ConflictRules.from_thresholds(th)
+    lon, lat, alt, speed, track, vz, code = scenario(seed, 300, 600.0, lat0=10.0, lon0=179.5)
+    lon = (lon + 180) % 360 - 180
+    sv = StateVectors.from_arrays(lon, lat, alt, speed, track, vz)
+    allowed = allowed_pairs(2, "all")
+    assert as_set(find_conflicts(sv, rules, code=code, allowed=allowed)) == as_set(
+        brute_force(sv, code, allowed, rules, CAUTION))
+
+
+def test_many_instants_at_once_never_mix():
+    lon, lat, alt, speed, track, vz, code = scenario(5, 600, 200.0)
+    sv = StateVectors.from_arrays(lon, lat, alt, speed, track, vz)
+    group = np.repeat([0, 1, 2], 200)
+    got = find_conflicts(sv, RULES, group=group)
+    assert len(got) > 0 and np.all(group[got.a] == group[got.b])
+    for g in range(3):
+        part = StateVectors.from_arrays(*(x[group == g] for x in (lon, lat, alt, speed, track, vz)))
+        alone = find_conflicts(part, RULES)
+        mine = got.take(group[got.a] == g)
+        assert as_set(alone) == {(a - 200 * g, b - 200 * g, lv) for a, b, lv in as_set(mine)}
+
+
+def one_pair(lon_b, lat_b, alt_b=6000.0, track_a=90.0, track_b=270.0, speed=200.0, vz_b=0.0, alt_a=6000.0,
+             th=TH, lon_a=40.0, lat_a=35.0):
+    states = {"track_id": ["a", "b"], "party": ["blue", "red"], "lon": [lon_a, lon_b], "lat": [lat_a, lat_b],
+              "altitude": [alt_a, alt_b], "ground_speed": [speed, speed], "track": [track_a, track_b],
+              "vertical_rate": [0.0, vz_b]}
+    rows = skyfence.detect_conflicts(states, th, min_level="caution")
+    return rows.row(0, named=True) if rows.height else None
+
+
+def test_head_on():
+    lon_b, _, d = GEOD.fwd(40.0, 35.0, 90.0, 30_000.0)
+    row = one_pair(lon_b, 35.0 + 0 * d)
+    distance = GEOD.inv(40.0, 35.0, lon_b, 35.0)[2]
+    assert row["level"] == "warning"
+    assert row["horizontal_m"] == pytest.approx(distance, rel=1e-4)
+    assert row["t_cpa_s"] == pytest.approx(distance / 400.0, rel=1e-3)
+    assert row["d_cpa_m"] < 50
+    assert row["t_los_s"] == pytest.approx((distance - 5 * NAUTICAL_MILE) / 400.0, rel=1e-3)
+
+
+def test_parallel_and_zero_relative_velocity():
+    lon_b, lat_b, _ = GEOD.fwd(40.0, 35.0, 0.0, 3 * NAUTICAL_MILE)
+    row = one_pair(lon_b, lat_b, track_a=90.0, track_b=90.0)  # side by side, same speed: loss now, stays
+    assert row["level"] == "loss" and row["t_los_s"] == 0.0
+    assert row["d_cpa_m"] == pytest.approx(3 * NAUTICAL_MILE, rel=1e-3)
+    lon_b, lat_b, _ = GEOD.fwd(40.0, 35.0, 0.0, 8 * NAUTICAL_MILE)
+    row = one_pair(lon_b, lat_b, track_a=90.0, track_b=90.0)  # 8 NM apart, parallel: caution only
+    assert row["level"] == "caution" and row["t_los_s"] is None
+
+
+def test_exactly_1000_ft_apart_is_not_a_loss_and_950_is():
+    lon_b, lat_b, _ = GEOD.fwd(40.0, 35.0, 0.0, 1 * NAUTICAL_MILE)
+    assert one_pair(lon_b, lat_b, alt_b=6000.0 + 1000 * FOOT, track_a=90, track_b=90)["level"] == "caution"
+    assert one_pair(lon_b, lat_b, alt_b=6000.0 + 900 * FOOT, track_a=90, track_b=90)["level"] == "caution"
+    assert one_pair(lon_b, lat_b, alt_b=6000.0 + 850 * FOOT, track_a=90, track_b=90)["level"] == "loss"
+
+
+def test_exactly_at_the_horizontal_minimum_is_not_a_loss():
+    th = SeparationThresholds(horizontal=10_000.0, caution_horizontal=20_000.0)
+    # two aircraft on the same meridian, exactly 10 km apart by the engine's own measure, parallel
+    lon, lat = np.array([40.0, 40.0]), np.array([35.0, 35.0])
+    lat[1] = 35.0 + 10_000.0 / 110_950.0
+    sv = StateVectors.from_arrays(lon, lat, [6000.0] * 2, [200.0] * 2, [90.0] * 2, [0.0] * 2)
+    h = evaluate_pairs(sv, np.array([0]), np.array([1]), ConflictRules.from_thresholds(th)).horizontal[0]
+    th = SeparationThresholds(horizontal=h, caution_horizontal=20_000.0)
+    figs = evaluate_pairs(sv, np.array([0]), np.array([1]), ConflictRules.from_thresholds(th))
+    assert figs.level[0] == CAUTION
+    th = SeparationThresholds(horizontal=h + 1e-3, caution_horizontal=20_000.0)
+    assert evaluate_pairs(sv, np.array([0]), np.array([1]), ConflictRules.from_thresholds(th)).level[0] == LOSS
+
+
+def test_nmac_and_climb_into_conflict():
+    lon_b, lat_b, _ = GEOD.fwd(40.0, 35.0, 0.0, 100.0)
+    assert one_pair(lon_b, lat_b, alt_b=6010.0, track_a=90, track_b=90)["level"] == "nmac"
+    lon_b, lat_b, _ = GEOD.fwd(40.0, 35.0, 0.0, 2 * NAUTICAL_MILE)
+    row = one_pair(lon_b, lat_b, alt_b=6000.0 - 3000 * FOOT, vz_b=10.0, track_a=90, track_b=90)
+    # climbing at 10 m/s from 3000 ft below: loses 900 ft (the minimum less the tolerance) after (3000-900) ft
+    assert row["level"] == "warning" and row["t_los_s"] == pytest.approx(2100 * FOOT / 10.0, rel=1e-6)
+
+
+def test_level_rate_dead_band():
+    lon_b, lat_b, _ = GEOD.fwd(40.0, 35.0, 0.0, 2 * NAUTICAL_MILE)
+    # 1000 ft apart with 128 ft/min of rate noise: no predicted loss
+    row = one_pair(lon_b, lat_b, alt_b=6000.0 + 1000 * FOOT, vz_b=-128 * FOOT / 60, track_a=90, track_b=90)
+    assert row["level"] == "caution"
+
+
+@given(seed=st.integers(0, 10**6), lat0=st.floats(-70, 70))
+def test_closest_approach_matches_aircraft_flying_geodesics(seed, lat0):
+    """The engine's straight-line prediction against aircraft moved along geodesics with pyproj."""
+    rng = np.random.default_rng(seed)
+    lon = np.array([20.0, 20.0]) + rng.uniform(-0.3, 0.3, 2)
+    lat = np.array([lat0, lat0]) + rng.uniform(-0.3, 0.3, 2)
+    speed, track = rng.uniform(100, 280, 2), rng.uniform(0, 360, 2)
+    sv = StateVectors.from_arrays(lon, lat, [6000.0] * 2, speed, track, [0.0] * 2)
+    figs = evaluate_pairs(sv, np.array([0]), np.array([1]), RULES)
+    t = np.linspace(0, RULES.lookahead, 3001)
+    la, pa, _ = GEOD.fwd(np.full_like(t, lon[0]), np.full_like(t, lat[0]), np.full_like(t, track[0]), speed[0] * t)
+    lb, pb, _ = GEOD.fwd(np.full_like(t, lon[1]), np.full_like(t, lat[1]), np.full_like(t, track[1]), speed[1] * t)
+    d = GEOD.inv(la, pa, lb, pb)[2]
+    assert figs.horizontal[0] == pytest.approx(d[0], rel=1e-3)
+    assert figs.d_cpa[0] == pytest.approx(d.min(), rel=0.01, abs=150.0)
+
+
+def test_bad_states_table():
+    with pytest.raises(skyfence.errors.InputError, match="missing column"):
+        skyfence.detect_conflicts({"track_id": ["a"], "lon": [1.0]})
