@@ -25,6 +25,11 @@ def test_analyze_writes_crossings_and_summary(tmp_path):
         assert col in csv.columns
     assert csv["entry_time"][0].endswith("Z") and "T" in csv["entry_time"][0]
     assert pl.read_parquet(out / "crossings.parquet").height == 2
+    enc = pl.read_csv(out / "encounters.csv")
+    for col in ["track_a", "track_b", "callsign_a", "callsign_b", "party_a", "party_b", "start_time", "end_time",
+                "min_horizontal_nm", "min_vertical_ft", "time_of_min", "max_level", "warning_time_s"]:
+        assert col in enc.columns
+    assert (out / "encounters.parquet").exists()
     summary = json.loads((out / "summary.json").read_text())
     assert summary["input"]["records_read"] == demo_tracks().height
     assert summary["crossings"]["per_day"] == [{"date": "2017-11-01", "party": "coalition", "count": 1},
@@ -40,6 +45,14 @@ def test_analyze_several_files_and_real_data(tmp_path, shared):
     summary = json.loads((tmp_path / "o" / "summary.json").read_text())
     assert summary["crossings"]["total"] == 1
     assert summary["input"]["values_removed_by_reason"]["impossible altitude"] > 0
+
+
+def test_encounter_options_are_checked(tmp_path):
+    tracks = tmp_path / "t.parquet"
+    demo_tracks().write_parquet(tracks)
+    for args in (["--pairs", "some"], ["--encounter-level", "red"], ["--step", "0"]):
+        result = runner.invoke(app, ["analyze", str(tracks), "-o", str(tmp_path / "o"), *args])
+        assert result.exit_code != 0 and isinstance(result.exception, Exception)
 
 
 def test_bad_agreement_and_unrecognised_file(tmp_path):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-BENCHES = ("crossings", "conflicts", "conflicts-stress")
+BENCHES = ("crossings", "conflicts", "conflicts-stress", "swiss-day")
 
 
 def peak_rss_mb() -> float:
@@ -157,6 +157,29 @@ def _numpy_all_pairs(states, rules) -> int:
     return found
 
 
+def bench_swiss_day(shared: Path) -> dict:
+    """``skyfence analyze`` on the real Swiss en-route day (842 aircraft), all pairs."""
+    import polars as pl
+
+    from skyfence.agreement import load_agreement
+    from skyfence.analysis.run import analyze
+    from skyfence.detect.encounter_table import EncounterSettings
+
+    ag = load_agreement("euphrates-2017")
+    raw = pl.read_parquet(shared / "adsb_samples.parquet").filter(pl.col("scenario") == "enroute_rvsm_traffic")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "swiss.parquet"
+        raw.write_parquet(path)
+        analyze([path], ag, None, encounters=EncounterSettings(pairs="all"))  # compile once
+        t0 = time.perf_counter()
+        result = analyze([path], ag, Path(tmp) / "out", encounters=EncounterSettings(pairs="all"))
+        seconds = time.perf_counter() - t0
+    enc = result.summary["encounters"]
+    return {"bench": "swiss-day", "states": raw.height, "aircraft": raw["icao24"].n_unique(),
+            "seconds_whole_analysis": round(seconds, 3), "encounters": enc["total"], "by_level": enc["by_level"],
+            "losses_of_separation": enc["losses_of_separation"], "peak_memory_mb": round(peak_rss_mb())}
+
+
 def _generate_in_child(rows: int, seed: int, path: Path) -> None:
     code = ("import sys; from skyfence import synthetic; from skyfence.agreement import load_agreement; "
             "ag = load_agreement('euphrates-2017'); "
@@ -168,7 +191,7 @@ def _generate_in_child(rows: int, seed: int, path: Path) -> None:
 
 def _run_child(name: str, args: argparse.Namespace, workdir: Path) -> dict:
     cmd = [sys.executable, "-m", "skyfence.bench", "--child", name, "--rows", str(args.rows), "--seed",
-           str(args.seed), "--workdir", str(workdir)]
+           str(args.seed), "--workdir", str(workdir), "--shared", str(args.shared)]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise SystemExit(f"benchmark {name} failed:\n{proc.stderr}")
@@ -181,6 +204,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rows", type=int, default=10_000_000, help="state vectors for the crossing benchmark")
     parser.add_argument("--seed", type=int, default=2017)
     parser.add_argument("--workdir", type=Path, default=None, help="where generated data is kept between runs")
+    parser.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[3] / "shared" / "data",
+                        help="the shared data folder (for swiss-day)")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -189,6 +214,8 @@ def main(argv: list[str] | None = None) -> None:
         elif args.child.startswith("conflicts:"):
             _, n, box = args.child.split(":")
             print(json.dumps(bench_conflicts(int(n), args.seed, float(box) if box else None)))
+        elif args.child == "swiss-day":
+            print(json.dumps(bench_swiss_day(args.shared)))
         elif args.child.startswith("all-pairs:"):
             _, n, box = args.child.split(":")
             print(json.dumps(bench_all_pairs(int(n), args.seed, float(box))))
@@ -203,6 +230,8 @@ def main(argv: list[str] | None = None) -> None:
         elif name == "conflicts":
             # 400,000 at 1 per 1000 km2 covers most of the Earth: the largest such layout that fits
             children = [f"conflicts:{n}:" for n in (1_000, 10_000, 100_000, 400_000)]
+        elif name == "swiss-day":
+            children = ["swiss-day"]
         else:
             children = ["conflicts:10000:600", "all-pairs:10000:600"]
         for child in children:

@@ -11,8 +11,9 @@ import polars as pl
 from skyfence.agreement.model import Agreement
 from skyfence.analysis.load import load_tracks
 from skyfence.analysis.outputs import prepare_dir, write_json, write_table
-from skyfence.analysis.summary import summary
+from skyfence.analysis.summary import encounter_figures, summary
 from skyfence.detect.crossing_table import detect_crossings
+from skyfence.detect.encounter_table import EncounterSettings, detect_encounters
 from skyfence.progress import Steps
 from skyfence.sources.tabular import ReadReport
 from skyfence.tracks.arrays import to_arrays
@@ -25,12 +26,13 @@ class Analysis:
     tracks: pl.DataFrame
     report: ReadReport
     crossings: pl.DataFrame
+    encounters: pl.DataFrame
     summary: dict
     files: list[Path] = field(default_factory=list)
 
 
 def analyze(paths: Sequence[str | Path], agreement: Agreement, out: Path | None = None,
-            progress: Steps | None = None) -> Analysis:
+            progress: Steps | None = None, encounters: EncounterSettings = EncounterSettings()) -> Analysis:
     """Run the batch pipeline on track files; write the results to ``out`` if given."""
     progress = progress or Steps(None)
     if out is not None:
@@ -40,10 +42,16 @@ def analyze(paths: Sequence[str | Path], agreement: Agreement, out: Path | None 
         tr = to_arrays(df, agreement.projection)
     with progress.step("detecting crossings"):
         crossings = detect_crossings(df, tr, agreement)
-    doc = summary(agreement, report, df, crossings.table, crossings.warnings)
-    result = Analysis(df, report, crossings.table, doc)
+    del tr
+    with progress.step(f"finding encounters ({encounters.pairs} pairs, {encounters.step:g} s steps)"):
+        enc = detect_encounters(df, agreement.thresholds.separation, agreement.thresholds.crossing.data_gap,
+                                encounters)
+    doc = summary(agreement, report, df, crossings.table, crossings.warnings,
+                  {"encounters": encounter_figures(enc, encounters)})
+    result = Analysis(df, report, crossings.table, enc, doc)
     if out is not None:
         with progress.step("writing results"):
             result.files += write_table(crossings.table, out, "crossings")
+            result.files += write_table(enc, out, "encounters")
             result.files.append(write_json(doc, out / "summary.json"))
     return result

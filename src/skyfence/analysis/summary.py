@@ -55,6 +55,31 @@ def crossing_figures(table: pl.DataFrame, warnings: dict[str, WarningStats]) -> 
     }
 
 
+def encounter_figures(table: pl.DataFrame, settings) -> dict:
+    """Encounters by highest level, by pair of parties and by day; the closest ones."""
+    if table.height == 0:
+        by_level, by_parties = {}, {}
+    else:
+        by_level = dict(table.group_by("max_level").len().sort("max_level").iter_rows())
+        pairs = table.with_columns(pl.concat_str([pl.min_horizontal("party_a", "party_b"),
+                                                  pl.max_horizontal("party_a", "party_b")], separator="/").alias("p"))
+        by_parties = dict(pairs.group_by("p").len().sort("p").iter_rows())
+    closest = table.sort("min_horizontal_nm").head(5).select(
+        "track_a", "track_b", "callsign_a", "callsign_b", "time_of_min", "min_horizontal_nm", "vertical_at_min_ft",
+        "max_level") if table.height else table
+    return {
+        "settings": {"pairs": settings.pairs, "step_s": settings.step, "level": settings.level,
+                     "merge_gap_s": settings.merge_gap},
+        "total": table.height,
+        "by_level": by_level,
+        "by_parties": by_parties,
+        "per_day": per_day(table, "start_time", ["max_level"]),
+        "losses_of_separation": int(table["loss_time"].is_not_null().sum()) if table.height else 0,
+        "warning_time_s": _stats(table["warning_time_s"].drop_nulls().to_numpy() if table.height else np.empty(0)),
+        "closest": [{**r, "time_of_min": r["time_of_min"].isoformat()} for r in closest.to_dicts()],
+    }
+
+
 def _stats(values: np.ndarray) -> dict:
     if len(values) == 0:
         return {"min": None, "median": None, "mean": None, "max": None}

@@ -10,6 +10,9 @@ from rich.table import Table
 
 from skyfence.agreement import load_agreement
 from skyfence.analysis.run import analyze
+from skyfence.detect.conflicts import LEVELS, PAIR_MODES
+from skyfence.detect.encounter_table import EncounterSettings
+from skyfence.errors import SkyfenceError
 from skyfence.cli.app import app
 from skyfence.progress import steps
 
@@ -23,18 +26,31 @@ def analyze_cmd(
     agreement: str = typer.Option("euphrates-2017", "--agreement", "-a",
                                   help="Built-in agreement name or agreement YAML file."),
     out_dir: Path = typer.Option(Path("out"), "--out", "-o", help="Folder for the results."),
+    pairs: str = typer.Option("parties", "--pairs", help="Which pairs to check for encounters: 'parties' "
+                              "(aircraft of different parties), 'unknown' (also with unknown aircraft) or 'all'."),
+    step: float = typer.Option(2.0, "--step", help="Seconds between the instants at which aircraft are compared."),
+    level: str = typer.Option("warning", "--encounter-level",
+                              help="Lowest alert level that makes an encounter: caution, warning, loss or nmac."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
 ) -> None:
-    """Find crossings of the line and zones in recorded tracks.
+    """Find crossings of the line and zones, and encounters between parties, in recorded tracks.
 
-    Writes crossings.csv / crossings.parquet (one row per crossing: who, where,
-    entry and exit time and point, duration, depth, warning lead time) and
-    summary.json (counts per party per UTC day, records read and dropped with the
-    reasons), and prints a summary.
+    Writes crossings.csv / .parquet (one row per crossing: who, where, entry and
+    exit time and point, duration, depth, warning lead time), encounters.csv /
+    .parquet (one row per encounter between two aircraft: start, end, minimum
+    horizontal and vertical separation and when, highest alert level, warning
+    time before a loss of separation) and summary.json (counts per party per UTC
+    day, records read and dropped with the reasons), and prints a summary.
     """
+    if pairs not in PAIR_MODES:
+        raise SkyfenceError(f"--pairs must be one of {', '.join(PAIR_MODES)}, not {pairs!r}")
+    if level not in LEVELS[1:]:
+        raise SkyfenceError(f"--encounter-level must be one of {', '.join(LEVELS[1:])}, not {level!r}")
+    if not step > 0:
+        raise SkyfenceError("--step must be a positive number of seconds")
     ag = load_agreement(agreement)
     with steps(not quiet) as progress:
-        result = analyze(tracks, ag, out_dir, progress)
+        result = analyze(tracks, ag, out_dir, progress, EncounterSettings(pairs=pairs, step=step, level=level))
     print_summary(result.summary, result.crossings)
     out.print(f"Results in {out_dir}/: " + ", ".join(p.name for p in result.files))
 
@@ -63,6 +79,20 @@ def print_summary(doc: dict, crossings) -> None:
                   f"{cr['open_at_end_of_data']} still open at end of data; {cr['with_data_gap']} with data gaps")
     else:
         out.print("No crossings.")
+    enc = doc.get("encounters")
+    if enc is not None:
+        levels = ", ".join(f"{k} {v}" for k, v in enc["by_level"].items()) or "none"
+        out.print(f"Encounters ({enc['settings']['pairs']} pairs): {enc['total']} ({levels}); "
+                  f"{enc['losses_of_separation']} with loss of separation")
+        if enc["closest"]:
+            t = Table(title="Closest encounters")
+            for col in ("time of closest (UTC)", "aircraft", "horizontal NM", "vertical ft", "level"):
+                t.add_column(col)
+            for r in enc["closest"]:
+                v = r["vertical_at_min_ft"]
+                t.add_row(r["time_of_min"][:19], f"{r['callsign_a'] or r['track_a']} / {r['callsign_b'] or r['track_b']}",
+                          f"{r['min_horizontal_nm']:.2f}", "?" if v is None else f"{abs(v):.0f}", r["max_level"])
+            out.print(t)
 
 
 def _reasons(d: dict) -> str:

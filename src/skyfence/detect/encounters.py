@@ -1,0 +1,149 @@
+"""Encounters: a pair's conflict over time, from aligned snapshots, merged into one event.
+
+Each snapshot gives, for every pair at or above the encounter level (WARNING
+by default), its separation now and its predicted closest approach. Rows of
+the same pair of flights at consecutive instants, with gaps no longer than
+``merge_gap``, make one encounter: its start and end, the minimum horizontal
+separation (refined between instants with the closest point of approach, so a
+coarse step does not miss the minimum) and when it happened, the vertical
+separation there and the least over the encounter, the highest level, when
+separation was first lost, and the warning time: from the first state of the
+encounter (the first WARNING) to that loss.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from skyfence.detect.conflicts import LOSS, NMAC, ConflictRules, PairFigures
+
+
+@dataclass(frozen=True)
+class Encounters:
+    """One entry per encounter; flights are indices given by the caller's ``flight`` array."""
+
+    flight_a: np.ndarray
+    flight_b: np.ndarray
+    first: np.ndarray  # index of the first snapshot row of the encounter in the sorted pair rows
+    start: np.ndarray
+    end: np.ndarray
+    min_horizontal: np.ndarray
+    time_of_min: np.ndarray
+    vertical_at_min: np.ndarray
+    min_vertical: np.ndarray
+    max_level: np.ndarray
+    loss_time: np.ndarray  # NaN when separation was never lost
+    warning_time: np.ndarray  # NaN when no loss, or the pair was first seen already in loss
+    state_a: np.ndarray  # snapshot state index of aircraft a at the minimum
+    state_b: np.ndarray
+    snapshots: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.start)
+
+
+def merge_encounters(figs: PairFigures, time: np.ndarray, group: np.ndarray, flight: np.ndarray, step: float,
+                     merge_gap: float, rules: ConflictRules, present: np.ndarray | None = None) -> Encounters:
+    """Merge per-instant pair rows into encounters.
+
+    Between two instants the pair follows its predicted straight lines: a
+    closest approach that falls before the next instant counts, for the
+    minimum separation and for the level (a loss or a near collision that
+    happens between two instants is not missed).
+
+    ``time``, ``group`` and ``flight`` are per snapshot state (the indices in
+    ``figs``). ``present`` (sorted keys ``flight * G + group`` of every state,
+    from :func:`presence_keys`) tells whether a pair first seen in loss had
+    been seen before without a warning; without it such pairs get no warning
+    time.
+    """
+    fa, fb = flight[figs.a], flight[figs.b]
+    swap = fa > fb
+    key_a, key_b = np.where(swap, fb, fa), np.where(swap, fa, fb)
+    sa, sb = np.where(swap, figs.b, figs.a), np.where(swap, figs.a, figs.b)
+    sign = np.where(swap, -1.0, 1.0)
+    g = group[figs.a]
+    order = np.lexsort((g, key_b, key_a))
+    key_a, key_b, g, sa, sb, sign = key_a[order], key_b[order], g[order], sa[order], sb[order], sign[order]
+    h0, dcpa, tcpa = figs.horizontal[order], figs.d_cpa[order], figs.t_cpa[order]
+    v0, vcpa = figs.vertical[order] * sign, figs.v_cpa[order] * sign
+    level, tlos = figs.level[order].copy(), figs.t_los[order]
+    t = time[sa]
+    m = len(order)
+    if m == 0:
+        e, i = np.empty(0), np.empty(0, np.int64)
+        return Encounters(i, i, i, e, e, e, e, e, e, np.empty(0, np.int8), e, e, i, i, i)
+    max_steps = max(int(round(merge_gap / step)), 1)
+    new = np.ones(m, dtype=bool)
+    new[1:] = (key_a[1:] != key_a[:-1]) | (key_b[1:] != key_b[:-1]) | (g[1:] - g[:-1] > max_steps)
+    first = np.flatnonzero(new)
+    seg = np.cumsum(new) - 1
+    last = np.r_[first[1:] - 1, m - 1]
+
+    # the closest approach of each row: now, or at its predicted CPA if that falls before the next instant
+    within = tcpa <= step
+    row_min = np.where(within, np.minimum(dcpa, h0), h0)
+    row_t = np.where(within & (dcpa < h0), t + tcpa, t)
+    row_v = np.where(within & (dcpa < h0), vcpa, v0)
+    between = within & (dcpa < h0)
+    with np.errstate(invalid="ignore"):
+        vclose = np.where(np.isnan(vcpa), 0.0, np.abs(vcpa))
+    level[between & (dcpa < rules.sep_h) & (vclose < rules.sep_v) & (level < LOSS)] = LOSS
+    level[between & (dcpa < rules.nmac_h) & (vclose < rules.nmac_v)] = NMAC
+    best = _argmin_by_segment(row_min, seg, len(first))
+
+    absv = np.abs(v0)
+    min_v = np.full(len(first), np.inf)
+    np.minimum.at(min_v, seg, np.where(np.isnan(absv), np.inf, absv))
+    max_level = np.zeros(len(first), np.int8)
+    np.maximum.at(max_level, seg, level)
+
+    # first loss: the first LOSS row, refined by the previous row's predicted time to loss
+    idx = np.flatnonzero(level >= LOSS)
+    loss_row = np.full(len(first), m, np.int64)
+    np.minimum.at(loss_row, seg[idx], idx)
+    loss_time = np.full(len(first), np.nan)
+    has = loss_row < m
+    lr = loss_row[has]
+    # a row upgraded between instants lost separation at its own predicted time; a LOSS row at the
+    # instant, at the previous row's predicted time if that fell before this instant
+    lt = np.where(figs.level[order][lr] >= LOSS, t[lr], t[lr] + np.nan_to_num(tlos[lr]))
+    prev_ok = (lr > first[has]) & (figs.level[order][lr] >= LOSS)
+    refine = prev_ok & (tlos[np.maximum(lr - 1, 0)] <= step)
+    lt[refine] = t[lr[refine] - 1] + tlos[lr[refine] - 1]
+    loss_time[has] = lt
+    warning_time = loss_time - t[first]
+    starts_in_loss = has & (loss_row == first)
+    if present is not None and starts_in_loss.any():
+        k = np.flatnonzero(starts_in_loss)
+        seen = _present(present, key_a[first[k]], g[first[k]] - 1, group) & \
+            _present(present, key_b[first[k]], g[first[k]] - 1, group)
+        warning_time[k] = np.where(seen, 0.0, np.nan)  # seen before without warning: no warning at all
+    else:
+        warning_time[starts_in_loss] = np.nan
+    return Encounters(key_a[first], key_b[first], first, t[first], t[last], row_min[best], row_t[best], row_v[best],
+                      np.where(np.isfinite(min_v), min_v, np.nan), max_level, loss_time, warning_time, sa[best],
+                      sb[best], last - first + 1)
+
+
+def presence_keys(flight: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Sorted keys of (flight, instant) for every aligned state."""
+    return np.sort(flight.astype(np.int64) * (int(group.max()) + 2 if len(group) else 1) + group)
+
+
+def _present(keys: np.ndarray, flight: np.ndarray, group: np.ndarray, all_groups: np.ndarray) -> np.ndarray:
+    width = int(all_groups.max()) + 2
+    q = flight.astype(np.int64) * width + group
+    pos = np.searchsorted(keys, q)
+    return (pos < len(keys)) & (keys[np.minimum(pos, len(keys) - 1)] == q) & (group >= 0)
+
+
+def _argmin_by_segment(values: np.ndarray, seg: np.ndarray, n: int) -> np.ndarray:
+    """Index of the smallest value of each segment (the first one on ties)."""
+    order = np.lexsort((np.arange(len(values)), values, seg))
+    first_of_seg = np.r_[True, seg[order][1:] != seg[order][:-1]]
+    out = np.empty(n, np.int64)
+    out[seg[order][first_of_seg]] = order[first_of_seg]
+    return out
