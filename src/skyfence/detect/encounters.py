@@ -56,8 +56,10 @@ def merge_encounters(figs: PairFigures, time: np.ndarray, group: np.ndarray, fli
     ``time``, ``group`` and ``flight`` are per snapshot state (the indices in
     ``figs``). ``present`` (sorted keys ``flight * G + group`` of every state,
     from :func:`presence_keys`) tells whether a pair first seen in loss had
-    been seen before without a warning; without it such pairs get no warning
-    time.
+    been seen before without a warning (without it such pairs get no warning
+    time), and keeps a hole in one aircraft's data from splitting an
+    encounter: a gap longer than ``merge_gap`` splits only when both aircraft
+    were seen during it.
     """
     fa, fb = flight[figs.a], flight[figs.b]
     swap = fa > fb
@@ -77,7 +79,16 @@ def merge_encounters(figs: PairFigures, time: np.ndarray, group: np.ndarray, fli
         return Encounters(i, i, i, e, e, e, e, e, e, np.empty(0, np.int8), e, e, i, i, i)
     max_steps = max(int(round(merge_gap / step)), 1)
     new = np.ones(m, dtype=bool)
-    new[1:] = (key_a[1:] != key_a[:-1]) | (key_b[1:] != key_b[:-1]) | (g[1:] - g[:-1] > max_steps)
+    same_pair = (key_a[1:] == key_a[:-1]) & (key_b[1:] == key_b[:-1])
+    long_gap = g[1:] - g[:-1] > max_steps
+    if present is not None and long_gap.any():
+        # a long gap splits the encounter only if both aircraft were seen in it (not a hole in the data)
+        k = np.flatnonzero(same_pair & long_gap)
+        seen_a = _count_present(present, key_a[k], g[k] + 1, g[k + 1] - 1, group)
+        seen_b = _count_present(present, key_b[k], g[k] + 1, g[k + 1] - 1, group)
+        unobserved = np.minimum(seen_a, seen_b) < max_steps
+        long_gap[k[unobserved]] = False
+    new[1:] = ~same_pair | long_gap
     first = np.flatnonzero(new)
     seg = np.cumsum(new) - 1
     last = np.r_[first[1:] - 1, m - 1]
@@ -131,6 +142,14 @@ def merge_encounters(figs: PairFigures, time: np.ndarray, group: np.ndarray, fli
 def presence_keys(flight: np.ndarray, group: np.ndarray) -> np.ndarray:
     """Sorted keys of (flight, instant) for every aligned state."""
     return np.sort(flight.astype(np.int64) * (int(group.max()) + 2 if len(group) else 1) + group)
+
+
+def _count_present(keys: np.ndarray, flight: np.ndarray, g0: np.ndarray, g1: np.ndarray,
+                   all_groups: np.ndarray) -> np.ndarray:
+    """How many instants in g0..g1 each flight was seen at."""
+    width = int(all_groups.max()) + 2
+    base = flight.astype(np.int64) * width
+    return np.searchsorted(keys, base + g1, side="right") - np.searchsorted(keys, base + g0, side="left")
 
 
 def _present(keys: np.ndarray, flight: np.ndarray, group: np.ndarray, all_groups: np.ndarray) -> np.ndarray:

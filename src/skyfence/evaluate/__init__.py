@@ -1,0 +1,1 @@
+"""Detected events against the simulator's ground truth: precision, recall, timing."""

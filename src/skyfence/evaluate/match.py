@@ -1,0 +1,79 @@
+"""One-to-one matching of detected events to true events by aircraft and overlapping time.
+
+A detection matches a true event when they concern the same aircraft (the
+same pair, in either order, for events between two aircraft) and their time
+intervals overlap once each is widened by a tolerance. Each true event takes
+at most one detection and the reverse: pairs are taken best overlap first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+
+@dataclass(frozen=True)
+class Matches:
+    """Index pairs (into truth and detections) that matched, and the sizes of both sets."""
+
+    truth_index: np.ndarray
+    detected_index: np.ndarray
+    n_truth: int
+    n_detected: int
+
+    @property
+    def precision(self) -> float | None:
+        return len(self.detected_index) / self.n_detected if self.n_detected else None
+
+    @property
+    def recall(self) -> float | None:
+        return len(self.truth_index) / self.n_truth if self.n_truth else None
+
+    @property
+    def f1(self) -> float | None:
+        p, r = self.precision, self.recall
+        if p is None or r is None or p + r == 0:
+            return None
+        return 2 * p * r / (p + r)
+
+
+def _key(df: pl.DataFrame, a: str, b: str | None, ordered: bool) -> pl.Series:
+    if b is None:
+        return df[a].cast(pl.String)
+    x, y = df[a].cast(pl.String).fill_null(""), df[b].cast(pl.String).fill_null("")
+    if ordered:
+        return x + "|" + y
+    return pl.select(pl.when(x <= y).then(x + "|" + y).otherwise(y + "|" + x)).to_series()
+
+
+def match(truth: pl.DataFrame, detected: pl.DataFrame, *, tolerance: float,
+          truth_cols: tuple[str, str | None, str, str] = ("track_id", None, "start_time", "end_time"),
+          detected_cols: tuple[str, str | None, str, str] = ("track_id", None, "start_time", "end_time"),
+          ordered: bool = False) -> Matches:
+    """Match on (aircraft, other aircraft or None, start, end) columns; an open end is taken as the start."""
+    ta, tb, ts, te = truth_cols
+    da, db, ds, de = detected_cols
+    t = pl.DataFrame({"key": _key(truth, ta, tb, ordered), "s": _seconds(truth[ts]),
+                      "e": _seconds(truth[te]).fill_null(_seconds(truth[ts]))}).with_row_index("ti")
+    d = pl.DataFrame({"key": _key(detected, da, db, ordered), "s": _seconds(detected[ds]),
+                      "e": _seconds(detected[de]).fill_null(_seconds(detected[ds]))}).with_row_index("di")
+    j = t.join(d, on="key", suffix="_d")
+    j = j.with_columns((pl.min_horizontal("e", "e_d") - pl.max_horizontal("s", "s_d")).alias("overlap"))
+    j = j.filter(pl.col("overlap") > -tolerance).sort("overlap", descending=True)
+    used_t, used_d, ti, di = set(), set(), [], []
+    for row_t, row_d in zip(j["ti"].to_list(), j["di"].to_list()):
+        if row_t in used_t or row_d in used_d:
+            continue
+        used_t.add(row_t)
+        used_d.add(row_d)
+        ti.append(row_t)
+        di.append(row_d)
+    return Matches(np.array(ti, dtype=np.int64), np.array(di, dtype=np.int64), truth.height, detected.height)
+
+
+def _seconds(s: pl.Series) -> pl.Series:
+    if s.dtype == pl.String:
+        s = s.str.to_datetime(time_zone="UTC", strict=False)
+    return s.dt.epoch("us").cast(pl.Float64) / 1e6

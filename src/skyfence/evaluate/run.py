@@ -1,0 +1,119 @@
+"""``skyfence evaluate``: an analysis's results against the ground truth of a simulation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from skyfence.errors import InputError
+from skyfence.evaluate.match import Matches, _seconds, match
+
+TRUTH_REQUIRED = ("event_type", "track_id", "other_track_id", "start_time", "end_time")
+
+
+def read_truth(path: Path) -> pl.DataFrame:
+    if not path.is_file():
+        raise InputError(f"{path}: no such truth file")
+    try:
+        df = pl.read_csv(path, infer_schema_length=0)
+    except pl.exceptions.PolarsError as exc:
+        raise InputError(f"{path}: cannot read ({str(exc).splitlines()[0]})") from None
+    missing = [c for c in TRUTH_REQUIRED if c not in df.columns]
+    if missing:
+        raise InputError(f"{path}: not a truth file (missing {', '.join(missing)})")
+    return df.with_columns(pl.col("start_time", "end_time").str.to_datetime(time_zone="UTC", strict=False))
+
+
+def _read_result(results: Path, stem: str) -> pl.DataFrame | None:
+    for ext, reader in ((".parquet", pl.read_parquet), (".csv", pl.read_csv)):
+        path = results / f"{stem}{ext}"
+        if path.is_file():
+            df = reader(path)
+            for c in df.columns:
+                if c.endswith("_time") and df.schema[c] == pl.String:
+                    df = df.with_columns(pl.col(c).str.to_datetime(time_zone="UTC", strict=False))
+            return df
+    return None
+
+
+def _stats(values) -> dict:
+    v = np.asarray([x for x in values if x is not None and np.isfinite(x)], dtype=float)
+    if len(v) == 0:
+        return {"n": 0, "mean": None, "p95": None, "max": None}
+    return {"n": int(len(v)), "mean": float(v.mean()), "p95": float(np.percentile(v, 95)), "max": float(v.max())}
+
+
+def _row(name: str, m: Matches, timing: dict | None = None, extra: dict | None = None) -> dict:
+    out = {"event_type": name, "truth": m.n_truth, "detected": m.n_detected, "matched": len(m.truth_index),
+           "precision": m.precision, "recall": m.recall, "f1": m.f1}
+    if timing is not None:
+        out["timing_error_s"] = timing
+    out.update(extra or {})
+    return out
+
+
+def evaluate(truth: pl.DataFrame, results: Path) -> dict:
+    """Per event type: counts, precision, recall, F1 and timing error; crossing-warning lead times."""
+    if not results.is_dir():
+        raise InputError(f"{results}: no such results folder")
+    rows = []
+    crossings = _read_result(results, "crossings")
+    if crossings is None:
+        raise InputError(f"{results}: no crossings.csv or crossings.parquet (run skyfence analyze first)")
+    t_cross = truth.filter(pl.col("event_type") == "crossing")
+    m = match(t_cross, crossings, tolerance=30.0, detected_cols=("track_id", None, "entry_time", "exit_time"))
+    entry_err = (_seconds(crossings["entry_time"])[m.detected_index] - _seconds(t_cross["start_time"])[m.truth_index]).abs()
+    exit_err = (_seconds(crossings["exit_time"])[m.detected_index] - _seconds(t_cross["end_time"])[m.truth_index]).abs()
+    leads = crossings["warning_lead_s"][m.detected_index].to_list() if len(m.detected_index) else []
+    extra = {"entry_error_s": _stats(entry_err.to_list()), "exit_error_s": _stats(exit_err.to_list()),
+             "warning_lead_s": _stats(leads),
+             "warned": int(sum(v is not None for v in leads))}
+    if "intent" in crossings.columns and "intent" in t_cross.columns and len(m.truth_index):
+        true_intent = t_cross["intent"][m.truth_index].to_list()
+        said = crossings["intent"][m.detected_index].to_list()
+        extra["intent_agreement"] = float(np.mean([_intent_agrees(a, b) for a, b in zip(true_intent, said)]))
+    rows.append(_row("crossing", m, extra["entry_error_s"], extra))
+
+    encounters = _read_result(results, "encounters")
+    if encounters is not None:
+        t_loss = truth.filter(pl.col("event_type").is_in(["close_approach", "near_collision"]))
+        lost = encounters.filter(pl.col("loss_time").is_not_null())
+        m = match(t_loss, lost, tolerance=30.0, truth_cols=("track_id", "other_track_id", "start_time", "end_time"),
+                  detected_cols=("track_a", "track_b", "start_time", "end_time"))
+        err = (_seconds(lost["loss_time"])[m.detected_index] - _seconds(t_loss["start_time"])[m.truth_index]).abs()
+        rows.append(_row("loss_of_separation", m, _stats(err.to_list())))
+        t_nmac = truth.filter(pl.col("event_type") == "near_collision")
+        nmac = encounters.filter(pl.col("max_level") == "nmac")
+        m = match(t_nmac, nmac, tolerance=30.0, truth_cols=("track_id", "other_track_id", "start_time", "end_time"),
+                  detected_cols=("track_a", "track_b", "start_time", "end_time"))
+        rows.append(_row("near_collision", m))
+
+    manoeuvres = _read_result(results, "manoeuvres")
+    if manoeuvres is not None:
+        for kind in ("hard_turn", "speed_brake", "weave", "dive", "climb", "orbit"):
+            t_m = truth.filter(pl.col("event_type") == kind)
+            d_m = manoeuvres.filter(pl.col("manoeuvre") == kind)
+            m = match(t_m, d_m, tolerance=20.0)
+            err = (_seconds(d_m["start_time"])[m.detected_index] - _seconds(t_m["start_time"])[m.truth_index]).abs()
+            rows.append(_row(kind, m, _stats(err.to_list())))
+    interactions = _read_result(results, "interactions")
+    if interactions is not None:
+        for kind in ("intercept", "mock_engagement"):
+            t_i = truth.filter(pl.col("event_type") == kind)
+            d_i = interactions.filter(pl.col("interaction") == kind)
+            m = match(t_i, d_i, tolerance=60.0, truth_cols=("track_id", "other_track_id", "start_time", "end_time"),
+                      detected_cols=("track_id", "other_track_id", "start_time", "end_time"),
+                      ordered=kind == "intercept")
+            err = (_seconds(d_i["start_time"])[m.detected_index] - _seconds(t_i["start_time"])[m.truth_index]).abs()
+            rows.append(_row(kind, m, _stats(err.to_list())))
+    return {"results": str(results), "events": rows}
+
+
+def _intent_agrees(truth_intent: str | None, said: str | None) -> bool:
+    if truth_intent == "deliberate":
+        return said == "likely deliberate"
+    if truth_intent == "inadvertent":
+        return said == "likely inadvertent"
+    return True
