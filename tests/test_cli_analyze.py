@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from skyfence import synthetic
 from skyfence.cli import app
-from skyfence.cli.demo_cmd import demo_tracks
+from tests.tracks import crossing_tracks as demo_tracks
 
 runner = CliRunner()
 
