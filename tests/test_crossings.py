@@ -193,6 +193,7 @@ def reference_events(df, area, th):
                 k = j + 1
             else:
                 k += 1
+        runs = [r for r in runs if max(depth[i] for i in range(r[0], r[1] + 1)) >= 0.5 * th.min_depth]  # jitter
         merged = []
         for r in runs:
             if merged:

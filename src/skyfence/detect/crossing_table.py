@@ -20,6 +20,7 @@ CROSSING_COLUMNS = {
     "warning_lead_s": pl.Float64,
     "zone_kind": pl.String, "flight_id": pl.UInt32, "open": pl.Boolean, "entry_observed": pl.Boolean,
     "alt_min_ft": pl.Float64, "alt_max_ft": pl.Float64, "max_gap_s": pl.Float64, "data_gap": pl.Boolean,
+    "entry_gap_s": pl.Float64, "exit_gap_s": pl.Float64,
     "deepest_lat": pl.Float64, "deepest_lon": pl.Float64,
 }
 
@@ -66,6 +67,7 @@ def detect_crossings(df: pl.DataFrame, tr: TrackArrays, agreement: Agreement) ->
             pl.Series(m_to_ft(ev.alt_max)).alias("alt_max_ft"),
             pl.Series(ev.max_gap).alias("max_gap_s"),
             pl.Series(ev.max_gap > th.data_gap).alias("data_gap"),
+            pl.Series(ev.entry_gap).alias("entry_gap_s"), pl.Series(ev.exit_gap).alias("exit_gap_s"),
             pl.Series(deep_lat).alias("deepest_lat"), pl.Series(deep_lon).alias("deepest_lon"),
         ))
     if not frames:

@@ -2,9 +2,12 @@
 
 For each restricted area and each flight of a party it is closed to, the
 states inside the area (horizontally, within its altitude band and validity
-window) form runs. Runs separated by a brief or shallow return are merged
-(hysteresis), and an event counts when it reaches ``min_depth`` beyond the
-boundary and lasts ``min_duration``. Entry and exit are interpolated to the
+window) form runs. Hysteresis: runs that never reach half of ``min_depth``
+beyond the boundary are jitter along the line (the river meanders under a
+straight path) and are dropped; the runs left that are separated by a brief
+(under ``min_duration``) or shallow (never ``min_depth`` back out) return are
+merged; and an event counts when it reaches ``min_depth`` and lasts
+``min_duration``. Entry and exit are interpolated to the
 boundary crossing between the two states around it (the boundary, the band
 edge or the window edge, whichever the aircraft met). An event still inside
 when the data ends is ``open``.
@@ -28,6 +31,10 @@ from skyfence.agreement.model import CrossingThresholds, RestrictedArea
 from skyfence.tracks.arrays import TrackArrays
 
 
+JITTER = 0.5
+"""A stay beyond the line that never reaches this fraction of ``min_depth`` is jitter, not part of a crossing."""
+
+
 @dataclass(frozen=True)
 class CrossingEvents:
     """Crossing events of one area, one entry per event (rows index the track arrays)."""
@@ -49,6 +56,8 @@ class CrossingEvents:
     alt_min: np.ndarray
     alt_max: np.ndarray
     max_gap: np.ndarray
+    entry_gap: np.ndarray  # time between the two reports around the entry (0 when not observed)
+    exit_gap: np.ndarray  # the same around the exit (NaN when open)
     warning_lead: np.ndarray  # NaN when no warning preceded the entry
 
     def __len__(self) -> int:
@@ -116,16 +125,18 @@ def detect_area(tr: TrackArrays, area: RestrictedArea, th: CrossingThresholds) -
     exit_x = np.where(is_open, np.nan, exit_x)
     exit_y = np.where(is_open, np.nan, exit_y)
     k = keep
+    entry_gap = t[ev_start] - t[prev]
+    exit_gap = np.where(is_open, np.nan, t[nxt] - t[ev_end])
     return CrossingEvents(area.id, ev_start[k], ev_end[k], entry_t[k], exit_t[k], entry_x[k], entry_y[k],
                           exit_x[k], exit_y[k], entry_observed[k], is_open[k], duration[k], depth[k],
-                          depth_at[k], alt_min[k], alt_max[k], max_gap[k], lead[k]), stats
+                          depth_at[k], alt_min[k], alt_max[k], max_gap[k], entry_gap[k], exit_gap[k], lead[k]), stats
 
 
 def _empty(area_id: str) -> CrossingEvents:
     e = np.empty(0)
     i = np.empty(0, dtype=np.int64)
     b = np.empty(0, dtype=bool)
-    return CrossingEvents(area_id, i, i, e, e, e, e, e, e, b, b, e, e, i, e, e, e, e)
+    return CrossingEvents(area_id, i, i, e, e, e, e, e, e, b, b, e, e, i, e, e, e, e, e, e)
 
 
 def _in_band(alt: np.ndarray, floor: float, ceiling: float) -> np.ndarray:
@@ -137,7 +148,15 @@ def _in_band(alt: np.ndarray, floor: float, ceiling: float) -> np.ndarray:
 
 
 def _merge_runs(run_start, run_end, x, y, t, tr: TrackArrays, area: RestrictedArea, th: CrossingThresholds):
-    """Join runs of the same flight whose outside gap is brief or shallow (hysteresis)."""
+    """Hysteresis: drop stays that never reach half of ``min_depth`` (jitter along the line), then join the
+    stays of a flight whose return between them is brief or shallow."""
+    if len(run_start) and th.min_depth > 0:
+        lengths = run_end - run_start + 1
+        offsets = np.r_[0, np.cumsum(lengths)[:-1]]
+        idx = np.repeat(run_start - offsets, lengths) + np.arange(lengths.sum())
+        deep = np.isinf(area.depth_index.distance(x[idx], y[idx], cap=JITTER * th.min_depth))
+        reaches = np.logical_or.reduceat(deep, offsets)
+        run_start, run_end = run_start[reaches], run_end[reaches]
     if len(run_start) < 2:
         return run_start, run_end
     same = tr.flight_of(run_start[1:]) == tr.flight_of(run_end[:-1])

@@ -45,9 +45,17 @@ def _stats(values) -> dict:
     return {"n": int(len(v)), "mean": float(v.mean()), "p95": float(np.percentile(v, 95)), "max": float(v.max())}
 
 
-def _row(name: str, m: Matches, timing: dict | None = None, extra: dict | None = None) -> dict:
+def _row(name: str, m: Matches, timing: dict | None = None, extra: dict | None = None,
+         truth: pl.DataFrame | None = None) -> dict:
     out = {"event_type": name, "truth": m.n_truth, "detected": m.n_detected, "matched": len(m.truth_index),
            "precision": m.precision, "recall": m.recall, "f1": m.f1}
+    if truth is not None and "reports" in truth.columns:
+        # an event a sensor outage hid (fewer than two reports during it) cannot be detected
+        seen = truth["reports"].cast(pl.Int64).fill_null(0).to_numpy() >= 2
+        found = np.zeros(truth.height, dtype=bool)
+        found[m.truth_index] = True
+        out["observable"] = int(seen.sum())
+        out["recall_observable"] = float(found[seen].mean()) if seen.any() else None
     if timing is not None:
         out["timing_error_s"] = timing
     out.update(extra or {})
@@ -67,14 +75,22 @@ def evaluate(truth: pl.DataFrame, results: Path) -> dict:
     entry_err = (_seconds(crossings["entry_time"])[m.detected_index] - _seconds(t_cross["start_time"])[m.truth_index]).abs()
     exit_err = (_seconds(crossings["exit_time"])[m.detected_index] - _seconds(t_cross["end_time"])[m.truth_index]).abs()
     leads = crossings["warning_lead_s"][m.detected_index].to_list() if len(m.detected_index) else []
-    extra = {"entry_error_s": _stats(entry_err.to_list()), "exit_error_s": _stats(exit_err.to_list()),
+    # timing where reports were there to see it: the reports around the entry (exit) no more than 30 s apart
+    seen_in = (crossings["entry_gap_s"][m.detected_index] <= 30.0).fill_null(False).to_numpy() \
+        if "entry_gap_s" in crossings.columns else np.ones(len(m.detected_index), bool)
+    seen_out = (crossings["exit_gap_s"][m.detected_index] <= 30.0).fill_null(False).to_numpy() \
+        if "exit_gap_s" in crossings.columns else np.ones(len(m.detected_index), bool)
+    extra = {"entry_error_s": _stats(entry_err.filter(pl.Series(seen_in)).to_list()),
+             "exit_error_s": _stats(exit_err.filter(pl.Series(seen_out)).to_list()),
+             "entry_error_in_data_gaps_s": _stats(entry_err.filter(pl.Series(~seen_in)).to_list()),
+             "exit_error_in_data_gaps_s": _stats(exit_err.filter(pl.Series(~seen_out)).to_list()),
              "warning_lead_s": _stats(leads),
              "warned": int(sum(v is not None for v in leads))}
     if "intent" in crossings.columns and "intent" in t_cross.columns and len(m.truth_index):
         true_intent = t_cross["intent"][m.truth_index].to_list()
         said = crossings["intent"][m.detected_index].to_list()
         extra["intent_agreement"] = float(np.mean([_intent_agrees(a, b) for a, b in zip(true_intent, said)]))
-    rows.append(_row("crossing", m, extra["entry_error_s"], extra))
+    rows.append(_row("crossing", m, extra["entry_error_s"], extra, t_cross))
 
     encounters = _read_result(results, "encounters")
     if encounters is not None:
@@ -83,7 +99,7 @@ def evaluate(truth: pl.DataFrame, results: Path) -> dict:
         m = match(t_loss, lost, tolerance=30.0, truth_cols=("track_id", "other_track_id", "start_time", "end_time"),
                   detected_cols=("track_a", "track_b", "start_time", "end_time"))
         err = (_seconds(lost["loss_time"])[m.detected_index] - _seconds(t_loss["start_time"])[m.truth_index]).abs()
-        rows.append(_row("loss_of_separation", m, _stats(err.to_list())))
+        rows.append(_row("loss_of_separation", m, _stats(err.to_list()), truth=t_loss))
         t_nmac = truth.filter(pl.col("event_type") == "near_collision")
         nmac = encounters.filter(pl.col("max_level") == "nmac")
         m = match(t_nmac, nmac, tolerance=30.0, truth_cols=("track_id", "other_track_id", "start_time", "end_time"),

@@ -110,7 +110,7 @@ def simulate(scenario: Scenario, base_dir: Path, hours: float, seed: int, progre
         tracks = observe(sorties, Sensor.from_spec(scenario.surveillance), agreement.projection, rng, party_of)
         tracks = tracks.filter(pl.col("time") <= pl.lit(t_end * 1e6).cast(pl.Int64).cast(pl.Datetime("us"))
                                .dt.replace_time_zone("UTC"))
-    return Simulation(tracks, truth_table(events, by_id), sorties, agreement)
+    return Simulation(tracks, with_report_counts(truth_table(events, by_id), tracks), sorties, agreement)
 
 
 def _start_times(rng, per_day: float, hours: float, t0: float) -> np.ndarray:
@@ -169,10 +169,10 @@ def _inject(scenario, agreement, theatres, bases, addresses, callsigns, sorties,
                         s = plan_crossing(len(sorties), party, ac, "", "", base, theatre, t, sub, deliberate, depth,
                                           toward=near[1])
                         fly_sortie(s)
-            found = truth.crossings(s, agreement)
-            if (len(found) == 1 and found[0]["end_time"] is not None
-                    and float(found[0]["detail"].split("=")[1]) * 1000 >= 1.5 * th.min_depth
-                    and found[0]["end_time"] - found[0]["start_time"] >= 2 * th.min_duration):
+            closed = [a for a in agreement.areas if party in a.closed_to]
+            entered = [a for a in closed if truth.stays(s, a)]
+            if len(entered) == 1 and truth.clean_crossing(s, entered[0], th):
+                found = truth.crossings(s, agreement)
                 break
         else:
             continue  # could not fly a clean crossing here: leave it out
@@ -219,6 +219,20 @@ def _intercept(intruder: Sortie, crossing: dict, sorties, party, rng, p_near, ag
             c.notes["near_collision"] = near_collision
             return c, crossing
     return None
+
+
+def with_report_counts(truth_df: pl.DataFrame, tracks: pl.DataFrame) -> pl.DataFrame:
+    """Add ``reports``: how many reports of the (first) aircraft fall inside each event, so that events a
+    sensor outage hid completely can be told apart."""
+    if truth_df.height == 0:
+        return truth_df.with_columns(pl.lit(0, dtype=pl.Int64).alias("reports"))
+    ev = truth_df.with_row_index("event").select("event", "track_id", "start_time",
+                                                 pl.col("end_time").fill_null(pl.col("start_time")))
+    hits = (tracks.select("track_id", "time").join(ev, on="track_id")
+            .filter((pl.col("time") >= pl.col("start_time")) & (pl.col("time") <= pl.col("end_time")))
+            .group_by("event").len("reports"))
+    return (truth_df.with_row_index("event").join(hits, on="event", how="left")
+            .with_columns(pl.col("reports").fill_null(0).cast(pl.Int64)).sort("event").drop("event"))
 
 
 def truth_table(events: list[dict], by_id) -> pl.DataFrame:

@@ -14,11 +14,40 @@ import shapely
 
 from skyfence.agreement.model import Agreement
 from skyfence.detect.conflicts import ConflictRules
+from skyfence.detect.crossings import JITTER
 from skyfence.sim.flight import DIVE, FLAGS, H, LEG, ORBIT, PURSUE, T, TURN, WEAVE, X, Y
 from skyfence.sim.missions import Sortie
 
 TRUTH_COLUMNS = ("event_type", "track_id", "other_track_id", "start_time", "end_time", "intent", "zone",
                  "party", "other_party", "detail")
+
+
+def stays(s: Sortie, area) -> list[tuple[int, int, float]]:
+    """Every raw stay of the aircraft inside an area: (first row, row after the last, greatest depth)."""
+    inside = shapely.contains_xy(area.polygon_xy, s.traj[:, X], s.traj[:, Y])
+    inside &= (s.traj[:, H] >= area.floor) & (s.traj[:, H] <= area.ceiling)
+    if not inside.any():
+        return []
+    edges = np.flatnonzero(np.diff(inside.astype(np.int8))) + 1
+    bounds = np.r_[0, edges, len(inside)]
+    return [(int(a), int(b), float(shapely.distance(area.depth_xy, shapely.points(s.traj[a:b, X], s.traj[a:b, Y])).max()))
+            for a, b in zip(bounds[:-1], bounds[1:]) if inside[a]]
+
+
+def clean_crossing(s: Sortie, area, th) -> bool:
+    """One unmistakable crossing: a single stay, deep and long enough with room to spare, entered and
+    left at a clear angle (at least 200 m beyond the line 5 s after entering and 5 s before leaving)."""
+    found = stays(s, area)
+    if len(found) != 1:
+        return False
+    a, b, depth = found[0]
+    if a == 0 or b >= len(s.traj) or depth < 1.5 * th.min_depth:
+        return False
+    if s.traj[b - 1, T] - s.traj[a, T] < 2 * th.min_duration:
+        return False
+    near = [min(a + 5, b - 1), max(b - 6, a)]
+    d = shapely.distance(area.depth_xy, shapely.points(s.traj[near, X], s.traj[near, Y]))
+    return bool(np.all(d >= 200.0))
 
 
 def leg_windows(s: Sortie) -> list[tuple[int, int, float, float]]:
@@ -34,7 +63,13 @@ def leg_windows(s: Sortie) -> list[tuple[int, int, float, float]]:
 
 
 def crossings(s: Sortie, agreement: Agreement) -> list[dict]:
-    """Every stay of the aircraft inside an area closed to its party, measured on its true track."""
+    """Every crossing of the aircraft into an area closed to its party, measured on its true track.
+
+    The agreement's own definition: stays that never reach half of
+    ``min_depth`` are jitter and do not count; stays separated by a brief (under
+    ``min_duration``) or shallow (never ``min_depth`` back out) return are one
+    crossing; a crossing counts from ``min_duration``.
+    """
     if s.party is None or s.traj is None or len(s.traj) < 2:
         return []
     th = agreement.thresholds.crossing
@@ -42,18 +77,29 @@ def crossings(s: Sortie, agreement: Agreement) -> list[dict]:
     for area in agreement.areas:
         if s.party not in area.closed_to:
             continue
-        inside = shapely.contains_xy(area.polygon_xy, s.traj[:, X], s.traj[:, Y])
-        inside &= (s.traj[:, H] >= area.floor) & (s.traj[:, H] <= area.ceiling)
-        if not inside.any():
+        raw = stays(s, area)
+        if not raw:
             continue
-        edges = np.flatnonzero(np.diff(inside.astype(np.int8))) + 1
-        bounds = np.r_[0, edges, len(inside)]
-        for a, b in zip(bounds[:-1], bounds[1:]):
-            if not inside[a]:
-                continue
+        inside = np.zeros(len(s.traj), dtype=bool)
+        for a, b, _ in raw:
+            inside[a:b] = True
+        runs = [[a, b] for a, b, depth in raw if depth >= JITTER * th.min_depth]
+        if not runs:
+            continue
+        merged = [runs[0]]
+        for a, b in runs[1:]:
+            gap_a, gap_b = merged[-1][1], a  # the outside states between the two stays
+            brief = s.traj[a, T] - s.traj[gap_a - 1, T] < th.min_duration
+            back_out = shapely.distance(area.depth_xy, shapely.points(s.traj[gap_a:gap_b, X], s.traj[gap_a:gap_b, Y]))
+            if brief or back_out.max() < th.min_depth:
+                merged[-1][1] = b
+            else:
+                merged.append([a, b])
+        for a, b in merged:
             entry = _boundary_time(s.traj, a - 1, a, area.polygon_xy) if a > 0 else s.traj[0, T]
             exit_ = _boundary_time(s.traj, b - 1, b, area.polygon_xy) if b < len(inside) else None
-            depth = float(shapely.distance(area.depth_xy, shapely.points(s.traj[a:b, X], s.traj[a:b, Y])).max())
+            stay = inside[a:b]
+            depth = float(shapely.distance(area.depth_xy, shapely.points(s.traj[a:b, X][stay], s.traj[a:b, Y][stay])).max())
             duration = (exit_ if exit_ is not None else s.traj[b - 1, T]) - entry
             if depth >= th.min_depth and duration >= th.min_duration:
                 out.append({"event_type": "crossing", "track_id": s.icao24, "start_time": entry, "end_time": exit_,
