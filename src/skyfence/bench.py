@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-BENCHES = ("crossings", "conflicts", "conflicts-stress", "swiss-day")
+BENCHES = ("crossings", "conflicts", "conflicts-stress", "swiss-day", "simulate")
 
 
 def peak_rss_mb() -> float:
@@ -180,6 +180,25 @@ def bench_swiss_day(shared: Path) -> dict:
             "losses_of_separation": enc["losses_of_separation"], "peak_memory_mb": round(peak_rss_mb())}
 
 
+def bench_simulate(seed: int) -> dict:
+    """24 h of the built-in scenario, and a load of 10,000 aircraft airborne at once for an hour."""
+    from skyfence.sim.run import simulate, simulate_load
+    from skyfence.sim.scenario import load_scenario
+
+    scenario, base = load_scenario("euphrates-2017")
+    simulate(scenario, base, 1, seed)  # compile once
+    t0 = time.perf_counter()
+    day = simulate(scenario, base, 24, seed)
+    t_day = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    load = simulate_load(scenario, base, 10_000, 1.0, seed)
+    t_load = time.perf_counter() - t0
+    return {"bench": "simulate", "seconds_24h_scenario": round(t_day, 2), "states_24h": day.tracks.height,
+            "aircraft_24h": day.tracks["track_id"].n_unique(), "truth_events_24h": day.truth.height,
+            "seconds_10000_aircraft_1h": round(t_load, 2), "states_10000_aircraft_1h": load.tracks.height,
+            "peak_memory_mb": round(peak_rss_mb())}
+
+
 def _generate_in_child(rows: int, seed: int, path: Path) -> None:
     code = ("import sys; from skyfence import synthetic; from skyfence.agreement import load_agreement; "
             "ag = load_agreement('euphrates-2017'); "
@@ -214,6 +233,8 @@ def main(argv: list[str] | None = None) -> None:
         elif args.child.startswith("conflicts:"):
             _, n, box = args.child.split(":")
             print(json.dumps(bench_conflicts(int(n), args.seed, float(box) if box else None)))
+        elif args.child == "simulate":
+            print(json.dumps(bench_simulate(args.seed)))
         elif args.child == "swiss-day":
             print(json.dumps(bench_swiss_day(args.shared)))
         elif args.child.startswith("all-pairs:"):
@@ -230,8 +251,8 @@ def main(argv: list[str] | None = None) -> None:
         elif name == "conflicts":
             # 400,000 at 1 per 1000 km2 covers most of the Earth: the largest such layout that fits
             children = [f"conflicts:{n}:" for n in (1_000, 10_000, 100_000, 400_000)]
-        elif name == "swiss-day":
-            children = ["swiss-day"]
+        elif name in ("swiss-day", "simulate"):
+            children = [name]
         else:
             children = ["conflicts:10000:600", "all-pairs:10000:600"]
         for child in children:

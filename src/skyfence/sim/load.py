@@ -19,8 +19,9 @@ from skyfence.sim.scenario import Scenario
 _MIX = ("F-16", "Su-24", "A320", "B738", "KC-135", "Su-25")
 
 
-def synthetic_load(scenario: Scenario, agreement: Agreement, n: int, hours: float, seed: int) -> list[Sortie]:
-    """``n`` flown sorties, all airborne from the scenario's start for ``hours``."""
+def synthetic_load(scenario: Scenario, agreement: Agreement, n: int, hours: float, seed: int):
+    """``n`` flown sorties, all airborne from the scenario's start for ``hours`` (yielded one by one, so
+    that a caller can observe and drop each trajectory and keep memory flat)."""
     rng = np.random.default_rng(seed)
     half = np.sqrt(n * 1000.0) * 1000.0 / 2
     cx, cy = (float(v) for v in agreement.projection.forward(*agreement.region.centroid.coords[0]))
@@ -30,7 +31,6 @@ def synthetic_load(scenario: Scenario, agreement: Agreement, n: int, hours: floa
     addresses[None] = Addresses(scenario.civil.identity, rng, taken)
     callsigns = Callsigns(rng)
     t0 = scenario.start.timestamp()
-    out = []
     for k in range(n):
         ac = aircraft_type(_MIX[k % len(_MIX)])
         party = owners[int(rng.integers(len(owners)))]
@@ -43,5 +43,4 @@ def synthetic_load(scenario: Scenario, agreement: Agreement, n: int, hours: floa
         s = Sortie(k, party, ac, "load", callsigns.next("LOAD" if party is None else "SYN"),
                    addresses[party].next(), Start(t0, x, y, h, ac.cruise, rng.uniform(-np.pi, np.pi)), legs)
         s.traj = fly(s.leg_array(), ac, s.start, max_seconds=hours * 3600)
-        out.append(s)
-    return out
+        yield s

@@ -252,8 +252,15 @@ def simulate_load(scenario: Scenario, base_dir: Path, aircraft: int, hours: floa
     from skyfence.sim.load import synthetic_load
 
     agreement = scenario_agreement(scenario, base_dir)
-    sorties = synthetic_load(scenario, agreement, aircraft, hours, seed)
     rng = np.random.default_rng(seed + 1)
-    tracks = observe(sorties, Sensor.from_spec(scenario.surveillance), agreement.projection, rng,
-                     {s.id: s.party or "unknown" for s in sorties})
-    return Simulation(tracks, truth_table([], {}), sorties, agreement)
+    sensor = Sensor.from_spec(scenario.surveillance)
+    parts, batch = [], []
+    for s in synthetic_load(scenario, agreement, aircraft, hours, seed):
+        batch.append(s)
+        if len(batch) == 500:
+            parts.append(observe(batch, sensor, agreement.projection, rng, {b.id: b.party or "unknown" for b in batch}))
+            batch = []
+    if batch:
+        parts.append(observe(batch, sensor, agreement.projection, rng, {b.id: b.party or "unknown" for b in batch}))
+    tracks = pl.concat(parts) if parts else observe([], sensor, agreement.projection, rng, {})
+    return Simulation(tracks, truth_table([], {}), [], agreement)
