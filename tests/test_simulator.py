@@ -44,7 +44,7 @@ def test_the_day_looks_like_2017(day):
     assert (crossings["party"] == "russia_syria").all()
     parties = day.tracks.group_by("party").agg(pl.col("track_id").n_unique()).rows()
     assert {p for p, _ in parties} == {"coalition", "russia_syria", "unknown"}
-    for kind in ("hard_turn", "dive", "climb", "orbit"):
+    for kind in ("hard_turn", "dive", "orbit"):
         assert truth.filter(pl.col("event_type") == kind).height > 5
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-BENCHES = ("crossings", "conflicts", "conflicts-stress", "swiss-day", "simulate")
+BENCHES = ("crossings", "manoeuvres", "conflicts", "conflicts-stress", "swiss-day", "simulate")
 
 
 def peak_rss_mb() -> float:
@@ -199,6 +199,34 @@ def bench_simulate(seed: int) -> dict:
             "peak_memory_mb": round(peak_rss_mb())}
 
 
+def bench_manoeuvres(rows: int, seed: int, workdir: Path) -> dict:
+    """Kinematics and every manoeuvre detector over ``rows`` generated state vectors."""
+    import polars as pl
+
+    from skyfence.agreement import load_agreement
+    from skyfence.detect.manoeuvres import detect_manoeuvres
+    from skyfence.tracks.arrays import to_arrays
+    from skyfence.tracks.clean import assign_flights
+    from skyfence.tracks.kinematics import kinematics
+
+    ag = load_agreement("euphrates-2017")
+    path = workdir / f"crossings-{rows}-{seed}.parquet"
+    if not path.exists():
+        _generate_in_child(rows, seed, path)
+    df = assign_flights(pl.read_parquet(path), ag.thresholds.crossing.flight_gap)
+    tr = to_arrays(df, ag.projection)
+    small = to_arrays(df.head(50_000), ag.projection)
+    detect_manoeuvres(small, kinematics(small), ag.thresholds.manoeuvres)  # compile
+    t0 = time.perf_counter()
+    k = kinematics(tr)
+    t1 = time.perf_counter()
+    ev = detect_manoeuvres(tr, k, ag.thresholds.manoeuvres)
+    t2 = time.perf_counter()
+    return {"bench": "manoeuvres", "rows": len(tr), "events": len(ev), "seconds_kinematics": round(t1 - t0, 3),
+            "seconds_detectors": round(t2 - t1, 3), "states_per_second": round(len(tr) / (t2 - t0)),
+            "peak_memory_mb": round(peak_rss_mb())}
+
+
 def _generate_in_child(rows: int, seed: int, path: Path) -> None:
     code = ("import sys; from skyfence import synthetic; from skyfence.agreement import load_agreement; "
             "ag = load_agreement('euphrates-2017'); "
@@ -230,6 +258,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.child:
         if args.child == "crossings":
             print(json.dumps(bench_crossings(args.rows, args.seed, args.workdir)))
+        elif args.child == "manoeuvres":
+            print(json.dumps(bench_manoeuvres(args.rows, args.seed, args.workdir)))
         elif args.child.startswith("conflicts:"):
             _, n, box = args.child.split(":")
             print(json.dumps(bench_conflicts(int(n), args.seed, float(box) if box else None)))
@@ -246,8 +276,8 @@ def main(argv: list[str] | None = None) -> None:
     for name in args.benches:
         if name not in BENCHES:
             raise SystemExit(f"unknown benchmark {name!r} (known: {', '.join(BENCHES)})")
-        if name == "crossings":
-            children = ["crossings"]
+        if name in ("crossings", "manoeuvres"):
+            children = [name]
         elif name == "conflicts":
             # 400,000 at 1 per 1000 km2 covers most of the Earth: the largest such layout that fits
             children = [f"conflicts:{n}:" for n in (1_000, 10_000, 100_000, 400_000)]

@@ -82,9 +82,10 @@ _DURATION = {
     "min": 60.0, "minute": 60.0, "minutes": 60.0,
     "h": 3600.0, "hour": 3600.0, "hours": 3600.0,
 }
+_ACCEL = {"m/s2": 1.0, "g": 9.80665}
 _SPEED = {"m/s": 1.0, "kt": KNOT, "kts": KNOT, "knots": KNOT, "km/h": 1 / 3.6,
           "ft/min": FEET_PER_MINUTE, "fpm": FEET_PER_MINUTE}
-_QUANTITY = re.compile(r"^\s*([-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|[-+]?\.\d+)\s*([A-Za-z/]*)\s*$")
+_QUANTITY = re.compile(r"^\s*([-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|[-+]?\.\d+)\s*([A-Za-z/0-9]*)\s*$")
 
 
 class UnitError(ValueError):
@@ -121,6 +122,11 @@ def parse_duration(value: object) -> float:
 def parse_speed(value: object) -> float:
     """A speed such as ``"450 kt"``, ``"250 m/s"`` or a number of m/s, in m/s."""
     return _parse(value, _SPEED, "speed", "m/s")
+
+
+def parse_acceleration(value: object) -> float:
+    """An acceleration such as ``"4 m/s2"`` or ``"0.4 g"``, or a number of m/s2, in m/s2."""
+    return _parse(value, _ACCEL, "acceleration", "m/s2")
 
 
 def parse_altitude(value: object) -> float:

@@ -13,14 +13,16 @@ from pydantic import ValidationError
 
 from skyfence.agreement.identify import PartyIdentifier, RangeTable, icao_blocks, parse_hex_range
 from skyfence.agreement.model import (
-    Agreement, CrossingThresholds, Party, RestrictedArea, SeparationThresholds, Thresholds,
+    Agreement, CrossingThresholds, ManoeuvreThresholds, Party, RestrictedArea, SeparationThresholds, Thresholds,
 )
 from skyfence.agreement.schema import AgreementSpec, PartySpec
 from skyfence.agreement.shapes import ShapeError, check_line, check_polygon, read_shape
 from skyfence.agreement.sides import SideError, side_of_point, side_toward, split_sides
 from skyfence.errors import AgreementError
 from skyfence.geo.projection import LocalProjection
-from skyfence.units import UnitError, parse_altitude, parse_duration, parse_length, parse_speed
+from skyfence.units import (
+    UnitError, parse_acceleration, parse_altitude, parse_duration, parse_length, parse_speed,
+)
 
 BUILTIN = ("euphrates-2017",)
 
@@ -244,7 +246,23 @@ class _Builder:
             raise self.fail("thresholds.separation.caution_vertical", "is smaller than the vertical minimum")
         if separation.horizontal > separation.caution_horizontal:
             raise self.fail("thresholds.separation.horizontal", "is larger than caution_horizontal")
-        return Thresholds(crossing, separation)
+        return Thresholds(crossing, separation, self._manoeuvres(get))
+
+    def _manoeuvres(self, get) -> ManoeuvreThresholds:
+        m = self.spec.thresholds.manoeuvres
+        parsers = {"hard_turn_duration": parse_duration, "brake_decel": parse_acceleration,
+                   "brake_duration": parse_duration, "rapid_vertical_rate": parse_speed,
+                   "rapid_duration": parse_duration, "weave_window": parse_duration, "loiter_radius": parse_length,
+                   "loiter_window": parse_duration, "near_line": parse_length, "intercept_range": parse_length,
+                   "intercept_closing": parse_speed, "intercept_duration": parse_duration,
+                   "intercept_closest": parse_length, "intercept_vertical": parse_length, "engagement_range": parse_length,
+                   "engagement_duration": parse_duration, "shadow_range": parse_length, "shadow_rate": parse_speed,
+                   "shadow_duration": parse_duration}
+        values = {}
+        for name in type(m).model_fields:
+            value = getattr(m, name)
+            values[name] = get("manoeuvres", name, value, parsers[name]) if name in parsers else value
+        return ManoeuvreThresholds(**values)
 
     def _identifier(self, parties: list[PartySpec]) -> PartyIdentifier:
         blocks = icao_blocks()

@@ -48,9 +48,48 @@ class SeparationThresholds:
 
 
 @dataclass(frozen=True)
+class ManoeuvreThresholds:
+    """When flying counts as aggressive, and when two aircraft are interacting (SI units).
+
+    The defaults sit well above what routine flying produces: airliners turn at
+    up to 1.2 g and climb or descend at up to 4,000-6,000 ft/min; routine
+    military turns stay under 2 g and throttling back slows a jet by under
+    2 m/s2. A fighter in air combat pulls 4-9 g, its speed brakes take off
+    5-8 m/s2, and an attack dive goes down at 10,000 ft/min or more.
+    """
+
+    hard_turn_g: float = 2.5
+    hard_turn_duration: float = 4.0
+    brake_decel: float = 4.0
+    brake_duration: float = 3.0
+    rapid_vertical_rate: float = 8000 * 0.3048 / 60
+    rapid_duration: float = 8.0
+    weave_g: float = 2.0
+    weave_reversals: int = 3
+    weave_window: float = 60.0
+    loiter_radius: float = 30000.0
+    loiter_window: float = 600.0
+    near_line: float = 30000.0
+    intercept_range: float = 40000.0
+    intercept_closing: float = 50.0
+    intercept_off_nose: float = 45.0
+    intercept_duration: float = 20.0
+    intercept_closest: float = 3 * 1852.0
+    intercept_vertical: float = 500 * 0.3048
+    engagement_range: float = 20000.0
+    engagement_g: float = 2.0
+    engagement_duration: float = 15.0
+    shadow_range: float = 10000.0
+    shadow_rate: float = 10.0
+    shadow_heading: float = 30.0
+    shadow_duration: float = 180.0
+
+
+@dataclass(frozen=True)
 class Thresholds:
     crossing: CrossingThresholds = field(default_factory=CrossingThresholds)
     separation: SeparationThresholds = field(default_factory=SeparationThresholds)
+    manoeuvres: ManoeuvreThresholds = field(default_factory=ManoeuvreThresholds)
 
 
 @dataclass(frozen=True)

@@ -112,9 +112,38 @@ class SeparationSpec(_Strict):
     level_rate: str | float = "250 ft/min"
 
 
+class ManoeuvreSpec(_Strict):
+    hard_turn_g: float = Field(2.5, gt=1)
+    hard_turn_duration: str | float = "4 s"
+    brake_decel: str | float = "4 m/s2"
+    brake_duration: str | float = "3 s"
+    rapid_vertical_rate: str | float = "8000 ft/min"
+    rapid_duration: str | float = "8 s"
+    weave_g: float = Field(2.0, gt=1)
+    weave_reversals: int = Field(3, ge=2)
+    weave_window: str | float = "60 s"
+    loiter_radius: str | float = "30 km"
+    loiter_window: str | float = "10 min"
+    near_line: str | float = "30 km"
+    intercept_range: str | float = "40 km"
+    intercept_closing: str | float = "50 m/s"
+    intercept_off_nose: float = Field(45.0, gt=0, le=180)
+    intercept_duration: str | float = "20 s"
+    intercept_closest: str | float = "3 NM"
+    intercept_vertical: str | float = "500 ft"
+    engagement_range: str | float = "20 km"
+    engagement_g: float = Field(2.0, gt=1)
+    engagement_duration: str | float = "15 s"
+    shadow_range: str | float = "10 km"
+    shadow_rate: str | float = "10 m/s"
+    shadow_heading: float = Field(30.0, gt=0, le=180)
+    shadow_duration: str | float = "3 min"
+
+
 class ThresholdSpec(_Strict):
     crossing: CrossingSpec = CrossingSpec()
     separation: SeparationSpec = SeparationSpec()
+    manoeuvres: ManoeuvreSpec = ManoeuvreSpec()
 
 
 class AgreementSpec(_Strict):

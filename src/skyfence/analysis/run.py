@@ -11,9 +11,11 @@ import polars as pl
 from skyfence.agreement.model import Agreement
 from skyfence.analysis.load import load_tracks
 from skyfence.analysis.outputs import prepare_dir, write_json, write_table
-from skyfence.analysis.summary import encounter_figures, summary
+from skyfence.analysis.summary import behaviour_figures, encounter_figures, summary
 from skyfence.detect.crossing_table import detect_crossings
-from skyfence.detect.encounter_table import EncounterSettings, detect_encounters
+from skyfence.analysis.behaviour import assess_crossings, interaction_table, manoeuvre_table
+from skyfence.detect.encounter_table import EncounterSettings, align_airborne, detect_encounters
+from skyfence.tracks.kinematics import kinematics
 from skyfence.progress import Steps
 from skyfence.sources.tabular import ReadReport
 from skyfence.tracks.arrays import to_arrays
@@ -27,6 +29,8 @@ class Analysis:
     report: ReadReport
     crossings: pl.DataFrame
     encounters: pl.DataFrame
+    manoeuvres: pl.DataFrame
+    interactions: pl.DataFrame
     summary: dict
     files: list[Path] = field(default_factory=list)
 
@@ -42,16 +46,27 @@ def analyze(paths: Sequence[str | Path], agreement: Agreement, out: Path | None 
         tr = to_arrays(df, agreement.projection)
     with progress.step("detecting crossings"):
         crossings = detect_crossings(df, tr, agreement)
-    del tr
-    with progress.step(f"finding encounters ({encounters.pairs} pairs, {encounters.step:g} s steps)"):
+    with progress.step("kinematics and manoeuvres"):
+        kin = kinematics(tr, df["on_ground"].fill_null(False).to_numpy())
+        man = manoeuvre_table(df, tr, kin, agreement)
+    with progress.step(f"aligning aircraft in time ({encounters.step:g} s steps)"):
+        aligned = align_airborne(df, encounters.step, agreement.thresholds.crossing.data_gap)
+    with progress.step(f"finding encounters ({encounters.pairs} pairs)"):
         enc = detect_encounters(df, agreement.thresholds.separation, agreement.thresholds.crossing.data_gap,
-                                encounters)
-    doc = summary(agreement, report, df, crossings.table, crossings.warnings,
-                  {"encounters": encounter_figures(enc, encounters)})
-    result = Analysis(df, report, crossings.table, enc, doc)
+                                encounters, aligned)
+    with progress.step("finding intercepts, engagements and shadowing"):
+        inter = interaction_table(df, aligned, kin, agreement, encounters.pairs, encounters.step)
+    with progress.step("assessing the intent of each crossing"):
+        cross = assess_crossings(crossings.table, df, tr, aligned, man, agreement)
+    del tr, kin, aligned
+    doc = summary(agreement, report, df, cross, crossings.warnings,
+                  {"encounters": encounter_figures(enc, encounters), **behaviour_figures(cross, man, inter)})
+    result = Analysis(df, report, cross, enc, man, inter, doc)
     if out is not None:
         with progress.step("writing results"):
-            result.files += write_table(crossings.table, out, "crossings")
+            result.files += write_table(cross, out, "crossings")
             result.files += write_table(enc, out, "encounters")
+            result.files += write_table(man, out, "manoeuvres")
+            result.files += write_table(inter, out, "interactions")
             result.files.append(write_json(doc, out / "summary.json"))
     return result

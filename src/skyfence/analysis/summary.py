@@ -80,6 +80,21 @@ def encounter_figures(table: pl.DataFrame, settings) -> dict:
     }
 
 
+def behaviour_figures(crossings: pl.DataFrame, manoeuvres: pl.DataFrame, interactions: pl.DataFrame) -> dict:
+    """Manoeuvres and interactions by kind and party; crossings by assessed intent."""
+    def counts(df, *cols):
+        if df.height == 0:
+            return {}
+        return {"/".join(str(v) for v in k): n for *k, n in df.group_by(list(cols)).len().sort(list(cols)).rows()}
+
+    return {
+        "manoeuvres": {"total": manoeuvres.height, "by_kind_and_party": counts(manoeuvres, "manoeuvre", "party")},
+        "interactions": {"total": interactions.height,
+                         "by_kind_and_party": counts(interactions, "interaction", "party", "other_party")},
+        "crossing_intent": counts(crossings, "intent") if "intent" in crossings.columns else {},
+    }
+
+
 def _stats(values: np.ndarray) -> dict:
     if len(values) == 0:
         return {"min": None, "median": None, "mean": None, "max": None}

@@ -11,7 +11,7 @@ from skyfence.agreement.model import SeparationThresholds
 from skyfence.detect.conflict_table import level_code, party_codes
 from skyfence.detect.conflicts import LEVELS, ConflictRules, StateVectors, allowed_pairs, find_conflicts
 from skyfence.detect.encounters import merge_encounters, presence_keys
-from skyfence.tracks.align import align
+from skyfence.tracks.align import Snapshots, align
 from skyfence.units import m_to_ft, m_to_nm
 
 ENCOUNTER_COLUMNS = {
@@ -35,11 +35,34 @@ class EncounterSettings:
     merge_gap: float = 60.0
 
 
+@dataclass(frozen=True)
+class Aligned:
+    """Airborne states on a common clock: the airborne rows of the table (``air``, with ``row``, their
+    index in the full table) and their snapshots."""
+
+    air: pl.DataFrame
+    snap: Snapshots
+
+    @property
+    def table_row(self) -> np.ndarray:
+        """The full-table row of each snapshot state."""
+        return self.air["row"].to_numpy()[self.snap.row]
+
+
+def align_airborne(df: pl.DataFrame, step: float, max_gap: float) -> Aligned:
+    """Airborne states of a cleaned table, aligned in time (``step`` seconds apart)."""
+    air = df.with_row_index("row")
+    if "on_ground" in df.columns:
+        air = air.filter(~pl.col("on_ground").fill_null(False))
+    return Aligned(air, align(air, step, max_gap))
+
+
 def detect_encounters(df: pl.DataFrame, thresholds: SeparationThresholds, max_gap: float,
-                      settings: EncounterSettings = EncounterSettings()) -> pl.DataFrame:
+                      settings: EncounterSettings = EncounterSettings(), aligned: Aligned | None = None
+                      ) -> pl.DataFrame:
     """Encounters between flights of a cleaned, identified track table, sorted by start time."""
-    air = df.filter(~pl.col("on_ground").fill_null(False)) if "on_ground" in df.columns else df
-    snap = align(air, settings.step, max_gap)
+    aligned = aligned or align_airborne(df, settings.step, max_gap)
+    air, snap = aligned.air, aligned.snap
     code_rows, known = party_codes(air["party"])
     code = code_rows[snap.row]
     flight = air["flight_id"].to_numpy().astype(np.int64)[snap.row]

@@ -1,9 +1,15 @@
-"""One-to-one matching of detected events to true events by aircraft and overlapping time.
+"""Matching detected events to true events by aircraft and overlapping time.
 
 A detection matches a true event when they concern the same aircraft (the
 same pair, in either order, for events between two aircraft) and their time
-intervals overlap once each is widened by a tolerance. Each true event takes
-at most one detection and the reverse: pairs are taken best overlap first.
+intervals overlap once each is widened by a tolerance.
+
+Two ways to count. *One to one* (crossings, losses of separation: discrete
+events): each true event takes at most one detection and the reverse, best
+overlap first. *Overlap* (manoeuvres and interactions: episodes whose
+boundaries are a matter of degree, such as a pilot pumping the speed brakes):
+a true event is found when any detection overlaps it, and a detection is right
+when it overlaps any true event. Timing errors always use one-to-one pairs.
 """
 
 from __future__ import annotations
@@ -22,14 +28,16 @@ class Matches:
     detected_index: np.ndarray
     n_truth: int
     n_detected: int
-
+    truth_found: int
+    detected_right: int
+    found: np.ndarray  # per true event: was it found
     @property
     def precision(self) -> float | None:
-        return len(self.detected_index) / self.n_detected if self.n_detected else None
+        return self.detected_right / self.n_detected if self.n_detected else None
 
     @property
     def recall(self) -> float | None:
-        return len(self.truth_index) / self.n_truth if self.n_truth else None
+        return self.truth_found / self.n_truth if self.n_truth else None
 
     @property
     def f1(self) -> float | None:
@@ -51,7 +59,7 @@ def _key(df: pl.DataFrame, a: str, b: str | None, ordered: bool) -> pl.Series:
 def match(truth: pl.DataFrame, detected: pl.DataFrame, *, tolerance: float,
           truth_cols: tuple[str, str | None, str, str] = ("track_id", None, "start_time", "end_time"),
           detected_cols: tuple[str, str | None, str, str] = ("track_id", None, "start_time", "end_time"),
-          ordered: bool = False) -> Matches:
+          ordered: bool = False, one_to_one: bool = True) -> Matches:
     """Match on (aircraft, other aircraft or None, start, end) columns; an open end is taken as the start."""
     ta, tb, ts, te = truth_cols
     da, db, ds, de = detected_cols
@@ -70,7 +78,15 @@ def match(truth: pl.DataFrame, detected: pl.DataFrame, *, tolerance: float,
         used_d.add(row_d)
         ti.append(row_t)
         di.append(row_d)
-    return Matches(np.array(ti, dtype=np.int64), np.array(di, dtype=np.int64), truth.height, detected.height)
+    found = np.zeros(truth.height, dtype=bool)
+    if one_to_one:
+        found[ti] = True
+        right = len(di)
+    else:
+        found[j["ti"].unique().to_numpy()] = True
+        right = j["di"].n_unique()
+    return Matches(np.array(ti, dtype=np.int64), np.array(di, dtype=np.int64), truth.height, detected.height,
+                   int(found.sum()), right, found)
 
 
 def _seconds(s: pl.Series) -> pl.Series:

@@ -47,15 +47,15 @@ def _stats(values) -> dict:
 
 def _row(name: str, m: Matches, timing: dict | None = None, extra: dict | None = None,
          truth: pl.DataFrame | None = None) -> dict:
-    out = {"event_type": name, "truth": m.n_truth, "detected": m.n_detected, "matched": len(m.truth_index),
+    out = {"event_type": name, "truth": m.n_truth, "detected": m.n_detected, "matched": m.truth_found,
            "precision": m.precision, "recall": m.recall, "f1": m.f1}
     if truth is not None and "reports" in truth.columns:
         # an event a sensor outage hid (fewer than two reports during it) cannot be detected
         seen = truth["reports"].cast(pl.Int64).fill_null(0).to_numpy() >= 2
-        found = np.zeros(truth.height, dtype=bool)
-        found[m.truth_index] = True
         out["observable"] = int(seen.sum())
-        out["recall_observable"] = float(found[seen].mean()) if seen.any() else None
+        out["recall_observable"] = float(m.found[seen].mean()) if seen.any() else None
+        p, r = m.precision, out["recall_observable"]
+        out["f1_observable"] = 2 * p * r / (p + r) if p and r else None
     if timing is not None:
         out["timing_error_s"] = timing
     out.update(extra or {})
@@ -111,19 +111,19 @@ def evaluate(truth: pl.DataFrame, results: Path) -> dict:
         for kind in ("hard_turn", "speed_brake", "weave", "dive", "climb", "orbit"):
             t_m = truth.filter(pl.col("event_type") == kind)
             d_m = manoeuvres.filter(pl.col("manoeuvre") == kind)
-            m = match(t_m, d_m, tolerance=20.0)
+            m = match(t_m, d_m, tolerance=20.0, one_to_one=False)
             err = (_seconds(d_m["start_time"])[m.detected_index] - _seconds(t_m["start_time"])[m.truth_index]).abs()
-            rows.append(_row(kind, m, _stats(err.to_list())))
+            rows.append(_row(kind, m, _stats(err.to_list()), truth=t_m))
     interactions = _read_result(results, "interactions")
     if interactions is not None:
-        for kind in ("intercept", "mock_engagement"):
+        for kind in ("intercept", "mock_engagement", "shadowing"):
             t_i = truth.filter(pl.col("event_type") == kind)
             d_i = interactions.filter(pl.col("interaction") == kind)
             m = match(t_i, d_i, tolerance=60.0, truth_cols=("track_id", "other_track_id", "start_time", "end_time"),
                       detected_cols=("track_id", "other_track_id", "start_time", "end_time"),
-                      ordered=kind == "intercept")
+                      ordered=kind != "mock_engagement", one_to_one=False)
             err = (_seconds(d_i["start_time"])[m.detected_index] - _seconds(t_i["start_time"])[m.truth_index]).abs()
-            rows.append(_row(kind, m, _stats(err.to_list())))
+            rows.append(_row(kind, m, _stats(err.to_list()), truth=t_i))
     return {"results": str(results), "events": rows}
 
 

@@ -135,6 +135,7 @@ def _fly(legs, perf, t0, x, y, h, v, psi, dt, max_steps, tgt):
     climb, descent, accel, decel, v_accel, ceiling = perf[5], perf[6], perf[7], perf[8], perf[9], perf[10]
     out = np.empty((max_steps, N_COLUMNS))
     vz, bank = 0.0, 0.0
+    braking = False  # pursuit brakes: out when 35 m/s too fast, in again once slowed to the speed wanted
     leg, leg_start, turned, rt_end = 0, t0, 0.0, 1
     n_legs = legs.shape[0]
     t = t0
@@ -213,7 +214,8 @@ def _fly(legs, perf, t0, x, y, h, v, psi, dt, max_steps, tgt):
                 aim = np.hypot(ax - x, ay - y)
                 # close fast when far, then hold station at the offset behind the target
                 v_d = min(p[4], ts[V] + min(aim / 15.0, 150.0)) if aim > 300.0 else ts[V]
-                brakes = p[5] > 0 and v - v_d > 15.0
+                braking = p[5] > 0 and (v - v_d > 35.0 or (braking and v - v_d > 0.0))
+                brakes = braking
                 h_d = ts[H]
         elif kind == DIVE:
             h_d = p[1]
@@ -222,6 +224,7 @@ def _fly(legs, perf, t0, x, y, h, v, psi, dt, max_steps, tgt):
                 psi_d = np.arctan2(p[4] - x, p[5] - y)
             done = abs(h - h_d) < 30.0 or elapsed >= p[3]
         if done:
+            braking = False
             leg += 1
             leg_start = t
             turned = 0.0
@@ -241,12 +244,12 @@ def _fly(legs, perf, t0, x, y, h, v, psi, dt, max_steps, tgt):
         turned += abs(omega * dt)
         # longitudinal
         v_d = min(max(v_d, v_min), v_max)
-        dec = decel if brakes else min(accel, 0.5 * decel)
+        dec = decel if brakes else 0.3 * decel
         v += min(max(v_d - v, -dec * dt), accel * dt)
         # vertical: routine climbs at a fraction of the type's best rate; dives at the leg's rate; level off
         # without overshoot (never faster than the vertical acceleration can stop in the height left)
-        up = min(climb, 0.15 * v) if rate_limit < 0 else rate_limit
-        down = min(descent, 0.15 * v) if rate_limit < 0 else rate_limit
+        up = min(climb, 0.12 * v) if rate_limit < 0 else rate_limit
+        down = min(descent, 0.12 * v) if rate_limit < 0 else rate_limit
         dh = min(h_d, ceiling) - h
         stop = np.sqrt(2.0 * 0.7 * v_accel * abs(dh))
         vz_cmd = np.sign(dh) * min(abs(dh) * 0.1, stop, up if dh > 0 else down)

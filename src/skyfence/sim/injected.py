@@ -27,7 +27,10 @@ def plan_crossing(sid: int, party: str, ac, callsign: str, icao24: str, base, th
     ``toward`` (a point) is where a deliberate intruder turns after it is
     deep: the nearest coalition aircraft, found by the caller.
     """
-    frac = rng.uniform(0.12, 0.88)
+    length = theatre.core_line.length
+    half = rng.uniform(25e3, 40e3)  # inadvertent: a drift across at 15-25 degrees to the river
+    room = 0.05 if deliberate else 2.5 * half / length + 0.02
+    frac = rng.uniform(max(room, 0.12), min(1 - room, 0.88))
     p, tangent, normal = theatre.line_frame(frac)
     h = flight_level(ac, rng)
     if deliberate:
@@ -36,12 +39,10 @@ def plan_crossing(sid: int, party: str, ac, callsign: str, icao24: str, base, th
         drift = []
     else:
         # inadvertent: following the river 8 km off it, drifting across by ``depth`` over a few km, and back
-        half = rng.uniform(12e3, 20e3)
         direction = float(rng.choice([-1.0, 1.0]))
         along = np.linspace(-2.5 * half, 2.5 * half, 11)
         bump = np.clip(1.0 - np.abs(along) / half, 0.0, 1.0)
         offset = -8e3 + (depth + 8e3) * bump
-        length = theatre.core_line.length
         drift = []
         for a, o in zip(direction * along, offset):
             f = frac + a / length
@@ -63,7 +64,7 @@ def plan_crossing(sid: int, party: str, ac, callsign: str, icao24: str, base, th
         target = toward if toward is not None else deep + normal * 30e3
         d = target - deep
         legs.append(Leg.heading(float(np.arctan2(d[0], d[1])), h, ac.cruise, rng.uniform(60, 150)))
-        if rng.random() < 0.5:
+        if rng.random() < 0.7:  # baiting: weave as if in a dogfight
             legs.append(Leg.weave(float(np.arctan2(d[0], d[1])), np.radians(70), 24.0, rng.uniform(60, 100),
                                   0.8 * ac.max_g, ac.cruise))
             notes["weave"] = True
@@ -91,8 +92,9 @@ def nearest_aircraft(sorties: list[Sortie], party: str, t: float, point: np.ndar
 
 
 def plan_intercept(interceptor: Sortie, t_divert: float, t_break: float, near_collision: bool, weave: bool,
-                   rng: np.random.Generator) -> list[np.ndarray] | None:
-    """The interceptor's legs with its patrol cut at ``t_divert`` and a pursuit until ``t_break``.
+                   rng: np.random.Generator, cutoff: np.ndarray | None = None) -> list[np.ndarray] | None:
+    """The interceptor's legs with its patrol cut at ``t_divert``, a dash to the ``cutoff`` point (on its
+    own side, where the intruder will be), and a pursuit until ``t_break``.
 
     None when the interceptor is not flying a racetrack at that moment.
     """
@@ -119,13 +121,20 @@ def plan_intercept(interceptor: Sortie, t_divert: float, t_break: float, near_co
     cut = legs[leg].copy()
     cut[7] = used
     ac = interceptor.ac
-    offset = 100.0 if near_collision else rng.uniform(400.0, 1200.0)
-    new = list(legs[:leg]) + [cut, Leg.pursue(offset, max(t_break - t_divert, 30.0), 0.85 * ac.max_g, ac.max_speed * 0.9)]
-    if weave:
-        new.append(Leg.weave(float(traj[k, 5]), np.radians(60), 20.0, rng.uniform(50, 80), 0.85 * ac.max_g, ac.cruise))
+    offset = 60.0 if near_collision else rng.uniform(800.0, 1500.0)
+    new = list(legs[:leg]) + [cut]
+    if cutoff is not None:
+        new.append(Leg.goto(cutoff[0], cutoff[1], interceptor.notes["altitude"], ac.max_speed * 0.9,
+                            n=0.85 * ac.max_g, capture=8000.0))
+    new.append(Leg.pursue(offset, max(t_break - t_divert, 30.0), 0.85 * ac.max_g, ac.max_speed * 0.9))
     a, b = interceptor.notes["racetrack"]
+    if weave:  # weaving with the intruder, heading back toward its own patrol (away from the line)
+        here = cutoff if cutoff is not None else traj[k, 1:3]
+        home = float(np.arctan2(a[0] - here[0], a[1] - here[1]))
+        new.append(Leg.weave(home, np.radians(60), 20.0, rng.uniform(50, 80), 0.85 * ac.max_g, ac.cruise))
     h = interceptor.notes["altitude"]
     back = cut.copy()
     back[7] = remaining
-    new += [Leg.goto(a[0], a[1], h, ac.cruise, capture=3000.0), back] + list(legs[leg + 1:])
+    # break off hard, back toward the patrol (a routine turn at pursuit speed would swing far over the line)
+    new += [Leg.goto(a[0], a[1], h, ac.cruise, n=0.85 * ac.max_g, capture=3000.0), back] + list(legs[leg + 1:])
     return new

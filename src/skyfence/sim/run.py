@@ -99,11 +99,8 @@ def simulate(scenario: Scenario, base_dir: Path, hours: float, seed: int, progre
         events = []
         for s in sorties:
             events += truth.crossings(s, agreement)
-            events += truth.manoeuvres(s, by_id)
-        for interceptor, _ in injected:
-            target = by_id.get(interceptor.notes.get("target"))
-            if target is not None:
-                events += truth.mock_engagements(interceptor, target)
+            events += truth.manoeuvres(s, by_id, agreement.thresholds.manoeuvres)
+        events += truth.interactions(sorties, agreement)
         events += truth.separations(sorties, ConflictRules.from_thresholds(agreement.thresholds.separation))
     with progress.step("observing (ADS-B-like reports)"):
         party_of = {s.id: s.party or "unknown" for s in sorties}
@@ -150,7 +147,7 @@ def _inject(scenario, agreement, theatres, bases, addresses, callsigns, sorties,
         chosen = types[int(rng.integers(len(types)))]
         ac = aircraft_type(chosen.type)
         base = bases[party][int(rng.integers(len(bases[party])))]
-        for attempt in range(12):
+        for attempt in range(30):
             sub = np.random.default_rng([rng.integers(2**32), k, attempt])
             depth = sub.uniform(parse_length(depth_range[0]), parse_length(depth_range[1]))
             state = sub.bit_generator.state
@@ -168,6 +165,7 @@ def _inject(scenario, agreement, theatres, bases, addresses, callsigns, sorties,
                         sub.bit_generator.state = state
                         s = plan_crossing(len(sorties), party, ac, "", "", base, theatre, t, sub, deliberate, depth,
                                           toward=near[1])
+                        s.notes["toward_id"] = near[0].id
                         fly_sortie(s)
             closed = [a for a in agreement.areas if party in a.closed_to]
             entered = [a for a in closed if truth.stays(s, a)]
@@ -189,7 +187,7 @@ def _inject(scenario, agreement, theatres, bases, addresses, callsigns, sorties,
 def _intercept(intruder: Sortie, crossing: dict, sorties, party, rng, p_near, agreement, fly_sortie):
     """Send the nearest patrolling fighter of ``party`` after the intruder; keep it off the far side."""
     t_in, t_out = crossing["start_time"], crossing["end_time"]
-    t_divert = t_in - rng.uniform(30, 90)  # sent as the intruder nears the line
+    t_divert = t_in - rng.uniform(60, 180)  # sent as the intruder nears the line
     weave = [(a, b) for _, kind, a, b in truth.leg_windows(intruder) if kind == 6]
     t_break = weave[0][0] if weave else t_out - 90
     if t_break - t_divert < 60:
@@ -198,15 +196,20 @@ def _intercept(intruder: Sortie, crossing: dict, sorties, party, rng, p_near, ag
     if k >= len(intruder.traj):
         return None
     where = intruder.traj[k, 1:3]
+    # the interceptor dashes to where the intruder will be a minute after it crosses, on its own side
+    cut = intruder.traj[min(int(np.searchsorted(intruder.traj[:, T], t_in + 60.0)), len(intruder.traj) - 1), 1:3]
     candidates = [s for s in sorties if s.party == party and s.mission == "cap" and s.ac.fast_mover
                   and s.traj is not None and len(s.traj) and s.traj[0, T] < t_divert < s.traj[-1, T]
                   and "target" not in s.notes]
-    candidates.sort(key=lambda s: float(np.hypot(*(s.traj[min(int(np.searchsorted(s.traj[:, T], t_divert)),
-                                                              len(s.traj) - 1), 1:3] - where))))
+    def distance(s):
+        return float(np.hypot(*(s.traj[min(int(np.searchsorted(s.traj[:, T], t_divert)), len(s.traj) - 1), 1:3]
+                                - where)))
+
+    candidates = sorted((c for c in candidates if distance(c) <= 150e3), key=distance)
     near_collision = bool(rng.random() < p_near)
     for c in candidates[:4]:
-        for cut in (0.0, 60.0, 120.0):  # break off earlier if the pursuit would carry it over the line
-            legs = plan_intercept(c, t_divert, t_break - cut, near_collision, bool(weave), rng)
+        for cut_short in (0.0, 60.0, 120.0):  # break off earlier if the pursuit would carry it over the line
+            legs = plan_intercept(c, t_divert, t_break - cut_short, near_collision, bool(weave), rng, cut)
             if legs is None:
                 break
             original = (c.legs, c.traj)

@@ -15,7 +15,8 @@ import shapely
 from skyfence.agreement.model import Agreement
 from skyfence.detect.conflicts import ConflictRules
 from skyfence.detect.crossings import JITTER
-from skyfence.sim.flight import DIVE, FLAGS, H, LEG, ORBIT, PURSUE, T, TURN, WEAVE, X, Y
+from skyfence.detect.manoeuvres import BRAKE_GAP, _weave_rows
+from skyfence.sim.flight import BANK, DIVE, H, LEG, ORBIT, PSI, RACETRACK, T, TURN, V, VZ, WEAVE, X, Y
 from skyfence.sim.missions import Sortie
 
 TRUTH_COLUMNS = ("event_type", "track_id", "other_track_id", "start_time", "end_time", "intent", "zone",
@@ -35,12 +36,14 @@ def stays(s: Sortie, area) -> list[tuple[int, int, float]]:
 
 
 def clean_crossing(s: Sortie, area, th) -> bool:
-    """One unmistakable crossing: a single stay, deep and long enough with room to spare, entered and
-    left at a clear angle (at least 200 m beyond the line 5 s after entering and 5 s before leaving)."""
+    """One unmistakable crossing: a single stay deep and long enough with room to spare, entered and left
+    at a clear angle (at least 200 m beyond the line 5 s after entering and 5 s before leaving); any other
+    stay so shallow (under a quarter of ``min_depth``) that it is plainly jitter."""
     found = stays(s, area)
-    if len(found) != 1:
+    main = [f for f in found if f[2] >= 0.25 * th.min_depth]
+    if len(main) != 1:
         return False
-    a, b, depth = found[0]
+    a, b, depth = main[0]
     if a == 0 or b >= len(s.traj) or depth < 1.5 * th.min_depth:
         return False
     if s.traj[b - 1, T] - s.traj[a, T] < 2 * th.min_duration:
@@ -123,51 +126,108 @@ def _boundary_time(traj, i, j, polygon, iterations: int = 30) -> float:
     return float(a[T] + (lo + hi) / 2 * (b[T] - a[T]))
 
 
-def manoeuvres(s: Sortie, by_id: dict[int, Sortie]) -> list[dict]:
-    """Hard turns, speed brakes, weaves, dives, climbs, orbits and intercepts the aircraft flew."""
+def _true_runs(mask: np.ndarray, t: np.ndarray, min_duration: float, merge_gap: float = 0.0,
+               pulse: float = 0.0) -> list[tuple[float, float, int, int]]:
+    """(start, end, first, last) of the runs of a per-second mask that last ``pulse`` or more, those less
+    than ``merge_gap`` apart joined, lasting ``min_duration`` or more."""
+    if not mask.any():
+        return []
+    edges = np.flatnonzero(np.diff(mask.astype(np.int8))) + 1
+    bounds = np.r_[0, edges, len(mask)]
+    runs = [[a, b - 1] for a, b in zip(bounds[:-1], bounds[1:]) if mask[a] and t[b - 1] - t[a] >= pulse]
+    if not runs:
+        return []
+    joined = [runs[0]]
+    for a, b in runs[1:]:
+        if t[a] - t[joined[-1][1]] <= merge_gap:
+            joined[-1][1] = b
+        else:
+            joined.append([a, b])
+    return [(float(t[a]), float(t[b]), int(a), int(b)) for a, b in joined if t[b] - t[a] >= min_duration]
+
+
+def manoeuvres(s: Sortie, by_id: dict[int, Sortie], th) -> list[dict]:
+    """What the aircraft physically did, by the agreement's manoeuvre thresholds ``th``: hard turns and
+    weaves (load factor and turn direction), speed brakes (deceleration), rapid climbs and dives
+    (vertical rate), from the true track every second; loiters (orbits and racetracks) from its legs."""
+    if s.traj is None or len(s.traj) < 3:
+        return []
+    tr, legs = s.traj, s.leg_array()
+    kinds = legs[tr[:, LEG].astype(int), 0]
     out = []
-    legs = s.leg_array()
-    for leg, kind, t0, t1 in leg_windows(s):
-        p = legs[leg]
-        event, other, detail = None, None, ""
-        if kind == TURN and p[2] >= 3.0:
-            event, detail = "hard_turn", f"load_factor={p[2]:.1f};degrees={np.degrees(abs(p[1])):.0f}"
-        elif kind == WEAVE:
-            event = "weave"
-        elif kind == DIVE and t1 - t0 >= 10:
-            event = "dive" if p[2] < 0 else "climb"
-        elif kind == ORBIT and t1 - t0 >= 300:
-            event = "orbit"
-        elif kind == PURSUE:
-            event = "intercept"
-            target = by_id.get(s.notes.get("target"))
-            other = target.icao24 if target else None
-        if event:
-            out.append({"event_type": event, "track_id": s.icao24, "other_track_id": other, "start_time": t0,
-                        "end_time": t1, "party": s.party, "detail": detail})
-    if s.traj is not None and len(s.traj) > 1:
-        flags = s.traj[:, FLAGS] > 0
-        edges = np.flatnonzero(np.diff(flags.astype(np.int8))) + 1
-        bounds = np.r_[0, edges, len(flags)]
-        for a, b in zip(bounds[:-1], bounds[1:]):
-            if flags[a] and s.traj[b - 1, T] - s.traj[a, T] >= 2.0:
-                out.append({"event_type": "speed_brake", "track_id": s.icao24, "start_time": float(s.traj[a, T]),
-                            "end_time": float(s.traj[b - 1, T]), "party": s.party})
+
+    def add(event, t0, t1, other=None, detail=""):
+        out.append({"event_type": event, "track_id": s.icao24, "other_track_id": other, "start_time": t0,
+                    "end_time": t1, "party": s.party, "detail": detail})
+
+    load = 1.0 / np.cos(tr[:, BANK])  # of the turn
+    # weaving: alternating hard turns, by the same rule as the detector, on the true track
+    side = np.sign(np.gradient(np.unwrap(tr[:, PSI]), tr[:, T]))
+    weaving = _weave_rows(tr[:, T], np.array([0, len(tr)]), load >= th.weave_g, side, th.weave_reversals,
+                          th.weave_window)
+    for t0, t1, a, b in _true_runs(weaving, tr[:, T], th.weave_window / 4, th.weave_window / 2):
+        add("weave", t0, t1)
+    for t0, t1, a, b in _true_runs((load >= th.hard_turn_g) & ~weaving, tr[:, T], th.hard_turn_duration):
+        add("hard_turn", t0, t1, detail=f"load_factor={load[a:b + 1].max():.1f}")
+    path = np.hypot(tr[:, V], tr[:, VZ])
+    sin_climb = tr[:, VZ] / path
+    accel = np.where(np.abs(sin_climb) <= np.sin(np.radians(15.0)),  # excess of thrust over drag, near level
+                     np.gradient(path, tr[:, T]) + 9.80665 * sin_climb, np.nan)
+    for t0, t1, a, b in _true_runs(accel <= -th.brake_decel, tr[:, T], th.brake_duration, BRAKE_GAP,
+                                   pulse=th.brake_duration):
+        add("speed_brake", t0, t1, detail=f"decel={-accel[a:b + 1].min():.1f}")
+    for sign, event in ((1, "climb"), (-1, "dive")):
+        for t0, t1, a, b in _true_runs(sign * tr[:, VZ] >= th.rapid_vertical_rate, tr[:, T], th.rapid_duration):
+            add(event, t0, t1, detail=f"vertical_rate={abs(tr[a:b + 1, VZ]).max():.0f}")
+    loiter_start = None
+    windows = leg_windows(s)
+    for n, (leg, kind, t0, t1) in enumerate(windows):
+        # a loiter: orbit and racetrack legs, with the turns and dives flown inside them
+        if kind in (ORBIT, RACETRACK) or (kind in (TURN, DIVE) and loiter_start is not None):
+            loiter_start = t0 if loiter_start is None else loiter_start
+            last = n + 1 == len(windows) or windows[n + 1][1] not in (ORBIT, RACETRACK, TURN, DIVE)
+            if last:
+                if t1 - loiter_start >= th.loiter_window:
+                    add("orbit", loiter_start, t1)
+                loiter_start = None
     return out
 
 
-def mock_engagements(interceptor: Sortie, target: Sortie) -> list[dict]:
-    """Times when the interceptor and its target weave together."""
-    mine = [(t0, t1) for _, k, t0, t1 in leg_windows(interceptor) if k == WEAVE]
-    theirs = [(t0, t1) for _, k, t0, t1 in leg_windows(target) if k == WEAVE]
+def interactions(sorties: list[Sortie], agreement: Agreement, step: float = 2.0) -> list[dict]:
+    """Intercepts, mock engagements and shadowing between parties, by the agreement's definitions
+    (``detect.interactions``) applied to the true tracks: exact positions, velocities and load factors
+    every ``step`` seconds, with no noise and no losses."""
+    from skyfence.detect.conflicts import StateVectors, allowed_pairs
+    from skyfence.detect.interactions import KINDS, detect_interactions
+
+    flying = [s for s in sorties if s.traj is not None and len(s.traj) > 1]
+    parties = sorted({s.party for s in flying if s.party})
+    cols = {k: [] for k in ("t", "x", "y", "h", "v", "psi", "vz", "load", "flight", "code")}
+    for i, s in enumerate(flying):
+        t = np.arange(np.ceil(s.traj[0, T] / step) * step, s.traj[-1, T] + 1e-9, step)
+        for key, c in (("x", X), ("y", Y), ("h", H), ("v", V), ("vz", VZ)):
+            cols[key].append(np.interp(t, s.traj[:, T], s.traj[:, c]))
+        cols["psi"].append(np.interp(t, s.traj[:, T], np.unwrap(s.traj[:, PSI])))
+        cols["load"].append(np.interp(t, s.traj[:, T], 1.0 / np.cos(s.traj[:, BANK])))
+        cols["t"].append(t)
+        cols["flight"].append(np.full(len(t), i))
+        cols["code"].append(np.full(len(t), parties.index(s.party) if s.party else len(parties)))
+    if not flying:
+        return []
+    a = {k: np.concatenate(v) for k, v in cols.items()}
+    proj = agreement.projection
+    lon, lat = proj.inverse(a["x"], a["y"])
+    track = (np.degrees(a["psi"]) + proj.convergence(lon, lat)) % 360.0
+    sv = StateVectors.from_arrays(lon, lat, a["h"], a["v"], track, a["vz"])
+    group = np.round(a["t"] / step).astype(np.int64)
+    ev = detect_interactions(sv, group, a["t"], a["flight"], a["load"], track, a["code"],
+                             allowed_pairs(len(parties), "parties"), step, agreement.thresholds.manoeuvres)
     out = []
-    for a0, a1 in mine:
-        for b0, b1 in theirs:
-            lo, hi = max(a0, b0), min(a1, b1)
-            if hi - lo >= 20:
-                out.append({"event_type": "mock_engagement", "track_id": interceptor.icao24,
-                            "other_track_id": target.icao24, "start_time": lo, "end_time": hi,
-                            "party": interceptor.party, "other_party": target.party})
+    for k in range(len(ev)):
+        actor, other = flying[a["flight"][ev.actor[k]]], flying[a["flight"][ev.other[k]]]
+        out.append({"event_type": KINDS[ev.kind[k]], "track_id": actor.icao24, "other_track_id": other.icao24,
+                    "start_time": float(ev.start[k]), "end_time": float(ev.end[k]), "party": actor.party,
+                    "other_party": other.party, "detail": f"closest_m={ev.closest[k]:.0f}"})
     return out
 
 

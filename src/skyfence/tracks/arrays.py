@@ -30,6 +30,7 @@ class TrackArrays:
     party: np.ndarray  # party code per row: index into ``party_ids``
     party_ids: tuple[str, ...]
     projection: LocalProjection
+    velocity_reported: np.ndarray | None = None  # False where vx, vy come from differenced positions
 
     def __len__(self) -> int:
         return len(self.t)
@@ -85,7 +86,7 @@ def to_arrays(df: pl.DataFrame, projection: LocalProjection) -> TrackArrays:
     party = party_col.cast(pl.Enum(party_ids)).to_physical().to_numpy().astype(np.int16)
     del party_col
     return TrackArrays(t, x, y, _f32(df["altitude"]), vx, vy, _f32(df["vertical_rate"]), starts,
-                       party, party_ids, projection)
+                       party, party_ids, projection, ~missing)
 
 
 def _finite_difference_velocity(t, x, y, starts):

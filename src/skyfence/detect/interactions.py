@@ -1,0 +1,188 @@
+"""Interactions between aircraft of different parties: intercepts, mock engagements, shadowing.
+
+Computed over aligned snapshots (``tracks.align``), for the pairs the conflict
+engine finds within the largest interaction range at each instant:
+
+- ``intercept`` (A on B): A has turned onto B (its track changed by 30 degrees or
+  more over the 10 minutes before), its nose is within ``intercept_off_nose`` of B,
+  B's tail is toward A (B's nose at least 60 degrees off A: a head-on pass is not
+  an intercept), the range closes at ``intercept_closing`` or faster for
+  ``intercept_duration``, and A gets within ``intercept_closest`` horizontally and
+  ``intercept_vertical`` vertically. The intercept goes on while A stays on B, B
+  ahead of it, within that vertical distance.
+- ``mock_engagement``: the two within ``engagement_range``, both pulling
+  ``engagement_g`` or more, for ``engagement_duration``.
+- ``shadowing`` (A shadows B): within ``shadow_range``, range changing by no more
+  than ``shadow_rate``, headings within ``shadow_heading``, B ahead of A, for
+  ``shadow_duration``. A close formation is shadowing, not an intercept.
+
+Instants of one pair a short gap apart (20 s; 30 s when shadowing) make one event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from skyfence.agreement.model import ManoeuvreThresholds
+from skyfence.detect.conflicts import CAUTION, ConflictRules, StateVectors, find_conflicts
+
+KINDS = ("intercept", "mock_engagement", "shadowing")
+
+
+@dataclass(frozen=True)
+class InteractionEvents:
+    kind: np.ndarray
+    actor: np.ndarray  # snapshot state of the interceptor / shadower (either one for an engagement)
+    other: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    closest: np.ndarray  # metres
+    closest_actor: np.ndarray  # snapshot state index at the closest range
+    closest_other: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.kind)
+
+
+@dataclass(frozen=True)
+class PairGeometry:
+    """For each pair row (a, b): range, range rate, each one's nose angle to the other, heading difference."""
+
+    a: np.ndarray
+    b: np.ndarray
+    range: np.ndarray
+    range_rate: np.ndarray
+    off_nose_a: np.ndarray  # degrees between a's track and the bearing to b
+    off_nose_b: np.ndarray
+    heading_diff: np.ndarray
+
+
+def pair_geometry(sv: StateVectors, a: np.ndarray, b: np.ndarray) -> PairGeometry:
+    """Horizontal geometry of each pair in its local tangent plane (see ``geo.ecef``)."""
+    u = sv.up[a] + sv.up[b]
+    u /= np.linalg.norm(u, axis=1)[:, None]
+
+    def flat(v):
+        return v - (v * u).sum(1)[:, None] * u
+
+    d = flat(sv.pos[b] - sv.pos[a])
+    va, vb = flat(sv.vel[a]), flat(sv.vel[b])
+    rng = np.linalg.norm(d, axis=1)
+    rate = ((vb - va) * d).sum(1) / np.maximum(rng, 1e-9)
+    return PairGeometry(a, b, rng, rate, _angle(va, d), _angle(vb, -d), _angle(va, vb))
+
+
+def _angle(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    num = (p * q).sum(1)
+    den = np.linalg.norm(p, axis=1) * np.linalg.norm(q, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.degrees(np.arccos(np.clip(num / den, -1.0, 1.0)))
+
+
+def detect_interactions(sv: StateVectors, group: np.ndarray, time: np.ndarray, flight: np.ndarray,
+                        load_factor: np.ndarray, track: np.ndarray, code: np.ndarray, allowed: np.ndarray,
+                        step: float, th: ManoeuvreThresholds) -> InteractionEvents:
+    """Intercepts, mock engagements and shadowing among snapshot states (one group per instant)."""
+    reach = max(th.intercept_range, th.engagement_range, th.shadow_range)
+    rules = ConflictRules(reach, np.inf, reach, np.inf, 1e-3, 0.0, 0.0, 0.0)  # pairs within reach, now
+    figs = find_conflicts(sv, rules, group=group, code=code, allowed=allowed, min_level=CAUTION)
+    near = figs.horizontal < reach
+    g = pair_geometry(sv, figs.a[near], figs.b[near])
+    dz = np.nan_to_num(np.abs(sv.alt[g.a] - sv.alt[g.b]), nan=0.0)
+    parts = []
+    for actor, other, nose_actor, nose_other in ((g.a, g.b, g.off_nose_a, g.off_nose_b),
+                                                 (g.b, g.a, g.off_nose_b, g.off_nose_a)):
+        closing = ((nose_actor <= th.intercept_off_nose) & (nose_other >= 60.0)
+                   & (g.range_rate <= -th.intercept_closing) & (g.range <= th.intercept_range))
+        closing &= _turned(actor, track, flight, group, step, lookback=600.0, degrees=30.0)
+        holding = (nose_actor <= 90.0) & (g.range <= th.intercept_range)
+        # how close it got counts only where it came within the vertical distance too
+        close = np.where(dz <= th.intercept_vertical, g.range, np.inf)
+        parts.append(_intercepts(actor, other, close, closing, holding, time, group, flight, step, th))
+        shadow = ((g.range <= th.shadow_range) & (np.abs(g.range_rate) <= th.shadow_rate)
+                  & (g.heading_diff <= th.shadow_heading) & (nose_actor <= 90.0) & (nose_actor <= nose_other))
+        parts.append(_segments(2, actor, other, g.range, shadow, time, group, flight, step, 30.0,
+                               th.shadow_duration))
+    both_hard = ((g.range <= th.engagement_range) & (load_factor[g.a] >= th.engagement_g)
+                 & (load_factor[g.b] >= th.engagement_g))
+    parts.append(_segments(1, g.a, g.b, g.range, both_hard, time, group, flight, step, 20.0, th.engagement_duration))
+    ev = InteractionEvents(*(np.concatenate([getattr(p, f) for p in parts]) for f in InteractionEvents.__dataclass_fields__))
+    order = np.argsort(ev.start, kind="stable")
+    return InteractionEvents(*(getattr(ev, f)[order] for f in InteractionEvents.__dataclass_fields__))
+
+
+def _turned(state: np.ndarray, track: np.ndarray, flight: np.ndarray, group: np.ndarray, step: float,
+            lookback: float, degrees: float) -> np.ndarray:
+    """Whether each state's aircraft changed its track by ``degrees`` or more over the ``lookback``
+    seconds before (against every earlier instant of its flight in that time, sampled every 30 s)."""
+    width = int(group.max()) + 2
+    keys = flight.astype(np.int64) * width + group
+    order = np.argsort(keys)
+    sorted_keys = keys[order]
+    out = np.zeros(len(state), dtype=bool)
+    f, g, trk = flight[state], group[state], track[state]
+    for back in np.arange(30.0, lookback + 1e-9, 30.0):
+        q = f.astype(np.int64) * width + (g - int(round(back / step)))
+        pos = np.clip(np.searchsorted(sorted_keys, q), 0, len(sorted_keys) - 1)
+        hit = sorted_keys[pos] == q
+        earlier = track[order[pos]]
+        change = np.abs((trk - earlier + 180.0) % 360.0 - 180.0)
+        out |= hit & (change >= degrees)
+    return out
+
+
+def _segments(kind, actor, other, rng, mask, time, group, flight, step, gap, min_duration) -> InteractionEvents:
+    """Rows of one (actor, other) flight pair where ``mask`` holds, merged across gaps of ``gap`` seconds."""
+    sel = np.flatnonzero(mask)
+    fa, fb, g = flight[actor[sel]], flight[other[sel]], group[actor[sel]]
+    if kind == 1:  # unordered
+        fa, fb = np.minimum(fa, fb), np.maximum(fa, fb)
+    order = np.lexsort((g, fb, fa))
+    sel, fa, fb, g = sel[order], fa[order], fb[order], g[order]
+    if len(sel) == 0:
+        return _empty()
+    new = np.r_[True, (fa[1:] != fa[:-1]) | (fb[1:] != fb[:-1]) | ((g[1:] - g[:-1]) * step > gap)]
+    first = np.flatnonzero(new)
+    last = np.r_[first[1:] - 1, len(sel) - 1]
+    start, end = time[actor[sel[first]]], time[actor[sel[last]]]
+    keep = end - start >= min_duration
+    seg = np.cumsum(new) - 1
+    r = rng[sel]
+    best = np.full(len(first), -1)
+    order_r = np.lexsort((r, seg))
+    firsts = np.r_[True, seg[order_r][1:] != seg[order_r][:-1]]
+    best[seg[order_r][firsts]] = order_r[firsts]
+    rows = sel[best]
+    return InteractionEvents(np.full(keep.sum(), kind), actor[rows][keep], other[rows][keep], start[keep], end[keep],
+                             r[best][keep], actor[rows][keep], other[rows][keep])
+
+
+def _intercepts(actor, other, rng, closing, holding, time, group, flight, step, th) -> InteractionEvents:
+    """Closing runs long enough, extended while the interceptor stays on its target, that get close."""
+    closing_runs = _segments(0, actor, other, rng, closing, time, group, flight, step, 20.0, th.intercept_duration)
+    if len(closing_runs) == 0:
+        return closing_runs
+    holds = _segments(0, actor, other, rng, holding, time, group, flight, step, 20.0, 0.0)
+    # each intercept: the holding segment that contains a closing run
+    fa_h, fb_h = flight[holds.actor], flight[holds.other]
+    found: dict[int, tuple] = {}  # holding segment -> the intercept in it (from its first closing run)
+    for k in range(len(closing_runs)):
+        fa, fb = flight[closing_runs.actor[k]], flight[closing_runs.other[k]]
+        t0 = closing_runs.start[k]
+        match = np.flatnonzero((fa_h == fa) & (fb_h == fb) & (holds.start <= t0) & (holds.end >= t0))
+        if len(match) and holds.closest[match[0]] <= th.intercept_closest:
+            h = int(match[0])
+            if h not in found or t0 < found[h][0]:
+                found[h] = (t0, holds.end[h], holds.closest[h], holds.closest_actor[h], holds.closest_other[h])
+    if not found:
+        return _empty()
+    arr = np.array(sorted(found.values()))
+    ia, ib = arr[:, 3].astype(np.int64), arr[:, 4].astype(np.int64)
+    return InteractionEvents(np.zeros(len(arr), np.int64), ia, ib, arr[:, 0], arr[:, 1], arr[:, 2], ia, ib)
+
+
+def _empty() -> InteractionEvents:
+    e, i = np.empty(0), np.empty(0, np.int64)
+    return InteractionEvents(i, i, i, e, e, e, i, i)

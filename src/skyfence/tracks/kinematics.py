@@ -1,0 +1,210 @@
+"""Kinematics from noisy reports: turn rate, bank, load factor, accelerations.
+
+The smoother is a robust local linear regression (LOWESS-style): at each
+report, the slope of the reported track angle (unwrapped), speed and vertical
+rate against time, fitted by weighted least squares (tricube weights in time)
+over the nearby reports of the same flight, then refitted once with bisquare
+weights on the residuals so that a wild report does not carry the slope.
+Results beyond what any aircraft can do (12 g, 15 m/s2 along the path) are
+data errors and left NaN. The window adapts to the update rate: it grows from 3 s each
+side until it holds at least four reports, up to 12 s; with fewer reports
+than that the figures are NaN (a dropout, not a guess). Track and speed come
+from the reports themselves (ADS-B velocity is far less noisy than
+differentiated positions); a report without them has no kinematics.
+
+Turn rate is the slope of the track angle; bank is ``atan(v w / g)``; the
+load factor of the turn is ``sqrt(1 + (v w / g)^2)``, and in all it is
+combined with the vertical acceleration (the slope of the vertical rate, so
+25 ft altitude steps do not enter). Longitudinal acceleration is the slope of
+the speed along the path; adding ``g`` times the sine of the climb angle gives
+the excess of thrust over drag, which speed brakes make strongly negative and
+a zoom climb does not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba as nb
+import numpy as np
+
+from skyfence.tracks.arrays import TrackArrays
+
+G = 9.80665
+MIN_HALF, MAX_HALF, MIN_POINTS = 3.0, 12.0, 4
+
+
+@dataclass(frozen=True)
+class Kinematics:
+    """Per report: turn rate (rad/s, positive right), bank (rad), load factor (g: of the turn alone, and
+    in all, with the vertical acceleration), longitudinal acceleration along the path and the excess of
+    thrust over drag it implies (m/s^2), vertical acceleration, ground speed and vertical rate (m/s).
+    NaN where unknown, and for reports on the ground or slower than ``MIN_SPEED`` (taxiing is not
+    manoeuvring)."""
+
+    turn_rate: np.ndarray
+    bank: np.ndarray
+    turn_load: np.ndarray
+    load_factor: np.ndarray
+    accel: np.ndarray
+    excess_accel: np.ndarray
+    vertical_accel: np.ndarray
+    speed: np.ndarray
+    vertical_rate: np.ndarray
+
+
+MIN_SPEED = 50 * 0.514444  # m/s: 50 kt
+MAX_ACCEL = 15.0  # m/s2 along the path: more than any aircraft's engines or brakes give
+
+
+def kinematics(tr: TrackArrays, on_ground: np.ndarray | None = None) -> Kinematics:
+    """Smoothed kinematics of every report of a track table (see the module docstring)."""
+    speed = np.hypot(tr.vx.astype(np.float64), tr.vy.astype(np.float64))
+    heading = np.arctan2(tr.vx.astype(np.float64), tr.vy.astype(np.float64))  # grid azimuth
+    if tr.velocity_reported is not None:
+        # velocities differenced from positions a second apart are too noisy to differentiate again
+        speed = np.where(tr.velocity_reported, speed, np.nan)
+        heading = np.where(tr.velocity_reported, heading, np.nan)
+    vz = tr.vz.astype(np.float64)
+    path_speed = np.hypot(speed, np.nan_to_num(vz))
+    course = _course(tr)
+    turn, acc, vacc = _slopes(tr.t, tr.starts, heading, path_speed, vz)
+    # the reported track must turn the way the positions do (resampled data sometimes interpolates
+    # a track angle the long way round, 350 -> 10 through 180: a phantom 340-degree turn)
+    turn_pos, _, _ = _slopes(tr.t, tr.starts, course, path_speed, vz)
+    disagree = np.abs(turn - turn_pos) > np.maximum(np.radians(3.0), 0.5 * np.abs(turn))
+    turn[disagree] = np.nan
+    # beyond what any aircraft does: a data error (wild speeds, jumping tracks), not a manoeuvre
+    turn[np.abs(speed * turn) > 12 * G] = np.nan
+    acc[np.abs(acc) > MAX_ACCEL] = np.nan
+    vacc[np.abs(vacc) > 12 * G] = np.nan
+    # along the path, gravity's share of a climb or dive is not braking: excess = dv/dt + g sin(climb angle),
+    # judged only near level flight (within 15 degrees), where it is not swamped by the climb itself
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sin_climb = np.nan_to_num(vz) / path_speed
+        excess = np.where(np.abs(sin_climb) <= np.sin(np.radians(15.0)), acc + G * sin_climb, np.nan)
+    lateral = speed * turn / G
+    bank = np.arctan(lateral)
+    vertical = 1.0 + np.nan_to_num(vacc) / G
+    turn_load = np.sqrt(1.0 + lateral * lateral)
+    load = np.sqrt(lateral * lateral + vertical * vertical)
+    out = Kinematics(turn, bank, turn_load, load, acc, excess, vacc, speed, vz)
+    still = speed < MIN_SPEED
+    if on_ground is not None:
+        still |= on_ground
+    if still.any():
+        for a in (out.turn_rate, out.bank, out.turn_load, out.load_factor, out.accel, out.excess_accel,
+                  out.vertical_accel):
+            a[still] = np.nan
+    return out
+
+
+def _course(tr: TrackArrays) -> np.ndarray:
+    """Course over the ground from the positions either side of each report (grid azimuth, radians)."""
+    x, y = tr.x.astype(np.float64), tr.y.astype(np.float64)
+    n = len(x)
+    prev = np.arange(n) - 1
+    nxt = np.arange(n) + 1
+    first, last = tr.first_of_flight(), tr.last_of_flight()
+    prev[first] = np.flatnonzero(first)
+    nxt[last] = np.flatnonzero(last)
+    dx, dy = x[np.minimum(nxt, n - 1)] - x[np.maximum(prev, 0)], y[np.minimum(nxt, n - 1)] - y[np.maximum(prev, 0)]
+    course = np.arctan2(dx, dy)
+    course[(dx == 0) & (dy == 0)] = np.nan
+    return course
+
+
+@nb.njit(cache=True, inline="always")
+def _fit(t, y, offset, lo, hi, t0, half, robust, scale):
+    """Weighted least-squares line through ``y[j - offset]`` against ``t[j]`` (tricube weights in time,
+    times bisquare weights on the residuals of a first fit when ``robust``); (slope, intercept)."""
+    sw = swt = swy = swtt = swty = 0.0
+    n = 0
+    for j in range(lo, hi):
+        yj = y[j - offset]
+        if not np.isfinite(yj):
+            continue
+        u = abs(t[j] - t0) / (half * 1.0001)
+        w = (1.0 - u * u * u) ** 3
+        dt = t[j] - t0
+        if robust:
+            r = (yj - (scale[0] + scale[1] * dt)) / (6.0 * scale[2])
+            if abs(r) >= 1.0:
+                continue
+            w *= (1.0 - r * r) ** 2
+        sw += w
+        swt += w * dt
+        swy += w * yj
+        swtt += w * dt * dt
+        swty += w * dt * yj
+        n += 1
+    if n < 3:
+        return np.nan, np.nan
+    den = sw * swtt - swt * swt
+    if den <= 1e-12:
+        return np.nan, np.nan
+    slope = (sw * swty - swt * swy) / den
+    return slope, (swy - slope * swt) / sw
+
+
+@nb.njit(cache=True, inline="always")
+def _wls_slope(t, y, offset, lo, hi, t0, half, floor):
+    """Robust local slope (LOWESS-style: one bisquare reweighting, residual scale from the median
+    absolute residual, at least ``floor``)."""
+    slope, icpt = _fit(t, y, offset, lo, hi, t0, half, False, np.zeros(3))
+    if not np.isfinite(slope):
+        return np.nan
+    res = np.empty(hi - lo)
+    m = 0
+    for j in range(lo, hi):
+        yj = y[j - offset]
+        if np.isfinite(yj):
+            res[m] = abs(yj - (icpt + slope * (t[j] - t0)))
+            m += 1
+    mad = max(np.median(res[:m]), floor)
+    return _fit(t, y, offset, lo, hi, t0, half, True, np.array([icpt, slope, mad]))[0]
+
+
+@nb.njit(cache=True, parallel=True)
+def _slopes(t, starts, heading, speed, vz):
+    n = t.shape[0]
+    turn = np.full(n, np.nan)
+    acc = np.full(n, np.nan)
+    vacc = np.full(n, np.nan)
+    nf = starts.shape[0] - 1
+    for f in nb.prange(nf):
+        s, e = starts[f], starts[f + 1]
+        # the heading unwrapped along the flight
+        unwrapped = np.empty(e - s)
+        if e > s:
+            unwrapped[0] = heading[s]
+            for k in range(1, e - s):
+                d = heading[s + k] - heading[s + k - 1]
+                if not np.isfinite(d):
+                    unwrapped[k] = heading[s + k] if np.isfinite(heading[s + k]) else unwrapped[k - 1]
+                    continue
+                d = (d + np.pi) % (2 * np.pi) - np.pi
+                unwrapped[k] = unwrapped[k - 1] + d
+        lo, hi = s, s
+        for i in range(s, e):
+            t0 = t[i]
+            # the smallest window (3-12 s each side) that holds MIN_POINTS reports
+            half = MIN_HALF
+            while True:
+                while lo < i and t0 - t[lo] > half:
+                    lo += 1
+                while lo > s and t0 - t[lo - 1] <= half:
+                    lo -= 1
+                while hi < e and t[hi] - t0 <= half:
+                    hi += 1
+                while hi > i + 1 and t[hi - 1] - t0 > half:
+                    hi -= 1
+                if hi - lo >= MIN_POINTS or half >= MAX_HALF:
+                    break
+                half = min(half * 1.5, MAX_HALF)
+            if hi - lo < MIN_POINTS:
+                continue
+            turn[i] = _wls_slope(t, unwrapped, s, lo, hi, t0, half, 0.005)  # floors: a third of a degree,
+            acc[i] = _wls_slope(t, speed, 0, lo, hi, t0, half, 0.5)  # half a m/s,
+            vacc[i] = _wls_slope(t, vz, 0, lo, hi, t0, half, 0.33)  # a 64 ft/min step
+    return turn, acc, vacc

@@ -1,0 +1,148 @@
+"""Kinematics, manoeuvres, interactions and intent: against simulated truth and on real flights."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+import yaml
+
+from skyfence.agreement import load_agreement
+from skyfence.analysis.run import analyze
+from skyfence.detect.encounter_table import EncounterSettings
+from skyfence.evaluate.run import evaluate
+from skyfence.sim.aircraft import aircraft_type
+from skyfence.sim.flight import Leg, Start, fly
+from skyfence.sim.missions import Sortie
+from skyfence.sim.run import simulate
+from skyfence.sim.scenario import builtin_scenario_path, load_scenario
+from skyfence.sim.sensor import Sensor, observe
+from skyfence.tracks.arrays import to_arrays
+from skyfence.tracks.clean import clean
+from skyfence.tracks.kinematics import kinematics
+from skyfence.sim.scenario import Surveillance
+
+
+def observed(legs, ac="F-16", seed=0, interval=("2 s", "4 s")):
+    """One flight through the legs, seen by the ADS-B-like sensor."""
+    euphrates = load_agreement("euphrates-2017")
+    s = Sortie(0, "coalition", aircraft_type(ac), "test", "T1", "ae0001", Start(0.0, 0.0, 0.0, 6000.0, 220.0, 0.0),
+               [np.asarray(leg) for leg in legs])
+    s.traj = fly(s.leg_array(), s.ac, s.start)
+    sensor = Sensor.from_spec(Surveillance(interval=interval, dropout=0.05, gaps_per_hour=0))
+    df, _ = clean(observe([s], sensor, euphrates.projection, np.random.default_rng(seed), {0: "coalition"}))
+    return s, df, to_arrays(df, euphrates.projection)
+
+
+@pytest.mark.parametrize("n", [3.0, 5.0, 7.0])
+def test_load_factor_of_a_hard_turn_from_noisy_reports(n):
+    s, df, tr = observed([Leg.heading(0.0, 6000.0, 220.0, 60.0), Leg.turn(2 * np.pi, n),
+                          Leg.heading(0.0, 6000.0, 220.0, 60.0)])
+    k = kinematics(tr)
+    assert np.nanmax(k.turn_load) == pytest.approx(n, rel=0.12)
+    level = tr.t < s.traj[0, 0] + 50
+    assert np.nanmax(k.turn_load[level]) < 1.2
+
+
+def test_altitude_steps_and_dropouts_do_not_make_manoeuvres():
+    s, df, tr = observed([Leg.heading(0.0, 6000.0, 220.0, 900.0)], interval=("4 s", "6 s"))
+    k = kinematics(tr)
+    assert np.nanmax(np.abs(k.vertical_accel)) < 0.5
+    assert np.nanmax(k.load_factor) < 1.15
+    assert np.nanmax(np.abs(k.excess_accel)) < 1.0
+
+
+def heavy_scenario(tmp_path):
+    doc = yaml.safe_load(builtin_scenario_path("euphrates-2017").read_text())
+    doc["crossings"].update(per_day=24, deliberate=0.7, intercepted=1.0)
+    path = tmp_path / "heavy.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    return load_scenario(path)
+
+
+@pytest.fixture(scope="module")
+def heavy_days(tmp_path_factory):
+    """Two simulated days with many deliberate crossings and intercepts, analysed and evaluated."""
+    tmp = tmp_path_factory.mktemp("heavy")
+    scenario, base = heavy_scenario(tmp)
+    docs = []
+    for seed in (1, 2):
+        sim = simulate(scenario, base, 24, seed)
+        out = tmp / f"s{seed}"
+        out.mkdir()
+        sim.tracks.write_parquet(out / "tracks.parquet")
+        analyze([out / "tracks.parquet"], load_agreement("euphrates-2017"), out)
+        docs.append(evaluate(sim.truth, out))
+    return docs
+
+
+def test_manoeuvres_and_interactions_score_f1_of_at_least_0_9(heavy_days):
+    totals: dict[str, list[float]] = {}
+    for doc in heavy_days:
+        for row in doc["events"]:
+            t = totals.setdefault(row["event_type"], [0, 0, 0.0, 0.0, 0, 0.0])
+            t[0] += row["truth"]
+            t[1] += row["detected"]
+            t[2] += (row["precision"] or 0) * row["detected"]
+            t[4] += row.get("observable") or 0
+            t[5] += (row.get("recall_observable") or 0) * (row.get("observable") or 0)
+    checked = []
+    for kind in ("hard_turn", "speed_brake", "weave", "dive", "orbit", "intercept", "mock_engagement"):
+        n_truth, n_det, right, _, observable, found = totals[kind]
+        if observable < 5:
+            continue
+        precision, recall = right / n_det, found / observable
+        f1 = 2 * precision * recall / (precision + recall)
+        assert f1 >= 0.9, (kind, precision, recall)
+        checked.append(kind)
+    assert {"hard_turn", "weave", "dive", "orbit", "intercept"} <= set(checked)
+
+
+def test_intent_agrees_with_the_injected_one(heavy_days):
+    values = [r["intent_agreement"] for doc in heavy_days for r in doc["events"] if r["event_type"] == "crossing"]
+    assert np.mean(values) >= 0.9
+
+
+def real(samples, tmp_path, scenario, pairs="all"):
+    path = tmp_path / f"{scenario}.parquet"
+    samples.filter(pl.col("scenario") == scenario).write_parquet(path)
+    return analyze([path], load_agreement("euphrates-2017"), None, encounters=EncounterSettings(pairs=pairs))
+
+
+def test_real_zero_gravity_parabolas_are_found(samples, tmp_path):
+    r = real(samples, tmp_path, "zero_gravity_parabolas")
+    kinds = r.manoeuvres["manoeuvre"].value_counts()
+    counts = dict(kinds.iter_rows())
+    assert counts.get("climb", 0) >= 20 and counts.get("dive", 0) >= 20
+    peak = r.manoeuvres.filter(pl.col("manoeuvre") == "climb")["peak"].max() * 60 / 0.3048
+    assert peak > 15_000  # ft/min: the pull-ups reach about 20,000
+
+
+@pytest.mark.parametrize("scenario", ["dense_tma_traffic", "enroute_rvsm_traffic"])
+def test_real_airliners_raise_no_hard_turns_or_engagements(samples, tmp_path, scenario):
+    r = real(samples, tmp_path, scenario)
+    assert r.manoeuvres.filter(pl.col("manoeuvre").is_in(["hard_turn", "weave"])).height == 0
+    assert r.interactions.filter(pl.col("interaction") == "mock_engagement").height == 0
+
+
+def test_real_formation_is_shadowing_not_an_intercept(samples, tmp_path):
+    r = real(samples, tmp_path, "formation_photo_shoot")
+    kinds = r.interactions["interaction"].to_list()
+    assert "shadowing" in kinds and "intercept" not in kinds
+    total = r.interactions.filter(pl.col("interaction") == "shadowing")["duration_s"].sum()
+    assert total >= 10 * 60  # minutes of the photo flight in formation
+
+
+def test_analyze_writes_manoeuvres_interactions_and_intent(tmp_path):
+    scenario, base = load_scenario("euphrates-2017")
+    sim = simulate(scenario, base, 8, 4)
+    sim.tracks.write_parquet(tmp_path / "t.parquet")
+    analyze([tmp_path / "t.parquet"], load_agreement("euphrates-2017"), tmp_path)
+    man = pl.read_csv(tmp_path / "manoeuvres.csv")
+    assert {"track_id", "manoeuvre", "start_time", "end_time", "peak", "peak_unit"} <= set(man.columns)
+    inter = pl.read_csv(tmp_path / "interactions.csv")
+    assert {"interaction", "track_id", "other_track_id", "start_time", "end_time", "closest_nm"} <= set(inter.columns)
+    cross = pl.read_csv(tmp_path / "crossings.csv")
+    assert {"intent", "intent_score", "intent_reasons"} <= set(cross.columns)
+    assert set(cross["intent"].to_list()) <= {"likely deliberate", "likely inadvertent", "unclear"}
+    assert all(len(r) > 10 for r in cross["intent_reasons"].to_list())
