@@ -29,7 +29,7 @@ def test_instants_stay_inside_each_flight_and_interpolate_linearly():
 
 def test_no_state_inside_a_gap_or_beyond_the_data():
     t = T0 + np.array([0.0, 10.0, 100.0, 110.0])
-    df = cleaned(synthetic.table(t, "a00001", "A", [40.0, 40.1, 41.0, 41.1], 35.0, 1000.0, 200.0, 90.0, 0.0))
+    df = cleaned(synthetic.table(t, "a00001", "A", [40.0, 40.02, 40.2, 40.22], 35.0, 1000.0, 200.0, 90.0, 0.0))
     snap = align(df, 5.0, max_gap=30.0)
     assert (snap.time - T0).tolist() == [0.0, 5.0, 10.0, 100.0, 105.0, 110.0]
 

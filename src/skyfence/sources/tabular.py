@@ -64,17 +64,19 @@ _REQUIRED = ("time", "track_id", "lat", "lon")
 
 @dataclass
 class ReadReport:
-    """What reading did: rows read, and rows or values removed with the reason."""
+    """What reading did: rows read, rows or values removed with the reason, rows corrected (reordered)."""
 
     rows_read: int = 0
     dropped: Counter = field(default_factory=Counter)
     values_removed: Counter = field(default_factory=Counter)
+    corrected: Counter = field(default_factory=Counter)
     files: list[str] = field(default_factory=list)
 
     def merge(self, other: "ReadReport") -> None:
         self.rows_read += other.rows_read
         self.dropped.update(other.dropped)
         self.values_removed.update(other.values_removed)
+        self.corrected.update(other.corrected)
         self.files.extend(other.files)
 
     @property
@@ -84,7 +86,8 @@ class ReadReport:
     def as_dict(self) -> dict:
         return {"files": self.files, "records_read": self.rows_read, "records_dropped": self.rows_dropped,
                 "dropped_by_reason": dict(sorted(self.dropped.items())),
-                "values_removed_by_reason": dict(sorted(self.values_removed.items()))}
+                "values_removed_by_reason": dict(sorted(self.values_removed.items())),
+                "corrected_by_reason": dict(sorted(self.corrected.items()))}
 
 
 def read_table(path: str | Path) -> pl.DataFrame:

@@ -2,16 +2,22 @@
 
 Rows without a usable time, identity or position are dropped; impossible
 values of altitude, speed or vertical rate are removed (set to null) and the
-row kept, since its position still counts. Every removal is counted by reason.
+row kept, since its position still counts. Out-of-order rows are put in order
+and counted; duplicates, stale and implausible positions (jumps, spoofing) are
+dropped and altitude spikes removed (:mod:`skyfence.tracks.plausibility`), in
+that order: stale positions, altitude spikes, spoofing, jumps.
+Every removal is counted by reason.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 
 from skyfence.sources.tabular import ReadReport
+from skyfence.tracks import plausibility
 from skyfence.units import FEET_PER_MINUTE, FOOT, KNOT
 
 
@@ -23,6 +29,13 @@ class Limits:
     altitude_max: float = 75000 * FOOT  # above any operational aircraft (U-2: ~70,000 ft)
     speed_max: float = 1500 * KNOT  # about Mach 2.5 at altitude
     vertical_rate_max: float = 80000 * FEET_PER_MINUTE
+    moving_speed: float = 30 * KNOT  # above it, an exactly repeated position is stale
+    stale_velocity_window: float = 10.0  # s after a stale position in which the same velocity is stale too
+    cruise_band: tuple[float, float] = (20000 * FOOT, 50000 * FOOT)  # where fixed-wing aircraft cannot be slow
+    cruise_speed_min: float = 90 * KNOT
+    position_margin: float = 1000.0  # m of position error allowed in the reachability test
+    spike_rate: float = 500 * FOOT  # m/s (30,000 ft/min) up and straight back down is a spike
+    spike_floor: float = 1000 * FOOT
 
 
 def clean(df: pl.DataFrame, report: ReadReport | None = None, limits: Limits = Limits(),
@@ -63,11 +76,76 @@ def clean(df: pl.DataFrame, report: ReadReport | None = None, limits: Limits = L
         df = df.with_columns(fixes)
     df = df.with_columns((pl.col("track") % 360.0).alias("track"))
 
+    back = int(df.select((pl.col("time").diff().over("track_id") < pl.duration(microseconds=0)).sum()).item() or 0)
+    if back:
+        report.corrected["out of order (reordered)"] += back
     before = df.height
     df = df.sort(["track_id", "time"]).unique(subset=["track_id", "time"], keep="first", maintain_order=True)
     if df.height < before:
         report.dropped["duplicate"] += before - df.height
+    df = _plausible(df, report, limits)
     return assign_flights(df, flight_gap), report
+
+
+def _plausible(df: pl.DataFrame, report: ReadReport, limits: Limits) -> pl.DataFrame:
+    """Stale and implausible positions dropped, altitude spikes removed (table sorted by aircraft and time)."""
+    if df.height == 0:
+        return df
+
+    def columns(frame):
+        ids = frame["track_id"].cast(pl.Categorical).to_physical().to_numpy()
+        return plausibility.group_starts(ids), frame["lat"].to_numpy(), frame["lon"].to_numpy()
+
+    def drop(frame, mask, reason):
+        n = int(mask.sum())
+        if n:
+            report.dropped[reason] += n
+            frame = frame.filter(pl.Series(~mask))
+        return frame
+
+    starts, lat, lon = columns(df)
+    # the speed each aircraft last reported (up to 30 s before), kept for the spoofing test below
+    last_speed = df.select(pl.when((pl.col("time") - pl.when(pl.col("ground_speed").is_not_null())
+                                    .then(pl.col("time")).forward_fill().over("track_id")).dt.total_seconds() <= 30)
+                           .then(pl.col("ground_speed").forward_fill().over("track_id"))).to_series()
+    speed = df["ground_speed"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+    ground = df["on_ground"].fill_null(False).to_numpy()
+    stale = plausibility.stale_positions(starts, lat, lon, speed, ground, limits.moving_speed)
+    if stale.any():
+        # a velocity repeated along with a stale position is stale too on the next positions that still carry it
+        run = (pl.col("track_id").ne_missing(pl.col("track_id").shift(1))
+               | pl.col("track").ne_missing(pl.col("track").shift(1))
+               | pl.col("ground_speed").ne_missing(pl.col("ground_speed").shift(1))).cum_sum()
+        since = pl.when(pl.col("_stale")).then(pl.col("time")).otherwise(None).forward_fill().over(run)
+        old_velocity = (df.with_columns(pl.Series("_stale", stale))
+                        .select(~pl.col("_stale") & ((pl.col("time") - since).dt.total_seconds(fractional=True)
+                                                     <= limits.stale_velocity_window).fill_null(False))
+                        .to_series())
+        n = int(old_velocity.sum())
+        if n:
+            report.values_removed["stale velocity"] += n
+            df = df.with_columns([pl.when(old_velocity).then(None).otherwise(pl.col(c)).alias(c)
+                                  for c in ("ground_speed", "track", "vertical_rate")])
+    df = drop(df.with_columns(last_speed.alias("_speed")), stale, "stale position")
+    starts, lat, lon = columns(df)
+    t = df["time"].dt.epoch("us").to_numpy() / 1e6
+    alt = df["altitude"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+    spikes = plausibility.altitude_spikes(starts, t, alt, limits.spike_rate, limits.spike_floor)
+    if spikes.any():
+        report.values_removed["altitude spike"] += int(spikes.sum())
+        df = df.with_columns(pl.when(pl.Series(spikes)).then(None).otherwise(pl.col("altitude")).alias("altitude"))
+    low, high = limits.cruise_band
+    # the reported speed, or where there is none the speed the positions imply
+    implied = pl.Series(plausibility.implied_speed(starts, df["time"].dt.epoch("us").to_numpy() / 1e6, lat, lon))
+    slow = df.select(((pl.col("altitude") >= low) & (pl.col("altitude") <= high)
+                      & (pl.col("_speed").fill_null(implied) < limits.cruise_speed_min))
+                     .fill_null(False)).to_series().to_numpy()
+    df = drop(df, slow, "too slow for its altitude (spoofed or bad altitude)").drop("_speed")
+    starts, lat, lon = columns(df)
+    t = df["time"].dt.epoch("us").to_numpy() / 1e6
+    df = drop(df, plausibility.position_jumps(starts, t, lat, lon, limits.speed_max, limits.position_margin),
+              "position jump")
+    return df
 
 
 def assign_flights(df: pl.DataFrame, flight_gap: float) -> pl.DataFrame:

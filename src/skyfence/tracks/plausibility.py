@@ -1,0 +1,215 @@
+"""What real feeds get wrong about position and altitude, found per aircraft on the ordered table.
+
+* **Stale positions**: a moving aircraft reported again at exactly the same
+  latitude and longitude (the feed repeated its last position with a newer time).
+* **Too slow at altitude**: a ground speed no fixed-wing aircraft flies at cruise
+  levels, the signature of GNSS spoofing (the receiver reports the spoofer's
+  slow-moving position and velocity).
+* **Position jumps**: positions that no aircraft could reach from its other
+  positions in the time between them. The positions are split into segments
+  that are each reachable point to point; the largest segment is kept, then
+  every other segment whose points are reachable from and to the kept ones.
+  A one-point outlier and an excursion away and back end up outside the kept
+  set; a long stretch before or after a single discontinuity stays (which
+  side is true cannot be told).
+* **Altitude spikes**: a reported altitude away from both its neighbours, in the
+  same direction, by more than any aircraft climbs or descends in that time.
+
+Each function returns a boolean mask over the rows (True: the row or value is bad).
+The table must be sorted by aircraft and time.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+EARTH_RADIUS = 6_371_000.0
+SEGMENT_LOOKBACK = 4  # open segments a new position may continue
+
+
+def group_starts(ids: np.ndarray) -> np.ndarray:
+    """Row index where each aircraft's rows start, plus the end."""
+    if len(ids) == 0:
+        return np.zeros(1, dtype=np.int64)
+    change = np.flatnonzero(ids[1:] != ids[:-1]) + 1
+    return np.concatenate([[0], change, [len(ids)]]).astype(np.int64)
+
+
+def stale_positions(starts: np.ndarray, lat: np.ndarray, lon: np.ndarray, speed: np.ndarray,
+                    on_ground: np.ndarray, moving: float) -> np.ndarray:
+    """Rows repeating the previous row's exact position while the aircraft moves (speed > ``moving`` m/s, or
+    unknown in the air)."""
+    same = np.zeros(len(lat), dtype=bool)
+    same[1:] = (lat[1:] == lat[:-1]) & (lon[1:] == lon[:-1])
+    same[starts[:-1]] = False
+    # NaN speed compares False: an unknown speed counts as moving, unless the aircraft is on the ground
+    slow = (speed <= moving) | (on_ground & np.isnan(speed))
+    return same & ~slow
+
+
+def implied_speed(starts: np.ndarray, t: np.ndarray, lat: np.ndarray, lon: np.ndarray,
+                  window: float = 20.0) -> np.ndarray:
+    """Ground speed (m/s) implied by the positions: the faster of the legs from the previous and to the next
+    position, each at most ``window`` s long (NaN where neither is). Short legs keep a turning aircraft's
+    speed: over 20 s even a fighter's hardest turn leaves a chord of more than half its path."""
+    n = len(t)
+    leg = np.full(max(n - 1, 0), np.nan)
+    if n < 2:
+        return np.full(n, np.nan)
+    phi = np.radians(lat)
+    dy = np.radians(np.diff(lat)) * EARTH_RADIUS
+    dx = np.radians((np.diff(lon) + 180.0) % 360.0 - 180.0) * EARTH_RADIUS * np.cos(phi[1:])
+    dt = np.diff(t)
+    ok = (dt > 0) & (dt <= window)
+    ok[starts[1:-1] - 1] = False  # no leg between two aircraft
+    leg[ok] = np.hypot(dx[ok], dy[ok]) / dt[ok]
+    before = np.concatenate([[np.nan], leg])
+    after = np.concatenate([leg, [np.nan]])
+    return np.fmax(before, after)
+
+
+@numba.njit(cache=True, inline="always")
+def _reachable(t: np.ndarray, lat: np.ndarray, lon: np.ndarray, i: int, j: int, speed_max: float,
+               margin: float) -> bool:
+    dlat = np.radians(lat[j] - lat[i])
+    dlon = np.radians(lon[j] - lon[i])
+    dlon = (dlon + np.pi) % (2 * np.pi) - np.pi
+    coslat = np.cos(np.radians(0.5 * (lat[i] + lat[j])))
+    dist = EARTH_RADIUS * np.sqrt(dlat * dlat + (dlon * coslat) ** 2)
+    return dist <= speed_max * abs(t[j] - t[i]) + margin
+
+
+@numba.njit(cache=True)
+def _jumps(starts: np.ndarray, t: np.ndarray, lat: np.ndarray, lon: np.ndarray, speed_max: float,
+           margin: float, min_points: int, min_duration: float) -> np.ndarray:
+    n = len(t)
+    bad = np.zeros(n, dtype=np.bool_)
+    seg = np.empty(n, dtype=np.int64)
+    for g in range(len(starts) - 1):
+        a, b = starts[g], starts[g + 1]
+        if b - a < 2:
+            continue
+        last = np.empty(b - a, dtype=np.int64)  # last row of each segment
+        count = np.zeros(b - a, dtype=np.int64)
+        recent = np.full(SEGMENT_LOOKBACK, -1, dtype=np.int64)  # segments by their latest point, newest first
+        nseg = 0
+        for i in range(a, b):
+            found = -1
+            for r in range(SEGMENT_LOOKBACK):
+                k = recent[r]
+                if k >= 0 and _reachable(t, lat, lon, last[k], i, speed_max, margin):
+                    found = k
+                    break
+            if found < 0:
+                found = nseg
+                nseg += 1
+            seg[i] = found
+            last[found] = i
+            count[found] += 1
+            # move to front
+            pos = SEGMENT_LOOKBACK - 1
+            for r in range(SEGMENT_LOOKBACK):
+                if recent[r] == found:
+                    pos = r
+                    break
+            for r in range(pos, 0, -1):
+                recent[r] = recent[r - 1]
+            recent[0] = found
+        if nseg == 1:
+            continue
+        order = np.argsort(-count[:nseg], kind="mergesort")
+        kept = np.zeros(b - a, dtype=np.bool_)
+        for i in range(a, b):
+            kept[i - a] = seg[i] == order[0]
+        for r in range(1, nseg):
+            s = order[r]
+            ok, before, after = True, False, False
+            first, last_row = -1, -1
+            prev = -1
+            for i in range(a, b):  # every point reachable from the kept point before it
+                if seg[i] == s:
+                    if first < 0:
+                        first = i
+                        before = prev >= 0
+                    last_row = i
+                    if prev >= 0 and not _reachable(t, lat, lon, prev, i, speed_max, margin):
+                        ok = False
+                elif kept[i - a]:
+                    prev = i
+            nxt = -1
+            for i in range(b - 1, a - 1, -1):  # and able to reach the kept point after it
+                if seg[i] == s:
+                    if i == last_row:
+                        after = nxt >= 0
+                    if nxt >= 0 and not _reachable(t, lat, lon, i, nxt, speed_max, margin):
+                        ok = False
+                elif kept[i - a]:
+                    nxt = i
+            if not ok and not (before and after):
+                # a long stretch at the start or end, past one discontinuity: which side is true is unknown,
+                # so it stays; short ones are outliers
+                ok = count[s] >= min_points and t[last_row] - t[first] >= min_duration
+            if ok:
+                for i in range(a, b):
+                    if seg[i] == s:
+                        kept[i - a] = True
+        for i in range(a, b):
+            bad[i] = not kept[i - a]
+    return bad
+
+
+def position_jumps(starts: np.ndarray, t: np.ndarray, lat: np.ndarray, lon: np.ndarray, speed_max: float,
+                   margin: float, min_points: int = 10, min_duration: float = 30.0) -> np.ndarray:
+    """Rows whose position is unreachable from the aircraft's kept positions at ``speed_max`` (m/s), with
+    ``margin`` (m) for position error.
+
+    A stretch enclosed by kept positions and unreachable from them is dropped; one at the start or end of
+    the track past a single discontinuity is dropped only if short (under ``min_points`` positions or
+    ``min_duration`` s)."""
+    if len(t) == 0:
+        return np.zeros(0, dtype=bool)
+    return _jumps(starts, np.ascontiguousarray(t, dtype=np.float64), np.ascontiguousarray(lat, dtype=np.float64),
+                  np.ascontiguousarray(lon, dtype=np.float64), float(speed_max), float(margin), int(min_points),
+                  float(min_duration))
+
+
+@numba.njit(cache=True)
+def _spikes(starts: np.ndarray, t: np.ndarray, alt: np.ndarray, rate_max: float, floor: float,
+            window: float) -> np.ndarray:
+    n = len(t)
+    bad = np.zeros(n, dtype=np.bool_)
+    for _ in range(2):  # a second pass finds spikes two samples long
+        for g in range(len(starts) - 1):
+            a, b = starts[g], starts[g + 1]
+            prev = -1
+            for i in range(a, b):
+                if np.isnan(alt[i]) or bad[i]:
+                    continue
+                if prev >= 0:
+                    nxt = -1
+                    for j in range(i + 1, b):
+                        if not np.isnan(alt[j]) and not bad[j]:
+                            nxt = j
+                            break
+                    if nxt >= 0:
+                        d1 = alt[i] - alt[prev]
+                        d2 = alt[i] - alt[nxt]
+                        dt1 = t[i] - t[prev]
+                        dt2 = t[nxt] - t[i]
+                        if (dt1 <= window and dt2 <= window and d1 * d2 > 0
+                                and abs(d1) > floor + rate_max * dt1 and abs(d2) > floor + rate_max * dt2):
+                            bad[i] = True
+                            continue
+                prev = i
+    return bad
+
+
+def altitude_spikes(starts: np.ndarray, t: np.ndarray, alt: np.ndarray, rate_max: float, floor: float,
+                    window: float = 60.0) -> np.ndarray:
+    """Rows whose altitude leaves both neighbours (within ``window`` s) in the same direction by more than
+    ``floor`` + ``rate_max`` × the time to each (m, m/s)."""
+    if len(t) == 0:
+        return np.zeros(0, dtype=bool)
+    return _spikes(starts, np.ascontiguousarray(t, dtype=np.float64), np.ascontiguousarray(alt, dtype=np.float64),
+                   float(rate_max), float(floor), float(window))
