@@ -9,13 +9,14 @@ import polars as pl
 
 from skyfence.agreement.model import Agreement
 from skyfence.progress import Steps
-from skyfence.sources.tabular import ReadReport, read_tracks
+from skyfence.sources.formats import read_any
+from skyfence.sources.tabular import ReadReport
 from skyfence.tracks.clean import clean
 from skyfence.tracks.schema import empty_tracks
 
 
 def load_tracks(paths: Sequence[str | Path], agreement: Agreement, progress: Steps | None = None,
-                reader=read_tracks) -> tuple[pl.DataFrame, ReadReport]:
+                reader=read_any) -> tuple[pl.DataFrame, ReadReport]:
     """Read, clean, order and identify the state vectors of every file."""
     progress = progress or Steps(None)
     frames, report = [], ReadReport()

@@ -5,7 +5,9 @@ Three conventions are known:
 * skyfence's own (``track_id`` present): the canonical schema, SI units;
 * OpenSky state vectors (``state_vectors_data4``: ``time, icao24, lat, lon,
   velocity, heading, vertrate, callsign, onground, baroaltitude,
-  geoaltitude``): metres and m/s;
+  geoaltitude``): metres and m/s; the time of a state is ``lastposupdate``
+  (when its position was measured) where the table has it, so the same
+  position repeated by later snapshots is one state;
 * the aviation convention of traffic and many exports (``timestamp, icao24,
   latitude/lat, longitude/lon, altitude, groundspeed, track, vertical_rate``):
   feet, knots and ft/min.
@@ -42,7 +44,7 @@ _SI = {
     "source": [("source", None)],
 }
 _COMMON = {
-    "time": [("time", None), ("timestamp", None), ("ts", None), ("datetime", None), ("date_time", None),
+    "time": [("lastposupdate", None), ("time_position", None), ("time", None), ("timestamp", None), ("ts", None), ("datetime", None), ("date_time", None),
              ("seen_time", None)],
     "track_id": [("icao24", None), ("icao", None), ("hex", None), ("icao_address", None), ("address", None),
                  ("aircraft_id", None), ("id", None)],

@@ -1,0 +1,199 @@
+"""Raw Mode S / ADS-B frames and the Beast binary stream, decoded with rs1090.
+
+rs1090 (MIT) decodes the frames; positions come from even/odd CPR pairs of the
+same aircraft (global decoding) or, given a reference position (the
+receiver's), from single frames (local decoding: needed for surface
+positions). Frames need timestamps: JSON lines with ``timestamp`` and
+``frame``, text lines ``TIMESTAMP,HEX`` or ``TIMESTAMP HEX``, or Beast's own
+12 MHz counter from a start time.
+
+Beast: ``0x1a`` then a type byte (``1`` Mode A/C, 2 bytes; ``2`` Mode S
+short, 7 bytes; ``3`` Mode S long, 14 bytes), a 6-byte timestamp, a signal
+byte and the frame, with every ``0x1a`` in the payload doubled.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import rs1090
+
+from skyfence.errors import InputError
+from skyfence.sources.states import MESSAGE_SCHEMA, StateBuilder
+from skyfence.sources.tabular import ReadReport
+from skyfence.sources.textio import open_text, read_bytes
+
+BEAST_LENGTHS = {0x31: 2, 0x32: 7, 0x33: 14}
+
+
+def decode_frames(frames: list[str], times: list[float], reference: tuple[float, float] | None = None,
+                  bad: Counter | None = None) -> pl.DataFrame:
+    """Hex frames and their times to the message table (aviation units)."""
+    if not frames:
+        return pl.DataFrame(schema=MESSAGE_SCHEMA)
+    try:
+        decoded = rs1090.decode(frames, times, reference=reference)
+    except Exception:  # a malformed frame in the batch: decode one by one to keep the rest
+        decoded = []
+        for f, t in zip(frames, times):
+            try:
+                decoded.extend(rs1090.decode([f], [t], reference=reference))
+            except Exception:
+                if bad is not None:
+                    bad["undecodable frame"] += 1
+    cols: dict[str, list] = {c: [] for c in MESSAGE_SCHEMA}
+    for m in decoded:
+        icao = m.get("icao24")
+        if not icao or "timestamp" not in m:
+            if bad is not None:
+                bad["frame without address"] += 1
+            continue
+        bds = m.get("bds")
+        callsign = m.get("callsign") or (m.get("bds20") or {}).get("callsign")
+        cols["time"].append(m["timestamp"])
+        cols["icao24"].append(icao)
+        cols["callsign"].append(callsign)
+        cols["lat"].append(m.get("latitude"))
+        cols["lon"].append(m.get("longitude"))
+        alt = m.get("altitude")
+        cols["altitude"].append(alt if isinstance(alt, (int, float)) else None)
+        cols["groundspeed"].append(m.get("groundspeed"))
+        cols["track"].append(m.get("track"))
+        cols["vertical_rate"].append(m.get("vertical_rate"))
+        cols["on_ground"].append(True if bds == "06" else (False if bds == "05" else None))
+    return pl.DataFrame(cols, schema=MESSAGE_SCHEMA)
+
+
+def read_frames(path: str | Path, reference: tuple[float, float] | None = None,
+                chunk: int = 200_000) -> tuple[pl.DataFrame, ReadReport]:
+    """A file of timestamped raw frames (JSON lines, or ``TIMESTAMP,HEX`` text) as canonical states."""
+    path = Path(path)
+    report = ReadReport(files=[str(path)])
+    frames, times = [], []
+    with open_text(path) as f:
+        for line in f:
+            line = line.strip()
+            if not line:
+                continue
+            report.rows_read += 1
+            parsed = _parse_frame_line(line)
+            if parsed is None:
+                report.dropped["malformed frame line"] += 1
+                continue
+            times.append(parsed[0])
+            frames.append(parsed[1])
+    order = np.argsort(np.asarray(times), kind="stable")
+    frames = [frames[i] for i in order]
+    times = [times[i] for i in order]
+    builder = StateBuilder(path.name)
+    parts = []
+    for a in range(0, len(frames), chunk):
+        # frames overlap by a minute so that CPR pairs across chunk boundaries still resolve
+        lo = a
+        while lo > 0 and times[a] - times[lo - 1] < 60:
+            lo -= 1
+        msgs = decode_frames(frames[lo:a + chunk], times[lo:a + chunk], reference, report.dropped)
+        if a:
+            msgs = msgs.filter(pl.col("time") >= times[a])
+        parts.append(builder.feed(msgs))
+    states = pl.concat(parts) if parts else builder.feed(pl.DataFrame(schema=MESSAGE_SCHEMA))
+    return states, report
+
+
+def _parse_frame_line(line: str) -> tuple[float, str] | None:
+    try:
+        if line.startswith("{"):
+            obj = json.loads(line)
+            frame, ts = obj.get("frame") or obj.get("rawMsg") or obj.get("msg"), obj.get("timestamp")
+            if frame is None or ts is None:
+                return None
+            return float(ts), _hex(frame)
+        sep = "," if "," in line else None
+        ts, frame = line.split(sep, 1)
+        return float(ts), _hex(frame)
+    except (ValueError, TypeError, json.JSONDecodeError):
+        return None
+
+
+def _hex(frame: str) -> str:
+    frame = frame.strip().strip("*;").lower()
+    if len(frame) not in (14, 28) or any(c not in "0123456789abcdef" for c in frame):
+        raise ValueError("not a Mode S frame")
+    return frame
+
+
+def parse_beast(data: bytes, bad: Counter | None = None) -> tuple[list[int], list[str], int]:
+    """Beast messages in ``data``: (12 MHz timestamps, hex frames of Mode S messages, bytes consumed).
+
+    A message cut at the end of ``data`` is left for the next call (the count of bytes consumed stops
+    before it); bytes that are not a message are skipped and counted.
+    """
+    ticks, frames = [], []
+    i, n = 0, len(data)
+    while i < n:
+        if data[i] != 0x1A:
+            j = data.find(b"\x1a", i)
+            if bad is not None:
+                bad["stray Beast bytes"] += (j if j >= 0 else n) - i
+            if j < 0:
+                return ticks, frames, n
+            i = j
+            continue
+        if i + 1 >= n:
+            break
+        kind = data[i + 1]
+        if kind == 0x1A:  # an escaped 0x1a outside a message: skip it
+            i += 2
+            continue
+        size = BEAST_LENGTHS.get(kind)
+        if size is None:
+            if bad is not None:
+                bad["unknown Beast message type"] += 1
+            i += 2
+            continue
+        body, j = bytearray(), i + 2
+        want = 6 + 1 + size
+        while len(body) < want and j < n:
+            b = data[j]
+            if b == 0x1A:
+                if j + 1 >= n:
+                    break
+                if data[j + 1] != 0x1A:  # a new message began: this one is broken
+                    break
+                j += 1
+            body.append(b)
+            j += 1
+        if len(body) < want:
+            if j >= n or (j + 1 >= n and data[j] == 0x1A):
+                break  # cut at the end: wait for more bytes
+            if bad is not None:
+                bad["broken Beast message"] += 1
+            i = j
+            continue
+        if size > 2:
+            ticks.append(int.from_bytes(body[:6], "big"))
+            frames.append(body[7:].hex())
+        i = j
+    return ticks, frames, i
+
+
+def read_beast(path: str | Path, start: float | None = None,
+               reference: tuple[float, float] | None = None) -> tuple[pl.DataFrame, ReadReport]:
+    """A Beast capture as canonical states; its 12 MHz clock counts from ``start`` (Unix seconds; by
+    default the file's modification time less the span of the capture)."""
+    path = Path(path)
+    data = read_bytes(path)
+    report = ReadReport(files=[str(path)])
+    ticks, frames, _ = parse_beast(data, report.dropped)
+    report.rows_read = len(frames)
+    if not frames:
+        raise InputError(f"{path}: no Beast messages found")
+    t = np.asarray(ticks, dtype=np.float64) / 12e6
+    t -= t.min()
+    base = start if start is not None else path.stat().st_mtime - float(t.max())
+    msgs = decode_frames(frames, list(base + t), reference, report.dropped)
+    return StateBuilder(path.name).feed(msgs), report
