@@ -34,3 +34,10 @@ def test_precedence_list_over_range_over_callsign_over_country(tmp_path):
                               pl.Series(["X", "X", "RFF11", "X", "X"]))
     # explicit list beats the US block; the hex range beats it too; the callsign beats the Russian block
     assert got.to_list() == ["red", "red", "blue", "blue", "red"]
+
+
+def test_country_of_every_address():
+    from skyfence.agreement.identify import address_country
+
+    ids = pl.Series(["778001", "ae0455", "4baac6", "152000", "~abc123", "zzzzzz", None])
+    assert address_country(ids).to_list() == ["Syria", "United States", "Turkey", "Russia", None, None, None]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-BENCHES = ("crossings", "manoeuvres", "conflicts", "conflicts-stress", "swiss-day", "simulate")
+BENCHES = ("crossings", "manoeuvres", "conflicts", "conflicts-stress", "swiss-day", "simulate", "ingest")
 
 
 def peak_rss_mb() -> float:
@@ -267,6 +267,10 @@ def main(argv: list[str] | None = None) -> None:
             print(json.dumps(bench_simulate(args.seed)))
         elif args.child == "swiss-day":
             print(json.dumps(bench_swiss_day(args.shared)))
+        elif args.child.startswith("ingest:"):
+            from skyfence.bench_ingest import bench_ingest
+
+            print(json.dumps(bench_ingest(args.child.split(":")[1], args.shared)))
         elif args.child.startswith("all-pairs:"):
             _, n, box = args.child.split(":")
             print(json.dumps(bench_all_pairs(int(n), args.seed, float(box))))
@@ -283,6 +287,8 @@ def main(argv: list[str] | None = None) -> None:
             children = [f"conflicts:{n}:" for n in (1_000, 10_000, 100_000, 400_000)]
         elif name in ("swiss-day", "simulate"):
             children = [name]
+        elif name == "ingest":
+            children = ["ingest:sbs", "ingest:raw", "ingest:beast"]
         else:
             children = ["conflicts:10000:600", "all-pairs:10000:600"]
         for child in children:

@@ -75,6 +75,13 @@ def icao_address(icao24: pl.Series) -> np.ndarray:
     return codes.fill_null(-1).cast(pl.Int64).to_numpy()
 
 
+def address_country(icao24: pl.Series) -> pl.Series:
+    """The State that each address was allocated to (ICAO blocks); null for non-ICAO or unallocated ones."""
+    address = icao_address(icao24).copy()
+    address[~icao24.cast(pl.String).str.contains(r"^\s*[0-9a-fA-F]{6}\s*$").fill_null(False).to_numpy()] = -1
+    return pl.Series("country", icao_blocks().country_of(address), dtype=pl.String)
+
+
 def parse_hex_range(text: str) -> tuple[int, int]:
     """``'AE0000-AFFFFF'`` (or a single address) to an inclusive integer range."""
     parts = [p.strip() for p in text.split("-")]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
+from skyfence.agreement.identify import address_country
 from skyfence.agreement.model import Agreement
 from skyfence.analysis.load import load_tracks
 from skyfence.analysis.outputs import prepare_dir, write_json, write_table
@@ -35,6 +36,27 @@ class Analysis:
     files: list[Path] = field(default_factory=list)
 
 
+def with_countries(df: pl.DataFrame, cross: pl.DataFrame, enc: pl.DataFrame, man: pl.DataFrame,
+                   inter: pl.DataFrame) -> tuple[pl.DataFrame, ...]:
+    """Each event table with the State of each aircraft's address, next to its party."""
+    ids = df.select(pl.col("track_id").unique())
+    ids = ids.with_columns(address_country(ids["track_id"]))
+
+    def add(table: pl.DataFrame, id_col: str, name: str, after: str) -> pl.DataFrame:
+        if id_col not in table.columns:
+            return table
+        joined = table.join(ids.rename({"track_id": id_col, "country": name}), on=id_col, how="left")
+        cols = [c for c in table.columns]
+        cols.insert(cols.index(after) + 1 if after in cols else len(cols), name)
+        return joined.select(cols)
+
+    cross = add(cross, "track_id", "country", "party")
+    man = add(man, "track_id", "country", "party")
+    enc = add(add(enc, "track_a", "country_a", "party_a"), "track_b", "country_b", "party_b")
+    inter = add(add(inter, "track_id", "country", "party"), "other_track_id", "other_country", "other_party")
+    return cross, enc, man, inter
+
+
 def analyze(paths: Sequence[str | Path], agreement: Agreement, out: Path | None = None,
             progress: Steps | None = None, encounters: EncounterSettings = EncounterSettings()) -> Analysis:
     """Run the batch pipeline on track files; write the results to ``out`` if given."""
@@ -59,6 +81,7 @@ def analyze(paths: Sequence[str | Path], agreement: Agreement, out: Path | None 
     with progress.step("assessing the intent of each crossing"):
         cross = assess_crossings(crossings.table, df, tr, aligned, man, agreement)
     del tr, kin, aligned
+    cross, enc, man, inter = with_countries(df, cross, enc, man, inter)
     doc = summary(agreement, report, df, cross, crossings.warnings,
                   {"encounters": encounter_figures(enc, encounters), **behaviour_figures(cross, man, inter)})
     result = Analysis(df, report, cross, enc, man, inter, doc)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from skyfence.agreement.identify import address_country
 from skyfence.agreement.model import Agreement
 from skyfence.detect.crossings import WarningStats
 from skyfence.sources.tabular import ReadReport
@@ -13,7 +14,8 @@ from skyfence.sources.tabular import ReadReport
 def track_figures(df: pl.DataFrame) -> dict:
     """How much traffic was analysed, by party."""
     if df.height == 0:
-        return {"states": 0, "aircraft": 0, "flights": 0, "by_party": {}, "start": None, "end": None}
+        return {"states": 0, "aircraft": 0, "flights": 0, "by_party": {}, "by_country": {}, "start": None,
+                "end": None}
     by_party = (df.group_by("party").agg(pl.col("track_id").n_unique().alias("aircraft"), pl.len().alias("states"))
                 .sort("party"))
     return {
@@ -23,7 +25,16 @@ def track_figures(df: pl.DataFrame) -> dict:
         "start": df["time"].min().isoformat(),
         "end": df["time"].max().isoformat(),
         "by_party": {r["party"]: {"aircraft": r["aircraft"], "states": r["states"]} for r in by_party.to_dicts()},
+        "by_country": aircraft_by_country(df),
     }
+
+
+def aircraft_by_country(df: pl.DataFrame) -> dict[str, int]:
+    """Aircraft per State of address allocation (ICAO blocks), most first; "unallocated" for the rest."""
+    ids = df.select(pl.col("track_id").unique())
+    countries = address_country(ids["track_id"]).fill_null("unallocated")
+    counts = countries.value_counts(sort=True)
+    return {r[0]: r[1] for r in counts.iter_rows()}
 
 
 def per_day(table: pl.DataFrame, time_col: str, keys: list[str]) -> list[dict]:

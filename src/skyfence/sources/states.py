@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from skyfence.tracks.schema import conform
+from skyfence.tracks.schema import conform, empty_tracks
 from skyfence.units import FEET_PER_MINUTE, FOOT, KNOT
 
 MESSAGE_SCHEMA = {
@@ -50,7 +50,7 @@ class StateBuilder:
         """The states (one per position message) of this chunk, in the canonical schema."""
         msgs = messages.select([pl.col(c).cast(t) for c, t in MESSAGE_SCHEMA.items()])
         if msgs.height == 0:
-            return conform(pl.DataFrame())
+            return empty_tracks()
         msgs = msgs.with_columns(pl.lit(False).alias("_carried"))
         stamp = [pl.when(pl.col(c).is_not_null()).then(pl.col("time")).otherwise(None).alias(f"_t_{c}")
                  for c in FRESH]

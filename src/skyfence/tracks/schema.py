@@ -56,6 +56,8 @@ def empty_tracks() -> pl.DataFrame:
 
 def conform(df: pl.DataFrame) -> pl.DataFrame:
     """The canonical columns in order and type; missing optional ones are null."""
+    if df.width == 0:
+        return empty_tracks()  # selecting literals alone would make one row of nulls
     cols = []
     for name, dtype in TRACK_SCHEMA.items():
         if name in df.columns:

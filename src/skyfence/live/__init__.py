@@ -1,0 +1,1 @@
+"""Live feeds: connections that survive drops, incremental decoders, hourly Parquet output, ``ingest``."""
