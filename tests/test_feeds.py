@@ -185,3 +185,19 @@ def test_unknown_formats_get_one_clear_error(tmp_path):
                         (empty, "empty")]:
         with pytest.raises(InputError, match=words):
             read_any(path)
+
+
+def test_older_dump1090_aircraft_json(tmp_path):
+    """dump1090 before readsb: ``altitude``, ``speed``, ``vert_rate``; entries without a position skipped."""
+    doc = {"now": 1509530400.0, "aircraft": [
+        {"hex": "778001", "flight": "SYR501  ", "lat": 35.3, "lon": 40.1, "altitude": 20000, "speed": 420,
+         "track": 95, "vert_rate": -640, "seen_pos": 0.5},
+        {"hex": "ae0455", "altitude": 25000}]}
+    path = tmp_path / "aircraft.json"
+    path.write_text(json.dumps(doc))
+    df, report = read_any(path)
+    row = df.row(0, named=True)
+    assert df.height == 1 and report.dropped == {"aircraft without position": 1}
+    assert row["callsign"] == "SYR501" and row["time"].timestamp() == pytest.approx(1509530399.5)
+    assert row["altitude"] == pytest.approx(20000 * FOOT) and row["ground_speed"] == pytest.approx(420 * 1852 / 3600)
+    assert row["vertical_rate"] == pytest.approx(-640 * FOOT / 60)

@@ -59,9 +59,9 @@ def snapshot_messages(doc: dict, bad: Counter) -> dict[str, list]:
         alt = ac.get("alt_baro", ac.get("altitude"))
         ground = alt == "ground"
         cols["altitude"].append(0.0 if ground else _num(alt))
-        cols["groundspeed"].append(_num(ac.get("gs")))
+        cols["groundspeed"].append(_num(ac.get("gs", ac.get("speed"))))  # "speed": older dump1090
         cols["track"].append(_num(ac.get("track")))
-        cols["vertical_rate"].append(_num(ac.get("baro_rate", ac.get("geom_rate"))))
+        cols["vertical_rate"].append(_num(ac.get("baro_rate", ac.get("geom_rate", ac.get("vert_rate")))))
         cols["on_ground"].append(True if ground else (False if alt is not None else None))
     return cols
 
