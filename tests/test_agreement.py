@@ -124,7 +124,6 @@ def test_cli_validate_and_show(tmp_path):
 
 
 def test_cli_reports_a_bad_agreement_in_one_line(tmp_path):
-    from skyfence.cli.app import main
     import subprocess, sys
     path = write(tmp_path, simple(sides=[{"party": "green", "toward": "west"}]))
     proc = subprocess.run([sys.executable, "-c", "from skyfence.cli import main; main()", "agreement", "validate",

@@ -62,19 +62,11 @@ def test_sbs_feed_dropping_mid_line_loses_nothing_and_duplicates_nothing(tmp_pat
 
 
 def _run_until_sent(source: str, out, server: ReplayServer, limit: float = 60.0, **kw):
-    """Ingest until the server has sent everything, then a moment more for the last bytes."""
-    result = {}
-
-    def run():
-        result["report"] = ingest(source, out, duration=limit, **kw)
-
-    # run ingest in this thread with a duration cut short once the server is done
-    watcher = threading.Thread(target=lambda: (server.done.wait(limit), time.sleep(1.0), _interrupt()))
-    watcher.daemon = True
-    watcher.start()
-    run()
+    """Ingest until the server has sent everything and a second more has passed, then stop it as Ctrl-C does."""
+    threading.Thread(target=lambda: (server.done.wait(limit), time.sleep(1.0), _interrupt()), daemon=True).start()
+    report = ingest(source, out, duration=limit, **kw)
     server.close()
-    return result["report"]
+    return report
 
 
 def _interrupt() -> None:

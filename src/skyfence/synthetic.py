@@ -14,7 +14,7 @@ import polars as pl
 from pyproj import Geod
 
 from skyfence.geo.projection import LocalProjection
-from skyfence.tracks.schema import TRACK_SCHEMA, conform
+from skyfence.tracks.schema import TRACK_SCHEMA, conform, times
 
 WGS84 = Geod(ellps="WGS84")
 EPOCH_2017 = datetime(2017, 11, 1, tzinfo=timezone.utc).timestamp()
@@ -45,8 +45,7 @@ def table(t, track_id, callsign, lon, lat, altitude, speed, track, vertical_rate
         return np.broadcast_to(np.asarray(v, dtype=dtype), (n,))
 
     df = pl.DataFrame({
-        "time": pl.Series((np.asarray(t) * 1e6).round().astype(np.int64)).cast(pl.Datetime("us"))
-        .dt.replace_time_zone("UTC"),
+        "time": times(np.asarray(t, dtype=float)),
         "track_id": col(track_id, object).astype(str),
         "callsign": col(callsign if callsign is not None else "", object).astype(str),
         "lon": col(lon), "lat": col(lat), "altitude": col(altitude), "ground_speed": col(speed),
@@ -93,7 +92,7 @@ def random_traffic(n_states: int, projection: LocalProjection, extent: float = 6
     t0 = EPOCH_2017 + rng.uniform(0, 86400, n_flights)
     track = np.degrees(ang) % 360.0
     return pl.DataFrame({
-        "time": pl.Series(((t0[f] + t_rel) * 1e6).astype(np.int64)).cast(pl.Datetime("us")).dt.replace_time_zone("UTC"),
+        "time": times(t0[f] + t_rel),
         "track_id": pl.Series(ids[f]),
         "callsign": pl.Series(np.char.add("SYN", np.char.mod("%04d", f % 10000))),
         "lon": lon, "lat": lat,

@@ -9,7 +9,8 @@ import shapely
 from skyfence.agreement.model import Agreement
 from skyfence.detect.conflict_table import party_codes
 from skyfence.detect.conflicts import StateVectors, allowed_pairs
-from skyfence.detect.encounter_table import Aligned, _times
+from skyfence.detect.encounter_table import Aligned
+from skyfence.tracks.schema import times
 from skyfence.detect.intent import CrossingSigns, assess
 from skyfence.detect.interactions import KINDS as INTERACTIONS
 from skyfence.detect.interactions import detect_interactions
@@ -46,8 +47,8 @@ def manoeuvre_table(df: pl.DataFrame, tr: TrackArrays, k: Kinematics, agreement:
     ident = df.select(pl.col("track_id", "callsign", "flight_id"), pl.col("party").cast(pl.String)).select(
         pl.all().gather(pl.Series(ev.first)))
     table = ident.with_columns(
-        pl.Series("manoeuvre", names, dtype=pl.String), _times(ev.start).alias("start_time"),
-        _times(ev.end).alias("end_time"), pl.Series("duration_s", ev.end - ev.start),
+        pl.Series("manoeuvre", names, dtype=pl.String), times(ev.start).alias("start_time"),
+        times(ev.end).alias("end_time"), pl.Series("duration_s", ev.end - ev.start),
         pl.Series("peak", ev.peak), pl.Series("peak_unit", [_UNITS[n] for n in names], dtype=pl.String),
         pl.Series("lat", lat), pl.Series("lon", lon), pl.Series("near_line_km", near))
     return table.select([pl.col(c).cast(t) for c, t in MANOEUVRE_COLUMNS.items()]).sort(["start_time", "track_id"])
@@ -71,7 +72,7 @@ def interaction_table(df: pl.DataFrame, aligned: Aligned, k: Kinematics, agreeme
     b = ident.select(pl.all().gather(pl.Series(rows[ev.other]))).rename(lambda c: f"other_{c}")
     table = pl.concat([a, b], how="horizontal").rename({"other_track_id": "other_track_id"}).with_columns(
         pl.Series("interaction", np.array(INTERACTIONS, dtype=object)[ev.kind], dtype=pl.String),
-        _times(ev.start).alias("start_time"), _times(ev.end).alias("end_time"),
+        times(ev.start).alias("start_time"), times(ev.end).alias("end_time"),
         pl.Series("duration_s", ev.end - ev.start), pl.Series("closest_nm", m_to_nm(ev.closest)),
         pl.Series("lat", (snap.lat[ev.closest_actor] + snap.lat[ev.closest_other]) / 2),
         pl.Series("lon", (snap.lon[ev.closest_actor] + snap.lon[ev.closest_other]) / 2))

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import polars as pl
 
 from skyfence.agreement.model import Agreement
 from skyfence.detect.crossings import WarningStats, detect_area
 from skyfence.tracks.arrays import TrackArrays
+from skyfence.tracks.schema import times
 from skyfence.units import m_to_ft
 
 CROSSING_COLUMNS = {
@@ -53,8 +53,8 @@ def detect_crossings(df: pl.DataFrame, tr: TrackArrays, agreement: Agreement) ->
         ident = df.select(pl.col(["track_id", "callsign", "party", "flight_id"]).gather(pl.Series(ev.first_row)))
         frames.append(ident.with_columns(
             pl.lit(area.id).alias("zone"),
-            _times(ev.entry_time).alias("entry_time"),
-            _times(ev.exit_time).alias("exit_time"),
+            times(ev.entry_time).alias("entry_time"),
+            times(ev.exit_time).alias("exit_time"),
             pl.Series(ev.duration).alias("duration_s"),
             pl.Series(ev.max_depth / 1000.0).alias("max_depth_km"),
             pl.Series(entry_lat).alias("entry_lat"), pl.Series(entry_lon).alias("entry_lon"),
@@ -80,8 +80,3 @@ def detect_crossings(df: pl.DataFrame, tr: TrackArrays, agreement: Agreement) ->
     return CrossingResult(table, stats)
 
 
-def _times(seconds: np.ndarray) -> pl.Series:
-    us = np.where(np.isfinite(seconds), np.round(seconds * 1e6), 0).astype(np.int64)
-    s = pl.Series(us).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
-    known = pl.Series(np.isfinite(seconds))
-    return pl.select(pl.when(known).then(s).otherwise(None)).to_series()

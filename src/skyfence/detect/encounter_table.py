@@ -12,6 +12,7 @@ from skyfence.detect.conflict_table import level_code, party_codes
 from skyfence.detect.conflicts import LEVELS, ConflictRules, StateVectors, allowed_pairs, find_conflicts
 from skyfence.detect.encounters import merge_encounters, presence_keys
 from skyfence.tracks.align import Snapshots, align
+from skyfence.tracks.schema import times
 from skyfence.units import m_to_ft, m_to_nm
 
 ENCOUNTER_COLUMNS = {
@@ -82,15 +83,15 @@ def detect_encounters(df: pl.DataFrame, thresholds: SeparationThresholds, max_ga
     dlon = (snap.lon[enc.state_b] - snap.lon[enc.state_a] + 180) % 360 - 180
     mid_lon = (snap.lon[enc.state_a] + dlon / 2 + 180) % 360 - 180
     table = pl.concat([ia, ib], how="horizontal").with_columns(
-        _times(enc.start).alias("start_time"), _times(enc.end).alias("end_time"),
+        times(enc.start).alias("start_time"), times(enc.end).alias("end_time"),
         pl.Series(m_to_nm(enc.min_horizontal)).alias("min_horizontal_nm"),
         pl.Series(m_to_ft(enc.min_vertical)).alias("min_vertical_ft"),
-        _times(enc.time_of_min).alias("time_of_min"),
+        times(enc.time_of_min).alias("time_of_min"),
         pl.Series(np.array(LEVELS, dtype=object)[enc.max_level.astype(int)], dtype=pl.String).alias("max_level"),
         pl.Series(enc.warning_time).alias("warning_time_s"),
         pl.Series(enc.end - enc.start).alias("duration_s"),
         pl.Series(m_to_ft(enc.vertical_at_min)).alias("vertical_at_min_ft"),
-        _times(enc.loss_time).alias("loss_time"),
+        times(enc.loss_time).alias("loss_time"),
         pl.Series(mid_lat).alias("min_lat"), pl.Series(mid_lon).alias("min_lon"),
         pl.Series(enc.flight_a).cast(pl.UInt32).alias("flight_a"),
         pl.Series(enc.flight_b).cast(pl.UInt32).alias("flight_b"),
@@ -100,7 +101,3 @@ def detect_encounters(df: pl.DataFrame, thresholds: SeparationThresholds, max_ga
     return table.with_columns(pl.col(pl.Float64).fill_nan(None)).sort(["start_time", "track_a", "track_b"])
 
 
-def _times(seconds: np.ndarray) -> pl.Series:
-    us = np.where(np.isfinite(seconds), np.round(seconds * 1e6), 0).astype(np.int64)
-    s = pl.Series(us).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
-    return pl.select(pl.when(pl.Series(np.isfinite(seconds))).then(s).otherwise(None)).to_series()

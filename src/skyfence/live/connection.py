@@ -12,7 +12,7 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from skyfence.live.feeds import FeedSpec
 
@@ -25,7 +25,6 @@ class LinkStats:
     drops: int = 0
     failed_connects: int = 0
     bytes: int = 0
-    events: list[str] = field(default_factory=list)
 
 
 def stream(spec: FeedSpec, deadline: float | None, stats: LinkStats, stop: Callable[[], bool] = lambda: False,

@@ -16,11 +16,10 @@ from collections.abc import Callable
 import polars as pl
 
 from skyfence.sources import cot, sbs
-from skyfence.sources.modes import _parse_frame_line, decode_frames, parse_beast
+from skyfence.sources.modes import FrameBatches, parse_beast, parse_frame_line
 from skyfence.sources.states import StateBuilder
-from skyfence.tracks.schema import conform, empty_tracks
+from skyfence.tracks.schema import empty_tracks
 
-CPR_WINDOW = 10.0  # s: an even and an odd position frame further apart do not pair
 CLOCK = 12e6  # Beast / AVR-MLAT clock, Hz
 RESYNC = 2.0  # s of drift between the receiver clock and arrival before re-anchoring
 
@@ -106,43 +105,6 @@ class SbsDecoder(LineDecoder):
         return self.builder.feed(sbs.parse_lines(lines, self.bad))
 
 
-class ModeS:
-    """Frames to states, pairing CPR positions across batches: the position frames of the last
-    ``CPR_WINDOW`` seconds are decoded again with each batch, and only the new frames' messages kept."""
-
-    def __init__(self, source: str, reference: tuple[float, float] | None, bad: Counter) -> None:
-        self.builder = StateBuilder(source)
-        self.reference = reference
-        self.bad = bad
-        self.history: list[tuple[float, str]] = []
-
-    def decode(self, frames: list[str], times: list[float]) -> pl.DataFrame:
-        if not frames:
-            return empty_tracks()
-        order = sorted(range(len(frames)), key=times.__getitem__)
-        frames = [frames[i] for i in order]
-        times = [times[i] for i in order]
-        keep_from = times[0] - CPR_WINDOW
-        self.history = [h for h in self.history if h[0] >= keep_from]
-        old_t = [h[0] for h in self.history]
-        old_f = [h[1] for h in self.history]
-        msgs = decode_frames(old_f + frames, old_t + times, self.reference, self.bad)
-        if old_f:
-            msgs = msgs.filter(pl.col("time") >= times[0])
-        self.history.extend((t, f) for t, f in zip(times, frames) if _is_position(f))
-        return self.builder.feed(msgs)
-
-
-def _is_position(frame: str) -> bool:
-    if len(frame) != 28:
-        return False
-    df = int(frame[:2], 16) >> 3
-    if df not in (17, 18):
-        return False
-    tc = int(frame[8:10], 16) >> 3
-    return 5 <= tc <= 18 or 20 <= tc <= 22
-
-
 class ReceiverClock:
     """12 MHz receiver ticks to Unix time: anchored to the arrival time of the first message, then
     following the receiver's clock (exact between messages, however fast a replay runs); anchored again
@@ -177,7 +139,7 @@ class RawDecoder(LineDecoder):
 
     def __init__(self, source: str, reference: tuple[float, float] | None) -> None:
         super().__init__(source)
-        self.modes = ModeS(source, reference, self.bad)
+        self.modes = FrameBatches(source, reference, self.bad)
         self.clock = ReceiverClock()
 
     def take(self) -> pl.DataFrame:
@@ -210,7 +172,7 @@ class RawDecoder(LineDecoder):
                 return None
             t = arrival if tick is None else self.clock.time(int(tick, 16), arrival)
             return t, body
-        return _parse_frame_line(line)
+        return parse_frame_line(line)
 
     def drop(self) -> None:
         super().drop()
@@ -220,7 +182,7 @@ class RawDecoder(LineDecoder):
 class BeastDecoder(Decoder):
     def __init__(self, source: str, reference: tuple[float, float] | None) -> None:
         super().__init__(source)
-        self.modes = ModeS(source, reference, self.bad)
+        self.modes = FrameBatches(source, reference, self.bad)
         self.clock = ReceiverClock()
         self.frames: list[str] = []
         self.times: list[float] = []

@@ -77,7 +77,6 @@ class ReplayServer:
                 with conn:
                     self._send(conn, total)
             self.done.set()
-            # keep the last connection's peer from seeing a refusal while it drains
         except OSError:
             pass
 

@@ -131,7 +131,7 @@ def _target_at(tgt, t):
 
 @nb.njit(cache=True)
 def _fly(legs, perf, t0, x, y, h, v, psi, dt, max_steps, tgt):
-    v_min, v_max, g_max, n_routine, roll_rate = perf[0], perf[1], perf[2], perf[3], perf[4]
+    v_min, v_max, n_routine, roll_rate = perf[0], perf[1], perf[3], perf[4]  # perf[2]: g limit, in the legs
     climb, descent, accel, decel, v_accel, ceiling = perf[5], perf[6], perf[7], perf[8], perf[9], perf[10]
     out = np.empty((max_steps, N_COLUMNS))
     vz, bank = 0.0, 0.0

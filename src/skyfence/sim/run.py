@@ -23,6 +23,7 @@ from skyfence.sim.injected import nearest_aircraft, plan_crossing, plan_intercep
 from skyfence.sim.missions import Sortie, plan_civil, plan_military
 from skyfence.sim.scenario import Scenario
 from skyfence.sim.sensor import Sensor, observe
+from skyfence.tracks.schema import time_from_seconds
 from skyfence.units import parse_altitude, parse_length
 
 
@@ -85,10 +86,9 @@ def simulate(scenario: Scenario, base_dir: Path, hours: float, seed: int, progre
             s = plan_civil(len(sorties), ac, callsigns.next(prefix), civil_addresses.next(), any_theatre, t, rng, levels)
             sorties.append(fly_sortie(s))
 
-    injected: list[tuple[Sortie, dict]] = []
     if scenario.crossings is not None:
         with progress.step("injecting crossings and intercepts"):
-            injected = _inject(scenario, agreement, theatres, bases, addresses, callsigns, sorties, rng, t0, hours,
+            _inject(scenario, agreement, theatres, bases, addresses, callsigns, sorties, rng, t0, hours,
                                fly_sortie)
 
     with progress.step("measuring ground truth"):
@@ -105,8 +105,7 @@ def simulate(scenario: Scenario, base_dir: Path, hours: float, seed: int, progre
     with progress.step("observing (ADS-B-like reports)"):
         party_of = {s.id: s.party or "unknown" for s in sorties}
         tracks = observe(sorties, Sensor.from_spec(scenario.surveillance), agreement.projection, rng, party_of)
-        tracks = tracks.filter(pl.col("time") <= pl.lit(t_end * 1e6).cast(pl.Int64).cast(pl.Datetime("us"))
-                               .dt.replace_time_zone("UTC"))
+        tracks = tracks.filter(pl.col("time") <= time_from_seconds(pl.lit(t_end)))
     return Simulation(tracks, with_report_counts(truth_table(events, by_id), tracks), sorties, agreement)
 
 
@@ -140,7 +139,6 @@ def _inject(scenario, agreement, theatres, bases, addresses, callsigns, sorties,
     if not types:
         raise SkyfenceError(f"crossings.party: {party} flies no fighter or attack sorties to cross with")
     interceptor_party = spec.interceptor_party
-    injected = []
     for k, t in enumerate(_start_times(rng, spec.per_day, hours, t0)):
         deliberate = bool(rng.random() < spec.deliberate)
         depth_range = spec.deliberate_depth if deliberate else spec.inadvertent_depth
@@ -178,10 +176,7 @@ def _inject(scenario, agreement, theatres, bases, addresses, callsigns, sorties,
         s.icao24 = addresses[party].next()
         sorties.append(s)
         if deliberate and interceptor_party and rng.random() < spec.intercepted:
-            pair = _intercept(s, found[0], sorties, interceptor_party, rng, spec.near_collision, agreement, fly_sortie)
-            if pair is not None:
-                injected.append(pair)
-    return injected
+            _intercept(s, found[0], sorties, interceptor_party, rng, spec.near_collision, agreement, fly_sortie)
 
 
 def _intercept(intruder: Sortie, crossing: dict, sorties, party, rng, p_near, agreement, fly_sortie):
@@ -245,8 +240,7 @@ def truth_table(events: list[dict], by_id) -> pl.DataFrame:
                        for c, v in cols.items()}) if events else pl.DataFrame(
         {c: pl.Series([], dtype=pl.Float64 if c in ("start_time", "end_time") else pl.String)
          for c in truth.TRUTH_COLUMNS})
-    to_time = {c: (pl.col(c) * 1e6).round().cast(pl.Int64).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
-               for c in ("start_time", "end_time")}
+    to_time = {c: time_from_seconds(pl.col(c)) for c in ("start_time", "end_time")}
     return df.with_columns(**to_time).sort(["start_time", "event_type", "track_id"])
 
 

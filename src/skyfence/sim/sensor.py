@@ -17,7 +17,7 @@ from skyfence.geo.projection import LocalProjection
 from skyfence.sim.flight import H, PSI, T, V, VZ, X, Y
 from skyfence.sim.missions import Sortie
 from skyfence.sim.scenario import Surveillance
-from skyfence.tracks.schema import conform
+from skyfence.tracks.schema import conform, empty_tracks, times as to_times
 from skyfence.units import parse_duration, parse_length, parse_speed
 
 
@@ -69,7 +69,7 @@ def observe(sorties: list[Sortie], sensor: Sensor, projection: LocalProjection, 
                       cols[V] + rng.normal(0, sensor.speed_noise, n),
                       np.degrees(psi) + rng.normal(0, sensor.track_noise, n), cols[VZ]))
     if not parts:
-        return conform(pl.DataFrame())
+        return empty_tracks()
     times = np.concatenate([p[1] for p in parts])
     x = np.concatenate([p[2] for p in parts])
     y = np.concatenate([p[3] for p in parts])
@@ -79,7 +79,7 @@ def observe(sorties: list[Sortie], sensor: Sensor, projection: LocalProjection, 
     vz = np.round(np.concatenate([p[7] for p in parts]) / sensor.vertical_rate_step) * sensor.vertical_rate_step
     counts = [len(p[1]) for p in parts]
     df = pl.DataFrame({
-        "time": pl.Series(np.round(times * 1e6).astype(np.int64)).cast(pl.Datetime("us")).dt.replace_time_zone("UTC"),
+        "time": to_times(times),
         "track_id": np.repeat([p[0].icao24 for p in parts], counts),
         "callsign": np.repeat([p[0].callsign for p in parts], counts),
         "party": np.repeat([party_of.get(p[0].id, "unknown") for p in parts], counts),

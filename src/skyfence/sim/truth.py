@@ -16,7 +16,7 @@ from skyfence.agreement.model import Agreement
 from skyfence.detect.conflicts import ConflictRules
 from skyfence.detect.crossings import JITTER
 from skyfence.detect.manoeuvres import BRAKE_GAP, _weave_rows
-from skyfence.sim.flight import BANK, DIVE, H, LEG, ORBIT, PSI, RACETRACK, T, TURN, V, VZ, WEAVE, X, Y
+from skyfence.sim.flight import BANK, DIVE, H, LEG, ORBIT, PSI, RACETRACK, T, TURN, V, VZ, X, Y
 from skyfence.sim.missions import Sortie
 
 TRUTH_COLUMNS = ("event_type", "track_id", "other_track_id", "start_time", "end_time", "intent", "zone",
@@ -152,8 +152,7 @@ def manoeuvres(s: Sortie, by_id: dict[int, Sortie], th) -> list[dict]:
     (vertical rate), from the true track every second; loiters (orbits and racetracks) from its legs."""
     if s.traj is None or len(s.traj) < 3:
         return []
-    tr, legs = s.traj, s.leg_array()
-    kinds = legs[tr[:, LEG].astype(int), 0]
+    tr = s.traj
     out = []
 
     def add(event, t0, t1, other=None, detail=""):

@@ -24,13 +24,11 @@ from defusedxml import ElementTree as SafeET
 from skyfence.errors import InputError
 from skyfence.sources.tabular import ReadReport
 from skyfence.sources.textio import open_text
-from skyfence.tracks.schema import conform
+from skyfence.tracks.schema import conform, time_from_seconds
 
 AIR = re.compile(r"^a-[a-z]-A(-|$)")
 ICAO_UID = re.compile(r"(?:^|[^0-9a-fA-F])([0-9a-fA-F]{6})$")
-COLUMNS = ("time", "track_id", "callsign", "lon", "lat", "altitude", "ground_speed", "track", "vertical_rate")
-AFFILIATION = {"f": "friend", "a": "assumed friend", "h": "hostile", "s": "suspect", "n": "neutral", "u": "unknown",
-               "p": "pending", "j": "joker", "k": "faker", "o": "none"}
+COLUMNS = ("time", "track_id", "callsign", "lon", "lat", "altitude", "ground_speed", "track")
 
 
 def split_events(buffer: bytes) -> tuple[list[bytes], bytes]:
@@ -57,7 +55,6 @@ def split_events(buffer: bytes) -> tuple[list[bytes], bytes]:
 def parse_events(events: Iterable[bytes], bad: Counter) -> dict[str, list]:
     """Events as canonical columns (SI); non-air events and malformed XML are counted."""
     cols: dict[str, list] = {c: [] for c in COLUMNS}
-    cols["affiliation"] = []
     for raw in events:
         try:
             ev = SafeET.fromstring(raw)
@@ -89,8 +86,6 @@ def parse_events(events: Iterable[bytes], bad: Counter) -> dict[str, list]:
         cols["altitude"].append(_float(point.get("hae")))
         cols["ground_speed"].append(_float(track.get("speed")) if track is not None else None)
         cols["track"].append(_float(track.get("course")) if track is not None else None)
-        cols["vertical_rate"].append(None)
-        cols["affiliation"].append(AFFILIATION.get(kind[2], "unknown"))
     return cols
 
 
@@ -110,12 +105,9 @@ def _float(text: str | None) -> float | None:
 
 def events_frame(events: Iterable[bytes], source: str, bad: Counter) -> pl.DataFrame:
     """Events as a canonical track table."""
-    cols = parse_events(events, bad)
-    cols.pop("affiliation")
-    df = pl.DataFrame(cols, schema_overrides={"time": pl.Float64, "track_id": pl.String, "callsign": pl.String,
-                                              "vertical_rate": pl.Float64})
-    df = df.with_columns((pl.col("time") * 1e6).round().cast(pl.Int64).cast(pl.Datetime("us"))
-                         .dt.replace_time_zone("UTC"), pl.lit(source).alias("source"))
+    df = pl.DataFrame(parse_events(events, bad), schema_overrides={"time": pl.Float64, "track_id": pl.String,
+                                                                   "callsign": pl.String})
+    df = df.with_columns(time_from_seconds(pl.col("time")), pl.lit(source).alias("source"))
     return conform(df)
 
 

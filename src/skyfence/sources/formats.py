@@ -9,7 +9,6 @@ gzip-compressed.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -60,19 +59,12 @@ def detect(path: str | Path) -> str:
 
 
 def _json_kind(path: Path, text: bytes) -> str:
-    first_line = text.split(b"\n", 1)[0]
-    try:
-        doc = json.loads(first_line)
-    except json.JSONDecodeError:
-        doc = None
-    keys = set(doc) if isinstance(doc, dict) else set()
-    probe = keys or set(re.findall(rb'"([a-z_]+)"\s*:', text[:4096]))
-    probe = {k.decode() if isinstance(k, bytes) else k for k in probe}
-    if "frame" in probe or "rawMsg" in probe:
+    keys = {k.decode() for k in re.findall(rb'"([A-Za-z_]+)"\s*:', text)}  # the keys in the first bytes
+    if "frame" in keys or "rawMsg" in keys:
         return "frames"
-    if "states" in probe and "time" in probe:
+    if "states" in keys and "time" in keys:
         return "opensky"
-    if "trace" in probe or "aircraft" in probe or "ac" in probe or "now" in probe:
+    if keys & {"trace", "aircraft", "ac", "now"}:
         return "readsb"
     raise InputError(f"{path}: JSON of an unknown kind (expected readsb/tar1090 aircraft.json or trace, "
                      "ADS-B Exchange v2 'ac', OpenSky 'states' or raw frames)")

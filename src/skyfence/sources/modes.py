@@ -26,8 +26,10 @@ from skyfence.errors import InputError
 from skyfence.sources.states import MESSAGE_SCHEMA, StateBuilder
 from skyfence.sources.tabular import ReadReport
 from skyfence.sources.textio import open_text, read_bytes
+from skyfence.tracks.schema import empty_tracks
 
 BEAST_LENGTHS = {0x31: 2, 0x32: 7, 0x33: 14}
+CPR_WINDOW = 10.0  # s: an even and an odd position frame further apart do not pair
 
 
 def decode_frames(frames: list[str], times: list[float], reference: tuple[float, float] | None = None,
@@ -68,6 +70,44 @@ def decode_frames(frames: list[str], times: list[float], reference: tuple[float,
     return pl.DataFrame(cols, schema=MESSAGE_SCHEMA)
 
 
+class FrameBatches:
+    """Frames to states a batch at a time, as a file is read in chunks or a feed arrives: the position frames
+    of the last ``CPR_WINDOW`` seconds are decoded again with each batch so that even/odd CPR pairs across
+    batches still resolve, and only the new frames' messages are kept. Fields each aircraft sent earlier
+    carry over through one :class:`StateBuilder`."""
+
+    def __init__(self, source: str, reference: tuple[float, float] | None, bad: Counter) -> None:
+        self.builder = StateBuilder(source)
+        self.reference = reference
+        self.bad = bad
+        self.history: list[tuple[float, str]] = []
+
+    def decode(self, frames: list[str], times: list[float]) -> pl.DataFrame:
+        if not frames:
+            return empty_tracks()
+        order = sorted(range(len(frames)), key=times.__getitem__)
+        frames = [frames[i] for i in order]
+        times = [times[i] for i in order]
+        self.history = [h for h in self.history if h[0] >= times[0] - CPR_WINDOW]
+        msgs = decode_frames([f for _, f in self.history] + frames, [t for t, _ in self.history] + times,
+                             self.reference, self.bad)
+        if self.history:
+            msgs = msgs.filter(pl.col("time") >= times[0])
+        self.history.extend((t, f) for t, f in zip(times, frames) if is_position(f))
+        return self.builder.feed(msgs)
+
+
+def is_position(frame: str) -> bool:
+    """An ADS-B (DF17/18) airborne or surface position frame: the ones CPR pairs are made of."""
+    if len(frame) != 28:
+        return False
+    df = int(frame[:2], 16) >> 3
+    if df not in (17, 18):
+        return False
+    tc = int(frame[8:10], 16) >> 3
+    return 5 <= tc <= 18 or 20 <= tc <= 22
+
+
 def read_frames(path: str | Path, reference: tuple[float, float] | None = None,
                 chunk: int = 200_000) -> tuple[pl.DataFrame, ReadReport]:
     """A file of timestamped raw frames (JSON lines, or ``TIMESTAMP,HEX`` text) as canonical states."""
@@ -80,7 +120,7 @@ def read_frames(path: str | Path, reference: tuple[float, float] | None = None,
             if not line:
                 continue
             report.rows_read += 1
-            parsed = _parse_frame_line(line)
+            parsed = parse_frame_line(line)
             if parsed is None:
                 report.dropped["malformed frame line"] += 1
                 continue
@@ -89,22 +129,12 @@ def read_frames(path: str | Path, reference: tuple[float, float] | None = None,
     order = np.argsort(np.asarray(times), kind="stable")
     frames = [frames[i] for i in order]
     times = [times[i] for i in order]
-    builder = StateBuilder(path.name)
-    parts = []
-    for a in range(0, len(frames), chunk):
-        # frames overlap by a minute so that CPR pairs across chunk boundaries still resolve
-        lo = a
-        while lo > 0 and times[a] - times[lo - 1] < 60:
-            lo -= 1
-        msgs = decode_frames(frames[lo:a + chunk], times[lo:a + chunk], reference, report.dropped)
-        if a:
-            msgs = msgs.filter(pl.col("time") >= times[a])
-        parts.append(builder.feed(msgs))
-    states = pl.concat(parts) if parts else builder.feed(pl.DataFrame(schema=MESSAGE_SCHEMA))
-    return states, report
+    batches = FrameBatches(path.name, reference, report.dropped)
+    parts = [batches.decode(frames[a:a + chunk], times[a:a + chunk]) for a in range(0, len(frames), chunk)]
+    return (pl.concat(parts) if parts else empty_tracks()), report
 
 
-def _parse_frame_line(line: str) -> tuple[float, str] | None:
+def parse_frame_line(line: str) -> tuple[float, str] | None:
     try:
         if line.startswith("{"):
             obj = json.loads(line)
@@ -195,5 +225,4 @@ def read_beast(path: str | Path, start: float | None = None,
     t = np.asarray(ticks, dtype=np.float64) / 12e6
     t -= t.min()
     base = start if start is not None else path.stat().st_mtime - float(t.max())
-    msgs = decode_frames(frames, list(base + t), reference, report.dropped)
-    return StateBuilder(path.name).feed(msgs), report
+    return FrameBatches(path.name, reference, report.dropped).decode(frames, list(base + t)), report

@@ -11,16 +11,14 @@ state. A recording is one answer per file, or one per line. The historical
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 
 import polars as pl
 
-from skyfence.errors import InputError
 from skyfence.sources.tabular import ReadReport
-from skyfence.sources.textio import open_text
-from skyfence.tracks.schema import conform
+from skyfence.sources.textio import json_documents, json_number
+from skyfence.tracks.schema import conform, time_from_seconds
 
 FIELDS = ["icao24", "callsign", "origin_country", "time_position", "last_contact", "lon", "lat", "baro_altitude",
           "on_ground", "velocity", "true_track", "vertical_rate", "sensors", "geo_altitude", "squawk", "spi",
@@ -55,36 +53,19 @@ def states_rows(doc: dict, bad: Counter) -> dict[str, list]:
         cs = row["callsign"]
         cols["callsign"].append(cs.strip() or None if isinstance(cs, str) else None)
         alt = row["baro_altitude"] if row["baro_altitude"] is not None else row["geo_altitude"]
-        cols["altitude"].append(_num(alt))
-        cols["ground_speed"].append(_num(row["velocity"]))
-        cols["track"].append(_num(row["true_track"]))
-        cols["vertical_rate"].append(_num(row["vertical_rate"]))
+        cols["altitude"].append(json_number(alt))
+        cols["ground_speed"].append(json_number(row["velocity"]))
+        cols["track"].append(json_number(row["true_track"]))
+        cols["vertical_rate"].append(json_number(row["vertical_rate"]))
         cols["on_ground"].append(row["on_ground"] if isinstance(row["on_ground"], bool) else None)
     return cols
-
-
-def _num(v) -> float | None:
-    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
 
 
 def read_opensky_json(path: str | Path) -> tuple[pl.DataFrame, ReadReport]:
     """Recorded REST answers (one per file, or one per line) as canonical states."""
     path = Path(path)
     report = ReadReport(files=[str(path)])
-    with open_text(path) as f:
-        text = f.read().strip()
-    try:
-        docs = [json.loads(text)]
-    except json.JSONDecodeError:
-        docs = []
-        for line in text.splitlines():
-            if line.strip():
-                try:
-                    docs.append(json.loads(line))
-                except json.JSONDecodeError:
-                    report.dropped["malformed JSON line"] += 1
-    if not docs:
-        raise InputError(f"{path}: not an OpenSky states answer")
+    docs = json_documents(path, report.dropped)
     frames = []
     for doc in docs:
         cols = states_rows(doc if isinstance(doc, dict) else {}, report.dropped)
@@ -92,8 +73,7 @@ def read_opensky_json(path: str | Path) -> tuple[pl.DataFrame, ReadReport]:
                                                            "callsign": pl.String, "on_ground": pl.Boolean}))
     df = pl.concat(frames, how="diagonal_relaxed")
     report.rows_read = df.height + sum(report.dropped.values())
-    df = df.with_columns((pl.col("time") * 1e6).round().cast(pl.Int64).cast(pl.Datetime("us"))
-                         .dt.replace_time_zone("UTC"), pl.lit(path.name).alias("source"))
+    df = df.with_columns(time_from_seconds(pl.col("time")), pl.lit(path.name).alias("source"))
     return conform(df), report
 
 

@@ -14,7 +14,6 @@ plus points ``[dt, lat, lon, alt, gs, track, flags, vertical_rate, details,
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 
@@ -23,7 +22,7 @@ import polars as pl
 from skyfence.errors import InputError
 from skyfence.sources.states import MESSAGE_SCHEMA, to_canonical
 from skyfence.sources.tabular import ReadReport
-from skyfence.sources.textio import open_text
+from skyfence.sources.textio import json_documents, json_number
 
 TRACE_STALE = 1
 
@@ -58,10 +57,10 @@ def snapshot_messages(doc: dict, bad: Counter) -> dict[str, list]:
         cols["lon"].append(float(lon))
         alt = ac.get("alt_baro", ac.get("altitude"))
         ground = alt == "ground"
-        cols["altitude"].append(0.0 if ground else _num(alt))
-        cols["groundspeed"].append(_num(ac.get("gs", ac.get("speed"))))  # "speed": older dump1090
-        cols["track"].append(_num(ac.get("track")))
-        cols["vertical_rate"].append(_num(ac.get("baro_rate", ac.get("geom_rate", ac.get("vert_rate")))))
+        cols["altitude"].append(0.0 if ground else json_number(alt))
+        cols["groundspeed"].append(json_number(ac.get("gs", ac.get("speed"))))  # "speed": older dump1090
+        cols["track"].append(json_number(ac.get("track")))
+        cols["vertical_rate"].append(json_number(ac.get("baro_rate", ac.get("geom_rate", ac.get("vert_rate")))))
         cols["on_ground"].append(True if ground else (False if alt is not None else None))
     return cols
 
@@ -93,16 +92,12 @@ def trace_messages(doc: dict, bad: Counter) -> dict[str, list]:
         cols["callsign"].append(callsign)
         cols["lat"].append(float(lat))
         cols["lon"].append(float(lon))
-        cols["altitude"].append(0.0 if ground else _num(alt))
-        cols["groundspeed"].append(_num(gs))
-        cols["track"].append(_num(track))
-        cols["vertical_rate"].append(_num(vrate))
+        cols["altitude"].append(0.0 if ground else json_number(alt))
+        cols["groundspeed"].append(json_number(gs))
+        cols["track"].append(json_number(track))
+        cols["vertical_rate"].append(json_number(vrate))
         cols["on_ground"].append(True if ground else (False if alt is not None else None))
     return cols
-
-
-def _num(value) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def read_readsb(path: str | Path) -> tuple[pl.DataFrame, ReadReport]:
@@ -110,45 +105,23 @@ def read_readsb(path: str | Path) -> tuple[pl.DataFrame, ReadReport]:
     path = Path(path)
     report = ReadReport(files=[str(path)])
     frames = []
-    with open_text(path) as f:
-        text = f.read()
-    docs = _documents(text, path, report)
-    for doc in docs:
+    for doc in json_documents(path, report.dropped):
+        if not isinstance(doc, dict):
+            report.dropped["snapshot without now or aircraft"] += 1
+            continue
         if "trace" in doc:
             try:
                 cols = trace_messages(doc, report.dropped)
             except InputError as exc:
                 raise InputError(f"{path}: {exc}") from None
+            report.rows_read += len(doc["trace"])
         else:
             cols = snapshot_messages(doc, report.dropped)
-        report.rows_read += len(cols["time"])
+            entries = doc.get("aircraft", doc.get("ac"))
+            report.rows_read += len(entries) if isinstance(entries, list) else 0
         frames.append(pl.DataFrame(cols, schema=MESSAGE_SCHEMA))
     msgs = pl.concat(frames) if frames else pl.DataFrame(schema=MESSAGE_SCHEMA)
-    report.rows_read += sum(v for k, v in report.dropped.items() if k != "snapshot without now or aircraft")
     return to_canonical(msgs, path.name), report
-
-
-def _documents(text: str, path: Path, report: ReadReport) -> list[dict]:
-    text = text.strip()
-    if not text:
-        raise InputError(f"{path}: empty file")
-    try:
-        doc = json.loads(text)
-        return doc if isinstance(doc, list) else [doc]
-    except json.JSONDecodeError:
-        pass
-    docs = []
-    for line in text.splitlines():  # one snapshot per line
-        line = line.strip()
-        if not line:
-            continue
-        try:
-            docs.append(json.loads(line))
-        except json.JSONDecodeError:
-            report.dropped["malformed JSON line"] += 1
-    if not docs:
-        raise InputError(f"{path}: not JSON")
-    return docs
 
 
 def to_snapshots(states: pl.DataFrame, period: float = 1.0, api: bool = False) -> list[dict]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from skyfence.tracks.schema import conform, empty_tracks
+from skyfence.tracks.schema import conform, empty_tracks, time_from_seconds
 from skyfence.units import FEET_PER_MINUTE, FOOT, KNOT
 
 MESSAGE_SCHEMA = {
@@ -74,7 +74,7 @@ class StateBuilder:
 def to_canonical(states: pl.DataFrame, source: str) -> pl.DataFrame:
     """Message-table columns (aviation units) to the canonical track schema."""
     out = states.select(
-        (pl.col("time") * 1e6).round().cast(pl.Int64).cast(pl.Datetime("us")).dt.replace_time_zone("UTC").alias("time"),
+        time_from_seconds(pl.col("time")).alias("time"),
         pl.col("icao24").str.to_lowercase().alias("track_id"),
         pl.col("callsign").str.strip_chars().alias("callsign"),
         "lon", "lat",

@@ -1,8 +1,10 @@
-"""Opening recorded files: plain or gzip-compressed, as text or bytes, with one clear error."""
+"""Opening recorded files: plain or gzip-compressed, as text, bytes or JSON documents, with one clear error."""
 
 from __future__ import annotations
 
 import gzip
+import json
+from collections import Counter
 from pathlib import Path
 from typing import IO
 
@@ -45,6 +47,34 @@ def head(path: str | Path, size: int = 4096) -> bytes:
             return f.read(size)
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         raise InputError(f"{path}: cannot read ({exc})") from None
+
+
+def json_documents(path: str | Path, bad: Counter) -> list:
+    """The JSON in a file: one document, or one a line (bad lines counted in ``bad``); an error if none."""
+    with open_text(path) as f:
+        text = f.read().strip()
+    if not text:
+        raise InputError(f"{path}: empty file")
+    try:
+        doc = json.loads(text)
+        return doc if isinstance(doc, list) else [doc]
+    except json.JSONDecodeError:
+        pass
+    docs = []
+    for line in text.splitlines():
+        if line.strip():
+            try:
+                docs.append(json.loads(line))
+            except json.JSONDecodeError:
+                bad["malformed JSON line"] += 1
+    if not docs:
+        raise InputError(f"{path}: not JSON")
+    return docs
+
+
+def json_number(value) -> float | None:
+    """A JSON number as float; anything else (null, text, true/false) as None."""
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def _existing(path: str | Path) -> Path:

@@ -91,61 +91,69 @@ def _plausible(df: pl.DataFrame, report: ReadReport, limits: Limits) -> pl.DataF
     """Stale and implausible positions dropped, altitude spikes removed (table sorted by aircraft and time)."""
     if df.height == 0:
         return df
+    ids = df["track_id"].cast(pl.Categorical).to_physical().to_numpy()
+    t = df["time"].dt.epoch("us").to_numpy() / 1e6
+    lat, lon = df["lat"].to_numpy(), df["lon"].to_numpy()
+    # the speed each aircraft last reported (up to 30 s before), kept for the spoofing test: stale
+    # velocities are removed below, and a spoofer's speed is one of them
+    reported = pl.when(pl.col("ground_speed").is_not_null()).then(pl.col("time")).forward_fill().over("track_id")
+    last_speed = df.select(pl.when((pl.col("time") - reported).dt.total_seconds() <= 30)
+                           .then(pl.col("ground_speed").forward_fill().over("track_id"))).to_series()
 
-    def columns(frame):
-        ids = frame["track_id"].cast(pl.Categorical).to_physical().to_numpy()
-        return plausibility.group_starts(ids), frame["lat"].to_numpy(), frame["lon"].to_numpy()
-
-    def drop(frame, mask, reason):
+    def drop(mask: np.ndarray, reason: str) -> None:
+        nonlocal df, ids, t, lat, lon, last_speed
         n = int(mask.sum())
         if n:
             report.dropped[reason] += n
-            frame = frame.filter(pl.Series(~mask))
-        return frame
+            keep = ~mask
+            df, last_speed = df.filter(pl.Series(keep)), last_speed.filter(pl.Series(keep))
+            ids, t, lat, lon = ids[keep], t[keep], lat[keep], lon[keep]
 
-    starts, lat, lon = columns(df)
-    # the speed each aircraft last reported (up to 30 s before), kept for the spoofing test below
-    last_speed = df.select(pl.when((pl.col("time") - pl.when(pl.col("ground_speed").is_not_null())
-                                    .then(pl.col("time")).forward_fill().over("track_id")).dt.total_seconds() <= 30)
-                           .then(pl.col("ground_speed").forward_fill().over("track_id"))).to_series()
     speed = df["ground_speed"].cast(pl.Float64).fill_null(np.nan).to_numpy()
     ground = df["on_ground"].fill_null(False).to_numpy()
-    stale = plausibility.stale_positions(starts, lat, lon, speed, ground, limits.moving_speed)
+    stale = plausibility.stale_positions(plausibility.group_starts(ids), lat, lon, speed, ground,
+                                         limits.moving_speed)
     if stale.any():
-        # a velocity repeated along with a stale position is stale too on the next positions that still carry it
-        run = (pl.col("track_id").ne_missing(pl.col("track_id").shift(1))
-               | pl.col("track").ne_missing(pl.col("track").shift(1))
-               | pl.col("ground_speed").ne_missing(pl.col("ground_speed").shift(1))).cum_sum()
-        since = pl.when(pl.col("_stale")).then(pl.col("time")).otherwise(None).forward_fill().over(run)
-        old_velocity = (df.with_columns(pl.Series("_stale", stale))
-                        .select(~pl.col("_stale") & ((pl.col("time") - since).dt.total_seconds(fractional=True)
-                                                     <= limits.stale_velocity_window).fill_null(False))
-                        .to_series())
-        n = int(old_velocity.sum())
-        if n:
-            report.values_removed["stale velocity"] += n
-            df = df.with_columns([pl.when(old_velocity).then(None).otherwise(pl.col(c)).alias(c)
-                                  for c in ("ground_speed", "track", "vertical_rate")])
-    df = drop(df.with_columns(last_speed.alias("_speed")), stale, "stale position")
-    starts, lat, lon = columns(df)
-    t = df["time"].dt.epoch("us").to_numpy() / 1e6
-    alt = df["altitude"].cast(pl.Float64).fill_null(np.nan).to_numpy()
-    spikes = plausibility.altitude_spikes(starts, t, alt, limits.spike_rate, limits.spike_floor)
+        df = _remove_stale_velocity(df, stale, report, limits)
+    drop(stale, "stale position")
+
+    alt = df["altitude"].cast(pl.Float64).fill_null(np.nan).to_numpy().copy()
+    spikes = plausibility.altitude_spikes(plausibility.group_starts(ids), t, alt, limits.spike_rate,
+                                          limits.spike_floor)
     if spikes.any():
         report.values_removed["altitude spike"] += int(spikes.sum())
         df = df.with_columns(pl.when(pl.Series(spikes)).then(None).otherwise(pl.col("altitude")).alias("altitude"))
-    low, high = limits.cruise_band
+        alt[spikes] = np.nan
+
     # the reported speed, or where there is none the speed the positions imply
-    implied = pl.Series(plausibility.implied_speed(starts, df["time"].dt.epoch("us").to_numpy() / 1e6, lat, lon))
-    slow = df.select(((pl.col("altitude") >= low) & (pl.col("altitude") <= high)
-                      & (pl.col("_speed").fill_null(implied) < limits.cruise_speed_min))
-                     .fill_null(False)).to_series().to_numpy()
-    df = drop(df, slow, "too slow for its altitude (spoofed or bad altitude)").drop("_speed")
-    starts, lat, lon = columns(df)
-    t = df["time"].dt.epoch("us").to_numpy() / 1e6
-    df = drop(df, plausibility.position_jumps(starts, t, lat, lon, limits.speed_max, limits.position_margin),
-              "position jump")
+    low, high = limits.cruise_band
+    implied = plausibility.implied_speed(plausibility.group_starts(ids), t, lat, lon)
+    speed = last_speed.cast(pl.Float64).fill_null(np.nan).to_numpy()
+    speed = np.where(np.isnan(speed), implied, speed)
+    drop((alt >= low) & (alt <= high) & (speed < limits.cruise_speed_min),
+         "too slow for its altitude (spoofed or bad altitude)")
+    drop(plausibility.position_jumps(plausibility.group_starts(ids), t, lat, lon, limits.speed_max,
+                                     limits.position_margin), "position jump")
     return df
+
+
+def _remove_stale_velocity(df: pl.DataFrame, stale: np.ndarray, report: ReadReport, limits: Limits) -> pl.DataFrame:
+    """A velocity repeated along with a stale position is stale too on the next positions that still carry it
+    (within ``stale_velocity_window`` seconds)."""
+    run = (pl.col("track_id").ne_missing(pl.col("track_id").shift(1))
+           | pl.col("track").ne_missing(pl.col("track").shift(1))
+           | pl.col("ground_speed").ne_missing(pl.col("ground_speed").shift(1))).cum_sum()
+    since = pl.when(pl.col("_stale")).then(pl.col("time")).otherwise(None).forward_fill().over(run)
+    old = (df.with_columns(pl.Series("_stale", stale))
+           .select(~pl.col("_stale") & ((pl.col("time") - since).dt.total_seconds(fractional=True)
+                                        <= limits.stale_velocity_window).fill_null(False))
+           .to_series())
+    n = int(old.sum())
+    if not n:
+        return df
+    report.values_removed["stale velocity"] += n
+    return df.with_columns([pl.when(old).then(None).otherwise(pl.col(c)).alias(c)
+                            for c in ("ground_speed", "track", "vertical_rate")])
 
 
 def assign_flights(df: pl.DataFrame, flight_gap: float) -> pl.DataFrame:

@@ -81,81 +81,84 @@ def _reachable(t: np.ndarray, lat: np.ndarray, lon: np.ndarray, i: int, j: int, 
 
 
 @numba.njit(cache=True)
+def _segments(a: int, b: int, t, lat, lon, speed_max: float, margin: float, seg: np.ndarray) -> np.ndarray:
+    """Split rows a..b into segments reachable point to point (``seg``, local ids); the count of each.
+    A position continues the most recently extended segment it can be reached from."""
+    count = np.zeros(b - a, dtype=np.int64)
+    last = np.empty(b - a, dtype=np.int64)  # last row of each segment
+    recent = np.full(SEGMENT_LOOKBACK, -1, dtype=np.int64)  # segments by their latest point, newest first
+    nseg = 0
+    for i in range(a, b):
+        found = -1
+        for r in range(SEGMENT_LOOKBACK):
+            k = recent[r]
+            if k >= 0 and _reachable(t, lat, lon, last[k], i, speed_max, margin):
+                found = k
+                break
+        if found < 0:
+            found = nseg
+            nseg += 1
+        seg[i], last[found] = found, i
+        count[found] += 1
+        pos = SEGMENT_LOOKBACK - 1  # move to the front
+        for r in range(SEGMENT_LOOKBACK):
+            if recent[r] == found:
+                pos = r
+                break
+        for r in range(pos, 0, -1):
+            recent[r] = recent[r - 1]
+        recent[0] = found
+    return count[:nseg]
+
+
+@numba.njit(cache=True)
+def _fits(a: int, b: int, s: int, seg, kept, t, lat, lon, speed_max: float, margin: float):
+    """Whether segment ``s`` is reachable from the kept point before each of its points and can reach the
+    kept point after; and whether kept points enclose it (before its first and after its last point)."""
+    ok, before, after = True, False, False
+    prev, first, last_row = -1, -1, -1
+    for i in range(a, b):
+        if seg[i] == s:
+            if first < 0:
+                first, before = i, prev >= 0
+            last_row = i
+            ok = ok and (prev < 0 or _reachable(t, lat, lon, prev, i, speed_max, margin))
+        elif kept[i - a]:
+            prev = i
+    nxt = -1
+    for i in range(b - 1, a - 1, -1):
+        if seg[i] == s:
+            if i == last_row:
+                after = nxt >= 0
+            ok = ok and (nxt < 0 or _reachable(t, lat, lon, i, nxt, speed_max, margin))
+        elif kept[i - a]:
+            nxt = i
+    return ok, before and after, t[last_row] - t[first]
+
+
+@numba.njit(cache=True)
 def _jumps(starts: np.ndarray, t: np.ndarray, lat: np.ndarray, lon: np.ndarray, speed_max: float,
            margin: float, min_points: int, min_duration: float) -> np.ndarray:
-    n = len(t)
-    bad = np.zeros(n, dtype=np.bool_)
-    seg = np.empty(n, dtype=np.int64)
+    bad = np.zeros(len(t), dtype=np.bool_)
+    seg = np.empty(len(t), dtype=np.int64)
     for g in range(len(starts) - 1):
         a, b = starts[g], starts[g + 1]
         if b - a < 2:
             continue
-        last = np.empty(b - a, dtype=np.int64)  # last row of each segment
-        count = np.zeros(b - a, dtype=np.int64)
-        recent = np.full(SEGMENT_LOOKBACK, -1, dtype=np.int64)  # segments by their latest point, newest first
-        nseg = 0
-        for i in range(a, b):
-            found = -1
-            for r in range(SEGMENT_LOOKBACK):
-                k = recent[r]
-                if k >= 0 and _reachable(t, lat, lon, last[k], i, speed_max, margin):
-                    found = k
-                    break
-            if found < 0:
-                found = nseg
-                nseg += 1
-            seg[i] = found
-            last[found] = i
-            count[found] += 1
-            # move to front
-            pos = SEGMENT_LOOKBACK - 1
-            for r in range(SEGMENT_LOOKBACK):
-                if recent[r] == found:
-                    pos = r
-                    break
-            for r in range(pos, 0, -1):
-                recent[r] = recent[r - 1]
-            recent[0] = found
-        if nseg == 1:
+        count = _segments(a, b, t, lat, lon, speed_max, margin, seg)
+        if len(count) == 1:
             continue
-        order = np.argsort(-count[:nseg], kind="mergesort")
-        kept = np.zeros(b - a, dtype=np.bool_)
-        for i in range(a, b):
-            kept[i - a] = seg[i] == order[0]
-        for r in range(1, nseg):
-            s = order[r]
-            ok, before, after = True, False, False
-            first, last_row = -1, -1
-            prev = -1
-            for i in range(a, b):  # every point reachable from the kept point before it
-                if seg[i] == s:
-                    if first < 0:
-                        first = i
-                        before = prev >= 0
-                    last_row = i
-                    if prev >= 0 and not _reachable(t, lat, lon, prev, i, speed_max, margin):
-                        ok = False
-                elif kept[i - a]:
-                    prev = i
-            nxt = -1
-            for i in range(b - 1, a - 1, -1):  # and able to reach the kept point after it
-                if seg[i] == s:
-                    if i == last_row:
-                        after = nxt >= 0
-                    if nxt >= 0 and not _reachable(t, lat, lon, i, nxt, speed_max, margin):
-                        ok = False
-                elif kept[i - a]:
-                    nxt = i
-            if not ok and not (before and after):
+        order = np.argsort(-count, kind="mergesort")
+        kept = seg[a:b] == order[0]
+        for s in order[1:]:
+            ok, enclosed, duration = _fits(a, b, s, seg, kept, t, lat, lon, speed_max, margin)
+            if not ok and not enclosed:
                 # a long stretch at the start or end, past one discontinuity: which side is true is unknown,
                 # so it stays; short ones are outliers
-                ok = count[s] >= min_points and t[last_row] - t[first] >= min_duration
+                ok = count[s] >= min_points and duration >= min_duration
             if ok:
-                for i in range(a, b):
-                    if seg[i] == s:
-                        kept[i - a] = True
-        for i in range(a, b):
-            bad[i] = not kept[i - a]
+                kept |= seg[a:b] == s
+        bad[a:b] = ~kept
     return bad
 
 

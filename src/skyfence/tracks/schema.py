@@ -70,6 +70,16 @@ def conform(df: pl.DataFrame) -> pl.DataFrame:
     return df.select(cols + extra)
 
 
+def time_from_seconds(seconds: pl.Expr) -> pl.Expr:
+    """Unix seconds as a UTC time (microseconds)."""
+    return (seconds * 1e6).round().cast(pl.Int64).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+
+
+def times(seconds: "np.ndarray") -> pl.Series:  # noqa: F821
+    """An array of Unix seconds as a UTC time column; NaN becomes null."""
+    return pl.select(time_from_seconds(pl.Series(seconds, dtype=pl.Float64).fill_nan(None))).to_series()
+
+
 def seconds(time: pl.Series) -> "np.ndarray":  # noqa: F821
     """A time column as float Unix seconds."""
     return time.dt.epoch("us").to_numpy().astype("float64") / 1e6
