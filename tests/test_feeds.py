@@ -201,3 +201,18 @@ def test_older_dump1090_aircraft_json(tmp_path):
     assert row["callsign"] == "SYR501" and row["time"].timestamp() == pytest.approx(1509530399.5)
     assert row["altitude"] == pytest.approx(20000 * FOOT) and row["ground_speed"] == pytest.approx(420 * 1852 / 3600)
     assert row["vertical_rate"] == pytest.approx(-640 * FOOT / 60)
+
+
+def test_analyze_reads_raw_frames_with_a_receiver_position(shared, tmp_path):
+    """With --reference, the surface positions at both airports decode too."""
+    import subprocess
+    import sys
+
+    path = shared / RAW / "mode_s_frames_393322.jsonl.gz"
+    runs = {}
+    for name, extra in (("plain", []), ("ref", ["--reference", "49.0,2.55"])):
+        proc = subprocess.run([sys.executable, "-m", "skyfence", "analyze", str(path), "--out", str(tmp_path / name),
+                               "-q", *extra], capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        runs[name] = json.loads((tmp_path / name / "summary.json").read_text())["tracks"]["states"]
+    assert runs["ref"] > runs["plain"] + 1000

@@ -18,6 +18,7 @@ from skyfence.analysis.behaviour import assess_crossings, interaction_table, man
 from skyfence.detect.encounter_table import EncounterSettings, align_airborne, detect_encounters
 from skyfence.tracks.kinematics import kinematics
 from skyfence.progress import Steps
+from skyfence.sources.formats import Reader, read_any
 from skyfence.sources.tabular import ReadReport
 from skyfence.tracks.arrays import to_arrays
 
@@ -58,12 +59,13 @@ def with_countries(df: pl.DataFrame, cross: pl.DataFrame, enc: pl.DataFrame, man
 
 
 def analyze(paths: Sequence[str | Path], agreement: Agreement, out: Path | None = None,
-            progress: Steps | None = None, encounters: EncounterSettings = EncounterSettings()) -> Analysis:
-    """Run the batch pipeline on track files; write the results to ``out`` if given."""
+            progress: Steps | None = None, encounters: EncounterSettings = EncounterSettings(),
+            reader: Reader = read_any) -> Analysis:
+    """Run the batch pipeline on track files (read by ``reader``); write the results to ``out`` if given."""
     progress = progress or Steps(None)
     if out is not None:
         prepare_dir(out)
-    df, report = load_tracks(paths, agreement, progress)
+    df, report = load_tracks(paths, agreement, progress, reader)
     with progress.step(f"projecting {df.height:,} states"):
         tr = to_arrays(df, agreement.projection)
     with progress.step("detecting crossings"):

@@ -15,14 +15,17 @@ from skyfence.detect.encounter_table import EncounterSettings
 from skyfence.errors import SkyfenceError
 from skyfence.cli.app import app
 from skyfence.progress import steps
+from skyfence.cli.ingest_cmd import parse_reference
+from skyfence.sources.formats import read_any
 
 out = Console()
 
 
 @app.command("analyze")
 def analyze_cmd(
-    tracks: list[Path] = typer.Argument(..., help="Track files: CSV or Parquet state vectors (OpenSky, traffic, "
-                                                  "or skyfence's own schema)."),
+    tracks: list[Path] = typer.Argument(..., help="Track files in any format skyfence reads: CSV or Parquet state "
+                                                  "vectors, SBS, raw Mode S frames, Beast, readsb/tar1090 JSON and "
+                                                  "traces, ADS-B Exchange v2, OpenSky REST, Cursor on Target."),
     agreement: str = typer.Option("euphrates-2017", "--agreement", "-a",
                                   help="Built-in agreement name or agreement YAML file."),
     out_dir: Path = typer.Option(Path("out"), "--out", "-o", help="Folder for the results."),
@@ -31,6 +34,8 @@ def analyze_cmd(
     step: float = typer.Option(2.0, "--step", help="Seconds between the instants at which aircraft are compared."),
     level: str = typer.Option("warning", "--encounter-level",
                               help="Lowest alert level that makes an encounter: caution, warning, loss or nmac."),
+    reference: str = typer.Option(None, "--reference", help="Receiver position LAT,LON for raw Mode S and "
+                                  "Beast files: decodes surface positions and single airborne ones."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
 ) -> None:
     """Find crossings of the line and zones, and encounters between parties, in recorded tracks.
@@ -49,8 +54,10 @@ def analyze_cmd(
     if not step > 0:
         raise SkyfenceError("--step must be a positive number of seconds")
     ag = load_agreement(agreement)
+    ref = parse_reference(reference)
     with steps(not quiet) as progress:
-        result = analyze(tracks, ag, out_dir, progress, EncounterSettings(pairs=pairs, step=step, level=level))
+        result = analyze(tracks, ag, out_dir, progress, EncounterSettings(pairs=pairs, step=step, level=level),
+                         reader=lambda path: read_any(path, reference=ref))
     print_summary(result.summary, result.crossings)
     out.print(f"Results in {out_dir}/: " + ", ".join(p.name for p in result.files))
 

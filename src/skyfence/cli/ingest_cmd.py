@@ -59,10 +59,11 @@ def ingest_cmd(
     if summary is not None:
         summary.parent.mkdir(parents=True, exist_ok=True)
         summary.write_text(json.dumps(doc, indent=2) + "\n")
+    if not doc["files"] and not doc["records_received"]:
+        raise InputError(f"{source}: nothing received" + (f" ({doc['failed_connects']} failed connection attempts)"
+                                                           if doc["failed_connects"] else ""))
     bad = ", ".join(f"{k}: {v:,}" for k, v in doc["bad_by_reason"].items()) or "none"
     rate = f" ({doc['records_per_second']:,.0f}/s)" if doc["records_per_second"] else ""
     stderr.print(f"{doc['records_received']:,} records{rate} -> {doc['states_written']:,} states in "
                  f"{len(doc['files'])} file(s); bad records: {bad}; drops: {doc['drops']}", highlight=False,
                  soft_wrap=True)
-    if not doc["files"] and not doc["records_received"]:
-        raise typer.Exit(1)

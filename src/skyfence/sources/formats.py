@@ -53,8 +53,8 @@ def detect(path: str | Path) -> str:
     if line.startswith((b"*", b"@")) and line.rstrip().endswith(b";"):
         raise InputError(f"{path}: raw frames without times (AVR format); record them with timestamps, "
                          "e.g. 'TIMESTAMP,HEX' lines")
-    if name.endswith((".csv", ".txt", ".tsv")) or b"," in line:
-        return "csv"
+    if name.endswith((".csv", ".txt", ".tsv")) or re.fullmatch(rb'\s*"?[A-Za-z_][\w ]*"?(\s*,\s*"?[A-Za-z_][\w ]*"?)+\s*', line):
+        return "csv"  # by its name, or a header line of column names
     raise InputError(f"{path}: unknown format (expected one of {', '.join(FORMATS)})")
 
 
