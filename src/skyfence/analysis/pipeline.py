@@ -1,0 +1,79 @@
+"""The one function from a table of states to the event tables.
+
+``analyze`` calls it on a whole file, the live monitor on each tick's window, a cluster task on one
+hour with its halo. Reading, cleaning and writing stay outside it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from skyfence.agreement.identify import address_country
+from skyfence.agreement.model import Agreement
+from skyfence.analysis.behaviour import assess_crossings, interaction_table, manoeuvre_table
+from skyfence.detect.crossing_table import detect_crossings
+from skyfence.detect.crossings import WarningStats
+from skyfence.detect.encounter_table import EncounterSettings, align_airborne, detect_encounters
+from skyfence.progress import Steps
+from skyfence.tracks.arrays import to_arrays
+from skyfence.tracks.kinematics import kinematics
+
+
+@dataclass
+class Events:
+    """The event tables of one table of states, and the crossing-warning statistics per area."""
+
+    crossings: pl.DataFrame
+    encounters: pl.DataFrame
+    manoeuvres: pl.DataFrame
+    interactions: pl.DataFrame
+    warnings: dict[str, WarningStats]
+
+
+def detect_events(df: pl.DataFrame, agreement: Agreement, settings: EncounterSettings = EncounterSettings(),
+                  progress: Steps | None = None) -> Events:
+    """Crossings, encounters, manoeuvres and interactions in a cleaned, identified track table
+    (:func:`skyfence.analysis.load.load_tracks`), with the State of each address beside its party."""
+    progress = progress or Steps(None)
+    with progress.step(f"projecting {df.height:,} states"):
+        tr = to_arrays(df, agreement.projection)
+    with progress.step("detecting crossings"):
+        crossings = detect_crossings(df, tr, agreement)
+    with progress.step("kinematics and manoeuvres"):
+        kin = kinematics(tr, df["on_ground"].fill_null(False).to_numpy())
+        man = manoeuvre_table(df, tr, kin, agreement)
+    with progress.step(f"aligning aircraft in time ({settings.step:g} s steps)"):
+        aligned = align_airborne(df, settings.step, agreement.thresholds.crossing.data_gap)
+    with progress.step(f"finding encounters ({settings.pairs} pairs)"):
+        enc = detect_encounters(df, agreement.thresholds.separation, agreement.thresholds.crossing.data_gap,
+                                settings, aligned)
+    with progress.step("finding intercepts, engagements and shadowing"):
+        inter = interaction_table(df, aligned, kin, agreement, settings.pairs, settings.step)
+    with progress.step("assessing the intent of each crossing"):
+        cross = assess_crossings(crossings.table, df, tr, aligned, man, agreement)
+    del tr, kin, aligned
+    cross, enc, man, inter = with_countries(df, cross, enc, man, inter)
+    return Events(cross, enc, man, inter, crossings.warnings)
+
+
+def with_countries(df: pl.DataFrame, cross: pl.DataFrame, enc: pl.DataFrame, man: pl.DataFrame,
+                   inter: pl.DataFrame) -> tuple[pl.DataFrame, ...]:
+    """Each event table with the State of each aircraft's address, next to its party."""
+    ids = df.select(pl.col("track_id").unique())
+    ids = ids.with_columns(address_country(ids["track_id"]))
+
+    def add(table: pl.DataFrame, id_col: str, name: str, after: str) -> pl.DataFrame:
+        if id_col not in table.columns:
+            return table
+        joined = table.join(ids.rename({"track_id": id_col, "country": name}), on=id_col, how="left")
+        cols = list(table.columns)
+        cols.insert(cols.index(after) + 1 if after in cols else len(cols), name)
+        return joined.select(cols)
+
+    cross = add(cross, "track_id", "country", "party")
+    man = add(man, "track_id", "country", "party")
+    enc = add(add(enc, "track_a", "country_a", "party_a"), "track_b", "country_b", "party_b")
+    inter = add(add(inter, "track_id", "country", "party"), "other_track_id", "other_country", "other_party")
+    return cross, enc, man, inter
