@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -46,3 +47,13 @@ def write_json(data: dict, path: Path) -> Path:
     """Pretty JSON with non-finite numbers as null."""
     path.write_text(json.dumps(_clean_json(data), indent=2, default=str) + "\n", encoding="utf-8")
     return path
+
+
+def agreement_geojson(agreement) -> dict:
+    """The agreement's line, sides and zones as GeoJSON, with its name and thresholds (SI) under ``skyfence``,
+    so that a results folder can be reported and mapped without the agreement file."""
+    doc = agreement.to_geojson()
+    doc["skyfence"] = {"name": agreement.name, "title": agreement.title, "source": agreement.source,
+                       "parties": {p.id: p.name for p in agreement.parties},
+                       "thresholds": dataclasses.asdict(agreement.thresholds)}
+    return doc

@@ -10,7 +10,8 @@ import polars as pl
 
 from skyfence.agreement.model import Agreement
 from skyfence.analysis.load import load_tracks
-from skyfence.analysis.outputs import prepare_dir, write_json, write_table
+from skyfence.analysis.event_tracks import event_tracks
+from skyfence.analysis.outputs import agreement_geojson, prepare_dir, write_json, write_table
 from skyfence.analysis.summary import behaviour_figures, encounter_figures, summary
 from skyfence.analysis.pipeline import detect_events
 from skyfence.detect.encounter_table import EncounterSettings
@@ -54,4 +55,8 @@ def analyze(paths: Sequence[str | Path], agreement: Agreement, out: Path | None 
             result.files += write_table(man, out, "manoeuvres")
             result.files += write_table(inter, out, "interactions")
             result.files.append(write_json(doc, out / "summary.json"))
+            result.files.append(write_json(agreement_geojson(agreement), out / "agreement.geojson"))
+            around = event_tracks(df, cross, enc, inter)
+            around.write_parquet(out / "event_tracks.parquet", compression="zstd")
+            result.files.append(out / "event_tracks.parquet")
     return result

@@ -15,8 +15,9 @@ def track_figures(df: pl.DataFrame) -> dict:
     """How much traffic was analysed, by party."""
     if df.height == 0:
         return {"states": 0, "aircraft": 0, "flights": 0, "by_party": {}, "by_country": {}, "start": None,
-                "end": None}
-    by_party = (df.group_by("party").agg(pl.col("track_id").n_unique().alias("aircraft"), pl.len().alias("states"))
+                "end": None, "flights_per_day": []}
+    by_party = (df.group_by("party").agg(pl.col("track_id").n_unique().alias("aircraft"), pl.len().alias("states"),
+                                         pl.col("flight_id").n_unique().alias("flights"))
                 .sort("party"))
     return {
         "states": df.height,
@@ -24,8 +25,11 @@ def track_figures(df: pl.DataFrame) -> dict:
         "flights": df["flight_id"].n_unique(),
         "start": df["time"].min().isoformat(),
         "end": df["time"].max().isoformat(),
-        "by_party": {r["party"]: {"aircraft": r["aircraft"], "states": r["states"]} for r in by_party.to_dicts()},
+        "by_party": {r["party"]: {"aircraft": r["aircraft"], "states": r["states"], "flights": r["flights"]}
+                     for r in by_party.to_dicts()},
         "by_country": aircraft_by_country(df),
+        "flights_per_day": per_day(df.group_by("flight_id").agg(pl.col("time").min(), pl.col("party").first()),
+                                   "time", ["party"]),
     }
 
 
