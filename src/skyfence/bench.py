@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-BENCHES = ("crossings", "manoeuvres", "conflicts", "conflicts-stress", "swiss-day", "simulate", "ingest")
+BENCHES = ("crossings", "manoeuvres", "conflicts", "conflicts-stress", "swiss-day", "simulate", "ingest", "report")
 
 
 def peak_rss_mb() -> float:
@@ -271,6 +271,10 @@ def main(argv: list[str] | None = None) -> None:
             from skyfence.bench_ingest import bench_ingest
 
             print(json.dumps(bench_ingest(args.child.split(":")[1], args.shared)))
+        elif args.child == "report":
+            from skyfence.bench_report import bench_report
+
+            print(json.dumps(bench_report(args.workdir)))
         elif args.child.startswith("all-pairs:"):
             _, n, box = args.child.split(":")
             print(json.dumps(bench_all_pairs(int(n), args.seed, float(box))))
@@ -285,7 +289,7 @@ def main(argv: list[str] | None = None) -> None:
         elif name == "conflicts":
             # 400,000 at 1 per 1000 km2 covers most of the Earth: the largest such layout that fits
             children = [f"conflicts:{n}:" for n in (1_000, 10_000, 100_000, 400_000)]
-        elif name in ("swiss-day", "simulate"):
+        elif name in ("swiss-day", "simulate", "report"):
             children = [name]
         elif name == "ingest":
             children = ["ingest:sbs", "ingest:raw", "ingest:beast"]

@@ -1,0 +1,52 @@
+"""``skyfence report``: the brief of a results folder, as self-contained HTML or PDF."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from skyfence.cli.app import app
+from skyfence.errors import SkyfenceError
+from skyfence.progress import steps
+
+out = Console()
+
+
+@app.command("report")
+def report_cmd(
+    results: Path = typer.Argument(..., help="A results folder written by skyfence analyze."),
+    out_file: Path = typer.Option(..., "--out", "-o", help="report.html (one self-contained file) or report.pdf."),
+    start: str = typer.Option(None, "--from", help="First day (2017-11-01) or time (2017-11-01T06:00Z) to report."),
+    end: str = typer.Option(None, "--to", help="Last day to report (that whole day), or a time (excluded)."),
+    claims: Path = typer.Option(None, "--claims", help="Claims to check, as YAML (default: the public 2017 "
+                                "figures on the Euphrates line; see skyfence/report/claims/ for the fields)."),
+    store: str = typer.Option(None, "--store", help="Incident store URL (not available yet: needs the "
+                              "incident store)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
+) -> None:
+    """Write the brief of a results folder: a one-page summary, then crossings (per day per party with
+    the mean and trend, share of flights that crossed, a map of entry points and tracks beyond the
+    line coloured by intent, depth, duration, time of day), encounters (closest approaches, levels per
+    day, a map), manoeuvres and interactions, crossing-warning lead times, and the public claims beside
+    what the data shows, each with how it was computed.
+
+    Maps are drawn offline from the Natural Earth layers in the package. The HTML file holds its
+    figures as inline SVG; the PDF is the same document typeset by WeasyPrint.
+    """
+    if store is not None:
+        raise SkyfenceError("--store needs the incident store, which this version does not have yet")
+    from skyfence.report.build import build_report
+    from skyfence.report.results import parse_period
+
+    period = parse_period(start, end)
+    with steps(not quiet) as progress:
+        report = build_report(results, out_file, period, claims, progress)
+    fig = report.figures
+    pages = f", {report.pages} pages" if report.pages else ""
+    out.print(f"Report of {len(fig.days)} day(s): {fig.crossings['total']} crossings, "
+              f"{fig.encounters['total']} encounters, {fig.behaviour['interactions']['total']} interactions "
+              f"-> {report.path}{pages}")
+    for note in report.results.notes:
+        out.print(f"[yellow]note:[/] {note}")

@@ -1,0 +1,177 @@
+"""The claims table: what public reporting said beside what the data shows, and how it was computed.
+
+Claims come from a YAML file (the bundled one holds the 2017 Euphrates figures; see its header
+for the fields). Each names a measure; each measure is computed from the report's figures and
+says in words what it counted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import polars as pl
+import yaml
+
+from skyfence.errors import SkyfenceError
+from skyfence.report.figures import LEVELS, Figures
+from skyfence.report.results import Results
+
+DEFAULT_CLAIMS = "euphrates-2017"
+MEASURES = ("crossings_per_day", "share_of_sorties_crossed", "encounters_at_level", "manoeuvres", "interactions")
+
+
+@dataclass(frozen=True)
+class Claim:
+    said: str
+    source: str
+    measure: str
+    party: str | None = None
+    low: float | None = None
+    high: float | None = None
+    level: str | None = None
+    kind: str | None = None
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A claim beside the data: the value found, in words, a verdict and how it was computed."""
+
+    claim: Claim
+    value: float | None
+    shown: str
+    verdict: str
+    how: str
+
+    @property
+    def said_range(self) -> str:
+        """The range the claim amounts to, in words."""
+        lo, hi = self.claim.low, self.claim.high
+        f = (lambda v: f"{v:.0%}") if self.claim.measure == "share_of_sorties_crossed" else (lambda v: f"{v:g}")
+        if lo is None and hi is None:
+            return "no figure"
+        if hi is None:
+            return f"at least {f(lo)}"
+        return f"at most {f(hi)}" if lo is None else f"{f(lo)} to {f(hi)}"
+
+
+def load_claims(path: str | Path | None = None) -> list[Claim]:
+    """The claims of a YAML file (the bundled 2017 ones when ``path`` is None)."""
+    if path is None:
+        text = resources.files("skyfence.report").joinpath("claims", f"{DEFAULT_CLAIMS}.yaml").read_text("utf-8")
+        where = f"built-in claims {DEFAULT_CLAIMS}"
+    else:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise SkyfenceError(f"{path}: cannot read the claims file ({exc.strerror})") from None
+        where = str(path)
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise SkyfenceError(f"{where}: not valid YAML ({exc})") from None
+    items = doc.get("claims") if isinstance(doc, dict) else None
+    if not isinstance(items, list):
+        raise SkyfenceError(f"{where}: expected a list under 'claims'")
+    return [_claim(item, f"{where}: claims[{i}]") for i, item in enumerate(items)]
+
+
+def _claim(item: object, where: str) -> Claim:
+    if not isinstance(item, dict):
+        raise SkyfenceError(f"{where}: expected a mapping")
+    for key in ("said", "measure"):
+        if not item.get(key):
+            raise SkyfenceError(f"{where}.{key}: missing")
+    if item["measure"] not in MEASURES:
+        raise SkyfenceError(f"{where}.measure: {item['measure']!r} is not one of {', '.join(MEASURES)}")
+    rng = item.get("range", [None, None])
+    if not (isinstance(rng, list) and len(rng) == 2 and all(v is None or isinstance(v, (int, float)) for v in rng)):
+        raise SkyfenceError(f"{where}.range: expected [low, high] (numbers; high may be null)")
+    level = item.get("level")
+    if item["measure"] == "encounters_at_level" and level not in LEVELS:
+        raise SkyfenceError(f"{where}.level: expected one of {', '.join(LEVELS)}")
+    if item["measure"] in ("manoeuvres", "interactions") and not item.get("kind"):
+        raise SkyfenceError(f"{where}.kind: missing (which {item['measure'][:-1]} to count)")
+    return Claim(str(item["said"]), str(item.get("source", "")), item["measure"], item.get("party"),
+                 rng[0], rng[1], level, item.get("kind"))
+
+
+def check_claims(claims: list[Claim], results: Results, figures: Figures) -> list[Checked]:
+    """Each claim beside what ``results`` show."""
+    return [_check(c, results, figures) for c in claims]
+
+
+def _check(claim: Claim, results: Results, fig: Figures) -> Checked:
+    known = {p.party for p in fig.parties}
+    party = claim.party if claim.party in known else None
+    who = results.party_name(party) if party else "all parties"
+    note = (f" Party '{claim.party}' is not in agreement {results.agreement_name}: counted over all parties."
+            if claim.party and party is None else "")
+    span = _span(fig)
+    if claim.measure == "crossings_per_day":
+        rows = [p for p in fig.parties if party is None or p.party == party]
+        daily = [sum(v) for v in zip(*(p.daily for p in rows))] if rows else []
+        value = sum(daily) / len(daily) if daily else None
+        shown = "no days of data" if value is None else (
+            f"{value:.1f} a day (daily {min(daily)}-{max(daily)}, {sum(daily)} in {len(daily)} days)")
+        how = (f"Crossings of the line or a zone by {who} seen to happen (entering from the allowed side), "
+               f"counted per UTC day {span}; mean over every day of data, days without a crossing counted as zero.")
+    elif claim.measure == "share_of_sorties_crossed":
+        rows = [p for p in fig.parties if party is None or p.party == party]
+        flights = sum(p.flights or 0 for p in rows)
+        crossed = sum(p.flights_crossed for p in rows)
+        value = crossed / flights if flights else None
+        shown = "no flights" if value is None else f"{value:.1%} ({crossed} of {flights} flights)"
+        how = (f"Flights (sorties) of {who} that began {span} with at least one crossing, over all their flights; "
+               f"a flight is an aircraft's track cut at gaps of over the agreement's flight gap.")
+    elif claim.measure == "encounters_at_level":
+        enc = results.encounters
+        rank = {lv: i for i, lv in enumerate(LEVELS)}
+        mine = enc.filter(pl.col("max_level").replace_strict(rank, default=-1) >= rank[claim.level])
+        if party:
+            mine = mine.filter((pl.col("party_a") == party) | (pl.col("party_b") == party))
+        value = float(mine.height)
+        closest = enc["closest_nm"].min() if enc.height else None
+        shown = f"{mine.height} at {claim.level} or above" + (
+            f"; closest approach of any encounter {closest:.2f} NM" if closest is not None else "")
+        how = (f"Encounters between aircraft of different parties {span} whose highest alert level reached "
+               f"{claim.level} ({_level_words(claim.level)}), involving {who}.")
+    else:
+        table = results.manoeuvres if claim.measure == "manoeuvres" else results.interactions
+        col = "manoeuvre" if claim.measure == "manoeuvres" else "interaction"
+        mine = table.filter(pl.col(col) == claim.kind)
+        if party:
+            cond = pl.col("party") == party
+            if claim.measure == "interactions":
+                cond = cond | (pl.col("other_party") == party)
+            mine = mine.filter(cond)
+        value = float(mine.height)
+        shown = f"{mine.height} {claim.kind.replace('_', ' ')}{'s' if mine.height != 1 else ''}"
+        how = (f"{'Manoeuvres' if claim.measure == 'manoeuvres' else 'Interactions'} of kind "
+               f"{claim.kind.replace('_', ' ')} by {who} {span}, as detected from the tracks (thresholds in the "
+               f"agreement). Flares are not in ADS-B: only what the track shows can be checked.")
+    return Checked(claim, value, shown, _verdict(value, claim.low, claim.high), how + note)
+
+
+def _verdict(value: float | None, low: float | None, high: float | None) -> str:
+    if value is None:
+        return "cannot tell"
+    if low is not None and value < low:
+        return "less than said"
+    if high is not None and value > high:
+        return "more than said"
+    return "agrees"
+
+
+def _span(fig: Figures) -> str:
+    if not fig.days:
+        return "(no days of data)"
+    if len(fig.days) == 1:
+        return f"on {fig.days[0].isoformat()}"
+    return f"from {fig.days[0].isoformat()} to {fig.days[-1].isoformat()}"
+
+
+def _level_words(level: str) -> str:
+    return {"caution": "a predicted close approach", "warning": "a predicted loss of separation",
+            "loss": "separation lost", "nmac": "a near mid-air collision"}[level]

@@ -1,0 +1,161 @@
+"""The report as one self-contained HTML document: numbers, tables and inline SVG figures in a template."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+from markupsafe import Markup, escape
+
+from skyfence.report.claims import Checked
+from skyfence.report.figures import LEVELS, Figures
+from skyfence.report.results import Results
+from skyfence.report.style import INTENT_COLOURS, LEVEL_COLOURS
+
+MAX_ROWS = 100
+"""Rows listed in a table of events; the rest are in the CSV files."""
+SECTIONS = {"crossings": 1, "encounters": 2, "behaviour": 3, "warnings": 4, "claims": 5}
+LEVEL_WORDS = {"caution": "a predicted close approach within the caution distance",
+               "warning": "a predicted loss of separation within the look-ahead",
+               "loss": "separation lost", "nmac": "a near mid-air collision"}
+
+
+@dataclass
+class Figured:
+    """Figures numbered in the order the document shows them."""
+
+    svgs: dict[str, str]
+    shown: list[str] = field(default_factory=list)
+
+    def __call__(self, name: str, caption: str) -> Markup:
+        svg = self.svgs.get(name)
+        if svg is None:
+            return Markup("")
+        self.shown.append(name)
+        n = len(self.shown)
+        return Markup(f'<figure id="fig-{escape(name)}">{svg}<figcaption><b>Figure {n}.</b> {escape(caption)}'
+                      f"</figcaption></figure>")
+
+
+def num(v, digits: int = 1) -> str:
+    return "–" if v is None else f"{v:,.{digits}f}"
+
+
+def signed(v, digits: int = 2) -> str:
+    return "–" if v is None else f"{v:+.{digits}f}"
+
+
+def pct(v) -> str:
+    return "–" if v is None else f"{v:.1%}"
+
+
+def seconds(v) -> str:
+    return "–" if v is None else f"{v:.0f} s"
+
+
+def _time(t) -> str:
+    return "–" if t is None else t.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _length(m: float | None, fallback: str) -> str:
+    if m is None:
+        return fallback
+    return f"{m / 1000:g} km" if m >= 1000 else f"{m:g} m"
+
+
+def context(results: Results, fig: Figures, checked: list[Checked], svgs: dict[str, str]) -> dict:
+    """Everything the template shows."""
+    s = results.summary
+    th = (results.agreement or {}).get("skyfence", {}).get("thresholds", {})
+    cross_th = th.get("crossing", {})
+    title = (results.agreement or {}).get("skyfence", {}).get("title") or results.agreement_name
+    days_text = _days_text(fig)
+    trk = s.get("tracks", {})
+    enc_level = s.get("encounters", {}).get("settings", {}).get("level") or "warning"
+    period_text = (f"{results.period.start.isoformat() if results.period.start else 'the start'} to "
+                   f"{results.period.end.isoformat() if results.period.end else 'the end'} (end excluded)")
+    inp = s.get("input", {})
+    return {
+        "title": f"Deconfliction report: {title}",
+        "subtitle": f"{days_text} · agreement {results.agreement_name} · results {results.folder.name}",
+        "footer": f"skyfence report · {results.agreement_name} · {days_text}",
+        "fig": fig, "claims": checked, "sections": SECTIONS,
+        "days_text": days_text, "num": num, "signed": signed, "pct": pct, "seconds": seconds,
+        "figure": Figured(svgs),
+        "levels_present": [(lv, fig.encounters["by_level"][lv]) for lv in LEVELS if lv in fig.encounters["by_level"]],
+        "interaction_kinds": _kinds(fig.behaviour["interactions"]["by_kind_and_party"]),
+        "manoeuvre_kinds": _kinds(fig.behaviour["manoeuvres"]["by_kind_and_party"]),
+        "intent_counts": ", ".join(f"{k} {v}" for k, v in fig.behaviour.get("crossing_intent", {}).items()),
+        "traffic": {"aircraft": f"{trk.get('aircraft', 0):,}",
+                    "flights": f"{sum(fig.flights_by_party.values()):,}" if fig.flights_by_party
+                    else f"{trk.get('flights', 0):,}",
+                    "states": f"{trk.get('states', 0):,}"},
+        "thresholds": {"min_depth": _length(cross_th.get("min_depth"), "the agreement's minimum depth"),
+                       "min_duration": seconds(cross_th.get("min_duration")).replace("–", "its minimum time"),
+                       "lookahead": seconds(cross_th.get("warning_lookahead"))},
+        "per_day_rows": _per_day_rows(fig), "crossing_rows": _crossing_rows(results),
+        "closest_rows": _closest_rows(results), "interaction_rows": _interaction_rows(results),
+        "enc_level": enc_level, "level_words": LEVEL_WORDS.get(enc_level, enc_level),
+        "closest_is_pair": "closest_horizontal_nm" in results.raw["encounters"].columns,
+        "episodes": [{"zone": k, "episodes": v["episodes"], "followed": v["followed_by_crossing"]}
+                     for k, v in fig.crossings["warning"]["episodes_by_zone"].items()],
+        "period_bounded": results.period.bounded, "period_text": period_text,
+        "folder": str(results.folder), "agreement": results.agreement_name,
+        "input_text": (f"{inp.get('records_read', 0):,} records read from {len(inp.get('files', []))} file(s), "
+                       f"{inp.get('records_dropped', 0):,} dropped in cleaning."),
+        "source_note": f"All counts are those of {results.folder.name}/summary.json"
+                       + (" over the period." if results.period.bounded else "."),
+        "notes": results.notes,
+    }
+
+
+def _days_text(fig: Figures) -> str:
+    if not fig.days:
+        return "no days of data"
+    if len(fig.days) == 1:
+        return f"{fig.days[0].isoformat()} (1 day, UTC)"
+    return f"{fig.days[0].isoformat()} to {fig.days[-1].isoformat()} ({len(fig.days)} days, UTC)"
+
+
+def _kinds(by_kind_and_party: dict[str, int]) -> str:
+    totals: dict[str, int] = {}
+    for key, n in by_kind_and_party.items():
+        kind = key.split("/")[0]
+        totals[kind] = totals.get(kind, 0) + n
+    return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(totals.items()))
+
+
+def _per_day_rows(fig: Figures) -> list[dict]:
+    return [{"date": d.isoformat(), "counts": [p.daily[i] for p in fig.parties], "total": fig.daily_total[i]}
+            for i, d in enumerate(fig.days)]
+
+
+def _who(callsign, track_id) -> str:
+    return f"{callsign} ({track_id})" if callsign else str(track_id)
+
+
+def _crossing_rows(results: Results) -> list[dict]:
+    cr = results.crossings.filter(pl.col("entry_kind") == "crossed").sort("entry_time").head(MAX_ROWS)
+    return [{"time": _time(r["entry_time"]), "aircraft": _who(r["callsign"], r["track_id"]), "party": r["party"],
+             "zone": r["zone"], "depth": num(r["max_depth_km"], 1), "minutes": num((r["duration_s"] or 0) / 60, 1),
+             "lead": num(r["warning_lead_s"], 0), "intent": r["intent"],
+             "colour": INTENT_COLOURS.get(r["intent"], INTENT_COLOURS["not assessed"])}
+            for r in cr.iter_rows(named=True)]
+
+
+def _closest_rows(results: Results, n: int = 15) -> list[dict]:
+    enc = results.encounters.sort("closest_nm", nulls_last=True).head(n)
+    return [{"time": _time(r["closest_time"]),
+             "aircraft": f"{_who(r['callsign_a'], r['track_a'])} / {_who(r['callsign_b'], r['track_b'])}",
+             "parties": f"{r['party_a']} / {r['party_b']}", "nm": num(r["closest_nm"], 2),
+             "ft": num(r["closest_ft"], 0), "level": r["max_level"],
+             "colour": LEVEL_COLOURS.get(r["max_level"], "#888888")} for r in enc.iter_rows(named=True)]
+
+
+def _interaction_rows(results: Results) -> list[dict]:
+    inter = results.interactions.sort("start_time").head(MAX_ROWS)
+    return [{"time": _time(r["start_time"]), "kind": (r["interaction"] or "").replace("_", " "),
+             "by": f"{_who(r['callsign'], r['track_id'])}, {r['party']}",
+             "on": f"{_who(r['other_callsign'], r['other_track_id'])}, {r['other_party']}",
+             "minutes": num((r["duration_s"] or 0) / 60, 1), "nm": num(r["closest_nm"], 2)}
+            for r in inter.iter_rows(named=True)]

@@ -1,0 +1,158 @@
+"""``skyfence export``: events (or one aircraft's track) as GeoJSON, KML or CSV.
+
+* GeoJSON (RFC 7946): one FeatureCollection; positions are ``[lon, lat, altitude m]``; every
+  feature carries ``event_id`` and ``feature`` (entry, track_inside, closest_point, track_a, ...)
+  beside the event's columns. QGIS, geojson.io and web maps open it.
+* KML (Google Earth): a folder per kind of event, lines and points at their altitude (absolute),
+  styled by party, with the event's time span for the time slider and its columns as data.
+* CSV: one row per feature with its geometry as WKT (``POINT Z``, ``LINESTRING Z``; QGIS reads it as
+  a delimited-text layer); for one aircraft, one row per state instead.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from skyfence.errors import SkyfenceError
+from skyfence.report.features import Feature
+from skyfence.report.style import PARTY_PALETTE, UNKNOWN_COLOUR, party_colours
+
+FORMATS = ("geojson", "kml", "csv")
+
+
+def _position(row: np.ndarray) -> list[float]:
+    lon, lat, alt = (float(v) for v in row)
+    return [round(lon, 6), round(lat, 6)] + ([round(alt, 1)] if math.isfinite(alt) else [])
+
+
+def _geometry(f: Feature) -> dict:
+    if f.geometry == "Point":
+        return {"type": "Point", "coordinates": _position(f.coords[0])}
+    return {"type": "LineString", "coordinates": [_position(r) for r in f.coords]}
+
+
+def geojson_document(features: list[Feature], name: str) -> dict:
+    """A GeoJSON FeatureCollection of the features."""
+    return {"type": "FeatureCollection", "name": name,
+            "features": [{"type": "Feature", "id": f"{f.event_id}/{f.feature}", "geometry": _geometry(f),
+                          "properties": {"event_id": f.event_id, "feature": f.feature, **f.properties}}
+                         for f in features]}
+
+
+def write_geojson(features: list[Feature], path: Path, name: str) -> None:
+    path.write_text(json.dumps(geojson_document(features, name), default=str), encoding="utf-8")
+
+
+def _wkt(f: Feature) -> str:
+    def pos(r):
+        lon, lat, alt = (float(v) for v in r)
+        return f"{lon:.6f} {lat:.6f} {alt if math.isfinite(alt) else 0.0:.1f}"
+
+    if f.geometry == "Point":
+        return f"POINT Z ({pos(f.coords[0])})"
+    return "LINESTRING Z (" + ", ".join(pos(r) for r in f.coords) + ")"
+
+
+def write_csv(features: list[Feature], path: Path) -> None:
+    """One row per feature, properties as columns, the geometry as WKT (altitude in metres, 0 when unknown)."""
+    keys: list[str] = []
+    for f in features:
+        keys += [k for k in f.properties if k not in keys]
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["event_id", "feature", *keys, "wkt"])
+        for f in features:
+            writer.writerow([f.event_id, f.feature, *("" if f.properties.get(k) is None else f.properties[k]
+                                                      for k in keys), _wkt(f)])
+
+
+def write_states_csv(states: pl.DataFrame, path: Path) -> None:
+    """One aircraft's states: time, position, altitude in feet, speed in knots, as the field reads them."""
+    from skyfence.analysis.outputs import ISO
+    from skyfence.units import FEET_PER_MINUTE, FOOT, KNOT
+
+    cols = [pl.col("time"), pl.col("track_id"), pl.col("callsign"), pl.col("party").cast(pl.String), pl.col("lat"),
+            pl.col("lon"), (pl.col("altitude") / FOOT).round(0).alias("altitude_ft"),
+            (pl.col("ground_speed") / KNOT).round(1).alias("groundspeed_kt"), pl.col("track").round(1),
+            (pl.col("vertical_rate") / FEET_PER_MINUTE).round(0).alias("vertical_rate_fpm")]
+    if "flight_id" in states.columns:
+        cols.append(pl.col("flight_id"))
+    states.sort("time").select(cols).write_csv(path, datetime_format=ISO)
+
+
+def _kml_colour(hex_rgb: str, alpha: int = 255) -> str:
+    """#rrggbb as KML's aabbggrr."""
+    r, g, b = hex_rgb[1:3], hex_rgb[3:5], hex_rgb[5:7]
+    return f"{alpha:02x}{b}{g}{r}"
+
+
+def write_kml(features: list[Feature], path: Path, name: str, parties: list[str]) -> None:
+    """Google Earth: a folder per kind of event, altitude absolute, coloured by party, time spans."""
+    import simplekml
+
+    colours = party_colours(parties)
+    kml = simplekml.Kml(name=name)
+    folders: dict[str, object] = {}
+    styles: dict[tuple[str, str], object] = {}
+
+    def style(party: str | None, geometry: str):
+        key = (party or "unknown", geometry)
+        if key not in styles:
+            s = simplekml.Style()
+            colour = colours.get(party or "unknown", PARTY_PALETTE[len(styles) % len(PARTY_PALETTE)]
+                                 if party else UNKNOWN_COLOUR)
+            s.linestyle.color = _kml_colour(colour)
+            s.linestyle.width = 2.5
+            s.iconstyle.color = _kml_colour(colour)
+            s.iconstyle.scale = 0.9
+            s.labelstyle.scale = 0.8
+            styles[key] = s
+        return styles[key]
+
+    for f in features:
+        kind = str(f.properties.get("event") or f.event_id.split("-")[0])
+        folder = folders.get(kind) or folders.setdefault(kind, kml.newfolder(name=kind.replace("_", " ")))
+        label = f.properties.get("callsign") or f.properties.get("track_id") or f.event_id
+        if f.geometry == "Point":
+            geom = folder.newpoint(name=f"{f.event_id} {f.feature}", coords=[_kml_position(f.coords[0])])
+        else:
+            geom = folder.newlinestring(name=f"{f.event_id} {f.feature} {label}",
+                                        coords=[_kml_position(r) for r in f.coords])
+            geom.tessellate = 0
+        geom.altitudemode = simplekml.AltitudeMode.absolute if np.isfinite(f.coords[:, 2]).any() \
+            else simplekml.AltitudeMode.clamptoground
+        geom.style = style(f.party, f.geometry)
+        if f.start is not None:
+            geom.timespan.begin = f.start.isoformat().replace("+00:00", "Z")
+            geom.timespan.end = (f.end or f.start).isoformat().replace("+00:00", "Z")
+        for k, v in f.properties.items():
+            if v is not None:
+                geom.extendeddata.newdata(name=k, value=str(v))
+    kml.save(str(path))
+
+
+def _kml_position(row: np.ndarray) -> tuple[float, float, float]:
+    lon, lat, alt = (float(v) for v in row)
+    return (lon, lat, alt if math.isfinite(alt) else 0.0)
+
+
+def write_features(features: list[Feature], fmt: str, path: Path, name: str, parties: list[str]) -> None:
+    """The features in one of ``FORMATS``."""
+    if fmt not in FORMATS:
+        raise SkyfenceError(f"--to must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if fmt == "geojson":
+            write_geojson(features, path, name)
+        elif fmt == "kml":
+            write_kml(features, path, name, parties)
+        else:
+            write_csv(features, path)
+    except OSError as exc:
+        raise SkyfenceError(f"{path}: cannot write ({exc.strerror})") from None
