@@ -1,7 +1,8 @@
 """``skyfence export``: events (or one aircraft's track) as GeoJSON, KML or CSV.
 
 * GeoJSON (RFC 7946): one FeatureCollection; positions are ``[lon, lat, altitude m]``; every
-  feature carries ``event_id`` and ``feature`` (entry, track_inside, closest_point, track_a, ...)
+  feature carries ``event_id`` and ``feature`` (crossings: entry, track_inside; encounters: closest_point,
+  track_a, track_b; interactions: position, track, other_track)
   beside the event's columns. QGIS, geojson.io and web maps open it.
 * KML (Google Earth): a folder per kind of event, lines and points at their altitude (absolute),
   styled by party, with the event's time span for the time slider and its columns as data.

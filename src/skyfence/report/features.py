@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import polars as pl
 
-from skyfence.report.maps import TrackIndex
+from skyfence.report.maps import TrackIndex, closest_position
 from skyfence.report.results import Results
 
 AROUND_CLOSEST = timedelta(minutes=5)
@@ -26,7 +26,7 @@ class Feature:
     """One point or line: ``coords`` are rows of lon, lat, altitude (m, NaN when unknown)."""
 
     event_id: str
-    feature: str  # entry, track_inside, closest_point, track_a, track_b, position, track, flight
+    feature: str  # entry, track_inside | closest_point, track_a, track_b | position, track, other_track | flight
     geometry: str  # Point or LineString
     coords: np.ndarray
     party: str | None
@@ -64,6 +64,19 @@ def _alt_at(coords: np.ndarray) -> float:
     return float(ok[0]) if len(ok) else float("nan")
 
 
+def _alt_near(tracks: TrackIndex, track_ids: tuple[str, ...], t) -> float:
+    """Mean altitude (m) of the aircraft at their states nearest ``t`` (within a minute); NaN if none."""
+    alts = []
+    for tid in track_ids:
+        piece = tracks.piece(tid, t - timedelta(minutes=1), t + timedelta(minutes=1)) if t is not None else None
+        if piece is not None:
+            times = piece["time"].dt.epoch("us").to_numpy()
+            alt = piece["altitude"].cast(pl.Float64).fill_null(float("nan")).to_numpy()
+            alts.append(alt[int(np.argmin(np.abs(times - t.timestamp() * 1e6)))])
+    ok = [a for a in alts if math.isfinite(a)]
+    return float(np.mean(ok)) if ok else float("nan")
+
+
 def crossing_features(results: Results, tracks: TrackIndex) -> list[Feature]:
     out = []
     for i, r in enumerate(results.crossings.sort("entry_time").iter_rows(named=True)):
@@ -89,9 +102,10 @@ def encounter_features(results: Results, tracks: TrackIndex, around: timedelta =
         eid = f"encounter-{i + 1}"
         props = _props({"event": "encounter", **r})
         t = r["closest_time"]
-        if r["closest_lon"] is not None:
-            out.append(Feature(eid, "closest_point", "Point", _point(r["closest_lon"], r["closest_lat"]), None, props,
-                               t, t))
+        lon, lat = closest_position(r, tracks)
+        if lon is not None:
+            alt = _alt_near(tracks, (r["track_a"], r["track_b"]), t)
+            out.append(Feature(eid, "closest_point", "Point", _point(lon, lat, alt), None, props, t, t))
         if t is None:
             continue
         for side in ("a", "b"):
@@ -109,10 +123,12 @@ def interaction_features(results: Results, tracks: TrackIndex) -> list[Feature]:
         eid = f"interaction-{i + 1}"
         props = _props({"event": r["interaction"], **r})
         if r["lon"] is not None:
-            out.append(Feature(eid, "position", "Point", _point(r["lon"], r["lat"]), r["party"], props,
+            mid = r["start_time"] + (r["end_time"] - r["start_time"]) / 2 if r["end_time"] else r["start_time"]
+            alt = _alt_near(tracks, (r["track_id"], r["other_track_id"]), mid)
+            out.append(Feature(eid, "position", "Point", _point(r["lon"], r["lat"], alt), r["party"], props,
                                r["start_time"], r["end_time"]))
-        for who, tid, party in (("track_a", r["track_id"], r["party"]),
-                                ("track_b", r["other_track_id"], r["other_party"])):
+        for who, tid, party in (("track", r["track_id"], r["party"]),
+                                ("other_track", r["other_track_id"], r["other_party"])):
             line = _track_coords(tracks.piece(tid, r["start_time"], r["end_time"]))
             if len(line) > 1:
                 out.append(Feature(eid, who, "LineString", line, party, {**props, "track_id": tid, "party": party},

@@ -44,6 +44,24 @@ def _naive_utc(t) -> np.datetime64:
     return np.datetime64(t, "us")
 
 
+def closest_position(r: dict, tracks: TrackIndex) -> tuple[float | None, float | None]:
+    """An encounter's closest point: its own columns, else midway between the two aircraft's states
+    nearest the closest time (results without the columns)."""
+    if r["closest_lon"] is not None and r["closest_lat"] is not None:
+        return r["closest_lon"], r["closest_lat"]
+    t = r["closest_time"]
+    if t is None:
+        return None, None
+    found = []
+    for tid in (r["track_a"], r["track_b"]):
+        piece = tracks.piece(tid, t - timedelta(seconds=30), t + timedelta(seconds=30))
+        if piece is None:
+            return None, None
+        i = int(np.argmin(np.abs(piece["time"].to_numpy() - _naive_utc(t))))
+        found.append((piece["lon"][i], piece["lat"][i]))
+    return (found[0][0] + found[1][0]) / 2, (found[0][1] + found[1][1]) / 2
+
+
 def agreement_shapes(results: Results) -> dict[str, list]:
     """The agreement's ``line``, ``side`` and ``zone`` features as (shapely geometry, properties)."""
     out: dict[str, list] = {"line": [], "side": [], "zone": []}
@@ -158,6 +176,9 @@ def encounters_map(results: Results, tracks: TrackIndex, colours: dict[str, str]
     enc = results.encounters
     if enc.height == 0:
         return _empty_map(results, "Encounters", "No encounters in this period")
+    where = [closest_position(r, tracks) for r in enc.iter_rows(named=True)]
+    enc = enc.with_columns(pl.Series("closest_lon", [w[0] for w in where], dtype=pl.Float64),
+                           pl.Series("closest_lat", [w[1] for w in where], dtype=pl.Float64))
     from matplotlib.collections import LineCollection
 
     segs, seg_colours = [], []
@@ -179,10 +200,10 @@ def encounters_map(results: Results, tracks: TrackIndex, colours: dict[str, str]
         ax.add_collection(LineCollection(segs, colors=seg_colours, linewidths=0.9, alpha=0.85, zorder=5))
     order = enc.with_columns(pl.col("max_level").replace_strict({lv: i for i, lv in enumerate(LEVEL_ORDER)},
                                                                 default=0).alias("_rank")).sort("_rank")
-    for r in order.iter_rows(named=True):
+    for r in order.drop_nulls(["closest_lon", "closest_lat"]).iter_rows(named=True):
         ax.plot(r["closest_lon"], r["closest_lat"], "D", ms=3 + 1.2 * r["_rank"], mec="#222222", mew=0.5,
                 mfc=LEVEL_COLOURS.get(r["max_level"], "#888888"), zorder=7)
-    for r in enc.sort("closest_nm").head(label).iter_rows(named=True):
+    for r in enc.drop_nulls(["closest_lon"]).sort("closest_nm").head(label).iter_rows(named=True):
         ax.annotate(f"{r['callsign_a'] or r['track_a']}/{r['callsign_b'] or r['track_b']}",
                     (r["closest_lon"], r["closest_lat"]), xytext=(4, 3), textcoords="offset points", fontsize=6,
                     zorder=8, bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.7, "pad": 0.5})

@@ -1,0 +1,85 @@
+"""``skyfence compare``: the same traffic under two agreements; events that appear or vanish add up."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import polars as pl
+import pytest
+import yaml
+
+from skyfence.agreement import load_agreement
+from skyfence.agreements import __file__ as agreements_init
+from skyfence.cli import app
+from skyfence.errors import SkyfenceError
+from skyfence.report.compare import compare
+from tests.report_data import runner, simulated_tracks
+
+BUILTIN = Path(agreements_init).parent
+
+
+@pytest.fixture(scope="module")
+def tracks(tmp_path_factory) -> Path:
+    return simulated_tracks(tmp_path_factory.mktemp("sim"))
+
+
+def moved_agreement(folder: Path, east_km: float, horizontal: str = "5 NM") -> Path:
+    """The built-in agreement with its line moved ``east_km`` east and a horizontal separation of ``horizontal``."""
+    shapes = json.loads((BUILTIN / "euphrates-2017.geojson").read_text())
+    for f in shapes["features"]:
+        if f["properties"]["id"] == "line":
+            f["geometry"]["coordinates"] = [[x + east_km / (111.32 * math.cos(math.radians(y))), y]
+                                            for x, y in f["geometry"]["coordinates"]]
+    (folder / "moved.geojson").write_text(json.dumps(shapes))
+    doc = yaml.safe_load((BUILTIN / "euphrates-2017.yaml").read_text())
+    doc["name"] = f"moved-{east_km:g}km"
+    doc["line"]["file"] = doc["region"]["file"] = "moved.geojson"
+    doc["thresholds"]["separation"]["horizontal"] = horizontal
+    path = folder / f"moved-{east_km:g}.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+def test_same_agreement_twice_changes_nothing(tracks):
+    ag = load_agreement("euphrates-2017")
+    result = compare([tracks], (ag, ag), ("A", "B"))
+    assert result.changes.height == 0
+    assert all(a == b for _, a, b in result.rows)
+
+
+def test_moved_line_events_add_up(tracks, tmp_path):
+    a = load_agreement("euphrates-2017")
+    b = load_agreement(moved_agreement(tmp_path, 10.0, "8 NM"))
+    result = compare([tracks], (a, b), ("A", "B"), out=tmp_path / "out")
+    ch = result.changes
+    for kind, table_a, table_b in (("crossing", result.a.crossings, result.b.crossings),
+                                   ("encounter", result.a.encounters, result.b.encounters)):
+        mine = ch.filter(pl.col("event") == kind)
+        vanished = mine.filter(pl.col("change") == "vanishes").height
+        appeared = mine.filter(pl.col("change") == "appears").height
+        assert table_a.height - vanished + appeared == table_b.height, kind
+    # moved 10 km into the coalition's side, the shallow drifts across the river no longer cross
+    gone = ch.filter((pl.col("event") == "crossing") & (pl.col("change") == "vanishes"))
+    assert gone.height >= 1
+    shallow = result.a.crossings.filter(pl.col("max_depth_km") < 10)["track_id"].to_list()
+    assert set(gone["track_id"]) <= set(shallow)
+    rows = {name: (va, vb) for name, va, vb in result.rows}
+    assert rows["crossings"] == (result.a.crossings.height, result.b.crossings.height)
+    for side in ("a", "b"):
+        assert (tmp_path / "out" / side / "summary.json").is_file()
+
+
+def test_compare_command(tracks, tmp_path):
+    moved = moved_agreement(tmp_path, 10.0)
+    out = tmp_path / "cmp"
+    result = runner.invoke(app, ["compare", str(tracks), "-a", "euphrates-2017", "-a", str(moved), "-o", str(out),
+                                 "-q"])
+    assert result.exit_code == 0, result.output
+    assert "A: euphrates-2017" in result.output and "B: moved-10km" in result.output
+    doc = json.loads((out / "compare.json").read_text())
+    changes = pl.read_csv(out / "changes.csv")
+    assert len(doc["changes"]) == changes.height and "vanishes" in set(changes["change"])
+    result = runner.invoke(app, ["compare", str(tracks), "-a", "euphrates-2017"])
+    assert isinstance(result.exception, SkyfenceError) and "exactly twice" in str(result.exception)

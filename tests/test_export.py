@@ -1,0 +1,135 @@
+"""``skyfence export`` and the event tracks analyze keeps: GeoJSON, KML and CSV with the right geometry."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import polars as pl
+import pytest
+import shapely
+import shapely.wkt
+from defusedxml import ElementTree
+
+from skyfence.agreement import load_agreement
+from skyfence.analysis.event_tracks import MARGIN_S
+from skyfence.analysis.load import load_tracks
+from skyfence.cli import app
+from skyfence.errors import SkyfenceError
+from tests.report_data import analysed, runner, simulated_tracks
+
+KML = "{http://www.opengis.net/kml/2.2}"
+
+
+@pytest.fixture(scope="module")
+def sim(tmp_path_factory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("sim")
+    tracks = simulated_tracks(folder)
+    return tracks, analysed(tracks, folder / "results")
+
+
+def export(results: Path, fmt: str, out: Path, *extra: str) -> Path:
+    result = runner.invoke(app, ["export", str(results), "--to", fmt, "--out", str(out), *extra])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_event_tracks_hold_the_states_around_each_event(sim):
+    tracks, results = sim
+    kept = pl.read_parquet(results / "event_tracks.parquet")
+    crossings = pl.read_parquet(results / "crossings.parquet")
+    encounters = pl.read_parquet(results / "encounters.parquet")
+    windows = pl.concat([
+        crossings.select("track_id", pl.col("entry_time").alias("s"), pl.col("exit_time").alias("e")),
+        encounters.select(pl.col("track_a").alias("track_id"), pl.col("start_time").alias("s"),
+                          pl.col("end_time").alias("e")),
+        encounters.select(pl.col("track_b").alias("track_id"), pl.col("start_time").alias("s"),
+                          pl.col("end_time").alias("e")),
+        pl.read_parquet(results / "interactions.parquet").select(
+            pl.col("other_track_id").alias("track_id"), pl.col("start_time").alias("s"), pl.col("end_time").alias("e")),
+    ])
+    margin = timedelta(seconds=MARGIN_S)
+    everything, _ = load_tracks([tracks], load_agreement("euphrates-2017"))
+    expected = (everything.join(windows, on="track_id")
+                .filter((pl.col("time") >= pl.col("s") - margin) & (pl.col("time") <= pl.col("e") + margin))
+                .select("track_id", "time").unique())
+    assert kept.height == expected.height > 0
+    assert kept.select("track_id", "time").join(expected, on=["track_id", "time"], how="anti").height == 0
+    assert set(crossings["track_id"]) <= set(kept["track_id"])
+
+
+def test_geojson_crossings_run_from_the_entry_point_inside_the_closed_side(sim, tmp_path):
+    _, results = sim
+    doc = json.loads(export(results, "geojson", tmp_path / "e.geojson").read_text())
+    assert doc["type"] == "FeatureCollection"
+    crossings = pl.read_parquet(results / "crossings.parquet").sort("entry_time")
+    closed = load_agreement("euphrates-2017").area("coalition-side").polygon
+    by_kind: dict[str, list] = {}
+    for f in doc["features"]:
+        geom = shapely.geometry.shape(f["geometry"])
+        assert geom.is_valid and geom.has_z
+        by_kind.setdefault(f["properties"]["feature"], []).append(f)
+    assert len(by_kind["entry"]) == len(by_kind["track_inside"]) == crossings.height
+    for row, entry, line in zip(crossings.iter_rows(named=True), by_kind["entry"], by_kind["track_inside"]):
+        lon, lat, alt = entry["geometry"]["coordinates"]
+        assert (lon, lat) == pytest.approx((row["entry_lon"], row["entry_lat"]), abs=1e-6)
+        assert alt / 0.3048 == pytest.approx(row["alt_min_ft"], abs=150)
+        coords = line["geometry"]["coordinates"]
+        assert coords[0][:2] == pytest.approx([lon, lat]) and coords[-1][:2] == pytest.approx(
+            [row["exit_lon"], row["exit_lat"]], abs=1e-6)
+        inside = shapely.points([c[:2] for c in coords[1:-1]])
+        assert shapely.contains(closed, inside).mean() > 0.9  # the states between entry and exit are beyond the line
+    encounters = pl.read_parquet(results / "encounters.parquet")
+    assert len(by_kind["closest_point"]) == encounters.height
+    assert len(by_kind["track_a"]) == len(by_kind["track_b"]) == encounters.height
+
+
+def test_kml_has_altitude_styles_by_party_and_time_spans(sim, tmp_path):
+    _, results = sim
+    geo = json.loads(export(results, "geojson", tmp_path / "e.geojson").read_text())
+    root = ElementTree.parse(export(results, "kml", tmp_path / "e.kml")).getroot()
+    marks = root.findall(f".//{KML}Placemark")
+    assert len(marks) == len(geo["features"])
+    lines = root.findall(f".//{KML}LineString")
+    assert lines and all(ls.find(f"{KML}altitudeMode").text == "absolute" for ls in lines)
+    for ls in lines:
+        first = ls.find(f"{KML}coordinates").text.split()[0].split(",")
+        assert len(first) == 3 and float(first[2]) > 100  # metres above the sea, not clamped
+    colours = {s.find(f"{KML}LineStyle/{KML}color").text for s in root.iter(f"{KML}Style")}
+    assert len(colours) >= 2  # coalition and russia_syria differ
+    assert all(m.find(f"{KML}TimeSpan/{KML}begin") is not None for m in marks)
+    folders = {f.find(f"{KML}name").text for f in root.iter(f"{KML}Folder")}
+    assert {"crossing", "encounter"} <= folders
+
+
+def test_csv_rows_carry_wkt_geometry(sim, tmp_path):
+    _, results = sim
+    with export(results, "csv", tmp_path / "e.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows and {"event_id", "feature", "wkt"} <= set(rows[0])
+    for r in rows:
+        geom = shapely.wkt.loads(r["wkt"])
+        assert geom.has_z and geom.geom_type == ("Point" if r["feature"] in ("entry", "closest_point", "position")
+                                                 else "LineString")
+
+
+def test_one_aircraft_whole_track_or_around_events(sim, tmp_path):
+    tracks, results = sim
+    aircraft = pl.read_parquet(results / "crossings.parquet")["track_id"][0]
+    everything, _ = load_tracks([tracks], load_agreement("euphrates-2017"))
+    whole = everything.filter(pl.col("track_id") == aircraft)
+    rows = pl.read_csv(export(results, "csv", tmp_path / "a.csv", "--aircraft", aircraft.upper(), "--tracks",
+                              str(tracks)))
+    assert rows.height == whole.height and set(rows["track_id"]) == {aircraft}
+    assert rows["altitude_ft"].max() == pytest.approx(whole["altitude"].max() / 0.3048, abs=1)
+    doc = json.loads(export(results, "geojson", tmp_path / "a.geojson", "--aircraft", aircraft).read_text())
+    around = pl.read_parquet(results / "event_tracks.parquet").filter(pl.col("track_id") == aircraft)
+    assert sum(len(f["geometry"]["coordinates"]) for f in doc["features"]) == around.height < whole.height
+    result = runner.invoke(app, ["export", str(results), "--to", "kml", "--out", str(tmp_path / "x.kml"),
+                                 "--aircraft", "abcdef"])
+    assert result.exit_code != 0 and isinstance(result.exception, SkyfenceError)
+    assert "--tracks" in str(result.exception)
+    result = runner.invoke(app, ["export", str(results), "--to", "shp", "--out", str(tmp_path / "x.shp")])
+    assert isinstance(result.exception, SkyfenceError) and "geojson, kml, csv" in str(result.exception)

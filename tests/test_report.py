@@ -1,0 +1,231 @@
+"""``skyfence report``: the numbers equal summary.json's, the PDF's first page is the summary, an empty
+day still reports, periods, issue 9's columns, claims, self-contained HTML, errors."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from datetime import date
+from html.parser import HTMLParser
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from skyfence.errors import SkyfenceError
+from skyfence.report.build import build_report
+from skyfence.report.claims import check_claims, load_claims
+from skyfence.report.figures import compute
+from skyfence.report.results import load_results, parse_period
+from tests.report_data import analysed, quiet_day, runner, simulated_tracks
+from skyfence.cli import app
+
+
+class Figures(HTMLParser):
+    """The text of every element marked ``data-figure`` in a report."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: dict[str, str] = {}
+        self._open: list[str | None] = []
+        self.ids: list[str] = []
+        self.refs: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self._open.append(a.get("data-figure"))
+        if "id" in a:
+            self.ids.append(a["id"])
+        for k in ("href", "xlink:href"):
+            if a.get(k, "").startswith("#"):
+                self.refs.append(a[k][1:])
+        for v in a.values():
+            self.refs += re.findall(r"url\(#([^)]+)\)", v or "")
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+        self._open.pop()
+
+    def handle_endtag(self, tag):
+        if self._open:
+            self._open.pop()
+
+    def handle_data(self, data):
+        for key in self._open:
+            if key is not None:
+                self.values[key] = self.values.get(key, "") + data
+
+
+def parse(html: str) -> Figures:
+    p = Figures()
+    p.feed(html)
+    return p
+
+
+@pytest.fixture(scope="module")
+def sim(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("sim")
+    return analysed(simulated_tracks(folder), folder / "results")
+
+
+def test_report_numbers_equal_summary(sim, tmp_path):
+    result = runner.invoke(app, ["report", str(sim), "--out", str(tmp_path / "r.html"), "-q"])
+    assert result.exit_code == 0, result.output
+    values = parse((tmp_path / "r.html").read_text()).values
+    s = json.loads((sim / "summary.json").read_text())
+    crossings = pl.read_csv(sim / "crossings.csv")
+    assert s["crossings"]["total"] >= 3 and s["encounters"]["total"] >= 3  # the data has something to report
+    assert int(values["crossings.total"]) == s["crossings"]["total"] == crossings.height
+    for party, n in s["crossings"]["by_party"].items():
+        assert int(values[f"crossings.by_party.{party}"]) == n
+    assert int(values["encounters.total"]) == s["encounters"]["total"]
+    for level, n in s["encounters"]["by_level"].items():
+        assert int(values[f"encounters.by_level.{level}"]) == n
+    assert int(values["encounters.losses_of_separation"]) == s["encounters"]["losses_of_separation"]
+    assert int(values["crossings.warning.with_warning"]) == s["crossings"]["warning"]["with_warning"]
+    assert int(values["interactions.total"]) == s["interactions"]["total"]
+    assert int(values["manoeuvres.total"]) == s["manoeuvres"]["total"]
+    days = (date.fromisoformat(s["tracks"]["end"][:10]) - date.fromisoformat(s["tracks"]["start"][:10])).days + 1
+    assert float(values["crossings.mean_per_day"]) == pytest.approx(s["crossings"]["total"] / days, abs=0.05)
+    for party, figs in s["tracks"]["by_party"].items():
+        if party == "unknown":
+            continue
+        assert int(values[f"flights.{party}"]) == figs["flights"]
+        mine = crossings.filter(pl.col("party") == party)
+        share = mine.select("track_id", "flight_id").unique().height / figs["flights"]
+        assert values[f"crossings.share.{party}"] == f"{share:.1%}"
+        assert float(values[f"crossings.mean_per_day.{party}"]) == pytest.approx(mine.height / days, abs=0.05)
+
+
+def test_html_is_self_contained(sim, tmp_path):
+    report = build_report(sim, tmp_path / "r.html")
+    html = report.html
+    assert "<script" not in html and "<link" not in html and "<img" not in html
+    assert not re.search(r'(src|href)="(https?:)?//', html)
+    assert html.count("<svg") == 9 and html.count("<figcaption>") == 9
+    p = parse(html)
+    assert len(p.ids) == len(set(p.ids)), "ids repeat across the inline figures"
+    assert set(p.refs) <= set(p.ids), "a figure refers to an id that is not in the page"
+    for n in range(1, 10):
+        assert f"<b>Figure {n}.</b>" in html
+
+
+def test_pdf_first_page_is_the_summary(sim, tmp_path):
+    if shutil.which("pdftotext") is None or shutil.which("pdftoppm") is None:
+        pytest.skip("poppler-utils (pdftotext, pdftoppm) not installed; CI installs it")
+    out = tmp_path / "r.pdf"
+    report = build_report(sim, out)
+    assert out.read_bytes()[:5] == b"%PDF-" and report.pages >= 6
+    first = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(out), "-"], capture_output=True,
+                           text=True, check=True).stdout
+    first = " ".join(first.split())
+    s = json.loads((sim / "summary.json").read_text())
+    for text in ("Deconfliction report", "CROSSINGS (SEEN TO CROSS)", "Crossings by party", "The claims, checked",
+                 "6 to 8 times a day", f"mean {s['crossings']['total']:.1f} a day",
+                 f"{s['crossings']['warning']['with_warning']} of {s['crossings']['total']}", "page 1 of"):
+        assert text in first, text
+    everything = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
+    for n in range(1, 10):
+        assert f"Figure {n}." in everything
+    subprocess.run(["pdftoppm", "-f", "3", "-l", "3", "-r", "40", "-png", str(out), str(tmp_path / "page")],
+                   check=True)
+    from PIL import Image
+
+    import numpy as np
+
+    page = np.asarray(Image.open(next(tmp_path.glob("page*.png"))).convert("L"))
+    dark = (page < 200).mean()
+    assert dark > 0.05, "page 3 (the crossings map) is nearly blank"
+
+
+def test_a_day_with_no_events_gives_a_sound_report(tmp_path):
+    results = analysed(quiet_day(tmp_path), tmp_path / "results")
+    assert json.loads((results / "summary.json").read_text())["crossings"]["total"] == 0
+    report = build_report(results, tmp_path / "quiet.pdf")
+    assert report.pages >= 5
+    html = build_report(results, tmp_path / "quiet.html").html
+    values = parse(html).values
+    assert values["crossings.total"] == "0" and values["encounters.total"] == "0"
+    assert values["crossings.mean_per_day"] == "0.0"
+    assert "No crossings in this period" in html and "No encounters in this period." in html
+    assert html.count("<svg") == 9
+
+
+def test_period_limits_every_count(sim, tmp_path):
+    crossings = pl.read_parquet(sim / "crossings.parquet").sort("entry_time")
+    cut = crossings["entry_time"][2]
+    results = load_results(sim, parse_period(cut.isoformat(), None))
+    fig = compute(results)
+    assert fig.crossings["total"] == crossings.filter(pl.col("entry_time") >= cut).height
+    encounters = pl.read_parquet(sim / "encounters.parquet")
+    assert fig.encounters["total"] == encounters.filter(pl.col("start_time") >= cut).height
+    day = crossings["entry_time"][0].date().isoformat()
+    assert compute(load_results(sim, parse_period(day, day))).crossings["total"] == crossings.height
+    nothing = compute(load_results(sim, parse_period("2017-12-01", "2017-12-02")))
+    assert nothing.crossings["total"] == 0 and nothing.days == []
+
+
+def test_reads_issue_9_columns_and_tolerates_missing_ones(sim, tmp_path):
+    folder = tmp_path / "newer"
+    shutil.copytree(sim, folder)
+    cr = pl.read_parquet(folder / "crossings.parquet").sort("entry_time")
+    kinds = ["first_seen_inside", "region_edge"] + ["crossed"] * (cr.height - 2)
+    cr.with_columns(pl.Series("entry_kind", kinds)).drop("intent", "warning_lead_s").write_parquet(
+        folder / "crossings.parquet")
+    (folder / "crossings.csv").unlink()
+    enc = pl.read_parquet(folder / "encounters.parquet")
+    enc.with_columns((pl.col("min_horizontal_nm") / 10).alias("closest_horizontal_nm"),
+                     pl.col("time_of_min").alias("closest_time")).drop("min_lat", "min_lon").write_parquet(
+        folder / "encounters.parquet")
+    (folder / "interactions.parquet").unlink()
+    (folder / "interactions.csv").unlink()
+    report = build_report(folder, tmp_path / "r.html")
+    values = parse(report.html).values
+    assert int(values["crossings.total"]) == cr.height - 2
+    assert values["crossings.other.first_seen_inside"] == "1" and values["crossings.other.region_edge"] == "1"
+    closest = report.results.encounters["closest_nm"].min()
+    assert closest == pytest.approx(enc["min_horizontal_nm"].min() / 10)
+    assert f"{closest:.2f}" in report.html
+    assert values["interactions.total"] == "0"
+    assert any("interactions" in n for n in report.results.notes)
+
+
+def test_claims_are_checked_and_explained(sim, tmp_path):
+    results = load_results(sim)
+    fig = compute(results)
+    checked = {c.claim.measure: c for c in check_claims(load_claims(), results, fig)}
+    per_day = checked["crossings_per_day"]
+    rs = next(p for p in fig.parties if p.party == "russia_syria")
+    assert per_day.value == pytest.approx(rs.total / len(fig.days))
+    assert per_day.verdict == ("agrees" if 6 <= per_day.value <= 8 else
+                               "less than said" if per_day.value < 6 else "more than said")
+    assert "days without a crossing counted as zero" in per_day.how
+    share = checked["share_of_sorties_crossed"]
+    assert share.value == pytest.approx(rs.flights_crossed / rs.flights)
+    nmac = checked["encounters_at_level"]
+    assert nmac.value == results.encounters.filter(pl.col("max_level") == "nmac").height
+    own = tmp_path / "claims.yaml"
+    own.write_text("claims:\n  - said: never\n    measure: crossings_per_day\n    party: green\n    range: [0, 0]\n")
+    mine = check_claims(load_claims(own), results, fig)[0]
+    assert mine.verdict == "more than said" and "counted over all parties" in mine.how
+    own.write_text("claims:\n  - said: x\n    measure: sorties\n")
+    with pytest.raises(SkyfenceError, match=r"claims\[0\]\.measure"):
+        load_claims(own)
+
+
+def test_report_errors_are_one_line(sim, tmp_path):
+    cases = [
+        (["report", str(tmp_path / "none"), "--out", str(tmp_path / "r.html")], "no such folder"),
+        (["report", str(tmp_path), "--out", str(tmp_path / "r.html")], "no summary.json"),
+        (["report", str(sim), "--out", str(tmp_path / "r.docx")], ".html or .pdf"),
+        (["report", str(sim), "--out", str(tmp_path / "r.html"), "--from", "yesterday"], "--from"),
+        (["report", str(sim), "--out", str(tmp_path / "r.html"), "--from", "2017-11-02", "--to", "2017-11-01"],
+         "--to must be after"),
+        (["report", str(sim), "--out", str(tmp_path / "r.html"), "--store", "sqlite:///x.db"], "incident store"),
+    ]
+    for args, message in cases:
+        result = runner.invoke(app, args)
+        assert result.exit_code != 0 and isinstance(result.exception, SkyfenceError), args
+        assert message in str(result.exception)
