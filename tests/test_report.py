@@ -229,3 +229,34 @@ def test_report_errors_are_one_line(sim, tmp_path):
         result = runner.invoke(app, args)
         assert result.exit_code != 0 and isinstance(result.exception, SkyfenceError), args
         assert message in str(result.exception)
+
+
+def test_several_folders_report_as_one(tmp_path):
+    tracks = pl.read_parquet(simulated_tracks(tmp_path))
+    cut = tracks["time"].min() + (tracks["time"].max() - tracks["time"].min()) / 2
+    folders = []
+    for i, half in enumerate((tracks.filter(pl.col("time") < cut), tracks.filter(pl.col("time") >= cut))):
+        path = tmp_path / f"half{i}.parquet"
+        half.write_parquet(path)
+        folders.append(analysed(path, tmp_path / f"results{i}"))
+    out = tmp_path / "both.html"
+    result = runner.invoke(app, ["report", *map(str, folders), "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    values = parse(out.read_text()).values
+    docs = [json.loads((f / "summary.json").read_text()) for f in folders]
+    assert int(values["crossings.total"]) == sum(d["crossings"]["total"] for d in docs)
+    assert int(values["encounters.total"]) == sum(d["encounters"]["total"] for d in docs)
+    assert int(values["manoeuvres.total"]) == sum(d["manoeuvres"]["total"] for d in docs)
+    for party in ("coalition", "russia_syria"):
+        assert int(values[f"flights.{party}"]) == sum(d["tracks"]["by_party"][party]["flights"] for d in docs)
+        crossed = sum(pl.read_csv(f / "crossings.csv").filter(pl.col("party") == party)
+                      .select("track_id", "flight_id").unique().height for f in folders)
+        flights = int(values[f"flights.{party}"])
+        assert values[f"crossings.share.{party}"] == f"{crossed / flights:.1%}"
+    other = tmp_path / "other"
+    shutil.copytree(folders[1], other)
+    doc = json.loads((other / "summary.json").read_text())
+    doc["agreement"]["name"] = "another-line"
+    (other / "summary.json").write_text(json.dumps(doc))
+    with pytest.raises(SkyfenceError, match="different agreements"):
+        build_report([folders[0], other], tmp_path / "x.html")

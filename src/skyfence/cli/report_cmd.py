@@ -16,7 +16,8 @@ out = Console()
 
 @app.command("report")
 def report_cmd(
-    results: Path = typer.Argument(..., help="A results folder written by skyfence analyze."),
+    results: list[Path] = typer.Argument(..., help="A results folder written by skyfence analyze, or several "
+                                         "(say one a day) reported as one."),
     out_file: Path = typer.Option(..., "--out", "-o", help="report.html (one self-contained file) or report.pdf."),
     start: str = typer.Option(None, "--from", help="First day (2017-11-01) or time (2017-11-01T06:00Z) to report."),
     end: str = typer.Option(None, "--to", help="Last day to report (that whole day), or a time (excluded)."),

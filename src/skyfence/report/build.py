@@ -1,4 +1,4 @@
-"""``skyfence report``: a results folder in, one self-contained HTML file or a PDF of it out."""
+"""``skyfence report``: results folders in, one self-contained HTML file or a PDF of it out."""
 
 from __future__ import annotations
 
@@ -24,9 +24,9 @@ class Report:
     pages: int | None = None
 
 
-def build_report(folder: Path, out: Path, period: Period = Period(), claims_file: Path | None = None,
+def build_report(folders: Path | list[Path], out: Path, period: Period = Period(), claims_file: Path | None = None,
                  progress: Steps | None = None) -> Report:
-    """Read ``folder``, draw every figure, write ``out`` (.html or .pdf by its extension)."""
+    """Read the results folder(s), draw every figure, write ``out`` (.html or .pdf by its extension)."""
     suffix = out.suffix.lower()
     if suffix not in FORMATS:
         raise SkyfenceError(f"{out}: the report is written as .html or .pdf (by the file's extension)")
@@ -35,8 +35,16 @@ def build_report(folder: Path, out: Path, period: Period = Period(), claims_file
     from skyfence.report.figures import compute
 
     claims = load_claims(claims_file)
-    with progress.step(f"reading {folder}"):
-        results = load_results(folder, period)
+    from skyfence.report.combine import combine
+
+    folders = [folders] if isinstance(folders, Path) else list(folders)
+    with progress.step(f"reading {len(folders)} results folder{'s' if len(folders) > 1 else ''}",
+                       total=len(folders)):
+        parts = []
+        for folder in folders:
+            parts.append(load_results(folder, period))
+            progress.advance()
+        results = combine(parts)
     with progress.step("counting"):
         fig = compute(results)
         checked = check_claims(claims, results, fig)

@@ -103,7 +103,8 @@ def context(results: Results, fig: Figures, checked: list[Checked], svgs: dict[s
         "folder": str(results.folder), "agreement": results.agreement_name,
         "input_text": (f"{inp.get('records_read', 0):,} records read from {len(inp.get('files', []))} file(s), "
                        f"{inp.get('records_dropped', 0):,} dropped in cleaning."),
-        "source_note": f"All counts are those of {results.folder.name}/summary.json"
+        "source_note": (f"All counts are those of {results.folder.name}/summary.json" if results.folders == 1 else
+                        f"All counts are those of the {results.folders} folders' summary.json, added up")
                        + (" over the period." if results.period.bounded else "."),
         "notes": results.notes,
     }

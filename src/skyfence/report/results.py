@@ -81,6 +81,8 @@ class Results:
     agreement: dict | None
     period: Period = field(default_factory=Period)
     notes: list[str] = field(default_factory=list)
+    folders: int = 1
+    """How many results folders were combined (:mod:`skyfence.report.combine`)."""
 
     @property
     def agreement_name(self) -> str:
