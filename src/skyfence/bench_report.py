@@ -46,15 +46,15 @@ def bench_report(workdir: Path) -> dict:
 
     folders = results_folders(workdir)
     summaries = [json.loads((f / "summary.json").read_text()) for f in folders]
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     html = build_report(folders, workdir / "report-30d.html")
-    t_html = time.perf_counter() - t0
-    t0 = time.perf_counter()
+    t_html, c_html = time.perf_counter() - t0, time.process_time() - c0
+    t0, c0 = time.perf_counter(), time.process_time()
     pdf = build_report(folders, workdir / "report-30d.pdf")
-    t_pdf = time.perf_counter() - t0
+    t_pdf, c_pdf = time.perf_counter() - t0, time.process_time() - c0
     return {"bench": "report", "folders": len(folders), "days": len(html.figures.days),
             "states_analysed": sum(s["tracks"]["states"] for s in summaries),
             "crossings": html.figures.crossings["total"], "encounters": html.figures.encounters["total"],
-            "manoeuvres": html.figures.behaviour["manoeuvres"]["total"], "seconds_html": round(t_html, 2),
+            "manoeuvres": html.figures.behaviour["manoeuvres"]["total"], "seconds_html": round(t_html, 2), "cpu_seconds_html": round(c_html, 2),
             "html_mb": round((workdir / "report-30d.html").stat().st_size / 1e6, 2),
-            "seconds_pdf": round(t_pdf, 2), "pdf_pages": pdf.pages}
+            "seconds_pdf": round(t_pdf, 2), "cpu_seconds_pdf": round(c_pdf, 2), "pdf_pages": pdf.pages}

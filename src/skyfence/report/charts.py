@@ -20,6 +20,12 @@ def _day_axis(ax, days) -> None:
     ax.set_xlim(-0.6, max(n, 1) - 0.4)
 
 
+def _counts_axis(ax, highest: float) -> None:
+    """A count axis from zero, in whole numbers, at least up to one."""
+    ax.set_ylim(0, max(1.0, highest * 1.08))
+    ax.yaxis.get_major_locator().set_params(integer=True)
+
+
 def _nothing(ax, text: str) -> None:
     ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", color="#666666", fontsize=8.5)
 
@@ -47,7 +53,7 @@ def crossings_per_day(fig_data: Figures, colours: dict[str, str]):
         _nothing(ax, "No crossings in this period")
     _day_axis(ax, days)
     ax.set_ylabel("crossings")
-    ax.yaxis.get_major_locator().set_params(integer=True)
+    _counts_axis(ax, max(float(bottom.max()), fig_data.mean_per_day or 0.0))
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return fig
 
@@ -129,7 +135,7 @@ def encounter_levels_per_day(results: Results, days):
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     _day_axis(ax, days)
     ax.set_ylabel("encounters")
-    ax.yaxis.get_major_locator().set_params(integer=True)
+    _counts_axis(ax, float(bottom.max()))
     return fig
 
 

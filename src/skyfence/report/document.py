@@ -95,6 +95,7 @@ def context(results: Results, fig: Figures, checked: list[Checked], svgs: dict[s
                        "lookahead": seconds(cross_th.get("warning_lookahead"))},
         "per_day_rows": _per_day_rows(fig), "crossing_rows": _crossing_rows(results),
         "closest_rows": _closest_rows(results), "interaction_rows": _interaction_rows(results),
+        "manoeuvring_rows": _manoeuvring_rows(results),
         "enc_level": enc_level, "level_words": LEVEL_WORDS.get(enc_level, enc_level),
         "closest_is_pair": "closest_horizontal_nm" in results.raw["encounters"].columns,
         "episodes": [{"zone": k, "episodes": v["episodes"], "followed": v["followed_by_crossing"]}
@@ -160,3 +161,21 @@ def _interaction_rows(results: Results) -> list[dict]:
              "on": f"{_who(r['other_callsign'], r['other_track_id'])}, {r['other_party']}",
              "minutes": num((r["duration_s"] or 0) / 60, 1), "nm": num(r["closest_nm"], 2)}
             for r in inter.iter_rows(named=True)]
+
+
+def _manoeuvring_rows(results: Results, n: int = 10) -> list[dict]:
+    """The aircraft that manoeuvred most, with their manoeuvres by kind."""
+    man = results.manoeuvres
+    if man.height == 0:
+        return []
+    per = (man.group_by("track_id", "manoeuvre").agg(pl.len().alias("n"), pl.col("callsign").first(),
+                                                      pl.col("party").first()))
+    top = per.group_by("track_id").agg(pl.col("n").sum().alias("total")).sort(["total", "track_id"],
+                                                                               descending=[True, False]).head(n)
+    rows = []
+    for r in top.iter_rows(named=True):
+        mine = per.filter(pl.col("track_id") == r["track_id"]).sort("manoeuvre")
+        rows.append({"aircraft": _who(mine["callsign"][0], r["track_id"]), "party": mine["party"][0],
+                     "total": r["total"], "kinds": ", ".join(f"{k.replace('_', ' ')} {v}"
+                                                              for k, v in zip(mine["manoeuvre"], mine["n"]))})
+    return rows

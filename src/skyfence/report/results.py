@@ -93,10 +93,14 @@ class Results:
         return names.get(party, party)
 
     def days(self) -> list[date]:
-        """The UTC days the analysed data covers, within the period (a day with no events counts)."""
+        """The UTC days of the analysed data within the period: from the first to the last on which a flight
+        of a party began (a flight running on past midnight, or an unidentified aircraft seen before the
+        parties' day began, adds no day); a day with no events counts."""
         trk = self.summary.get("tracks", {})
-        first = _day(trk.get("start"))
-        last = _day(trk.get("end"))
+        rows = trk.get("flights_per_day") or []
+        began = sorted(r["date"] for r in rows if r["party"] != "unknown") or sorted(r["date"] for r in rows)
+        first = date.fromisoformat(began[0]) if began else _day(trk.get("start"))
+        last = date.fromisoformat(began[-1]) if began else _day(trk.get("end"))
         if self.period.start is not None:
             first = self.period.start.date() if first is None else max(first, self.period.start.date())
         if self.period.end is not None:
