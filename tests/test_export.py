@@ -42,7 +42,8 @@ def test_event_tracks_hold_the_states_around_each_event(sim):
     crossings = pl.read_parquet(results / "crossings.parquet")
     encounters = pl.read_parquet(results / "encounters.parquet")
     windows = pl.concat([
-        crossings.select("track_id", pl.col("entry_time").alias("s"), pl.col("exit_time").alias("e")),
+        crossings.select("track_id", pl.col("entry_time").alias("s"), pl.coalesce(
+            "exit_time", pl.col("entry_time") + pl.duration(seconds=pl.col("duration_s"))).alias("e")),
         encounters.select(pl.col("track_a").alias("track_id"), pl.col("start_time").alias("s"),
                           pl.col("end_time").alias("e")),
         encounters.select(pl.col("track_b").alias("track_id"), pl.col("start_time").alias("s"),
@@ -133,3 +134,21 @@ def test_one_aircraft_whole_track_or_around_events(sim, tmp_path):
     assert "--tracks" in str(result.exception)
     result = runner.invoke(app, ["export", str(results), "--to", "shp", "--out", str(tmp_path / "x.shp")])
     assert isinstance(result.exception, SkyfenceError) and "geojson, kml, csv" in str(result.exception)
+
+
+def test_a_crossing_open_at_the_end_of_its_track_has_its_track_inside(tmp_path):
+    from skyfence import synthetic
+
+    tracks = tmp_path / "t.parquet"
+    # a Syrian jet flies north-east across the river and its track ends 10 minutes later, still beyond it
+    syr = synthetic.straight_track(39.90, 35.00, 45, 220, 600, 4, track_id="778b01", callsign="SYR9")
+    syr.write_parquet(tracks)
+    results = analysed(tracks, tmp_path / "results")
+    crossing = pl.read_parquet(results / "crossings.parquet").row(0, named=True)
+    assert crossing["open"] and crossing["exit_time"] is None
+    doc = json.loads(export(results, "geojson", tmp_path / "e.geojson").read_text())
+    line = next(f for f in doc["features"] if f["properties"]["feature"] == "track_inside")
+    last = syr.row(-1, named=True)
+    assert line["geometry"]["coordinates"][-1][:2] == pytest.approx([last["lon"], last["lat"]], abs=1e-6)
+    inside = syr.filter(pl.col("time") >= crossing["entry_time"])
+    assert len(line["geometry"]["coordinates"]) == inside.height + 1  # the entry point, then every state inside

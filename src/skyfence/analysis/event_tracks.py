@@ -23,7 +23,10 @@ def event_windows(crossings: pl.DataFrame, encounters: pl.DataFrame, interaction
     def add(table: pl.DataFrame, ids: tuple[str, ...], start: str, end: str) -> None:
         if table.height == 0 or start not in table.columns:
             return
-        stop = pl.coalesce(pl.col(end), pl.col(start)) if end in table.columns else pl.col(start)
+        stop = [pl.col(c) for c in (end,) if c in table.columns]
+        if "duration_s" in table.columns:  # an event still open at the end of its track has no end time
+            stop.append(pl.col(start) + pl.duration(microseconds=(pl.col("duration_s") * 1e6).cast(pl.Int64)))
+        stop = pl.coalesce(*stop, pl.col(start))
         for col in ids:
             if col in table.columns:
                 parts.append(table.select(pl.col(col).alias("track_id"), pl.col(start).alias("start"),

@@ -111,7 +111,11 @@ def view(table: pl.DataFrame, spec: dict[str, tuple[tuple[str, ...], pl.DataType
     if spec is ENCOUNTER_VIEW:
         out = out.with_columns(pl.col("closest_ft").abs())  # older analyze: b minus a, signed
     if spec is CROSSING_VIEW:
-        out = out.with_columns(pl.col("entry_kind").fill_null(COUNTED_KIND), pl.col("intent").fill_null("not assessed"))
+        # a crossing still open when the aircraft's track ends has no exit: it lasted duration_s
+        end = pl.coalesce(pl.col("exit_time"), pl.col("entry_time") + pl.duration(
+            microseconds=(pl.col("duration_s").fill_null(0.0) * 1e6).cast(pl.Int64)))
+        out = out.with_columns(pl.col("entry_kind").fill_null(COUNTED_KIND), pl.col("intent").fill_null("not assessed"),
+                               end.alias("end_time"))
     return out
 
 

@@ -25,7 +25,7 @@ from skyfence.sources.formats import read_any
 
 # kind: (key column, second key column or None, start, end, pair order matters)
 KEYS = {
-    "crossing": ("track_id", "zone", "entry_time", "exit_time", True),
+    "crossing": ("track_id", "zone", "entry_time", "end_time", True),
     "encounter": ("track_a", "track_b", "start_time", "end_time", False),
     "interaction": ("_kind_track", "other_track_id", "start_time", "end_time", True),
 }
@@ -104,7 +104,7 @@ def _describe(kind: str, change: str, t: pl.DataFrame) -> pl.DataFrame:
                pl.lit(None, pl.String).alias("other_callsign"), pl.col("party"),
                pl.format("{} {} km deep, {} s", pl.col("zone"), pl.col("max_depth_km").round(1),
                          pl.col("duration_s").round(0)).alias("detail"),
-               pl.col("entry_time").alias("start_time"), pl.col("exit_time").alias("end_time")]
+               pl.col("entry_time").alias("start_time"), pl.col("end_time")]
     elif kind == "encounter":
         sel = [pl.col("track_a").alias("track_id"), pl.col("track_b").alias("other_track_id"),
                pl.col("callsign_a").alias("callsign"), pl.col("callsign_b").alias("other_callsign"),

@@ -82,7 +82,7 @@ def crossing_features(results: Results, tracks: TrackIndex) -> list[Feature]:
     for i, r in enumerate(results.crossings.sort("entry_time").iter_rows(named=True)):
         eid = f"crossing-{i + 1}"
         props = _props({"event": "crossing", **r})
-        inside = _track_coords(tracks.piece(r["track_id"], r["entry_time"], r["exit_time"]))
+        inside = _track_coords(tracks.piece(r["track_id"], r["entry_time"], r["end_time"]))
         alt = _alt_at(inside)
         ends = [p for p in (_point(r["entry_lon"], r["entry_lat"], alt),) if r["entry_lon"] is not None]
         tail = [_point(r["exit_lon"], r["exit_lat"], inside[-1, 2] if len(inside) else alt)] \
@@ -92,7 +92,7 @@ def crossing_features(results: Results, tracks: TrackIndex) -> list[Feature]:
             out.append(Feature(eid, "entry", "Point", ends[0], r["party"], props, r["entry_time"], r["entry_time"]))
         if len(line) > 1:
             out.append(Feature(eid, "track_inside", "LineString", line, r["party"], props, r["entry_time"],
-                               r["exit_time"]))
+                               r["end_time"]))
     return out
 
 

@@ -128,11 +128,11 @@ def crossings_map(results: Results, tracks: TrackIndex):
         return _empty_map(results, "Crossings", "No crossings in this period")
     pieces, context = [], []
     for r in cr.iter_rows(named=True):
-        inside = tracks.piece(r["track_id"], r["entry_time"], r["exit_time"])
+        inside = tracks.piece(r["track_id"], r["entry_time"], r["end_time"])
         xy = [] if inside is None else list(zip(inside["lon"].to_list(), inside["lat"].to_list()))
         xy = [(r["entry_lon"], r["entry_lat"]), *xy, (r["exit_lon"], r["exit_lat"])]
         pieces.append((np.array([p for p in xy if p[0] is not None and p[1] is not None], dtype=float), r))
-        around = tracks.piece(r["track_id"], r["entry_time"] - CONTEXT, (r["exit_time"] or r["entry_time"]) + CONTEXT)
+        around = tracks.piece(r["track_id"], r["entry_time"] - CONTEXT, r["end_time"] + CONTEXT)
         if around is not None:
             context.append(np.column_stack([around["lon"].to_numpy(), around["lat"].to_numpy()]))
     lon = np.concatenate([p[:, 0] for p, _ in pieces if len(p)] or [np.empty(0)])
