@@ -8,10 +8,14 @@ Public entry points:
 - :func:`skyfence.analyze`: the batch pipeline (crossings, encounters, summary).
 """
 
-from skyfence.agreement import load_agreement
-from skyfence.analysis.run import analyze
-from skyfence.detect.conflict_table import detect_conflicts
-from skyfence.sources.tabular import read_tracks
+from skyfence._cachedir import ensure_numba_cache
+
+ensure_numba_cache()  # before numba is imported: compiled kernels need a writable cache
+
+from skyfence.agreement import load_agreement  # noqa: E402
+from skyfence.analysis.run import analyze  # noqa: E402
+from skyfence.detect.conflict_table import detect_conflicts  # noqa: E402
+from skyfence.sources.tabular import read_tracks  # noqa: E402
 
 __version__ = "0.1.0"
 __all__ = ["analyze", "detect_conflicts", "load_agreement", "read_tracks"]

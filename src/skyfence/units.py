@@ -16,6 +16,7 @@ field; they convert once, with these helpers.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Final
 
@@ -96,6 +97,8 @@ def _parse(value: object, table: dict[str, float], what: str, default_unit: str)
     if isinstance(value, bool):
         raise UnitError(f"expected a {what}, got {value!r}")
     if isinstance(value, (int, float)):
+        if not math.isfinite(float(value)):
+            raise UnitError(f"expected a finite {what}, got {value!r}")
         return float(value) * table[default_unit]
     if not isinstance(value, str):
         raise UnitError(f"expected a {what} such as '10 {default_unit}', got {value!r}")
@@ -103,6 +106,8 @@ def _parse(value: object, table: dict[str, float], what: str, default_unit: str)
     if not match:
         raise UnitError(f"cannot read {value!r} as a {what} (e.g. '10 {default_unit}')")
     number, unit = float(match.group(1)), match.group(2).lower() or default_unit
+    if not math.isfinite(number):
+        raise UnitError(f"{value!r} is not a finite {what}")
     if unit not in table:
         known = ", ".join(sorted(set(table)))
         raise UnitError(f"unknown unit {match.group(2)!r} in {value!r}; use one of: {known}")

@@ -79,7 +79,7 @@ def address_country(icao24: pl.Series) -> pl.Series:
     """The State that each address was allocated to (ICAO blocks); null for non-ICAO or unallocated ones."""
     address = icao_address(icao24).copy()
     address[~icao24.cast(pl.String).str.contains(r"^\s*[0-9a-fA-F]{6}\s*$").fill_null(False).to_numpy()] = -1
-    return pl.Series("country", icao_blocks().country_of(address), dtype=pl.String)
+    return pl.Series("country", icao_blocks().country_of(address).tolist(), dtype=pl.String)
 
 
 def parse_hex_range(text: str) -> tuple[int, int]:

@@ -11,6 +11,7 @@ import shapely
 import yaml
 from pydantic import ValidationError
 
+from skyfence.agreement.limits import MAX_YAML_BYTES, LimitError, load_yaml, read_text
 from skyfence.agreement.identify import PartyIdentifier, RangeTable, icao_blocks, parse_hex_range
 from skyfence.agreement.model import (
     Agreement, CrossingThresholds, ManoeuvreThresholds, Party, RestrictedArea, SeparationThresholds, Thresholds,
@@ -44,7 +45,9 @@ def load_agreement(ref: str | Path) -> Agreement:
         if not path.is_file():
             raise AgreementError(source, "", "is not a file")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_yaml(read_text(path, MAX_YAML_BYTES))
+    except LimitError as exc:
+        raise AgreementError(source, "", str(exc)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark else ""

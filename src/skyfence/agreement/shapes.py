@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +9,7 @@ import shapely
 from pyproj import Geod
 from shapely.geometry import shape as geojson_shape
 
+from skyfence.agreement.limits import MAX_GEOJSON_BYTES, LimitError, check_geometry_depth, load_json, read_text
 from skyfence.agreement.schema import ShapeSpec
 from skyfence.units import UnitError, parse_length
 
@@ -52,8 +52,10 @@ def read_shape(spec: ShapeSpec, base_dir: Path):
         if not path.is_file():
             raise ShapeError(f"file not found: {path}")
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            data = load_json(read_text(path, MAX_GEOJSON_BYTES))
+        except LimitError as exc:
+            raise ShapeError(f"{path}: {exc}") from None
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
             raise ShapeError(f"cannot read {path} as GeoJSON: {exc}") from None
         geom = _from_geojson(data, spec.feature, str(path))
     check_coordinates(geom)
@@ -61,6 +63,14 @@ def read_shape(spec: ShapeSpec, base_dir: Path):
 
 
 def _from_geojson(data: dict, feature: str | int | None, where: str):
+    try:
+        check_geometry_depth(data)
+    except LimitError as exc:
+        raise ShapeError(f"{where}: {exc}") from None
+    return _geometry(data, feature, where)
+
+
+def _geometry(data: dict, feature: str | int | None, where: str):
     kind = data.get("type") if isinstance(data, dict) else None
     if kind == "FeatureCollection":
         feats = data.get("features") or []
@@ -78,11 +88,13 @@ def _from_geojson(data: dict, feature: str | int | None, where: str):
             if not matches:
                 raise ShapeError(f"{where} has no feature with id or name {feature!r}")
             chosen = matches[0]
-        return _from_geojson(chosen, None, where)
+        return _geometry(chosen, None, where)
     if kind == "Feature":
-        return _from_geojson(data.get("geometry"), None, where)
+        return _geometry(data.get("geometry"), None, where)
     try:
         return geojson_shape(data)
+    except RecursionError:
+        raise ShapeError(f"{where}: GeoJSON nested too deeply") from None
     except Exception as exc:  # shapely raises several types for bad GeoJSON
         raise ShapeError(f"{where}: not a GeoJSON geometry ({exc})") from None
 

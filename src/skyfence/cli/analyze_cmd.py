@@ -19,6 +19,7 @@ from skyfence.cli.ingest_cmd import parse_reference
 from skyfence.sources.formats import read_any
 
 out = Console()
+MIN_STEP, MAX_STEP = 0.1, 600.0  # s: finer than reports come is meaningless (and unbounded work); coarser misses
 
 
 @app.command("analyze")
@@ -51,8 +52,8 @@ def analyze_cmd(
         raise SkyfenceError(f"--pairs must be one of {', '.join(PAIR_MODES)}, not {pairs!r}")
     if level not in LEVELS[1:]:
         raise SkyfenceError(f"--encounter-level must be one of {', '.join(LEVELS[1:])}, not {level!r}")
-    if not step > 0:
-        raise SkyfenceError("--step must be a positive number of seconds")
+    if not MIN_STEP <= step <= MAX_STEP:
+        raise SkyfenceError(f"--step must be from {MIN_STEP:g} to {MAX_STEP:g} seconds, not {step:g}")
     ag = load_agreement(agreement)
     ref = parse_reference(reference)
     with steps(not quiet) as progress:

@@ -22,12 +22,33 @@ app = typer.Typer(
 
 
 def main() -> None:
-    """Entry point: user errors become one line on stderr and exit status 2."""
+    """Entry point: user errors (bad input, and bad options or arguments) become one line on stderr and
+    exit status 2."""
+    try:  # typer vendors click from 0.20 on
+        from typer._click import exceptions as click
+    except ImportError:  # pragma: no cover
+        from click import exceptions as click
+
     try:
-        app()
+        code = app(standalone_mode=False)
     except SkyfenceError as exc:
-        stderr.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        _error(str(exc))
         sys.exit(2)
-    except KeyboardInterrupt:
+    except click.NoArgsIsHelpError as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx is not None else "skyfence"
+        _error(f"{exc.format_message()} (see '{where} --help')")
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        _error(exc.format_message())
+        sys.exit(exc.exit_code)
+    except (KeyboardInterrupt, click.Abort):
         stderr.print("interrupted")
         sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _error(text: str) -> None:
+    stderr.print(f"[bold red]error:[/] {escape(' '.join(text.split()))}", highlight=False, soft_wrap=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import typer
@@ -19,7 +20,7 @@ def parse_reference(text: str | None) -> tuple[float, float] | None:
         lat, lon = (float(v) for v in text.split(","))
     except ValueError:
         raise InputError(f"--reference {text!r}: expected LAT,LON in degrees") from None
-    if abs(lat) > 90 or abs(lon) > 180:
+    if not (math.isfinite(lat) and math.isfinite(lon)) or abs(lat) > 90 or abs(lon) > 180:
         raise InputError(f"--reference {text!r}: out of range")
     return lat, lon
 

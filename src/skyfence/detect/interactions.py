@@ -117,6 +117,8 @@ def _turned(state: np.ndarray, track: np.ndarray, flight: np.ndarray, group: np.
             lookback: float, degrees: float) -> np.ndarray:
     """Whether each state's aircraft changed its track by ``degrees`` or more over the ``lookback``
     seconds before (against every earlier instant of its flight in that time, sampled every 30 s)."""
+    if len(state) == 0 or len(group) == 0:
+        return np.zeros(len(state), dtype=bool)
     width = int(group.max()) + 2
     keys = flight.astype(np.int64) * width + group
     order = np.argsort(keys)

@@ -18,9 +18,10 @@ import polars as pl
 from skyfence.sources import cot, sbs
 from skyfence.sources.modes import FrameBatches, parse_beast, parse_frame_line
 from skyfence.sources.states import StateBuilder
-from skyfence.tracks.schema import empty_tracks
+from skyfence.tracks.schema import IMPOSSIBLE_TIME, empty_tracks, valid_second
 
 CLOCK = 12e6  # Beast / AVR-MLAT clock, Hz
+MAX_LINE = 1 << 16  # bytes: an SBS or raw-frame line is ~100 bytes; a longer "line" is counted, never held
 RESYNC = 2.0  # s of drift between the receiver clock and arrival before re-anchoring
 
 
@@ -59,12 +60,13 @@ class Decoder:
 
 
 class LineDecoder(Decoder):
-    """Text feeds, one record a line."""
+    """Text feeds, one record a line; a line longer than ``MAX_LINE`` is counted and skipped, never held."""
 
     def __init__(self, source: str) -> None:
         super().__init__(source)
         self.lines: list[bytes] = []
         self.arrivals: list[tuple[int, float]] = []  # (lines received so far, arrival) per chunk
+        self.skipping = False  # inside an overlong line: drop bytes up to its end
 
     def pending(self) -> int:
         return len(self.lines)
@@ -74,11 +76,31 @@ class LineDecoder(Decoder):
         cut = data.rfind(b"\n")
         if cut < 0:
             self.rest = data
+            if len(data) > MAX_LINE:
+                self._overlong()
             return
         self.rest = data[cut + 1:]
         new = data[:cut].split(b"\n")
+        if self.skipping:
+            new, self.skipping = new[1:], False
+        if any(len(line) > MAX_LINE for line in new):
+            self.bad["overlong line"] += sum(len(line) > MAX_LINE for line in new)
+            new = [line for line in new if len(line) <= MAX_LINE]
         self.lines.extend(new)
         self.arrivals.append((len(self.lines), arrival))
+        if len(self.rest) > MAX_LINE:
+            self._overlong()
+
+    def _overlong(self) -> None:
+        if not self.skipping:
+            self.bad["overlong line"] += 1
+        self.rest, self.skipping = b"", True
+
+    def drop(self) -> None:
+        if self.skipping:
+            self.rest = b""
+        self.skipping = False
+        super().drop()
 
     def _take_lines(self) -> tuple[list[str], list[float]]:
         lines = [b.decode("utf-8", errors="replace") for b in self.lines]
@@ -88,7 +110,6 @@ class LineDecoder(Decoder):
             start = end
         self.lines, self.arrivals = [], []
         return lines, times
-
 
 
 class SbsDecoder(LineDecoder):
@@ -107,20 +128,58 @@ class SbsDecoder(LineDecoder):
 
 class ReceiverClock:
     """12 MHz receiver ticks to Unix time: anchored to the arrival time of the first message, then
-    following the receiver's clock (exact between messages, however fast a replay runs); anchored again
-    when the clock restarts, jumps, or (on a live feed) has drifted from arrival by more than ``RESYNC``
-    seconds while arrivals keep pace with it."""
+    following the receiver's clock (exact between messages, however fast a replay runs, and across
+    connection drops); anchored again when the clock restarts or jumps, or (on a live feed) has drifted
+    from arrival by more than ``RESYNC`` seconds while arrivals keep pace with it.
 
-    def __init__(self) -> None:
+    A tick that breaks with the clock (back in time, or more than ``JUMP`` seconds ahead) is held: the
+    next message tells whether the receiver restarted (it follows the held one: both are placed on the
+    new anchor) or the tick was damaged (it follows the old clock: the held message is counted in
+    ``bad`` as ``BAD_TICK`` and dropped)."""
+
+    JUMP = 600.0  # s
+    BACK = 1.0  # s a message may come before the last one (receivers do not always send in clock order)
+    BAD_TICK = "implausible receiver timestamp"
+
+    def __init__(self, bad: Counter | None = None) -> None:
         self.anchor: tuple[int, float] | None = None
         self.last_tick = -1
+        self.held: tuple[int, float, object] | None = None
+        self.bad = bad if bad is not None else Counter()
+
+    def place(self, tick: int, arrival: float, item: object) -> list[tuple[float, object]]:
+        """The messages placed in time by this one: ``(time, item)`` for it, and for a held one it confirms."""
+        if tick == 0:  # no MLAT clock in this message
+            return [(arrival, item)]
+        if self.anchor is None:
+            self.anchor = (tick, arrival)
+        if self._follows(tick, self.last_tick) or self.last_tick < 0:
+            if self.held is not None:
+                self.bad[self.BAD_TICK] += 1
+                self.held = None
+            return [(self._time(tick, arrival), item)]
+        if self.held is not None and self._follows(tick, self.held[0]):  # the receiver's clock restarted
+            held_tick, held_arrival, held_item = self.held
+            self.held, self.anchor, self.last_tick = None, (held_tick, held_arrival), held_tick
+            return [(self._time(held_tick, held_arrival), held_item), (self._time(tick, arrival), item)]
+        if self.held is not None:
+            self.bad[self.BAD_TICK] += 1
+        self.held = (tick, arrival, item)
+        return []
 
     def time(self, tick: int, arrival: float) -> float:
-        if tick == 0:  # no MLAT clock in this message
+        """The time of one message, anchoring again at once on a break (nothing held)."""
+        if tick == 0:
             return arrival
+        if self.anchor is None or not (self.last_tick < 0 or self._follows(tick, self.last_tick)):
+            self.anchor = (tick, arrival)
+        return self._time(tick, arrival)
+
+    def _follows(self, tick: int, before: int) -> bool:
+        return before - self.BACK * CLOCK <= tick <= before + self.JUMP * CLOCK
+
+    def _time(self, tick: int, arrival: float) -> float:
         anchor = self.anchor
-        if anchor is None or tick < self.last_tick or (tick - self.last_tick) / CLOCK > 3600:
-            self.anchor = anchor = (tick, arrival)
         self.last_tick = tick
         t = anchor[1] + (tick - anchor[0]) / CLOCK
         if arrival - t > RESYNC and arrival - anchor[1] > 60 * RESYNC:
@@ -129,9 +188,16 @@ class ReceiverClock:
             return arrival
         return t
 
+    def finish(self) -> None:
+        """The stream ended: a message still held was never confirmed."""
+        if self.held is not None:
+            self.bad[self.BAD_TICK] += 1
+            self.held = None
+
     def reset(self) -> None:
         self.anchor = None
         self.last_tick = -1
+        self.held = None
 
 
 class RawDecoder(LineDecoder):
@@ -140,7 +206,7 @@ class RawDecoder(LineDecoder):
     def __init__(self, source: str, reference: tuple[float, float] | None) -> None:
         super().__init__(source)
         self.modes = FrameBatches(source, reference, self.bad)
-        self.clock = ReceiverClock()
+        self.clock = ReceiverClock(self.bad)
 
     def take(self) -> pl.DataFrame:
         lines, arrivals = self._take_lines()
@@ -150,40 +216,48 @@ class RawDecoder(LineDecoder):
             if not line:
                 continue
             self.records += 1
-            parsed = self._parse(line, arrival)
-            if parsed is None:
-                self.bad["malformed frame line"] += 1
-                continue
-            if parsed[1] is None:
-                continue  # Mode A/C: no address, nothing to track
-            times.append(parsed[0])
-            frames.append(parsed[1])
+            for t, frame in self._parse(line, arrival):
+                if frame is None:
+                    continue  # Mode A/C: no address, nothing to track
+                if not valid_second(t):
+                    self.bad[IMPOSSIBLE_TIME] += 1
+                    continue
+                times.append(t)
+                frames.append(frame)
         return self.modes.decode(frames, times)
 
-    def _parse(self, line: str, arrival: float) -> tuple[float, str | None] | None:
+    def _parse(self, line: str, arrival: float) -> list[tuple[float, str | None]]:
         if line[0] in "*@" and line.endswith(";"):
             body = line[1:-1].lower()
             tick = None
             if line[0] == "@":
                 tick, body = body[:12], body[12:]
             if len(body) == 4:
-                return arrival, None
-            if len(body) not in (14, 28) or any(c not in "0123456789abcdef" for c in body):
-                return None
-            t = arrival if tick is None else self.clock.time(int(tick, 16), arrival)
-            return t, body
-        return parse_frame_line(line)
+                return [(arrival, None)]
+            if len(body) not in (14, 28) or any(c not in "0123456789abcdef" for c in body) or (
+                    tick is not None and any(c not in "0123456789abcdef" for c in tick)):
+                self.bad["malformed frame line"] += 1
+                return []
+            return [(arrival, body)] if tick is None else self.clock.place(int(tick, 16), arrival, body)
+        parsed = parse_frame_line(line)
+        if parsed is None:
+            self.bad["malformed frame line"] += 1
+            return []
+        return [parsed]
 
-    def drop(self) -> None:
-        super().drop()
-        self.clock.reset()
+    def finish(self) -> pl.DataFrame:
+        self.clock.finish()
+        return super().finish()
 
 
 class BeastDecoder(Decoder):
+    """Beast binary. The receiver clock carries on across a connection drop (the receiver did not stop):
+    a feed replayed faster than real time keeps its own time line, and no message is timed twice."""
+
     def __init__(self, source: str, reference: tuple[float, float] | None) -> None:
         super().__init__(source)
         self.modes = FrameBatches(source, reference, self.bad)
-        self.clock = ReceiverClock()
+        self.clock = ReceiverClock(self.bad)
         self.frames: list[str] = []
         self.times: list[float] = []
 
@@ -195,17 +269,19 @@ class BeastDecoder(Decoder):
         ticks, frames, used = parse_beast(data, self.bad)
         self.rest = data[used:]
         self.records += len(frames)
-        self.frames.extend(frames)
-        self.times.extend(self.clock.time(t, arrival) for t in ticks)
+        for tick, frame in zip(ticks, frames):
+            for t, f in self.clock.place(tick, arrival, frame):
+                self.times.append(t)
+                self.frames.append(f)
 
     def take(self) -> pl.DataFrame:
         frames, times = self.frames, self.times
         self.frames, self.times = [], []
         return self.modes.decode(frames, times)
 
-    def drop(self) -> None:
-        super().drop()
-        self.clock.reset()
+    def finish(self) -> pl.DataFrame:
+        self.clock.finish()
+        return super().finish()
 
 
 class CotDecoder(Decoder):
@@ -218,10 +294,10 @@ class CotDecoder(Decoder):
         return len(self.events)
 
     def feed(self, data: bytes, arrival: float) -> None:
-        events, self.rest = cot.split_events(self.rest + data)
+        events, self.rest = cot.split_events(self.rest + data, self.bad)
         self.events.extend(events)
         if self.datagrams and self.rest.strip():  # a datagram is whole or it is broken
-            self.bad["malformed CoT event"] += 1
+            self.bad[cot.MALFORMED] += 1
             self.rest = b""
 
     def take(self) -> pl.DataFrame:

@@ -11,6 +11,7 @@ with defusedxml: no entity expansion, no external entities, no DTD.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -23,32 +24,63 @@ from defusedxml import ElementTree as SafeET
 
 from skyfence.errors import InputError
 from skyfence.sources.tabular import ReadReport
-from skyfence.sources.textio import open_text
-from skyfence.tracks.schema import conform, time_from_seconds
+from skyfence.sources.textio import read_bytes
+from skyfence.tracks.schema import conform, drop_invalid_times, time_from_seconds
 
 AIR = re.compile(r"^a-[a-z]-A(-|$)")
 ICAO_UID = re.compile(r"(?:^|[^0-9a-fA-F])([0-9a-fA-F]{6})$")
 COLUMNS = ("time", "track_id", "callsign", "lon", "lat", "altitude", "ground_speed", "track")
 
 
-def split_events(buffer: bytes) -> tuple[list[bytes], bytes]:
-    """Complete ``<event>`` elements in ``buffer`` and the unfinished rest (kept for more bytes)."""
-    events, pos = [], 0
+MAX_EVENT = 1 << 20  # bytes: a CoT air track is about 500 bytes; a larger "event" is counted, never held
+MALFORMED = "malformed CoT event"
+_EVENT = re.compile(rb"<event[\s>/]")
+_DECLARATION = re.compile(rb"<\?xml[^>]*\?>")
+
+
+def split_events(buffer: bytes, bad: Counter | None = None) -> tuple[list[bytes], bytes]:
+    """Complete ``<event>`` elements in ``buffer`` and the unfinished rest (kept for more bytes).
+
+    An event that another event begins inside of was cut: it is counted and the next one kept. Text
+    between events other than XML declarations is counted as one bad record a run, and an unfinished
+    event longer than ``MAX_EVENT`` is counted and dropped (with ``bad``; without it nothing is counted).
+    """
+    bad = bad if bad is not None else Counter()
+    events, pos, n = [], 0, len(buffer)
     while True:
-        start = buffer.find(b"<event", pos)
-        if start < 0:
+        m = _EVENT.search(buffer, pos)
+        start = m.start() if m else n
+        if _DECLARATION.sub(b"", buffer[pos:start]).strip():
+            if m is None and start - pos < 64 and b"<" in buffer[pos:start]:
+                return events, buffer[buffer.index(b"<", pos):]  # perhaps the start of an event: wait
+            bad["stray text between CoT events"] += 1
+        if m is None:
             return events, b""
-        tag_end = buffer.find(b">", start)
-        if tag_end < 0:
+        nxt = _EVENT.search(buffer, m.end())
+        limit = nxt.start() if nxt else n
+        tag_end = buffer.find(b">", start, limit)
+        end = -1
+        if tag_end >= 0:
+            if buffer[tag_end - 1:tag_end] == b"/":  # <event .../>
+                end = tag_end + 1
+            else:
+                close = buffer.find(b"</event", tag_end, limit)
+                if close >= 0:
+                    gt = buffer.find(b">", close, limit)
+                    end = gt + 1 if gt >= 0 else -1
+        if end < 0:
+            if nxt is not None:  # cut: the next event began before this one ended
+                bad[MALFORMED] += 1
+                pos = nxt.start()
+                continue
+            if n - start > MAX_EVENT:
+                bad["overlong CoT event"] += 1
+                return events, b""
             return events, buffer[start:]
-        if buffer[tag_end - 1:tag_end] == b"/":  # <event .../>
-            end = tag_end + 1
+        if end - start > MAX_EVENT:
+            bad["overlong CoT event"] += 1
         else:
-            close = buffer.find(b"</event", tag_end)
-            end = buffer.find(b">", close) + 1 if close >= 0 else 0
-            if close < 0 or end == 0:
-                return events, buffer[start:]
-        events.append(buffer[start:end])
+            events.append(buffer[start:end])
         pos = end
 
 
@@ -59,7 +91,7 @@ def parse_events(events: Iterable[bytes], bad: Counter) -> dict[str, list]:
         try:
             ev = SafeET.fromstring(raw)
         except Exception:  # defusedxml raises for entities and DTDs, ParseError for broken XML
-            bad["malformed CoT event"] += 1
+            bad[MALFORMED] += 1
             continue
         kind = ev.get("type", "")
         if not AIR.match(kind):
@@ -67,13 +99,16 @@ def parse_events(events: Iterable[bytes], bad: Counter) -> dict[str, list]:
             continue
         point = ev.find("point")
         when = ev.get("time") or ev.get("start")
+        uid = ev.get("uid", "").strip()
         try:
             lat, lon = float(point.get("lat")), float(point.get("lon"))
             t = _time(when)
-        except (AttributeError, TypeError, ValueError):
-            bad["malformed CoT event"] += 1
+        except (AttributeError, TypeError, ValueError, OverflowError):
+            bad[MALFORMED] += 1
             continue
-        uid = ev.get("uid", "").strip()
+        if not (uid and math.isfinite(lat) and math.isfinite(lon)):
+            bad[MALFORMED] += 1
+            continue
         m = ICAO_UID.search(uid)
         cols["time"].append(t)
         cols["track_id"].append(m.group(1).lower() if m and uid.upper().startswith("ICAO") else uid)
@@ -104,9 +139,10 @@ def _float(text: str | None) -> float | None:
 
 
 def events_frame(events: Iterable[bytes], source: str, bad: Counter) -> pl.DataFrame:
-    """Events as a canonical track table."""
+    """Events as a canonical track table (impossible times counted)."""
     df = pl.DataFrame(parse_events(events, bad), schema_overrides={"time": pl.Float64, "track_id": pl.String,
                                                                    "callsign": pl.String})
+    df = drop_invalid_times(df, bad)
     df = df.with_columns(time_from_seconds(pl.col("time")), pl.lit(source).alias("source"))
     return conform(df)
 
@@ -115,10 +151,9 @@ def read_cot(path: str | Path) -> tuple[pl.DataFrame, ReadReport]:
     """A file of CoT events (as recorded from a TAK feed) as canonical states."""
     path = Path(path)
     report = ReadReport(files=[str(path)])
-    with open_text(path) as f:
-        data = f.read().encode("utf-8")
-    events, rest = split_events(data)
-    if not events and rest.strip():
+    data = read_bytes(path, report.dropped)
+    events, rest = split_events(data, report.dropped)
+    if not events and rest.strip() and not report.dropped:
         raise InputError(f"{path}: no complete Cursor on Target event")
     if rest.strip():
         report.dropped["unfinished CoT event at the end"] += 1

@@ -25,11 +25,13 @@ import rs1090
 from skyfence.errors import InputError
 from skyfence.sources.states import MESSAGE_SCHEMA, StateBuilder
 from skyfence.sources.tabular import ReadReport
-from skyfence.sources.textio import open_text, read_bytes
-from skyfence.tracks.schema import empty_tracks
+from skyfence.sources.textio import read_bytes, text_lines
+from skyfence.tracks.schema import IMPOSSIBLE_TIME, empty_tracks, valid_second
 
 BEAST_LENGTHS = {0x31: 2, 0x32: 7, 0x33: 14}
 CPR_WINDOW = 10.0  # s: an even and an odd position frame further apart do not pair
+CLOCK_TOLERANCE = 10.0  # s: a Beast message this far from its neighbours' clock has a damaged timestamp
+MALFORMED = "malformed frame line"
 
 
 def decode_frames(frames: list[str], times: list[float], reference: tuple[float, float] | None = None,
@@ -39,12 +41,16 @@ def decode_frames(frames: list[str], times: list[float], reference: tuple[float,
         return pl.DataFrame(schema=MESSAGE_SCHEMA)
     try:
         decoded = rs1090.decode(frames, times, reference=reference)
-    except Exception:  # a malformed frame in the batch: decode one by one to keep the rest
+    except BaseException as exc:  # noqa: BLE001 - rs1090 panics are BaseException; keep the rest of the batch
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
         decoded = []
         for f, t in zip(frames, times):
             try:
                 decoded.extend(rs1090.decode([f], [t], reference=reference))
-            except Exception:
+            except BaseException as one:  # noqa: BLE001
+                if isinstance(one, (KeyboardInterrupt, SystemExit)):
+                    raise
                 if bad is not None:
                     bad["undecodable frame"] += 1
     cols: dict[str, list] = {c: [] for c in MESSAGE_SCHEMA}
@@ -88,7 +94,9 @@ class FrameBatches:
         order = sorted(range(len(frames)), key=times.__getitem__)
         frames = [frames[i] for i in order]
         times = [times[i] for i in order]
-        self.history = [h for h in self.history if h[0] >= times[0] - CPR_WINDOW]
+        # only frames strictly before this batch help it: one at or after its start (a clock that went back)
+        # would otherwise be decoded, and emitted, a second time
+        self.history = [h for h in self.history if times[0] - CPR_WINDOW <= h[0] < times[0]]
         msgs = decode_frames([f for _, f in self.history] + frames, [t for t, _ in self.history] + times,
                              self.reference, self.bad)
         if self.history:
@@ -114,18 +122,20 @@ def read_frames(path: str | Path, reference: tuple[float, float] | None = None,
     path = Path(path)
     report = ReadReport(files=[str(path)])
     frames, times = [], []
-    with open_text(path) as f:
-        for line in f:
-            line = line.strip()
-            if not line:
-                continue
-            report.rows_read += 1
-            parsed = parse_frame_line(line)
-            if parsed is None:
-                report.dropped["malformed frame line"] += 1
-                continue
-            times.append(parsed[0])
-            frames.append(parsed[1])
+    for line in text_lines(path, report.dropped):
+        line = line.strip()
+        if not line:
+            continue
+        report.rows_read += 1
+        parsed = parse_frame_line(line)
+        if parsed is None:
+            report.dropped[MALFORMED] += 1
+            continue
+        if not valid_second(parsed[0]):
+            report.dropped[IMPOSSIBLE_TIME] += 1
+            continue
+        times.append(parsed[0])
+        frames.append(parsed[1])
     order = np.argsort(np.asarray(times), kind="stable")
     frames = [frames[i] for i in order]
     times = [times[i] for i in order]
@@ -135,17 +145,21 @@ def read_frames(path: str | Path, reference: tuple[float, float] | None = None,
 
 
 def parse_frame_line(line: str) -> tuple[float, str] | None:
+    """``(time, hex frame)`` of a JSON line (``timestamp`` and ``frame``, ``rawMsg`` or ``msg``) or of a
+    ``TIMESTAMP,HEX`` / ``TIMESTAMP HEX`` line; None if it is not one (any field of the wrong type included)."""
     try:
         if line.startswith("{"):
             obj = json.loads(line)
+            if not isinstance(obj, dict):
+                return None
             frame, ts = obj.get("frame") or obj.get("rawMsg") or obj.get("msg"), obj.get("timestamp")
-            if frame is None or ts is None:
+            if not isinstance(frame, str) or isinstance(ts, bool) or not isinstance(ts, (int, float, str)):
                 return None
             return float(ts), _hex(frame)
         sep = "," if "," in line else None
         ts, frame = line.split(sep, 1)
         return float(ts), _hex(frame)
-    except (ValueError, TypeError, json.JSONDecodeError):
+    except (ValueError, TypeError, OverflowError, RecursionError):
         return None
 
 
@@ -168,7 +182,7 @@ def parse_beast(data: bytes, bad: Counter | None = None) -> tuple[list[int], lis
         if data[i] != 0x1A:
             j = data.find(b"\x1a", i)
             if bad is not None:
-                bad["stray Beast bytes"] += (j if j >= 0 else n) - i
+                bad["stray bytes between Beast messages"] += 1
             if j < 0:
                 return ticks, frames, n
             i = j
@@ -214,15 +228,33 @@ def parse_beast(data: bytes, bad: Counter | None = None) -> tuple[list[int], lis
 def read_beast(path: str | Path, start: float | None = None,
                reference: tuple[float, float] | None = None) -> tuple[pl.DataFrame, ReadReport]:
     """A Beast capture as canonical states; its 12 MHz clock counts from ``start`` (Unix seconds; by
-    default the file's modification time less the span of the capture)."""
+    default the file's modification time less the span of the capture). A message whose clock stands
+    apart from its neighbours' (a damaged timestamp) is counted and left out, so it cannot shift the rest."""
     path = Path(path)
-    data = read_bytes(path)
     report = ReadReport(files=[str(path)])
-    ticks, frames, _ = parse_beast(data, report.dropped)
+    data = read_bytes(path, report.dropped)
+    ticks, frames, used = parse_beast(data, report.dropped)
+    if data[used:].strip(b"\x1a"):
+        report.dropped["unfinished Beast message at the end"] += 1
     report.rows_read = len(frames)
     if not frames:
         raise InputError(f"{path}: no Beast messages found")
     t = np.asarray(ticks, dtype=np.float64) / 12e6
+    odd = clock_outliers(t)
+    if odd.any():
+        report.dropped["implausible Beast timestamp"] += int(odd.sum())
+        t, frames = t[~odd], [f for f, o in zip(frames, odd) if not o]
     t -= t.min()
     base = start if start is not None else path.stat().st_mtime - float(t.max())
     return FrameBatches(path.name, reference, report.dropped).decode(frames, list(base + t)), report
+
+
+def clock_outliers(t: np.ndarray, tolerance: float = CLOCK_TOLERANCE) -> np.ndarray:
+    """Messages (in arrival order) whose receiver time is more than ``tolerance`` s from the median of the
+    five around it: a damaged timestamp, not a gap in reception (a step in time moves the median too)."""
+    if len(t) < 3:
+        return np.zeros(len(t), dtype=bool)
+    k = min(2, len(t) - 1)
+    padded = np.pad(t, k, mode="reflect")
+    median = np.median(np.lib.stride_tricks.sliding_window_view(padded, 2 * k + 1), axis=1)
+    return np.abs(t - median) > tolerance

@@ -18,7 +18,7 @@ import polars as pl
 
 from skyfence.sources.tabular import ReadReport
 from skyfence.sources.textio import json_documents, json_number
-from skyfence.tracks.schema import conform, time_from_seconds
+from skyfence.tracks.schema import conform, drop_invalid_times, time_from_seconds
 
 FIELDS = ["icao24", "callsign", "origin_country", "time_position", "last_contact", "lon", "lat", "baro_altitude",
           "on_ground", "velocity", "true_track", "vertical_rate", "sensors", "geo_altitude", "squawk", "spi",
@@ -41,15 +41,15 @@ def states_rows(doc: dict, bad: Counter) -> dict[str, list]:
         if row["lat"] is None or row["lon"] is None or row["time_position"] is None:
             bad["state without position"] += 1
             continue
-        try:
-            t, lat, lon = float(row["time_position"]), float(row["lat"]), float(row["lon"])
-        except (TypeError, ValueError):
+        t, lat, lon, icao = json_number(row["time_position"]), json_number(row["lat"]), json_number(row["lon"]), \
+            row["icao24"]
+        if t is None or lat is None or lon is None or not isinstance(icao, str) or not icao.strip():
             bad["malformed state"] += 1
             continue
         cols["time"].append(t)
         cols["lat"].append(lat)
         cols["lon"].append(lon)
-        cols["track_id"].append(str(row["icao24"]).strip().lower())
+        cols["track_id"].append(icao.strip().lower())
         cs = row["callsign"]
         cols["callsign"].append(cs.strip() or None if isinstance(cs, str) else None)
         alt = row["baro_altitude"] if row["baro_altitude"] is not None else row["geo_altitude"]
@@ -69,10 +69,13 @@ def read_opensky_json(path: str | Path) -> tuple[pl.DataFrame, ReadReport]:
     frames = []
     for doc in docs:
         cols = states_rows(doc if isinstance(doc, dict) else {}, report.dropped)
-        frames.append(pl.DataFrame(cols, schema_overrides={"time": pl.Float64, "track_id": pl.String,
-                                                           "callsign": pl.String, "on_ground": pl.Boolean}))
+        frames.append(pl.DataFrame(cols, schema={"time": pl.Float64, "track_id": pl.String, "callsign": pl.String,
+                                                 "lon": pl.Float64, "lat": pl.Float64, "altitude": pl.Float64,
+                                                 "ground_speed": pl.Float64, "track": pl.Float64,
+                                                 "vertical_rate": pl.Float64, "on_ground": pl.Boolean}))
     df = pl.concat(frames, how="diagonal_relaxed")
     report.rows_read = df.height + sum(report.dropped.values())
+    df = drop_invalid_times(df, report.dropped)
     df = df.with_columns(time_from_seconds(pl.col("time")), pl.lit(path.name).alias("source"))
     return conform(df), report
 

@@ -23,6 +23,7 @@ from skyfence.errors import InputError
 from skyfence.sources.states import MESSAGE_SCHEMA, to_canonical
 from skyfence.sources.tabular import ReadReport
 from skyfence.sources.textio import json_documents, json_number
+from skyfence.tracks.schema import drop_invalid_times
 
 TRACE_STALE = 1
 
@@ -30,10 +31,10 @@ TRACE_STALE = 1
 def snapshot_messages(doc: dict, bad: Counter) -> dict[str, list]:
     """One snapshot (``aircraft`` or ``ac`` list) as message-table columns (aviation units)."""
     cols: dict[str, list] = {c: [] for c in MESSAGE_SCHEMA}
-    now = doc.get("now")
+    now = json_number(doc.get("now"))
     aircraft = doc.get("aircraft", doc.get("ac"))
-    if not isinstance(now, (int, float)) or not isinstance(aircraft, list):
-        bad["snapshot without now or aircraft"] += 1
+    if now is None or not isinstance(aircraft, list):
+        bad["snapshot without now or aircraft"] += 1 if not isinstance(aircraft, list) else max(len(aircraft), 1)
         return cols
     if now > 1e11:  # the ADS-B Exchange v2 API gives milliseconds
         now = now / 1000.0
@@ -45,11 +46,12 @@ def snapshot_messages(doc: dict, bad: Counter) -> dict[str, list]:
         if lat is None or lon is None:
             bad["aircraft without position"] += 1
             continue
-        if not isinstance(hexid, str) or not isinstance(lat, (int, float)) or not isinstance(lon, (int, float)):
+        lat, lon = json_number(lat), json_number(lon)
+        seen = ac.get("seen_pos", ac.get("seen", 0.0))
+        if not isinstance(hexid, str) or not hexid.strip() or lat is None or lon is None or json_number(seen) is None:
             bad["malformed aircraft entry"] += 1
             continue
-        seen = ac.get("seen_pos", ac.get("seen", 0.0))
-        cols["time"].append(now - float(seen if isinstance(seen, (int, float)) else 0.0))
+        cols["time"].append(now - json_number(seen))
         cols["icao24"].append(hexid.strip().lower())
         flight = ac.get("flight")
         cols["callsign"].append(flight.strip() or None if isinstance(flight, str) else None)
@@ -68,8 +70,8 @@ def snapshot_messages(doc: dict, bad: Counter) -> dict[str, list]:
 def trace_messages(doc: dict, bad: Counter) -> dict[str, list]:
     """A readsb trace file as message-table columns (stale points are counted and left out)."""
     cols: dict[str, list] = {c: [] for c in MESSAGE_SCHEMA}
-    base, icao, trace = doc.get("timestamp"), doc.get("icao"), doc.get("trace")
-    if not isinstance(base, (int, float)) or not isinstance(icao, str) or not isinstance(trace, list):
+    base, icao, trace = json_number(doc.get("timestamp")), doc.get("icao"), doc.get("trace")
+    if base is None or not isinstance(icao, str) or not icao.strip() or not isinstance(trace, list):
         raise InputError("not a readsb trace (expected icao, timestamp and trace)")
     callsign = None
     for point in trace:
@@ -80,10 +82,10 @@ def trace_messages(doc: dict, bad: Counter) -> dict[str, list]:
         details = point[8] if len(point) > 8 else None
         if isinstance(details, dict) and isinstance(details.get("flight"), str):
             callsign = details["flight"].strip() or callsign
-        if not all(isinstance(v, (int, float)) for v in (dt, lat, lon)):
+        if any(json_number(v) is None for v in (dt, lat, lon)):
             bad["malformed trace point"] += 1
             continue
-        if isinstance(flags, int) and flags & TRACE_STALE:
+        if isinstance(flags, int) and not isinstance(flags, bool) and flags & TRACE_STALE:
             bad["stale position (trace flag)"] += 1
             continue
         ground = alt == "ground"
@@ -121,7 +123,7 @@ def read_readsb(path: str | Path) -> tuple[pl.DataFrame, ReadReport]:
             report.rows_read += len(entries) if isinstance(entries, list) else 0
         frames.append(pl.DataFrame(cols, schema=MESSAGE_SCHEMA))
     msgs = pl.concat(frames) if frames else pl.DataFrame(schema=MESSAGE_SCHEMA)
-    return to_canonical(msgs, path.name), report
+    return to_canonical(drop_invalid_times(msgs, report.dropped), path.name), report
 
 
 def to_snapshots(states: pl.DataFrame, period: float = 1.0, api: bool = False) -> list[dict]:

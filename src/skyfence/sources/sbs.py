@@ -19,31 +19,61 @@ import polars as pl
 
 from skyfence.sources.states import MESSAGE_SCHEMA, StateBuilder
 from skyfence.sources.tabular import ReadReport
-from skyfence.sources.textio import open_text
+from skyfence.sources.textio import text_lines
+from skyfence.tracks.schema import drop_invalid_times
 
 _FIELDS = ["msg", "type", "session", "aircraft", "hex", "flight", "date_gen", "time_gen", "date_log", "time_log",
            "callsign", "altitude", "groundspeed", "track", "lat", "lon", "vertical_rate", "squawk", "alert",
            "emergency", "spi", "on_ground"]
 
 
+NUMERIC = ("altitude", "groundspeed", "track", "lat", "lon", "vertical_rate")
+MALFORMED = "malformed SBS line"
+
+
 def parse_lines(lines: list[str], bad: Counter) -> pl.DataFrame:
-    """SBS lines to the message table; bad lines are counted in ``bad`` by reason."""
+    """SBS lines to the message table; bad lines are counted in ``bad`` by reason.
+
+    A line is bad if it is not ``MSG`` of type 1-8 with all 22 fields (a line cut short, even inside
+    its last number, lacks the fields after it), a six-digit hex address and a date and time, or if a
+    number field holds text, NaN or infinity, or only one of latitude and longitude. Text glued before
+    a line (a cut record, garbage) is counted and the line after it kept. Impossible times are counted
+    by :func:`skyfence.tracks.schema.drop_invalid_times`.
+    """
     if not lines:
         return pl.DataFrame(schema=MESSAGE_SCHEMA)
-    raw = pl.DataFrame({"line": lines}).with_columns(pl.col("line").str.strip_chars())
+    glued = 0
+    for k, line in enumerate(lines):
+        at = line.rfind("MSG,")
+        if at > 0:  # garbage or a cut record before a MSG line: counted, the line after it kept
+            if line[:at].strip():
+                glued += 1
+            lines[k] = line[at:]
+    if glued:
+        bad[MALFORMED] += glued
+    raw = pl.DataFrame({"line": lines}, schema={"line": pl.String}).with_columns(pl.col("line").str.strip_chars())
     raw = raw.filter(pl.col("line").str.len_chars() > 0)
-    parts = raw.select(pl.col("line").str.split_exact(",", len(_FIELDS) - 1).alias("p")).unnest("p")
-    parts.columns = _FIELDS
-    ok_shape = (pl.col("msg") == "MSG") & pl.col("type").is_in([str(k) for k in range(1, 9)])
+    whole = pl.col("line").str.count_matches(",", literal=True) >= len(_FIELDS) - 1
+    parts = raw.select(whole.alias("_whole"),
+                       pl.col("line").str.split_exact(",", len(_FIELDS) - 1).alias("p")).unnest("p")
+    parts.columns = ["_whole", *_FIELDS]
+    ok_shape = pl.col("_whole") & (pl.col("msg") == "MSG") & pl.col("type").is_in([str(k) for k in range(1, 9)])
     hexes = pl.col("hex").str.strip_chars().str.to_lowercase()
     stamp = (pl.col("date_gen").str.strip_chars() + " " + pl.col("time_gen").str.strip_chars()).str.to_datetime(
         "%Y/%m/%d %H:%M:%S%.f", time_unit="us", strict=False)
 
-    def num(c):
-        return pl.col(c).str.strip_chars().cast(pl.Float64, strict=False)
+    def text(c):
+        return pl.col(c).str.strip_chars()
 
+    def num(c):
+        return text(c).cast(pl.Float64, strict=False)
+
+    # a number field that holds something other than a finite number spoils the line
+    numbers_ok = pl.all_horizontal([(text(c).fill_null("") == "") | num(c).is_finite().fill_null(False)
+                                    for c in NUMERIC])
+    half_position = num("lat").is_null() != num("lon").is_null()
     table = parts.select(
-        ok_shape.alias("_ok"),
+        (ok_shape & numbers_ok & ~half_position).alias("_ok"),
         hexes.alias("icao24"),
         stamp.dt.epoch("us").cast(pl.Float64).truediv(1e6).alias("time"),
         pl.col("callsign").str.strip_chars().alias("callsign"),
@@ -57,8 +87,8 @@ def parse_lines(lines: list[str], bad: Counter) -> pl.DataFrame:
         & table["time"].is_not_null()
     n_bad = int((~good).sum())
     if n_bad:
-        bad["malformed SBS line"] += n_bad
-    table = table.filter(good)
+        bad[MALFORMED] += n_bad
+    table = drop_invalid_times(table.filter(good), bad)
     # an empty field is no value; on_ground only means something when the field was given
     table = table.with_columns(
         pl.when(pl.col("callsign").str.len_chars() > 0).then(pl.col("callsign")).otherwise(None).alias("callsign"),
@@ -74,13 +104,12 @@ def read_sbs(path: str | Path, chunk: int = 200_000) -> tuple[pl.DataFrame, Read
     report = ReadReport(files=[str(path)])
     builder = StateBuilder(path.name)
     frames, lines = [], []
-    with open_text(path) as f:
-        for line in f:
-            lines.append(line)
-            if len(lines) >= chunk:
-                frames.append(builder.feed(parse_lines(lines, report.dropped)))
-                report.rows_read += len(lines)
-                lines = []
+    for line in text_lines(path, report.dropped):
+        lines.append(line)
+        if len(lines) >= chunk:
+            frames.append(builder.feed(parse_lines(lines, report.dropped)))
+            report.rows_read += len(lines)
+            lines = []
     if lines:
         frames.append(builder.feed(parse_lines(lines, report.dropped)))
         report.rows_read += len(lines)

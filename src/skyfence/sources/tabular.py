@@ -26,7 +26,8 @@ from pathlib import Path
 import polars as pl
 
 from skyfence.errors import InputError
-from skyfence.tracks.schema import TIME, conform
+from skyfence.sources.tablefile import read_csv_table, read_parquet_table
+from skyfence.tracks.schema import IMPOSSIBLE_TIME, TIME, conform, drop_invalid_times, time_from_seconds
 from skyfence.units import FEET_PER_MINUTE, FOOT, KNOT
 
 # canonical column -> candidate source columns with their scale to SI, in order of preference
@@ -92,31 +93,37 @@ class ReadReport:
                 "corrected_by_reason": dict(sorted(self.corrected.items()))}
 
 
-def read_table(path: str | Path) -> pl.DataFrame:
-    """A CSV or Parquet file as it is (no renaming), or one clear error."""
-    path = Path(path)
+def read_table(path: str | Path, bad: Counter | None = None, kind: str | None = None) -> pl.DataFrame:
+    """A CSV or Parquet file as it is (no renaming; CSV columns as text), bad rows counted in ``bad``, or one
+    clear error. ``kind`` ("csv" or "parquet") is told from the name when not given."""
+    return _read(Path(path), bad if bad is not None else Counter(), kind)[0]
+
+
+def _read(path: Path, bad: Counter, kind: str | None) -> tuple[pl.DataFrame, int]:
     if not path.exists():
         raise InputError(f"{path}: no such file")
     if not path.is_file():
         raise InputError(f"{path}: not a file")
-    suffix = "".join(path.suffixes[-2:]).lower()
-    try:
-        if suffix.endswith(".parquet") or suffix.endswith(".pq"):
-            return pl.read_parquet(path)
-        if suffix.endswith(".csv") or suffix.endswith(".csv.gz") or suffix.endswith(".txt"):
-            return pl.read_csv(path, infer_schema_length=10000, null_values=["", "NA", "nan", "NaN", "null"],
-                               ignore_errors=False, try_parse_dates=False)
-    except (pl.exceptions.PolarsError, OSError, UnicodeDecodeError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"{path}: cannot read ({first})") from None
-    raise InputError(f"{path}: unknown file type {path.suffix!r} (expected .csv or .parquet)")
+    if kind is None:
+        suffix = "".join(path.suffixes[-2:]).lower().removesuffix(".gz")
+        if suffix.endswith((".parquet", ".pq")):
+            kind = "parquet"
+        elif suffix.endswith((".csv", ".txt", ".tsv")):
+            kind = "csv"
+        else:
+            raise InputError(f"{path}: unknown file type {path.suffix!r} (expected .csv or .parquet)")
+    return read_parquet_table(path, bad) if kind == "parquet" else read_csv_table(path, bad)
 
 
-def read_tracks(path: str | Path, source: str | None = None) -> tuple[pl.DataFrame, ReadReport]:
+def read_tracks(path: str | Path, source: str | None = None, kind: str | None = None) -> tuple[pl.DataFrame, ReadReport]:
     """Read a state-vector file into the canonical schema (not yet cleaned)."""
     path = Path(path)
-    raw = read_table(path)
-    return from_frame(raw, source or path.name, str(path))
+    report = ReadReport(files=[str(path)])
+    raw, rows = _read(path, report.dropped, kind)
+    df, rep = from_frame(raw, source or path.name, str(path))
+    report.merge(rep)
+    report.rows_read, report.files = rows, [str(path)]
+    return df, report
 
 
 def from_frame(raw: pl.DataFrame, source: str, where: str = "table") -> tuple[pl.DataFrame, ReadReport]:
@@ -136,6 +143,9 @@ def from_frame(raw: pl.DataFrame, source: str, where: str = "table") -> tuple[pl
         expected = "; ".join(f"{c}: {', '.join(n for n, _ in _COMMON[c])}" for c in missing)
         raise InputError(f"{where}: no column for {', '.join(missing)} (expected one of {expected}; "
                          f"the file has {', '.join(raw.columns[:12])}{', ...' if len(raw.columns) > 12 else ''})")
+    for canon, column in found.items():
+        if _nested(raw.schema[column]):
+            raise InputError(f"{where}: column {column!r} holds {raw.schema[column]}, not single values")
     df = raw.select(exprs)
     if "source" not in df.columns:
         df = df.with_columns(pl.lit(source).alias("source"))
@@ -144,10 +154,26 @@ def from_frame(raw: pl.DataFrame, source: str, where: str = "table") -> tuple[pl
         bad = raw[found[canon]].is_not_null() & df[canon].is_null()
         n = int(bad.sum())
         if n:
-            report.dropped[f"malformed {canon}"] += n
+            number = _is_number(raw[found[canon]]) if canon == "time" else pl.repeat(False, raw.height, eager=True)
+            impossible = int((bad & number).sum())  # a number of seconds no time can be
+            if impossible:
+                report.dropped[IMPOSSIBLE_TIME] += impossible
+            if n > impossible:
+                report.dropped[f"malformed {canon}"] += n - impossible
             df = df.filter(~bad)
             raw = raw.filter(~bad)
+    df = drop_invalid_times(df.filter(pl.col("time").is_not_null()), report.dropped)
     return conform(df), report
+
+
+def _is_number(values: pl.Series) -> pl.Series:
+    if values.dtype == pl.String or values.dtype.is_numeric():
+        return values.cast(pl.Float64, strict=False).is_not_null()
+    return pl.repeat(False, len(values), eager=True)
+
+
+def _nested(dtype: pl.DataType) -> bool:
+    return isinstance(dtype, (pl.List, pl.Array, pl.Struct, pl.Object)) or dtype == pl.Binary
 
 
 def _convert(raw: pl.DataFrame, column: str, canon: str, scale: float | None) -> pl.Expr:
@@ -179,15 +205,21 @@ def _time_expr(col: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     if isinstance(dtype, pl.Datetime):
         expr = col.dt.replace_time_zone("UTC") if dtype.time_zone is None else col.dt.convert_time_zone("UTC")
         return expr.cast(TIME)
+    if isinstance(dtype, pl.Date):
+        return col.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
     if dtype.is_numeric():
-        v = col.cast(pl.Float64)
-        micros = pl.when(v.abs() > 1e11).then(v * 1e3).otherwise(v * 1e6)
-        return micros.round(0).cast(pl.Int64).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
-    # ISO 8601 in its common spellings: 'T' or space, fraction or not, 'Z', an offset or nothing (UTC)
+        return _epoch(col.cast(pl.Float64))
+    # Unix seconds (or milliseconds) as text, or ISO 8601 in its common spellings: 'T' or space, fraction
+    # or not, 'Z', an offset or nothing (UTC)
     text = (col.cast(pl.String).str.strip_chars().str.replace(r"^(\d{4}-\d\d-\d\d) ", "${1}T")
             .str.replace(r"[Zz]$", "+00:00").str.replace(r"([+-]\d\d)(\d\d)$", "${1}:${2}"))
     with_offset = text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%:z", time_unit="us", strict=False)
     naive = text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", time_unit="us", strict=False)
     date_only = text.str.to_datetime("%Y-%m-%d", time_unit="us", strict=False)
-    return pl.coalesce(with_offset.dt.convert_time_zone("UTC"), naive.dt.replace_time_zone("UTC"),
-                       date_only.dt.replace_time_zone("UTC")).cast(TIME)
+    return pl.coalesce(_epoch(text.cast(pl.Float64, strict=False)), with_offset.dt.convert_time_zone("UTC"),
+                       naive.dt.replace_time_zone("UTC"), date_only.dt.replace_time_zone("UTC")).cast(TIME)
+
+
+def _epoch(value: pl.Expr) -> pl.Expr:
+    """Unix seconds, or milliseconds (told by their size), as a UTC time; null where not representable."""
+    return time_from_seconds(pl.when(value.abs() > 1e11).then(value / 1e3).otherwise(value))

@@ -88,9 +88,10 @@ def _lerp(v: np.ndarray, lo: np.ndarray, hi: np.ndarray, f: np.ndarray) -> np.nd
 
 def _segment_velocity(df: pl.DataFrame, t: np.ndarray, starts: np.ndarray, rows: np.ndarray):
     """Ground speed and track from the positions of a report and the next (or previous) one."""
-    flight_end = starts[np.searchsorted(starts, rows, side="right")] - 1
-    a = np.where(rows < flight_end, rows, np.maximum(rows - 1, 0))
-    b = a + 1
+    k = np.searchsorted(starts, rows, side="right")
+    flight_start, flight_end = starts[k - 1], starts[k] - 1
+    a = np.where(rows < flight_end, rows, np.maximum(rows - 1, flight_start))
+    b = np.minimum(a + 1, flight_end)  # a flight of one report has no velocity: a == b gives NaN below
     lon, lat = _col(df, "lon"), _col(df, "lat")
     from pyproj import Geod
 
@@ -98,7 +99,7 @@ def _segment_velocity(df: pl.DataFrame, t: np.ndarray, starts: np.ndarray, rows:
     dt = t[b] - t[a]
     with np.errstate(invalid="ignore", divide="ignore"):
         gs = np.where(dt > 0, dist / dt, np.nan)
-    return gs, np.asarray(az) % 360.0
+    return gs, np.where(dt > 0, np.asarray(az) % 360.0, np.nan)
 
 
 @nb.njit(cache=True)

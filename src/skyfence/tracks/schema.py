@@ -28,6 +28,9 @@ their Parquet metadata.
 
 from __future__ import annotations
 
+from collections import Counter
+from datetime import datetime, timezone
+
 import polars as pl
 
 TIME = pl.Datetime("us", "UTC")
@@ -70,9 +73,51 @@ def conform(df: pl.DataFrame) -> pl.DataFrame:
     return df.select(cols + extra)
 
 
+# The times a receiver can produce: a record outside them is a bad record (counted by the reader).
+EARLIEST = datetime(1980, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
+IMPOSSIBLE_TIME = "impossible time"
+
+
+def valid_seconds(seconds: pl.Expr) -> pl.Expr:
+    """Whether Unix seconds (Float64) are a time a receiver can produce: finite, from 1980 to 2100."""
+    return seconds.is_between(EARLIEST.timestamp(), LATEST.timestamp(), closed="left").fill_null(False)
+
+
+def valid_second(t: float) -> bool:
+    """:func:`valid_seconds` for one number (record-at-a-time readers)."""
+    return EARLIEST.timestamp() <= t < LATEST.timestamp()
+
+
+def valid_time(time: pl.Expr) -> pl.Expr:
+    """Whether a UTC time column holds a time a receiver can produce (null is not)."""
+    return time.is_between(pl.lit(EARLIEST).cast(TIME), pl.lit(LATEST).cast(TIME), closed="left").fill_null(False)
+
+
+def drop_invalid_times(df: pl.DataFrame, bad: Counter, column: str = "time") -> pl.DataFrame:
+    """Rows whose time (Unix seconds, or a UTC time) is missing or impossible removed, and counted in ``bad``.
+
+    This is the one check of times: every reader passes its records through it.
+    """
+    col = pl.col(column)
+    ok = valid_time(col) if isinstance(df.schema[column], pl.Datetime) else valid_seconds(col.cast(pl.Float64))
+    keep = df.select(ok).to_series()
+    n = df.height - int(keep.sum())
+    if n:
+        missing = df[column].null_count()
+        if missing:
+            bad["missing time"] += missing
+        if n > missing:
+            bad[IMPOSSIBLE_TIME] += n - missing
+        df = df.filter(keep)
+    return df
+
+
 def time_from_seconds(seconds: pl.Expr) -> pl.Expr:
-    """Unix seconds as a UTC time (microseconds)."""
-    return (seconds * 1e6).round().cast(pl.Int64).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+    """Unix seconds as a UTC time (microseconds); null where the seconds are not finite or beyond any
+    representable time (readers drop impossible times before, with :func:`drop_invalid_times`)."""
+    us = pl.when(seconds.is_finite() & (seconds.abs() < 1e14)).then(seconds * 1e6)
+    return us.round().cast(pl.Int64).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
 
 
 def times(seconds: "np.ndarray") -> pl.Series:  # noqa: F821
