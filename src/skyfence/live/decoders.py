@@ -260,13 +260,15 @@ class BeastDecoder(Decoder):
         self.clock = ReceiverClock(self.bad)
         self.frames: list[str] = []
         self.times: list[float] = []
+        self.last_arrival = 0.0
 
     def pending(self) -> int:
         return len(self.frames)
 
-    def feed(self, data: bytes, arrival: float) -> None:
+    def feed(self, data: bytes, arrival: float, final: bool = False) -> None:
+        self.last_arrival = arrival
         data = self.rest + data
-        ticks, frames, used = parse_beast(data, self.bad)
+        ticks, frames, used = parse_beast(data, self.bad, final=final)
         self.rest = data[used:]
         self.records += len(frames)
         for tick, frame in zip(ticks, frames):
@@ -274,12 +276,17 @@ class BeastDecoder(Decoder):
                 self.times.append(t)
                 self.frames.append(f)
 
+    def drop(self) -> None:
+        self.feed(b"", self.last_arrival, final=True)  # stray bytes held for the next read are stray
+        super().drop()
+
     def take(self) -> pl.DataFrame:
         frames, times = self.frames, self.times
         self.frames, self.times = [], []
         return self.modes.decode(frames, times)
 
     def finish(self) -> pl.DataFrame:
+        self.feed(b"", self.last_arrival, final=True)
         self.clock.finish()
         return super().finish()
 

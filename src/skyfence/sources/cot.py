@@ -34,6 +34,7 @@ COLUMNS = ("time", "track_id", "callsign", "lon", "lat", "altitude", "ground_spe
 
 MAX_EVENT = 1 << 20  # bytes: a CoT air track is about 500 bytes; a larger "event" is counted, never held
 MALFORMED = "malformed CoT event"
+STRAY = "stray text between CoT events"
 _EVENT = re.compile(rb"<event[\s>/]")
 _DECLARATION = re.compile(rb"<\?xml[^>]*\?>")
 
@@ -51,9 +52,9 @@ def split_events(buffer: bytes, bad: Counter | None = None) -> tuple[list[bytes]
         m = _EVENT.search(buffer, pos)
         start = m.start() if m else n
         if _DECLARATION.sub(b"", buffer[pos:start]).strip():
-            if m is None and start - pos < 64 and b"<" in buffer[pos:start]:
-                return events, buffer[buffer.index(b"<", pos):]  # perhaps the start of an event: wait
-            bad["stray text between CoT events"] += 1
+            if m is None and n - pos <= MAX_EVENT:
+                return events, buffer[pos:]  # the start of an event, or stray text going on: wait for more
+            bad[STRAY] += 1
         if m is None:
             return events, b""
         nxt = _EVENT.search(buffer, m.end())
@@ -156,7 +157,7 @@ def read_cot(path: str | Path) -> tuple[pl.DataFrame, ReadReport]:
     if not events and rest.strip() and not report.dropped:
         raise InputError(f"{path}: no complete Cursor on Target event")
     if rest.strip():
-        report.dropped["unfinished CoT event at the end"] += 1
+        report.dropped["unfinished CoT event at the end" if _EVENT.search(rest) else STRAY] += 1
     df = events_frame(events, path.name, report.dropped)
     report.rows_read = len(events) + (1 if rest.strip() else 0)
     return df, report

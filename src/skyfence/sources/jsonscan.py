@@ -56,7 +56,12 @@ def scan_array(text: str, pos: int) -> tuple[list, int, int]:
     i = _SPACE.match(text, pos).end()
     while i < n:
         if text[i] == "]":
-            return items, lost, i + 1
+            more = None if opener is None else re.compile(r"[\]\s]*,\s*" + re.escape(opener)).match(text, i)
+            if more is None:
+                return items, lost, i + 1
+            lost += 1  # a stray ']' with more elements after it: damage, not the end
+            i = more.end() - 1
+            continue
         if opener is None and text[i] in "{[":
             opener = text[i]
         try:
@@ -75,6 +80,6 @@ def scan_array(text: str, pos: int) -> tuple[list, int, int]:
 
 def _next_element(text: str, start: int, opener: str | None) -> int:
     """Where the next element of the array may start after damage (after a comma), or the end of the text."""
-    pattern = re.compile(r",\s*" + re.escape(opener or "{"))
+    pattern = re.compile(r"[,\n]\s*" + re.escape(opener or "{"))
     m = pattern.search(text, start)
     return m.end() - 1 if m else len(text)

@@ -32,6 +32,7 @@ BEAST_LENGTHS = {0x31: 2, 0x32: 7, 0x33: 14}
 CPR_WINDOW = 10.0  # s: an even and an odd position frame further apart do not pair
 CLOCK_TOLERANCE = 10.0  # s: a Beast message this far from its neighbours' clock has a damaged timestamp
 MALFORMED = "malformed frame line"
+MAX_STRAY = 1 << 16  # bytes of a stray run held at the end of a live read, waiting to see where it ends
 
 
 def decode_frames(frames: list[str], times: list[float], reference: tuple[float, float] | None = None,
@@ -170,19 +171,26 @@ def _hex(frame: str) -> str:
     return frame
 
 
-def parse_beast(data: bytes, bad: Counter | None = None) -> tuple[list[int], list[str], int]:
+STRAY_BEAST = "stray bytes between Beast messages"
+
+
+def parse_beast(data: bytes, bad: Counter | None = None, final: bool = True) -> tuple[list[int], list[str], int]:
     """Beast messages in ``data``: (12 MHz timestamps, hex frames of Mode S messages, bytes consumed).
 
     A message cut at the end of ``data`` is left for the next call (the count of bytes consumed stops
-    before it); bytes that are not a message are skipped and counted.
+    before it); bytes that are not a message are skipped and counted, one bad record a run. Unless
+    ``final``, a run of stray bytes at the end (shorter than ``MAX_STRAY``) is left for the next call too,
+    so that a run split between two reads counts once.
     """
     ticks, frames = [], []
     i, n = 0, len(data)
     while i < n:
         if data[i] != 0x1A:
             j = data.find(b"\x1a", i)
+            if j < 0 and not final and n - i < MAX_STRAY:
+                return ticks, frames, i
             if bad is not None:
-                bad["stray bytes between Beast messages"] += 1
+                bad[STRAY_BEAST] += 1
             if j < 0:
                 return ticks, frames, n
             i = j

@@ -74,7 +74,9 @@ def read_parquet_table(path: Path, bad: Counter) -> tuple[pl.DataFrame, int]:
             rows = 0
         total += rows
         try:
-            tables.append(pf.read_row_group(i))
+            group = pf.read_row_group(i)
+            group.validate(full=True)  # a damaged page can decode into invalid arrays (bad string offsets)
+            tables.append(group)
         except Exception:  # noqa: BLE001 - a damaged page: the row group is lost, the rest kept
             bad["unreadable Parquet row group (rows)"] += max(rows, 1)
     try:

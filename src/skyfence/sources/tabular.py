@@ -162,7 +162,7 @@ def from_frame(raw: pl.DataFrame, source: str, where: str = "table") -> tuple[pl
                 report.dropped[f"malformed {canon}"] += n - impossible
             df = df.filter(~bad)
             raw = raw.filter(~bad)
-    df = drop_invalid_times(df.filter(pl.col("time").is_not_null()), report.dropped)
+    df = drop_invalid_times(df, report.dropped)
     return conform(df), report
 
 
@@ -193,6 +193,8 @@ def _convert(raw: pl.DataFrame, column: str, canon: str, scale: float | None) ->
         return (pl.when(text.is_in(["true", "1", "t", "yes"])).then(True)
                 .when(text.is_in(["false", "0", "f", "no"])).then(False).otherwise(None).alias(canon))
     value = col.cast(pl.Float64, strict=False)
+    if canon in ("lat", "lon"):  # a position that is not a finite number is no position
+        value = pl.when(value.is_finite()).then(value)
     if canon == "altitude" and dtype == pl.String:
         # readsb writes "ground" for surface altitude
         value = pl.when(col.str.to_lowercase() == "ground").then(0.0).otherwise(value)
