@@ -7,12 +7,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 OUT    ?= out/demo
 
-.PHONY: help install demo test test-fast bench clean
+.PHONY: help install demo test test-fast bench fuzz clean
 
 help:
 	@echo "make demo   - set up .venv and run the demo (simulate, analyse, evaluate); results in $(OUT)"
 	@echo "make test   - set up .venv and run the test suite"
 	@echo "make bench  - run the benchmarks and print the figures"
+	@echo "make fuzz   - fuzz every reader and live feed (10,000 seeded cases; FUZZ_CASES=... to change)"
 	@echo "make clean  - remove .venv and outputs"
 
 $(STAMP): requirements.lock pyproject.toml
@@ -36,6 +37,11 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m skyfence.bench
+
+FUZZ_CASES ?= 10000
+
+fuzz: $(STAMP)
+	$(BIN)/python -m tests.fuzz.run --cases $(FUZZ_CASES)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis

@@ -44,7 +44,7 @@ def main() -> None:
     except click.ClickException as exc:
         _error(exc.format_message())
         sys.exit(exc.exit_code)
-    except (KeyboardInterrupt, click.Abort):
+    except (KeyboardInterrupt, typer.Abort):
         stderr.print("interrupted")
         sys.exit(130)
     sys.exit(code if isinstance(code, int) else 0)

@@ -27,6 +27,7 @@ import polars as pl
 
 from skyfence.errors import InputError
 from skyfence.sources.tablefile import read_csv_table, read_parquet_table
+from skyfence.sources.textio import existing_file
 from skyfence.tracks.schema import IMPOSSIBLE_TIME, TIME, conform, drop_invalid_times, time_from_seconds
 from skyfence.units import FEET_PER_MINUTE, FOOT, KNOT
 
@@ -100,10 +101,7 @@ def read_table(path: str | Path, bad: Counter | None = None, kind: str | None = 
 
 
 def _read(path: Path, bad: Counter, kind: str | None) -> tuple[pl.DataFrame, int]:
-    if not path.exists():
-        raise InputError(f"{path}: no such file")
-    if not path.is_file():
-        raise InputError(f"{path}: not a file")
+    existing_file(path)
     if kind is None:
         suffix = "".join(path.suffixes[-2:]).lower().removesuffix(".gz")
         if suffix.endswith((".parquet", ".pq")):

@@ -135,7 +135,7 @@ class _ChunkStream(io.RawIOBase):
 
 def open_binary(path: str | Path, bad: Counter | None = None, lines: bool = False) -> BinaryIO:
     """The file's bytes as a stream, decompressed (guarded) if it is gzip; damage is counted in ``bad``."""
-    path = _existing(path)
+    path = existing_file(path)
     bad = bad if bad is not None else Counter()
     try:
         f = open(path, "rb")
@@ -245,10 +245,14 @@ def json_number(value) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _existing(path: str | Path) -> Path:
+def existing_file(path: str | Path) -> Path:
+    """The path of a file that exists, or one clear error (missing, a folder, or out of reach)."""
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: no such file")
-    if not path.is_file():
-        raise InputError(f"{path}: not a file")
+    try:
+        if not path.exists():
+            raise InputError(f"{path}: no such file")
+        if not path.is_file():
+            raise InputError(f"{path}: not a file")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
     return path
