@@ -152,6 +152,16 @@ def test_opensky_state_without_an_address_is_counted_not_named_none(tmp_path):
     assert df.height == 0 and rep.dropped == {"malformed state": 1}
 
 
+def test_short_opensky_states_and_unbalanced_quotes_are_bad_records(tmp_path):
+    state = ["778001", "S1", "", 1.5e9, 1.5e9, 40.0, 35.0, None, False, 200.0, 90.0, 0.0, None]  # 13 fields
+    df, rep = read_any(_write(tmp_path, "s.json", json.dumps({"time": 1.5e9, "states": [state]}).encode()))
+    assert df.height == 1 and df["altitude"][0] is None and rep.rows_dropped == 0
+    rows = "".join(f"{1509530400 + s},778001,35.{s:02d},40\n" for s in range(10))
+    df, rep = read_any(_write(tmp_path, "q.csv", f"time,icao24,lat,lon\n{rows}1509530500,\"778001,35,40\n{rows}"
+                              .encode()))
+    assert df.height == 20 and rep.dropped == {"malformed CSV row": 1}
+
+
 # --- format detection ---------------------------------------------------------------------------------
 
 def test_detection_is_a_vote_not_the_first_line(tmp_path):

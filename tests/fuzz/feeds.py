@@ -152,11 +152,11 @@ def judge_feed(case: FeedCase, got: pl.DataFrame, bad: dict, out: Outcome) -> No
     n = len(feed_records(case.feed)[1])
     want = clean_states(case.feed, tuple(i for i in range(n) if i not in set(case.spoiled)) if case.spoiled else None)
     g = got.select(KEY)
-    if case.feed in ("beast", "raw_mlat") and g.height:
-        g = _aligned(g, want)
     twice = g.height - g.unique().height
     if twice:
         out.problems.append(f"{twice} states decoded twice")
+    if case.feed in ("beast", "raw_mlat") and g.height:
+        g = _aligned(g, want)
     lost = want.join(g, on=KEY, how="anti")
     if lost.height:
         out.lost = lost.height

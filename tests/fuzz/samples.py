@@ -295,7 +295,10 @@ def trace_sample() -> Sample:
         return json.dumps(p).encode()
 
     wrong = [(1, "abc"), (2, None), (0, "x"), (1, True)]
+    # the callsign comes from the last point that carried one: compare what each point holds itself
     return Sample("trace", "trace_full_ac671b.json", "readsb", records, prefix=head, suffix=b"\n]}\n", sep=b",\n",
+                  compare=("track_id", "time", "lon", "lat", "altitude", "ground_speed", "track", "vertical_rate",
+                           "on_ground"),
                   bad_time=lambda r, v: edit(r, 0, float(v) - doc["timestamp"]),
                   bad_type=lambda r, k: edit(r, *wrong[k % len(wrong)]),
                   garbage=lambda k: [b"garbage", b'{"not": "a point"', b"[1, 2", b"]]]"][k % 4])

@@ -42,7 +42,10 @@ def salvage(text: str, bad: Counter) -> dict | None:
     for key in HEADER:
         k = re.search(rf'"{key}"\s*:\s*("(?:[^"\\\n]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)', outside)
         if k:
-            doc[key] = json.loads(k.group(1))
+            try:
+                doc[key] = json.loads(k.group(1))
+            except ValueError:  # damaged too ("01", a broken escape): the header value is lost
+                pass
     doc[m.group(1)] = items
     return doc
 

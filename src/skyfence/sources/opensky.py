@@ -52,7 +52,7 @@ def states_rows(doc: dict, bad: Counter) -> dict[str, list]:
         cols["track_id"].append(icao.strip().lower())
         cs = row["callsign"]
         cols["callsign"].append(cs.strip() or None if isinstance(cs, str) else None)
-        alt = row["baro_altitude"] if row["baro_altitude"] is not None else row["geo_altitude"]
+        alt = row["baro_altitude"] if row["baro_altitude"] is not None else row.get("geo_altitude")
         cols["altitude"].append(json_number(alt))
         cols["ground_speed"].append(json_number(row["velocity"]))
         cols["track"].append(json_number(row["true_track"]))

@@ -41,8 +41,8 @@ def read_csv_table(path: Path, bad: Counter) -> tuple[pl.DataFrame, int]:
     counts = pl.Series(rows, dtype=pl.String).str.count_matches(sep, literal=True).to_list() if rows else []
     good = []
     for line, n in zip(rows, counts):
-        if '"' in line:
-            n = _fields(line, sep) - 1
+        if '"' in line:  # quoted fields; an unbalanced quote would swallow the lines after it
+            n = _fields(line, sep) - 1 if line.count('"') % 2 == 0 else -1
         if n == width - 1:
             good.append(line if line.endswith("\n") else line + "\n")
     if len(good) < len(rows):
