@@ -136,21 +136,29 @@ def _rows(df: pl.DataFrame, n: int = 2) -> list[dict]:
 
 
 def _aligned(got: pl.DataFrame, want: pl.DataFrame) -> pl.DataFrame:
-    """``got`` with its times moved by the one shift that best matches ``want`` (a Beast file has no
-    absolute time: a reader may place it differently, but never its messages relative to each other)."""
-    pairs = got.join(want, on=["track_id", "lat", "lon"], suffix="_w")
+    """``got`` with its times moved by the one shift that best matches ``want`` (a Beast file or feed has no
+    absolute time: a reader may place it differently, but never its messages relative to each other).
+
+    The anchor's fraction of a microsecond rounds either way, so a state that is not at its clean time
+    exactly is paired with the clean state at the same position within 2 us (in time order, one to one:
+    a recording may hold the same position twice, microseconds apart)."""
+    pos = ["track_id", "lat", "lon"]
+    pairs = got.join(want, on=pos, suffix="_w")
     if pairs.height == 0:
         return got
     shift = (pairs["time_w"] - pairs["time"]).mode().sort()[0]
     moved = got.with_row_index("_r").with_columns(pl.col("time") + shift)
-    exact = moved.join(want, on=["track_id", "time", "lat", "lon"], how="semi")["_r"]
-    moved = moved.with_columns(pl.col("_r").is_in(exact.implode()).alias("_exact"))
-    # the anchor's fraction of a microsecond rounds either way: a state within 2 us of its clean time is it
-    near = (moved.join(want.select("track_id", "lat", "lon", pl.col("time").alias("_w")), on=["track_id", "lat", "lon"])
-            .filter(~pl.col("_exact") & ((pl.col("_w") - pl.col("time")).abs() <= pl.duration(microseconds=2)))
-            .group_by("_r").agg(pl.col("_w").first()))
+    exact = moved.join(want, on=["track_id", "time", "lat", "lon"], how="semi")
+    rest = moved.join(exact, on="_r", how="anti")
+    free = want.join(exact, on=["track_id", "time", "lat", "lon"], how="anti")
+
+    def ranked(df: pl.DataFrame) -> pl.DataFrame:
+        return df.sort("time").with_columns(pl.col("time").rank("ordinal").over(pos).alias("_k"))
+
+    near = (ranked(rest).join(ranked(free).select(*pos, "_k", pl.col("time").alias("_w")), on=[*pos, "_k"])
+            .filter((pl.col("_w") - pl.col("time")).abs() <= pl.duration(microseconds=2)).select("_r", "_w"))
     return (moved.join(near, on="_r", how="left").with_columns(pl.coalesce("_w", "time").alias("time"))
-            .drop("_r", "_w", "_exact").select(got.columns))
+            .drop("_r", "_w").select(got.columns))
 
 
 def _analyze(states: pl.DataFrame, out: Outcome) -> None:
