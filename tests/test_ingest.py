@@ -182,7 +182,10 @@ def test_cli_ingest_file_and_sigterm_stops_cleanly(tmp_path, formation, shared):
     live = subprocess.Popen([sys.executable, "-m", "skyfence", "ingest", "--source",
                              f"sbs://127.0.0.1:{server.port}", "--out", str(tmp_path / "live"), "--summary",
                              str(tmp_path / "live.json")], stderr=subprocess.PIPE, text=True)
-    time.sleep(4.0)
+    started = time.monotonic()
+    while server.connections < 1 and time.monotonic() - started < 60:  # ingest is up (however loaded the machine)
+        time.sleep(0.1)
+    time.sleep(2.0)
     live.send_signal(signal.SIGTERM)
     assert live.wait(30) == 0, live.stderr.read()
     doc = json.loads((tmp_path / "live.json").read_text())
