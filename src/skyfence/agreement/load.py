@@ -174,7 +174,8 @@ class _Builder:
             source=self.source, parties=tuple(Party(p.id, p.name) for p in spec.parties),
             identifier=identifier, region=region, line=line,
             line_extended=projection.geometry_inverse(extended_xy), projection=projection, areas=tuple(areas),
-            thresholds=thresholds, party_rules={p.id: p.identify.model_dump() for p in spec.parties})
+            thresholds=thresholds, party_rules={p.id: p.identify.model_dump() for p in spec.parties},
+            line_name=spec.line_name)
 
     def _shape(self, field: str, spec):
         try:

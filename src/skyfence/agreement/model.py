@@ -152,6 +152,8 @@ class Agreement:
     areas: tuple[RestrictedArea, ...]
     thresholds: Thresholds
     party_rules: dict = field(default_factory=dict)
+    line_name: str | None = None
+    """What the line is called in words ("the Euphrates"); None: "the line"."""
 
     @property
     def party_ids(self) -> tuple[str, ...]:

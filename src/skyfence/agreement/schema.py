@@ -153,6 +153,7 @@ class AgreementSpec(_Strict):
     parties: list[PartySpec] = Field(min_length=1)
     region: ShapeSpec
     line: ShapeSpec
+    line_name: str | None = Field(None, description="what reasons call the line, e.g. 'the Euphrates'")
     sides: list[SideSpec] = []
     zones: list[ZoneSpec] = []
     thresholds: ThresholdSpec = ThresholdSpec()

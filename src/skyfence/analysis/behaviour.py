@@ -11,7 +11,9 @@ from skyfence.detect.conflict_table import party_codes
 from skyfence.detect.conflicts import StateVectors, allowed_pairs
 from skyfence.detect.encounter_table import Aligned
 from skyfence.tracks.schema import times
-from skyfence.detect.intent import CrossingSigns, assess
+from skyfence.detect.intent import (
+    NEAR_M, Boundary, CrossingSigns, assess, course_changes, entry_angles, swings, turned_toward,
+)
 from skyfence.detect.interactions import KINDS as INTERACTIONS
 from skyfence.detect.interactions import detect_interactions
 from skyfence.detect.manoeuvres import KINDS as MANOEUVRES
@@ -81,95 +83,107 @@ def interaction_table(df: pl.DataFrame, aligned: Aligned, k: Kinematics, agreeme
 
 def assess_crossings(crossings: pl.DataFrame, df: pl.DataFrame, tr: TrackArrays, aligned: Aligned,
                      manoeuvres: pl.DataFrame, agreement: Agreement) -> pl.DataFrame:
-    """Add ``intent``, ``intent_score`` and ``intent_reasons`` to the crossings (see ``detect.intent``)."""
-    if crossings.height == 0:
-        return crossings.with_columns(pl.lit(None, dtype=pl.String).alias("intent"),
-                                      pl.lit(None, dtype=pl.Int64).alias("intent_score"),
-                                      pl.lit(None, dtype=pl.String).alias("intent_reasons"))
-    line = agreement.projection.geometry_forward(agreement.line_extended)
-    flight_rows = tr.starts
+    """Add ``intent``, ``intent_score`` and ``intent_reasons`` to the crossings (see ``detect.intent``).
+
+    Only crossings seen to happen (``entry_kind`` ``crossed``) are judged; the others get none. The work
+    per crossing is bounded by its own flight's states and the aircraft around it (no pass over the
+    whole table per crossing)."""
+    crossings = crossings.sort(["entry_time", "track_id", "zone"])
+    n = crossings.height
+    labels: list[str | None] = [None] * n
+    scores: list[int | None] = [None] * n
+    reasons: list[str | None] = [None] * n
+    judged = np.flatnonzero((crossings["entry_kind"] == "crossed").to_numpy()) if n else np.empty(0, np.int64)
+    if len(judged):
+        c = crossings[judged]
+        flights = c["flight_id"].to_numpy().astype(np.int64)
+        t_in = _seconds(c["entry_time"])
+        t_out = _seconds(c["exit_time"])
+        t_end = np.where(np.isfinite(t_out), t_out, tr.t[tr.starts[flights + 1] - 1])
+        entry_row = np.minimum(tr.starts[flights] + _search_in_flights(tr, flights, t_in), tr.starts[flights + 1] - 1)
+        changes = course_changes(tr.t, tr.vx, tr.vy, tr.starts, flights, t_in, t_out)
+        swing = swings(tr.t, tr.vx, tr.vy, tr.starts, flights, t_in, t_end)
+        toward = _toward(aligned, flights, c["party"].to_list(), t_in, t_end)
+        hard = _hard_by_aircraft(manoeuvres)
+        seen: dict[str, int] = {}
+        zones = c["zone"].to_list()
+        ex, ey = agreement.projection.forward(c["entry_lon"].to_numpy(), c["entry_lat"].to_numpy())
+        xx, xy = agreement.projection.forward(c["exit_lon"].fill_null(np.nan).to_numpy(),
+                                              c["exit_lat"].fill_null(np.nan).to_numpy())
+        for k, row in enumerate(c.iter_rows(named=True)):
+            area = agreement.area(zones[k])
+            a, b = tr.starts[flights[k]], tr.starts[flights[k] + 1]
+            inside = a + np.flatnonzero((tr.t[a:b] >= t_in[k]) & (tr.t[a:b] <= t_end[k]))
+            near = float(np.mean(area.depth_index.distance(tr.x[inside], tr.y[inside], cap=2 * NEAR_M) <= NEAR_M)) \
+                if len(inside) else 1.0
+            e = entry_row[k]
+            # the angle to the boundary where it came across it (none through a floor or ceiling)
+            across, back = _on_boundary(area, [ex[k], xx[k]], [ey[k], xy[k]])
+            angle = entry_angles(area.depth_xy, tr.x[e:e + 1], tr.y[e:e + 1], tr.vx[e:e + 1], tr.vy[e:e + 1])[0] \
+                if across else np.nan
+            during = tuple(m for s0, e0, m in hard.get(row["track_id"], ()) if e0 >= t_in[k] and s0 <= t_end[k])
+            signs = CrossingSigns(row["max_depth_km"], row["duration_s"], angle, near, changes[k], swing[k],
+                                  bool(back), toward[k], during, seen.get(row["track_id"], 0))
+            seen[row["track_id"]] = seen.get(row["track_id"], 0) + 1
+            where = Boundary.of(area.kind, area.name, agreement.line_name)
+            labels[judged[k]], scores[judged[k]], reasons[judged[k]] = assess(signs, where)
+    return crossings.with_columns(
+        pl.Series("intent", labels, dtype=pl.String), pl.Series("intent_score", scores, dtype=pl.Int64),
+        pl.Series("intent_reasons", reasons, dtype=pl.String))
+
+
+def _on_boundary(area, x: list[float], y: list[float], tolerance: float = 50.0) -> np.ndarray:
+    """Whether each (projected) point lies on the area's line or edge; False for NaN points."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    ok = np.isfinite(x) & np.isfinite(y)
+    out = np.zeros(len(x), dtype=bool)
+    if ok.any():
+        out[ok] = area.depth_index.distance(x[ok], y[ok], cap=2 * tolerance) <= tolerance
+    return out
+
+
+def _seconds(col: pl.Series) -> np.ndarray:
+    return col.dt.epoch("us").cast(pl.Float64).fill_null(np.nan).to_numpy() / 1e6
+
+
+def _search_in_flights(tr: TrackArrays, flights: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Offset, within each flight, of its first state at or after ``t``."""
+    return np.array([np.searchsorted(tr.t[tr.starts[f]:tr.starts[f + 1]], tk) for f, tk in zip(flights, t)],
+                    dtype=np.int64)
+
+
+def _hard_by_aircraft(manoeuvres: pl.DataFrame) -> dict[str, list[tuple[float, float, str]]]:
+    hard = manoeuvres.filter(pl.col("manoeuvre").is_in(["hard_turn", "weave"]))
+    out: dict[str, list[tuple[float, float, str]]] = {}
+    for tid, s0, e0, m in zip(hard["track_id"].to_list(), _seconds(hard["start_time"]), _seconds(hard["end_time"]),
+                              hard["manoeuvre"].to_list()):
+        out.setdefault(tid, []).append((s0, e0, m))
+    return out
+
+
+def _toward(aligned: Aligned, flights: np.ndarray, parties: list[str], t_in: np.ndarray,
+            t_end: np.ndarray) -> list[str | None]:
+    """For each crossing, the aircraft of another party its flight turned toward while inside (or None)."""
     snap = aligned.snap
-    snap_flight = aligned.air["flight_id"].to_numpy()[snap.row]
-    snap_party = aligned.air["party"].cast(pl.String).to_numpy()[snap.row]
-    callsigns = aligned.air["callsign"].to_numpy()[snap.row]
+    if len(snap) == 0:
+        return [None] * len(flights)
+    snap_flight = aligned.air["flight_id"].to_numpy().astype(np.int64)[snap.row]
+    snap_party = aligned.air["party"].cast(pl.String).fill_null("unknown").to_numpy()[snap.row]
+    names = aligned.air.select(pl.coalesce(pl.when(pl.col("callsign").str.len_chars() > 0).then("callsign"),
+                                           "track_id")).to_series().to_numpy()[snap.row]
+    time = snap.time
+    # states of a flight are contiguous and in time order (see tracks.align)
+    n_flights = int(snap_flight.max()) + 2
+    flight_start = np.searchsorted(snap_flight, np.arange(n_flights))
     order = np.argsort(snap.group, kind="stable")
     groups_sorted = snap.group[order]
     sv = StateVectors.from_arrays(snap.lon, snap.lat, snap.alt, snap.ground_speed, snap.track, snap.vertical_rate)
-    hard = manoeuvres.filter(pl.col("manoeuvre").is_in(["hard_turn", "weave"]))
-    labels, scores, reasons = [], [], []
-    seen: dict[str, int] = {}
-    for c in crossings.sort("entry_time").iter_rows(named=True):
-        f = int(c["flight_id"])
-        a, b = flight_rows[f], flight_rows[f + 1]
-        t_in = c["entry_time"].timestamp()
-        t_out = c["exit_time"].timestamp() if c["exit_time"] is not None else tr.t[b - 1]
-        inside = np.flatnonzero((tr.t[a:b] >= t_in) & (tr.t[a:b] <= t_out)) + a
-        near = 1.0
-        if len(inside):
-            d = shapely.distance(line, shapely.points(tr.x[inside], tr.y[inside]))
-            near = float(np.mean(d <= 5000.0))
-        angle = _entry_angle(tr, line, a, b, t_in)
-        toward = _turned_toward(snap, sv, snap_flight, snap_party, callsigns, order, groups_sorted, f, c["party"],
-                                t_in, t_out)
-        during = hard.filter((pl.col("track_id") == c["track_id"]) & (pl.col("end_time") >= c["entry_time"])
-                             & (pl.col("start_time") <= (c["exit_time"] or c["entry_time"])))["manoeuvre"].to_list()
-        signs = CrossingSigns(c["max_depth_km"], c["duration_s"], angle, near, toward, tuple(during),
-                              seen.get(c["track_id"], 0))
-        seen[c["track_id"]] = seen.get(c["track_id"], 0) + 1
-        label, score, why = assess(signs)
-        labels.append(label)
-        scores.append(score)
-        reasons.append(why)
-    assessed = crossings.sort("entry_time").with_columns(
-        pl.Series("intent", labels, dtype=pl.String), pl.Series("intent_score", scores, dtype=pl.Int64),
-        pl.Series("intent_reasons", reasons, dtype=pl.String))
-    return assessed.sort(["entry_time", "track_id", "zone"])
-
-
-def _entry_angle(tr: TrackArrays, line, a: int, b: int, t_in: float) -> float:
-    """Degrees between the aircraft's track and the line's general direction where it entered (90 = square)."""
-    k = a + int(np.searchsorted(tr.t[a:b], t_in))
-    k = min(max(k, a), b - 1)
-    v = np.array([tr.vx[k], tr.vy[k]], dtype=float)
-    if not np.all(np.isfinite(v)) or np.hypot(*v) == 0:
-        return np.nan
-    p = shapely.Point(tr.x[k], tr.y[k])
-    s = line.project(p)
-    # the line's general direction here (over 16 km), not the meander under the aircraft
-    p0 = np.asarray(line.interpolate(max(s - 8000, 0)).coords[0])
-    p1 = np.asarray(line.interpolate(min(s + 8000, line.length)).coords[0])
-    tangent = p1 - p0
-    cos = abs(np.dot(v, tangent)) / (np.hypot(*v) * np.hypot(*tangent))
-    return float(np.degrees(np.arccos(np.clip(cos, 0.0, 1.0))))
-
-
-def _turned_toward(snap, sv, snap_flight, snap_party, callsigns, order, groups_sorted, flight, party, t0, t1):
-    """The other party's aircraft the crossing aircraft turned to point at, or None: within 100 km, its
-    nose brought 30 degrees or more closer to it during the crossing and then held within 15 degrees of
-    it for 45 s or more."""
-    mine = np.flatnonzero((snap_flight == flight) & (snap.time >= t0) & (snap.time <= t1))
-    if len(mine) < 2:
-        return None
-    angles: dict[str, list[tuple[float, float]]] = {}
-    for i in mine:
-        lo = np.searchsorted(groups_sorted, snap.group[i])
-        hi = np.searchsorted(groups_sorted, snap.group[i], side="right")
-        others = order[lo:hi]
-        others = others[(snap_party[others] != party) & (snap_party[others] != "unknown")]
-        if len(others) == 0:
+    hostile = {p: (snap_party != p) & (snap_party != "unknown") for p in set(parties)}
+    out = []
+    for f, party, t0, t1 in zip(flights, parties, t_in, t_end):
+        if f + 1 >= n_flights:
+            out.append(None)
             continue
-        d = sv.pos[others] - sv.pos[i]
-        rng = np.linalg.norm(d, axis=1)
-        v = sv.vel[i]
-        cos = d @ v / np.maximum(np.linalg.norm(v) * rng, 1e-9)
-        off = np.degrees(np.arccos(np.clip(cos, -1, 1)))
-        for j in np.flatnonzero(rng <= 100e3):
-            angles.setdefault(callsigns[others[j]] or "?", []).append((snap.time[i], off[j]))
-    for name, series in angles.items():
-        t, off = np.array(series).T
-        pointing = off <= 15.0
-        if not pointing.any() or off[: np.argmax(pointing) + 1].max() - off[pointing].min() < 30.0:
-            continue
-        if t[pointing].max() - t[pointing].min() >= 45.0:
-            return name
-    return None
+        out.append(turned_toward(sv.pos, sv.vel, snap.track, time, snap.group, flight_start, order, groups_sorted,
+                                 hostile[party], names, int(f), t0, t1))
+    return out

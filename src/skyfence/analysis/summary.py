@@ -7,7 +7,7 @@ import polars as pl
 
 from skyfence.agreement.identify import address_country
 from skyfence.agreement.model import Agreement
-from skyfence.detect.crossings import WarningStats
+from skyfence.detect.crossings import ENTRY_KINDS, WarningStats
 from skyfence.sources.tabular import ReadReport
 
 
@@ -51,23 +51,38 @@ def per_day(table: pl.DataFrame, time_col: str, keys: list[str]) -> list[dict]:
 
 
 def crossing_figures(table: pl.DataFrame, warnings: dict[str, WarningStats]) -> dict:
-    """Crossings by party, zone and day; open ones; warning lead times."""
-    leads = table["warning_lead_s"].drop_nulls().to_numpy() if table.height else np.empty(0)
+    """Crossings (``entry_kind`` ``crossed``: seen crossing) by party, zone and day, those still inside at the
+    end of their flight's track, warning lead times; the other ways of being inside counted apart."""
+    kinds = table["entry_kind"] if table.height else pl.Series([], dtype=pl.String)
+    crossed = table.filter(kinds == "crossed") if table.height else table
+    leads = crossed["warning_lead_s"].drop_nulls().to_numpy() if crossed.height else np.empty(0)
     return {
-        "total": table.height,
-        "by_party": dict(table.group_by("party").len().sort("party").iter_rows()) if table.height else {},
-        "by_zone": dict(table.group_by("zone").len().sort("zone").iter_rows()) if table.height else {},
-        "per_day": per_day(table, "entry_time", ["party"]),
-        "open_at_end_of_data": int(table["open"].sum()) if table.height else 0,
-        "with_data_gap": int(table["data_gap"].sum()) if table.height else 0,
+        "total": crossed.height,
+        "by_party": _counts(crossed, "party"),
+        "by_zone": _counts(crossed, "zone"),
+        "per_day": per_day(crossed, "entry_time", ["party"]),
+        "open_at_end_of_track": int(crossed["open"].sum()) if crossed.height else 0,
+        "with_data_gap": int(crossed["data_gap"].sum()) if crossed.height else 0,
         "warning": {
             "with_warning": int(len(leads)),
-            "without_warning": int(table.height - len(leads)),
+            "without_warning": int(crossed.height - len(leads)),
             "lead_time_s": _stats(leads),
             "episodes_by_zone": {k: {"episodes": v.episodes, "followed_by_crossing": v.followed_by_crossing}
                                  for k, v in warnings.items()},
         },
+        "by_entry_kind": {k: int((kinds == k).sum()) for k in ENTRY_KINDS},
+        "other_entries": {k: _entries(table.filter(kinds == k)) for k in ENTRY_KINDS[1:]},
     }
+
+
+def _counts(table: pl.DataFrame, col: str) -> dict:
+    return dict(table.group_by(col).len().sort(col).iter_rows()) if table.height else {}
+
+
+def _entries(table: pl.DataFrame) -> dict:
+    """Aircraft found inside without being seen to cross: how many, by party and zone, per day."""
+    return {"total": table.height, "by_party": _counts(table, "party"), "by_zone": _counts(table, "zone"),
+            "per_day": per_day(table, "entry_time", ["party"])}
 
 
 def encounter_figures(table: pl.DataFrame, settings) -> dict:
@@ -106,7 +121,8 @@ def behaviour_figures(crossings: pl.DataFrame, manoeuvres: pl.DataFrame, interac
         "manoeuvres": {"total": manoeuvres.height, "by_kind_and_party": counts(manoeuvres, "manoeuvre", "party")},
         "interactions": {"total": interactions.height,
                          "by_kind_and_party": counts(interactions, "interaction", "party", "other_party")},
-        "crossing_intent": counts(crossings, "intent") if "intent" in crossings.columns else {},
+        "crossing_intent": counts(crossings.filter(pl.col("intent").is_not_null()), "intent")
+        if "intent" in crossings.columns else {},
     }
 
 

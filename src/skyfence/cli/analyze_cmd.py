@@ -71,7 +71,7 @@ def print_summary(doc: dict, crossings) -> None:
               + (f"; values removed: {_reasons(inp['values_removed_by_reason'])}" if inp['values_removed_by_reason'] else ""))
     parties = ", ".join(f"{k} {v['aircraft']}" for k, v in trk["by_party"].items())
     out.print(f"{trk['states']:,} states, {trk['aircraft']:,} aircraft ({parties}), {trk['flights']:,} flights")
-    table = Table(title=f"Crossings: {cr['total']}")
+    table = Table(title=f"Crossings: {cr['total']} (seen crossing the line or a zone's edge)")
     table.add_column("date (UTC)")
     table.add_column("party")
     table.add_column("crossings", justify="right")
@@ -84,9 +84,17 @@ def print_summary(doc: dict, crossings) -> None:
         lead = w["lead_time_s"]
         lead_text = f"median lead {lead['median']:.0f} s" if lead["median"] is not None else "no lead"
         out.print(f"Warned before {w['with_warning']} of {cr['total']} crossings ({lead_text}); "
-                  f"{cr['open_at_end_of_data']} still open at end of data; {cr['with_data_gap']} with data gaps")
+                  f"{cr['open_at_end_of_track']} still inside when their flight's track ends; "
+                  f"{cr['with_data_gap']} with data gaps")
     else:
         out.print("No crossings.")
+    other = cr.get("other_entries", {})
+    if any(v["total"] for v in other.values()):
+        words = {"first_seen_inside": "already inside at their first report (first_seen_inside)",
+                 "region_edge": "came in across the region's outer edge (region_edge)",
+                 "zone_opened": "inside a zone when it opened (zone_opened)"}
+        out.print("Not counted as crossings: " + "; ".join(
+            f"{v['total']} {words[k]}" for k, v in other.items() if v["total"]))
     enc = doc.get("encounters")
     if enc is not None:
         levels = ", ".join(f"{k} {v}" for k, v in enc["by_level"].items()) or "none"

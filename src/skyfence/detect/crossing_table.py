@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 
 from skyfence.agreement.model import Agreement
-from skyfence.detect.crossings import WarningStats, detect_area
+from skyfence.detect.crossings import ENTRY_KINDS, WarningStats, detect_area
 from skyfence.tracks.arrays import TrackArrays
 from skyfence.tracks.schema import times
 from skyfence.units import m_to_ft
 
 CROSSING_COLUMNS = {
-    "track_id": pl.String, "callsign": pl.String, "party": pl.String, "zone": pl.String,
+    "track_id": pl.String, "callsign": pl.String, "party": pl.String, "zone": pl.String, "entry_kind": pl.String,
     "entry_time": pl.Datetime("us", "UTC"), "exit_time": pl.Datetime("us", "UTC"),
     "duration_s": pl.Float64, "max_depth_km": pl.Float64,
     "entry_lat": pl.Float64, "entry_lon": pl.Float64, "exit_lat": pl.Float64, "exit_lon": pl.Float64,
@@ -53,6 +54,7 @@ def detect_crossings(df: pl.DataFrame, tr: TrackArrays, agreement: Agreement) ->
         ident = df.select(pl.col(["track_id", "callsign", "party", "flight_id"]).gather(pl.Series(ev.first_row)))
         frames.append(ident.with_columns(
             pl.lit(area.id).alias("zone"),
+            pl.Series(np.array(ENTRY_KINDS, dtype=object)[ev.entry_kind], dtype=pl.String).alias("entry_kind"),
             times(ev.entry_time).alias("entry_time"),
             times(ev.exit_time).alias("exit_time"),
             pl.Series(ev.duration).alias("duration_s"),

@@ -10,7 +10,16 @@ merged; and an event counts when it reaches ``min_depth`` and lasts
 ``min_duration``. Entry and exit are interpolated to the
 boundary crossing between the two states around it (the boundary, the band
 edge or the window edge, whichever the aircraft met). An event still inside
-when the data ends is ``open``.
+at the end of its flight's track is ``open``.
+
+How the aircraft came to be inside is its ``entry_kind`` (:data:`ENTRY_KINDS`):
+``crossed`` when it was seen on the allowed side and then on the closed side,
+across the line, a zone's boundary, floor or ceiling; ``first_seen_inside``
+when its flight's first report is already inside; ``region_edge`` when it came
+into a side across the region's outer boundary, not across the line; and
+``zone_opened`` when it was already inside a zone's space as the zone's
+validity window began. Only ``crossed`` events are crossings of the agreement;
+the others are counted apart and get no warning lead time.
 
 The warning works like an Area Proximity Warning: for every state outside the
 area, the time until its straight path (ground velocity, vertical rate)
@@ -31,6 +40,10 @@ from skyfence.agreement.model import CrossingThresholds, RestrictedArea
 from skyfence.tracks.arrays import TrackArrays
 
 
+ENTRY_KINDS = ("crossed", "first_seen_inside", "region_edge", "zone_opened")
+CROSSED, FIRST_SEEN_INSIDE, REGION_EDGE, ZONE_OPENED = range(4)
+_ON_LINE = 1.0  # m: an entry point this close to the line came across the line (not the region's edge)
+
 JITTER = 0.5
 """A stay beyond the line that never reaches this fraction of ``min_depth`` is jitter, not part of a crossing."""
 
@@ -49,6 +62,7 @@ class CrossingEvents:
     exit_x: np.ndarray
     exit_y: np.ndarray
     entry_observed: np.ndarray  # False when the flight's data starts inside
+    entry_kind: np.ndarray  # int8 code into ENTRY_KINDS
     open: np.ndarray
     duration: np.ndarray
     max_depth: np.ndarray
@@ -103,7 +117,7 @@ def detect_area(tr: TrackArrays, area: RestrictedArea, th: CrossingThresholds) -
         return _empty(area.id), _warning_stats(warn, new_flight, np.empty(0, dtype=np.int64))
 
     depth, depth_at = _max_depth(ev_start, ev_end, inside, x, y, area)
-    entry_f, entry_observed = _entry_fraction(ev_start, new_flight, inside_h, x, y, t, alt, area)
+    entry_f, entry_observed, kind, horizontal = _entry_fraction(ev_start, new_flight, inside_h, x, y, t, alt, area)
     exit_f, is_open = _exit_fraction(ev_end, end_flight, inside_h, x, y, t, alt, area)
 
     prev = np.where(entry_observed, ev_start - 1, ev_start)
@@ -117,10 +131,17 @@ def detect_area(tr: TrackArrays, area: RestrictedArea, th: CrossingThresholds) -
     duration = np.where(is_open, t[ev_end], exit_t) - entry_t
 
     keep = (depth >= th.min_depth) & (duration >= th.min_duration)
-    alt_min, alt_max = _reduce_ranges(alt, prev, nxt)
+    if area.kind == "side" and horizontal.any():
+        # came in horizontally: across the line, or across the region's outer edge
+        h = np.flatnonzero(horizontal)
+        off_line = area.depth_index.distance(entry_x[h], entry_y[h], cap=2 * _ON_LINE) > _ON_LINE
+        kind[h[off_line]] = REGION_EDGE
+    crossed = kind == CROSSED
+    # altitudes while inside (not of the states around the event, which may be outside the band)
+    alt_min, alt_max = _reduce_ranges(np.where(inside, alt, np.nan), ev_start, ev_end)
     max_gap = _max_gap(t, prev, nxt)
-    lead = _lead(warn, new_flight, t, prev, entry_t, entry_observed)
-    stats = _warning_stats(warn, new_flight, prev[keep & entry_observed])
+    lead = _lead(warn, new_flight, t, prev, entry_t, crossed)
+    stats = _warning_stats(warn, new_flight, prev[keep & crossed])
     exit_t = np.where(is_open, np.nan, exit_t)
     exit_x = np.where(is_open, np.nan, exit_x)
     exit_y = np.where(is_open, np.nan, exit_y)
@@ -128,7 +149,7 @@ def detect_area(tr: TrackArrays, area: RestrictedArea, th: CrossingThresholds) -
     entry_gap = t[ev_start] - t[prev]
     exit_gap = np.where(is_open, np.nan, t[nxt] - t[ev_end])
     return CrossingEvents(area.id, ev_start[k], ev_end[k], entry_t[k], exit_t[k], entry_x[k], entry_y[k],
-                          exit_x[k], exit_y[k], entry_observed[k], is_open[k], duration[k], depth[k],
+                          exit_x[k], exit_y[k], entry_observed[k], kind[k], is_open[k], duration[k], depth[k],
                           depth_at[k], alt_min[k], alt_max[k], max_gap[k], entry_gap[k], exit_gap[k], lead[k]), stats
 
 
@@ -136,7 +157,7 @@ def _empty(area_id: str) -> CrossingEvents:
     e = np.empty(0)
     i = np.empty(0, dtype=np.int64)
     b = np.empty(0, dtype=bool)
-    return CrossingEvents(area_id, i, i, e, e, e, e, e, e, b, b, e, e, i, e, e, e, e, e, e)
+    return CrossingEvents(area_id, i, i, e, e, e, e, e, e, b, np.empty(0, np.int8), b, e, e, i, e, e, e, e, e, e)
 
 
 def _in_band(alt: np.ndarray, floor: float, ceiling: float) -> np.ndarray:
@@ -220,9 +241,14 @@ def _window_fraction(t0, t1, lo, hi, entering: bool):
 
 
 def _entry_fraction(ev_start, new_flight, inside_h, x, y, t, alt, area: RestrictedArea):
-    """Fraction along (previous state -> first inside state) where the aircraft entered."""
+    """Fraction along (previous state -> first inside state) where the aircraft entered, whether the entry
+    was observed, and its kind: the last of the three conditions (horizontally inside, within the band,
+    within the window) to be met decides: the window gives ``ZONE_OPENED``, the others ``CROSSED``; and
+    whether the horizontal boundary was the last one met (the caller tells the line from the region's
+    edge there)."""
     observed = ~new_flight[ev_start]
     f = np.zeros(len(ev_start))
+    kind = np.full(len(ev_start), FIRST_SEEN_INSIDE, dtype=np.int8)
     s = ev_start[observed]
     p = s - 1
     fh = np.zeros(len(s))
@@ -232,9 +258,14 @@ def _entry_fraction(ev_start, new_flight, inside_h, x, y, t, alt, area: Restrict
         back = area.area_index.first_hit(x[sc], y[sc], x[pc] - x[sc], y[pc] - y[sc], 1.0)
         fh[crossed] = np.where(np.isfinite(back), 1.0 - back, 0.5)
     fv = _band_fraction(alt[p], alt[s], area.floor, area.ceiling, entering=True)
-    ft = _window_fraction(t[p], t[s], *area.window_seconds(), entering=True)
+    lo, hi = area.window_seconds()
+    ft = _window_fraction(t[p], t[s], lo, hi, entering=True)
     f[observed] = np.clip(np.maximum(np.maximum(fh, fv), ft), 0.0, 1.0)
-    return f, observed
+    opened = (t[p] < lo) & (t[s] >= lo) & (ft >= np.maximum(fh, fv))
+    kind[observed] = np.where(opened, ZONE_OPENED, CROSSED)
+    horizontal = np.zeros(len(ev_start), dtype=bool)
+    horizontal[observed] = crossed & ~opened & (fh >= fv)
+    return f, observed, kind, horizontal
 
 
 def _exit_fraction(ev_end, end_flight, inside_h, x, y, t, alt, area: RestrictedArea):
