@@ -42,8 +42,10 @@ def test_head_on_encounter_timing(line):
     assert row["time_of_min"].timestamp() - T0 == pytest.approx(150.0, abs=1.0)
     loss = (60_000.0 - 5 * NAUTICAL_MILE) / 400.0
     assert row["loss_time"].timestamp() - T0 == pytest.approx(loss, abs=0.5)
-    # the first WARNING comes when the loss is predicted within the look-ahead, or at the start of the data
-    assert row["warning_time_s"] == pytest.approx(min(TH.lookahead, loss), abs=2.0)
+    # the first WARNING comes when the loss is predicted within the look-ahead, or at the start of the data,
+    # and stands once it has persisted M of N instants (M - 1 instants later)
+    persisted = (TH.alerting_m - 1) * 2.0
+    assert row["warning_time_s"] == pytest.approx(min(TH.lookahead, loss) - persisted, abs=1.0)
 
 
 def test_passing_1000_ft_apart_is_not_an_encounter(line):

@@ -239,7 +239,9 @@ class _Builder:
             nmac_horizontal=get("separation", "nmac_horizontal", s.nmac_horizontal, parse_length),
             nmac_vertical=get("separation", "nmac_vertical", s.nmac_vertical, parse_length),
             vertical_tolerance=get("separation", "vertical_tolerance", s.vertical_tolerance, parse_length),
-            level_rate=get("separation", "level_rate", s.level_rate, parse_speed))
+            level_rate=get("separation", "level_rate", s.level_rate, parse_speed),
+            alerting_m=s.alerting_m, alerting_n=s.alerting_n,
+            interpolation_gap=get("separation", "interpolation_gap", s.interpolation_gap, parse_duration))
         if separation.vertical_tolerance >= separation.vertical:
             raise self.fail("thresholds.separation.vertical_tolerance", "must be smaller than the vertical minimum")
         if separation.nmac_horizontal > separation.horizontal:

@@ -45,6 +45,11 @@ class SeparationThresholds:
     """Taken off the vertical minimum: 25 ft reporting steps and level-keeping make 1000 ft read 900-1000 ft."""
     level_rate: float = 250 * 0.3048 / 60
     """Vertical rates below this count as level flight in predictions (m/s)."""
+    alerting_m: int = 2
+    alerting_n: int = 3
+    """M-of-N persistence: a predicted alert stands when ``alerting_m`` of the last ``alerting_n`` instants had it."""
+    interpolation_gap: float = 15.0
+    """Separations measured between reports further apart than this (s) rest on interpolation and are marked."""
 
 
 @dataclass(frozen=True)

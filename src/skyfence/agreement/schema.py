@@ -110,6 +110,15 @@ class SeparationSpec(_Strict):
     nmac_vertical: str | float = "100 ft"
     vertical_tolerance: str | float = "100 ft"
     level_rate: str | float = "250 ft/min"
+    alerting_m: int = Field(2, ge=1, description="M of M-of-N alert persistence")
+    alerting_n: int = Field(3, ge=1, le=60, description="N of M-of-N alert persistence (instants)")
+    interpolation_gap: str | float = "15 s"
+
+    @model_validator(mode="after")
+    def _m_of_n(self) -> "SeparationSpec":
+        if self.alerting_m > self.alerting_n:
+            raise ValueError(f"alerting_m ({self.alerting_m}) is larger than alerting_n ({self.alerting_n})")
+        return self
 
 
 class ManoeuvreSpec(_Strict):

@@ -8,6 +8,7 @@ import shapely
 
 from skyfence.agreement.model import Agreement
 from skyfence.detect.conflict_table import party_codes
+from skyfence.detect.closest import flight_starts
 from skyfence.detect.conflicts import StateVectors, allowed_pairs
 from skyfence.detect.encounter_table import Aligned
 from skyfence.tracks.schema import times
@@ -167,21 +168,20 @@ def _toward(aligned: Aligned, flights: np.ndarray, parties: list[str], t_in: np.
     snap = aligned.snap
     if len(snap) == 0:
         return [None] * len(flights)
-    snap_flight = aligned.air["flight_id"].to_numpy().astype(np.int64)[snap.row]
+    snap_flight = aligned.flight
     snap_party = aligned.air["party"].cast(pl.String).fill_null("unknown").to_numpy()[snap.row]
     names = aligned.air.select(pl.coalesce(pl.when(pl.col("callsign").str.len_chars() > 0).then("callsign"),
                                            "track_id")).to_series().to_numpy()[snap.row]
     time = snap.time
-    # states of a flight are contiguous and in time order (see tracks.align)
-    n_flights = int(snap_flight.max()) + 2
-    flight_start = np.searchsorted(snap_flight, np.arange(n_flights))
+    flight_start = flight_starts(snap_flight)  # a flight's states are contiguous and in time order
+    n_flights = len(flight_start) - 1
     order = np.argsort(snap.group, kind="stable")
     groups_sorted = snap.group[order]
     sv = StateVectors.from_arrays(snap.lon, snap.lat, snap.alt, snap.ground_speed, snap.track, snap.vertical_rate)
     hostile = {p: (snap_party != p) & (snap_party != "unknown") for p in set(parties)}
     out = []
     for f, party, t0, t1 in zip(flights, parties, t_in, t_end):
-        if f + 1 >= n_flights:
+        if f >= n_flights:
             out.append(None)
             continue
         out.append(turned_toward(sv.pos, sv.vel, snap.track, time, snap.group, flight_start, order, groups_sorted,

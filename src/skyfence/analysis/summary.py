@@ -94,9 +94,10 @@ def encounter_figures(table: pl.DataFrame, settings) -> dict:
         pairs = table.with_columns(pl.concat_str([pl.min_horizontal("party_a", "party_b"),
                                                   pl.max_horizontal("party_a", "party_b")], separator="/").alias("p"))
         by_parties = dict(pairs.group_by("p").len().sort("p").iter_rows())
-    closest = table.sort("min_horizontal_nm").head(5).select(
-        "track_a", "track_b", "callsign_a", "callsign_b", "time_of_min", "min_horizontal_nm", "vertical_at_min_ft",
-        "max_level") if table.height else table
+    closest = table.sort(["closest_horizontal_nm", "min_horizontal_nm"], nulls_last=True).head(5).select(
+        "track_a", "track_b", "callsign_a", "callsign_b", "closest_time", "closest_horizontal_nm",
+        "closest_vertical_ft", "closest_above", "report_gap_s", "time_of_min", "min_horizontal_nm",
+        "vertical_at_min_ft", "above_at_min", "max_level", "level_interpolated") if table.height else table
     return {
         "settings": {"pairs": settings.pairs, "step_s": settings.step, "level": settings.level,
                      "merge_gap_s": settings.merge_gap},
@@ -106,7 +107,8 @@ def encounter_figures(table: pl.DataFrame, settings) -> dict:
         "per_day": per_day(table, "start_time", ["max_level"]),
         "losses_of_separation": int(table["loss_time"].is_not_null().sum()) if table.height else 0,
         "warning_time_s": _stats(table["warning_time_s"].drop_nulls().to_numpy() if table.height else np.empty(0)),
-        "closest": [{**r, "time_of_min": r["time_of_min"].isoformat()} for r in closest.to_dicts()],
+        "closest": [{**r, "time_of_min": _iso(r["time_of_min"]), "closest_time": _iso(r["closest_time"])}
+                    for r in closest.to_dicts()],
     }
 
 
@@ -124,6 +126,10 @@ def behaviour_figures(crossings: pl.DataFrame, manoeuvres: pl.DataFrame, interac
         "crossing_intent": counts(crossings.filter(pl.col("intent").is_not_null()), "intent")
         if "intent" in crossings.columns else {},
     }
+
+
+def _iso(t) -> str | None:
+    return None if t is None else t.isoformat()
 
 
 def _stats(values: np.ndarray) -> dict:

@@ -101,14 +101,24 @@ def print_summary(doc: dict, crossings) -> None:
         out.print(f"Encounters ({enc['settings']['pairs']} pairs): {enc['total']} ({levels}); "
                   f"{enc['losses_of_separation']} with loss of separation")
         if enc["closest"]:
-            t = Table(title="Closest encounters")
-            for col in ("time of closest (UTC)", "aircraft", "horizontal NM", "vertical ft", "level"):
-                t.add_column(col)
+            t = Table(title="Closest approaches (over each encounter and its look-ahead)")
+            for col in ("time (UTC)", "aircraft", "NM", "ft", "higher", "level"):
+                t.add_column(col, no_wrap=True, justify="right" if col in ("NM", "ft") else "left")
             for r in enc["closest"]:
-                v = r["vertical_at_min_ft"]
-                t.add_row(r["time_of_min"][:19], f"{r['callsign_a'] or r['track_a']} / {r['callsign_b'] or r['track_b']}",
-                          f"{r['min_horizontal_nm']:.2f}", "?" if v is None else f"{abs(v):.0f}", r["max_level"])
+                name_a, name_b = r["callsign_a"] or r["track_a"], r["callsign_b"] or r["track_b"]
+                higher = {"a": name_a, "b": name_b, "same": "same"}.get(r["closest_above"], "?")
+                level = r["max_level"] + ("*" if r["level_interpolated"] else "")
+                when = (r["closest_time"] or "?")[5:19].replace("T", " ")
+                t.add_row(when, f"{name_a}/{name_b}", _num(r["closest_horizontal_nm"], 2),
+                          _num(r["closest_vertical_ft"], 0), higher, level)
             out.print(t)
+            if any(r["level_interpolated"] for r in enc["closest"]):
+                out.print("* the level rests on positions interpolated between reports more than the agreement's "
+                          "interpolation_gap apart (report_gap_at_min_s in encounters.csv).")
+
+
+def _num(v, digits: int) -> str:
+    return "?" if v is None else f"{v:,.{digits}f}"
 
 
 def _reasons(d: dict) -> str:

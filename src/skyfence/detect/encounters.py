@@ -6,9 +6,13 @@ the same pair of flights at consecutive instants, with gaps no longer than
 ``merge_gap``, make one encounter: its start and end, the minimum horizontal
 separation (refined between instants with the closest point of approach, so a
 coarse step does not miss the minimum) and when it happened, the vertical
-separation there and the least over the encounter, the highest level, when
-separation was first lost, and the warning time: from the first state of the
-encounter (the first WARNING) to that loss.
+separation there (absolute; which aircraft was above is the sign of
+``vertical_at_min``) and the least over the encounter, the highest level, when
+separation was first lost, and the warning time: from the first WARNING of the
+encounter to that loss (whatever level the encounter started at).
+
+Before merging, predicted levels go through M-of-N persistence
+(:mod:`skyfence.detect.alerting`): an alert of a single instant is no alert.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from skyfence.detect.conflicts import LOSS, NMAC, ConflictRules, PairFigures
+from skyfence.detect.alerting import m_of_n
+from skyfence.detect.conflicts import LOSS, NMAC, WARNING, ConflictRules, PairFigures
 
 
 @dataclass(frozen=True)
@@ -31,11 +36,11 @@ class Encounters:
     end: np.ndarray
     min_horizontal: np.ndarray
     time_of_min: np.ndarray
-    vertical_at_min: np.ndarray
+    vertical_at_min: np.ndarray  # signed: b above a is positive
     min_vertical: np.ndarray
     max_level: np.ndarray
     loss_time: np.ndarray  # NaN when separation was never lost
-    warning_time: np.ndarray  # NaN when no loss, or the pair was first seen already in loss
+    warning_time: np.ndarray  # from the first WARNING; NaN when no loss, or the pair was first seen already in loss
     state_a: np.ndarray  # snapshot state index of aircraft a at the minimum
     state_b: np.ndarray
     snapshots: np.ndarray
@@ -45,7 +50,8 @@ class Encounters:
 
 
 def merge_encounters(figs: PairFigures, time: np.ndarray, group: np.ndarray, flight: np.ndarray, step: float,
-                     merge_gap: float, rules: ConflictRules, present: np.ndarray | None = None) -> Encounters:
+                     merge_gap: float, rules: ConflictRules, present: np.ndarray | None = None,
+                     min_level: int = 0, alerting: tuple[int, int] = (1, 1)) -> Encounters:
     """Merge per-instant pair rows into encounters.
 
     Between two instants the pair follows its predicted straight lines: a
@@ -60,6 +66,9 @@ def merge_encounters(figs: PairFigures, time: np.ndarray, group: np.ndarray, fli
     time), and keeps a hole in one aircraft's data from splitting an
     encounter: a gap longer than ``merge_gap`` splits only when both aircraft
     were seen during it.
+
+    ``alerting`` is the M-of-N persistence ``(m, n)`` applied to the predicted levels first; rows left
+    below ``min_level`` are dropped.
     """
     fa, fb = flight[figs.a], flight[figs.b]
     swap = fa > fb
@@ -71,9 +80,16 @@ def merge_encounters(figs: PairFigures, time: np.ndarray, group: np.ndarray, fli
     key_a, key_b, g, sa, sb, sign = key_a[order], key_b[order], g[order], sa[order], sb[order], sign[order]
     h0, dcpa, tcpa = figs.horizontal[order], figs.d_cpa[order], figs.t_cpa[order]
     v0, vcpa = figs.vertical[order] * sign, figs.v_cpa[order] * sign
-    level, tlos = figs.level[order].copy(), figs.t_los[order]
+    tlos = figs.t_los[order]
+    level = m_of_n(figs.level[order], key_a, key_b, g, *alerting)
+    raw_level = figs.level[order]
+    if min_level > 0 and (level < min_level).any():
+        keep = level >= min_level
+        key_a, key_b, g, sa, sb, sign = key_a[keep], key_b[keep], g[keep], sa[keep], sb[keep], sign[keep]
+        h0, dcpa, tcpa, v0, vcpa = h0[keep], dcpa[keep], tcpa[keep], v0[keep], vcpa[keep]
+        level, tlos, raw_level = level[keep], tlos[keep], raw_level[keep]
     t = time[sa]
-    m = len(order)
+    m = len(level)
     if m == 0:
         e, i = np.empty(0), np.empty(0, np.int64)
         return Encounters(i, i, i, e, e, e, e, e, e, np.empty(0, np.int8), e, e, i, i, i)
@@ -120,17 +136,21 @@ def merge_encounters(figs: PairFigures, time: np.ndarray, group: np.ndarray, fli
     lr = loss_row[has]
     # a row upgraded between instants lost separation at its own predicted time; a LOSS row at the
     # instant, at the previous row's predicted time if that fell before this instant
-    lt = np.where(figs.level[order][lr] >= LOSS, t[lr], t[lr] + np.nan_to_num(tlos[lr]))
-    prev_ok = (lr > first[has]) & (figs.level[order][lr] >= LOSS)
+    lt = np.where(raw_level[lr] >= LOSS, t[lr], t[lr] + np.nan_to_num(tlos[lr]))
+    prev_ok = (lr > first[has]) & (raw_level[lr] >= LOSS)
     refine = prev_ok & (tlos[np.maximum(lr - 1, 0)] <= step)
     lt[refine] = t[lr[refine] - 1] + tlos[lr[refine] - 1]
     loss_time[has] = lt
-    warning_time = loss_time - t[first]
-    starts_in_loss = has & (loss_row == first)
+    # warning time runs from the first WARNING (an encounter may start at CAUTION)
+    idx = np.flatnonzero(level >= WARNING)
+    warn_row = np.full(len(first), m, np.int64)
+    np.minimum.at(warn_row, seg[idx], idx)
+    warning_time = loss_time - t[np.minimum(warn_row, m - 1)]
+    starts_in_loss = has & (loss_row == warn_row)
     if present is not None and starts_in_loss.any():
         k = np.flatnonzero(starts_in_loss)
-        seen = _present(present, key_a[first[k]], g[first[k]] - 1, group) & \
-            _present(present, key_b[first[k]], g[first[k]] - 1, group)
+        seen = _present(present, key_a[loss_row[k]], g[loss_row[k]] - 1, group) & \
+            _present(present, key_b[loss_row[k]], g[loss_row[k]] - 1, group)
         warning_time[k] = np.where(seen, 0.0, np.nan)  # seen before without warning: no warning at all
     else:
         warning_time[starts_in_loss] = np.nan
