@@ -5,7 +5,9 @@ values of altitude, speed or vertical rate are removed (set to null) and the
 row kept, since its position still counts. Out-of-order rows are put in order
 and counted; duplicates, stale and implausible positions (jumps, spoofing) are
 dropped and altitude spikes removed (:mod:`skyfence.tracks.plausibility`), in
-that order: stale positions, altitude spikes, spoofing, jumps.
+that order: stale positions, altitude spikes, spoofing, jumps. Last, reported
+vertical rates, speeds and track angles that the altitudes and positions
+around them do not show are removed (:mod:`skyfence.tracks.consistency`).
 Every removal is counted by reason.
 """
 
@@ -17,7 +19,7 @@ import numpy as np
 import polars as pl
 
 from skyfence.sources.tabular import ReadReport
-from skyfence.tracks import plausibility
+from skyfence.tracks import consistency, plausibility
 from skyfence.units import FEET_PER_MINUTE, FOOT, KNOT
 
 
@@ -84,6 +86,7 @@ def clean(df: pl.DataFrame, report: ReadReport | None = None, limits: Limits = L
     if df.height < before:
         report.dropped["duplicate"] += before - df.height
     df = _plausible(df, report, limits)
+    df = _consistent(df, report)
     return assign_flights(df, flight_gap), report
 
 
@@ -135,6 +138,29 @@ def _plausible(df: pl.DataFrame, report: ReadReport, limits: Limits) -> pl.DataF
     drop(plausibility.position_jumps(plausibility.group_starts(ids), t, lat, lon, limits.speed_max,
                                      limits.position_margin), "position jump")
     return df
+
+
+def _consistent(df: pl.DataFrame, report: ReadReport) -> pl.DataFrame:
+    """Reported vertical rates, speeds and tracks the aircraft's own altitudes and positions do not show, removed."""
+    if df.height == 0:
+        return df
+    starts = plausibility.group_starts(df["track_id"].cast(pl.Categorical).to_physical().to_numpy())
+    t = df["time"].dt.epoch("us").to_numpy() / 1e6
+
+    def col(name: str) -> np.ndarray:
+        return df[name].cast(pl.Float64).fill_null(np.nan).to_numpy()
+
+    bad = {"vertical_rate": consistency.vertical_rate_errors(starts, t, col("altitude"), col("vertical_rate"))}
+    bad["ground_speed"], bad["track"] = consistency.velocity_errors(starts, t, col("lat"), col("lon"),
+                                                                      col("ground_speed"), col("track"))
+    reasons = {"vertical_rate": "vertical rate the altitude does not show",
+               "ground_speed": "ground speed the positions do not show", "track": "track the positions do not show"}
+    fixes = []
+    for name, mask in bad.items():
+        if mask.any():
+            report.values_removed[reasons[name]] += int(mask.sum())
+            fixes.append(pl.when(pl.Series(mask)).then(None).otherwise(pl.col(name)).alias(name))
+    return df.with_columns(fixes) if fixes else df
 
 
 def _remove_stale_velocity(df: pl.DataFrame, stale: np.ndarray, report: ReadReport, limits: Limits) -> pl.DataFrame:
