@@ -12,10 +12,17 @@ from skyfence._cachedir import ensure_numba_cache
 
 ensure_numba_cache()  # before numba is imported: compiled kernels need a writable cache
 
-from skyfence.agreement import load_agreement  # noqa: E402
-from skyfence.analysis.run import analyze  # noqa: E402
-from skyfence.detect.conflict_table import detect_conflicts  # noqa: E402
-from skyfence.sources.tabular import read_tracks  # noqa: E402
-
 __version__ = "0.1.0"
 __all__ = ["analyze", "detect_conflicts", "load_agreement", "read_tracks"]
+
+_HOMES = {"analyze": "skyfence.analysis.run", "detect_conflicts": "skyfence.detect.conflict_table",
+          "load_agreement": "skyfence.agreement", "read_tracks": "skyfence.sources.tabular"}
+
+
+def __getattr__(name: str):
+    """The public functions, imported on first use (so that ``skyfence --help`` starts at once)."""
+    if name in _HOMES:
+        import importlib
+
+        return getattr(importlib.import_module(_HOMES[name]), name)
+    raise AttributeError(f"module 'skyfence' has no attribute {name!r}")

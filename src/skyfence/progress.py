@@ -18,6 +18,11 @@ class Steps:
     def __init__(self, progress: Progress | None) -> None:
         self._progress = progress
 
+    @property
+    def shown(self) -> bool:
+        """Whether the steps are displayed (a terminal, not quiet)."""
+        return self._progress is not None
+
     @contextmanager
     def step(self, text: str, total: float | None = None) -> Iterator["Steps"]:
         if self._progress is None:

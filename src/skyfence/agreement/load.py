@@ -25,7 +25,7 @@ from skyfence.units import (
     UnitError, parse_acceleration, parse_altitude, parse_duration, parse_length, parse_speed,
 )
 
-BUILTIN = ("euphrates-2017",)
+from skyfence.agreements import BUILTIN  # noqa: E402  (re-exported)
 
 
 def builtin_path(name: str) -> Path:

@@ -1,0 +1,3 @@
+"""The built-in agreements (YAML and GeoJSON files)."""
+
+BUILTIN = ("euphrates-2017",)

@@ -36,9 +36,16 @@ class Analysis:
 
 def analyze(paths: Sequence[str | Path], agreement: Agreement, out: Path | None = None,
             progress: Steps | None = None, encounters: EncounterSettings = EncounterSettings(),
-            reader: Reader = read_any) -> Analysis:
-    """Run the batch pipeline on track files (read by ``reader``); write the results to ``out`` if given."""
+            reader: Reader = read_any, warm: bool = True) -> Analysis:
+    """Run the batch pipeline on track files (read by ``reader``); write the results to ``out`` if given.
+
+    ``warm``: first compile the numerical kernels if they are not cached yet, as a progress step of its own
+    (:mod:`skyfence.kernels`)."""
     progress = progress or Steps(None)
+    if warm:
+        from skyfence import kernels
+
+        kernels.ensure(progress)
     if out is not None:
         prepare_dir(out)
     df, report = load_tracks(paths, agreement, progress, reader)

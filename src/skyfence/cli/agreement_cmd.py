@@ -9,9 +9,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from skyfence.agreement import BUILTIN, load_agreement
+from skyfence.agreements import BUILTIN
 from skyfence.cli.app import app
-from skyfence.units import m_to_ft, m_to_nm
 
 agreement_app = typer.Typer(help="Check and describe deconfliction agreements.", no_args_is_help=True)
 app.add_typer(agreement_app, name="agreement")
@@ -21,6 +20,8 @@ out = Console()
 @agreement_app.command("validate")
 def validate(file: str = typer.Argument(..., help="Agreement YAML file (or a built-in name).")) -> None:
     """Check an agreement file; print OK or the first problem, naming the field."""
+    from skyfence.agreement import load_agreement
+
     a = load_agreement(file)
     out.print(f"OK: {a.name}: {len(a.parties)} parties, {sum(x.kind == 'side' for x in a.areas)} sides, "
               f"{sum(x.kind == 'zone' for x in a.areas)} zones")
@@ -32,6 +33,9 @@ def show(
     geojson: Path = typer.Option(None, "--geojson", help="Also write the line, sides and zones as GeoJSON here."),
 ) -> None:
     """A readable summary: parties and how they are identified, the line, sides, zones, thresholds."""
+    from skyfence.agreement import load_agreement
+    from skyfence.units import m_to_ft, m_to_nm
+
     a = load_agreement(ref)
     out.print(f"[bold]{a.title}[/]  ({a.name}, {a.source})")
     if a.description:

@@ -8,15 +8,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from skyfence.agreement import load_agreement
-from skyfence.analysis.run import analyze
-from skyfence.detect.conflicts import LEVELS, PAIR_MODES
-from skyfence.detect.encounter_table import EncounterSettings
 from skyfence.errors import SkyfenceError
 from skyfence.cli.app import app
 from skyfence.progress import steps
 from skyfence.cli.ingest_cmd import parse_reference
-from skyfence.sources.formats import read_any
 
 out = Console()
 MIN_STEP, MAX_STEP = 0.1, 600.0  # s: finer than reports come is meaningless (and unbounded work); coarser misses
@@ -48,6 +43,12 @@ def analyze_cmd(
     time before a loss of separation) and summary.json (counts per party per UTC
     day, records read and dropped with the reasons), and prints a summary.
     """
+    from skyfence.agreement import load_agreement
+    from skyfence.analysis.run import analyze
+    from skyfence.detect.conflicts import LEVELS, PAIR_MODES
+    from skyfence.detect.encounter_table import EncounterSettings
+    from skyfence.sources.formats import read_any
+
     if pairs not in PAIR_MODES:
         raise SkyfenceError(f"--pairs must be one of {', '.join(PAIR_MODES)}, not {pairs!r}")
     if level not in LEVELS[1:]:

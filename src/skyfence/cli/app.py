@@ -52,3 +52,18 @@ def main() -> None:
 
 def _error(text: str) -> None:
     stderr.print(f"[bold red]error:[/] {escape(' '.join(text.split()))}", highlight=False, soft_wrap=True)
+
+
+def _flag_shows_no_type() -> None:
+    """``--help`` shows no ``<bool>`` beside a flag: a flag takes no value, and the type suggests one."""
+    from typer.core import TyperOption
+
+    plain = TyperOption.display_type_rich
+
+    def display_type_rich(self, ctx):
+        return None if getattr(self, "is_flag", False) else plain(self, ctx)
+
+    TyperOption.display_type_rich = display_type_rich
+
+
+_flag_shows_no_type()

@@ -7,18 +7,11 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from skyfence.agreement import load_agreement
-from skyfence.analysis.outputs import ISO
-from skyfence.analysis.run import analyze
 from skyfence.cli.analyze_cmd import print_summary
 from skyfence.cli.app import app
 from skyfence.cli.evaluate_cmd import print_evaluation
 from skyfence.cli.simulate_cmd import print_simulation, write_tracks
-from skyfence.evaluate.run import evaluate
 from skyfence.progress import steps
-from skyfence.sim.run import simulate
-from skyfence.sim.scenario import load_scenario
-from skyfence.analysis.outputs import write_json
 
 out = Console()
 
@@ -35,6 +28,13 @@ def demo(out_dir: Path = typer.Option(Path("out/demo"), "--out", "-o", help="Fol
     scores the analysis against the simulation's ground truth, and prints the
     summary and where the files are.
     """
+    from skyfence.agreement import load_agreement
+    from skyfence.analysis.outputs import ISO, write_json
+    from skyfence.analysis.run import analyze
+    from skyfence.evaluate.run import evaluate
+    from skyfence.sim.run import simulate
+    from skyfence.sim.scenario import load_scenario
+
     out_dir.mkdir(parents=True, exist_ok=True)
     scenario, base = load_scenario("euphrates-2017")
     with steps(not quiet) as progress:

@@ -8,9 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from skyfence.analysis.outputs import write_json
 from skyfence.cli.app import app
-from skyfence.evaluate.run import evaluate, read_truth
 
 out = Console()
 
@@ -28,6 +26,9 @@ def evaluate_cmd(
     time. A detection matches a true event of the same aircraft (or pair) whose
     time overlaps it.
     """
+    from skyfence.analysis.outputs import write_json
+    from skyfence.evaluate.run import evaluate, read_truth
+
     doc = evaluate(read_truth(truth), results)
     target = json_path or results / "evaluation.json"
     write_json(doc, target)

@@ -4,23 +4,29 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import polars as pl
+from typing import TYPE_CHECKING
+
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from skyfence.analysis.outputs import ISO
 from skyfence.cli.app import app
 from skyfence.errors import SkyfenceError
 from skyfence.progress import steps
-from skyfence.sim.run import Simulation, simulate, simulate_load
-from skyfence.sim.scenario import BUILTIN, load_scenario
+from skyfence.scenarios import BUILTIN
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from skyfence.sim.run import Simulation
 
 out = Console()
 
 
 def write_tracks(df: pl.DataFrame, path: Path) -> None:
     """Parquet or CSV by the file's extension."""
+    from skyfence.analysis.outputs import ISO
+
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".csv":
         df.write_csv(path, datetime_format=ISO)
@@ -31,6 +37,9 @@ def write_tracks(df: pl.DataFrame, path: Path) -> None:
 
 
 def run_simulation(scenario: str, hours: float, seed: int, aircraft: int | None, quiet: bool) -> Simulation:
+    from skyfence.sim.run import simulate, simulate_load
+    from skyfence.sim.scenario import load_scenario
+
     sc, base = load_scenario(scenario)
     if aircraft is not None:
         if aircraft < 1:
@@ -63,12 +72,16 @@ def simulate_cmd(
     sim = run_simulation(scenario, hours, seed, aircraft, quiet)
     write_tracks(sim.tracks, tracks)
     truth_path.parent.mkdir(parents=True, exist_ok=True)
+    from skyfence.analysis.outputs import ISO
+
     sim.truth.write_csv(truth_path, datetime_format=ISO)
     print_simulation(sim)
     out.print(f"Tracks: {tracks}\nTruth: {truth_path}")
 
 
 def print_simulation(sim: Simulation) -> None:
+    import polars as pl
+
     parties = sim.tracks.group_by("party").agg(pl.col("track_id").n_unique()).sort("party").rows()
     out.print(f"{sim.tracks.height:,} state vectors from {sim.tracks['track_id'].n_unique():,} aircraft ("
               + ", ".join(f"{p} {n}" for p, n in parties) + ")")

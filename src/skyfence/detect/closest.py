@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import numba as nb
 import numpy as np
 
+from skyfence.kernels import as_kernel_array
+
 
 @dataclass(frozen=True)
 class Closest:
@@ -57,11 +59,11 @@ def closest_approach(pos: np.ndarray, alt: np.ndarray, group: np.ndarray, starts
     flight contiguous and in time order (``starts``, :func:`flight_starts`); instant ``g`` is at
     ``t0 + g * step``.
     """
-    t, h, v, sa, sb, fr = _closest(np.ascontiguousarray(pos, dtype=np.float64), np.asarray(alt, dtype=np.float64),
-                                   np.asarray(group, dtype=np.int64), np.asarray(starts, dtype=np.int64),
-                                   float(t0), float(step), np.asarray(flight_a, dtype=np.int64),
-                                   np.asarray(flight_b, dtype=np.int64), np.asarray(g_from, dtype=np.int64),
-                                   np.asarray(g_to, dtype=np.int64))
+    t, h, v, sa, sb, fr = _closest(as_kernel_array(pos), as_kernel_array(alt),
+                                   as_kernel_array(group, np.int64), as_kernel_array(starts, np.int64),
+                                   float(t0), float(step), as_kernel_array(flight_a, np.int64),
+                                   as_kernel_array(flight_b, np.int64), as_kernel_array(g_from, np.int64),
+                                   as_kernel_array(g_to, np.int64))
     return Closest(t, h, v, sa, sb, fr)
 
 
@@ -69,8 +71,8 @@ def report_gaps(times: np.ndarray, starts: np.ndarray, flights: np.ndarray, at: 
     """For each flight and time: the interval (s) between the flight's two reports around the time (0 when
     a report falls on it, NaN outside its reports). ``times`` sorted within each flight, flight ``f`` being
     ``starts[f]:starts[f + 1]``."""
-    return _gaps(np.asarray(times, dtype=np.float64), np.asarray(starts, dtype=np.int64),
-                 np.asarray(flights, dtype=np.int64), np.asarray(at, dtype=np.float64))
+    return _gaps(as_kernel_array(times), as_kernel_array(starts, np.int64),
+                 as_kernel_array(flights, np.int64), as_kernel_array(at))
 
 
 @nb.njit(cache=True)

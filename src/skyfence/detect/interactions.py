@@ -169,11 +169,15 @@ def _intercepts(actor, other, rng, closing, holding, time, group, flight, step, 
     holds = _segments(0, actor, other, rng, holding, time, group, flight, step, 20.0, 0.0)
     # each intercept: the holding segment that contains a closing run
     fa_h, fb_h = flight[holds.actor], flight[holds.other]
+    by_pair: dict[tuple[int, int], list[int]] = {}  # each flight pair's holding segments (in start order)
+    for h in np.lexsort((holds.start, fb_h, fa_h)):
+        by_pair.setdefault((int(fa_h[h]), int(fb_h[h])), []).append(h)
     found: dict[int, tuple] = {}  # holding segment -> the intercept in it (from its first closing run)
     for k in range(len(closing_runs)):
         fa, fb = flight[closing_runs.actor[k]], flight[closing_runs.other[k]]
         t0 = closing_runs.start[k]
-        match = np.flatnonzero((fa_h == fa) & (fb_h == fb) & (holds.start <= t0) & (holds.end >= t0))
+        mine = np.asarray(by_pair.get((int(fa), int(fb)), []), dtype=np.int64)
+        match = mine[(holds.start[mine] <= t0) & (holds.end[mine] >= t0)]
         if len(match) and holds.closest[match[0]] <= th.intercept_closest:
             h = int(match[0])
             if h not in found or t0 < found[h][0]:

@@ -159,16 +159,17 @@ class BoundaryIndex:
         t_max = _f64(t_max)
         if rows is not None and len(rows) == 0:
             return np.empty(0)
-        rows = np.empty(0, np.int64) if rows is None else np.ascontiguousarray(rows, dtype=np.int64)
+        rows = np.empty(0, np.int64) if rows is None else np.require(rows, np.int64, ["C", "W"])
         return _first_hit(x, y, vx, vy, t_max, rows, self.seg, *self.grids[0].args())
 
 
 def _f64(a) -> np.ndarray:
-    """A contiguous float array; float32 is kept as it is (the kernels compute in float64)."""
+    """A contiguous, writeable float array (a read-only one would be another type to the compiled kernels);
+    float32 is kept as it is (the kernels compute in float64)."""
     a = np.atleast_1d(np.asarray(a))
     if a.dtype not in (np.float32, np.float64):
         a = a.astype(np.float64)
-    return np.ascontiguousarray(a)
+    return np.require(a, requirements=["C", "W"])
 
 
 @nb.njit(cache=True)

@@ -1,0 +1,3 @@
+"""The built-in scenarios (YAML files)."""
+
+BUILTIN = ("euphrates-2017",)

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from skyfence.errors import SkyfenceError
 
-BUILTIN = ("euphrates-2017",)
+from skyfence.scenarios import BUILTIN  # noqa: E402  (re-exported)
 MISSIONS = ("cap", "strike", "cas", "tanker", "isr", "awacs")
 
 

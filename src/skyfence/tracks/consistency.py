@@ -42,6 +42,8 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from skyfence.kernels import as_kernel_array
+
 EARTH_RADIUS = 6_371_000.0
 FPM = 0.3048 / 60.0
 STEP_RATE = 30000 * FPM  # m/s: an altitude that changes faster between two reports is stepped, not flown
@@ -170,9 +172,9 @@ def vertical_rate_errors(starts: np.ndarray, t: np.ndarray, altitude: np.ndarray
     """Rows whose reported vertical rate (m/s) the altitudes (m) around them do not show."""
     if len(t) == 0:
         return np.zeros(0, dtype=bool)
-    return _vertical(np.asarray(starts, np.int64), np.ascontiguousarray(t, dtype=np.float64),
-                     np.ascontiguousarray(altitude, dtype=np.float64),
-                     np.ascontiguousarray(vertical_rate, dtype=np.float64), float(window))
+    return _vertical(as_kernel_array(starts, np.int64), as_kernel_array(t),
+                     as_kernel_array(altitude),
+                     as_kernel_array(vertical_rate), float(window))
 
 
 def velocity_errors(starts: np.ndarray, t: np.ndarray, lat: np.ndarray, lon: np.ndarray, speed: np.ndarray,
@@ -181,7 +183,7 @@ def velocity_errors(starts: np.ndarray, t: np.ndarray, lat: np.ndarray, lon: np.
     do not show."""
     if len(t) == 0:
         return np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
-    return _horizontal(np.asarray(starts, np.int64), np.ascontiguousarray(t, dtype=np.float64),
-                       np.ascontiguousarray(lat, dtype=np.float64), np.ascontiguousarray(lon, dtype=np.float64),
-                       np.ascontiguousarray(speed, dtype=np.float64), np.ascontiguousarray(track, dtype=np.float64),
+    return _horizontal(as_kernel_array(starts, np.int64), as_kernel_array(t),
+                       as_kernel_array(lat), as_kernel_array(lon),
+                       as_kernel_array(speed), as_kernel_array(track),
                        float(window), float(min_leg))

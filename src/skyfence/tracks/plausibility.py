@@ -24,6 +24,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from skyfence.kernels import as_kernel_array
+
 EARTH_RADIUS = 6_371_000.0
 SEGMENT_LOOKBACK = 4  # open segments a new position may continue
 
@@ -172,8 +174,8 @@ def position_jumps(starts: np.ndarray, t: np.ndarray, lat: np.ndarray, lon: np.n
     ``min_duration`` s)."""
     if len(t) == 0:
         return np.zeros(0, dtype=bool)
-    return _jumps(starts, np.ascontiguousarray(t, dtype=np.float64), np.ascontiguousarray(lat, dtype=np.float64),
-                  np.ascontiguousarray(lon, dtype=np.float64), float(speed_max), float(margin), int(min_points),
+    return _jumps(as_kernel_array(starts, np.int64), as_kernel_array(t), as_kernel_array(lat),
+                  as_kernel_array(lon), float(speed_max), float(margin), int(min_points),
                   float(min_duration))
 
 
@@ -214,5 +216,5 @@ def altitude_spikes(starts: np.ndarray, t: np.ndarray, alt: np.ndarray, rate_max
     ``floor`` + ``rate_max`` × the time to each (m, m/s)."""
     if len(t) == 0:
         return np.zeros(0, dtype=bool)
-    return _spikes(starts, np.ascontiguousarray(t, dtype=np.float64), np.ascontiguousarray(alt, dtype=np.float64),
+    return _spikes(as_kernel_array(starts, np.int64), as_kernel_array(t), as_kernel_array(alt),
                    float(rate_max), float(floor), float(window))
