@@ -8,6 +8,8 @@ from pathlib import Path
 import polars as pl
 
 from skyfence.agreement.model import Agreement
+from skyfence.analysis.inputs import Selection, expand
+from skyfence.errors import InputError
 from skyfence.progress import Steps
 from skyfence.sources.formats import read_any
 from skyfence.sources.tabular import ReadReport
@@ -16,14 +18,18 @@ from skyfence.tracks.schema import empty_tracks
 
 
 def load_tracks(paths: Sequence[str | Path], agreement: Agreement, progress: Steps | None = None,
-                reader=read_any) -> tuple[pl.DataFrame, ReadReport]:
-    """Read, clean, order and identify the state vectors of every file."""
+                reader=read_any, select: Selection = Selection()) -> tuple[pl.DataFrame, ReadReport]:
+    """Read, clean, order and identify the state vectors of every file (folders and glob patterns expanded),
+    keeping the part of the data ``select`` asks for."""
     progress = progress or Steps(None)
+    paths = [p for p in expand(paths) if select.wants_file(Path(p))]
+    if not paths:
+        raise InputError("no file holds data in the time window asked for (--from/--to)")
     frames, report = [], ReadReport()
     with progress.step(f"reading {len(paths)} file{'s' if len(paths) != 1 else ''}", total=len(paths)):
         for path in paths:
             df, rep = reader(path)
-            frames.append(df)
+            frames.append(select.apply(df, rep.dropped))
             report.merge(rep)
             progress.advance()
     df = pl.concat(frames, how="vertical_relaxed") if frames else empty_tracks()

@@ -9,6 +9,7 @@ from pathlib import Path
 import polars as pl
 
 from skyfence.agreement.model import Agreement
+from skyfence.analysis.inputs import Selection
 from skyfence.analysis.load import load_tracks
 from skyfence.analysis.event_tracks import event_tracks
 from skyfence.analysis.outputs import agreement_geojson, prepare_dir, write_json, write_table
@@ -36,7 +37,7 @@ class Analysis:
 
 def analyze(paths: Sequence[str | Path], agreement: Agreement, out: Path | None = None,
             progress: Steps | None = None, encounters: EncounterSettings = EncounterSettings(),
-            reader: Reader = read_any, warm: bool = True) -> Analysis:
+            reader: Reader = read_any, warm: bool = True, select: Selection = Selection()) -> Analysis:
     """Run the batch pipeline on track files (read by ``reader``); write the results to ``out`` if given.
 
     ``warm``: first compile the numerical kernels if they are not cached yet, as a progress step of its own
@@ -48,7 +49,7 @@ def analyze(paths: Sequence[str | Path], agreement: Agreement, out: Path | None 
         kernels.ensure(progress)
     if out is not None:
         prepare_dir(out)
-    df, report = load_tracks(paths, agreement, progress, reader)
+    df, report = load_tracks(paths, agreement, progress, reader, select)
     ev = detect_events(df, agreement, encounters, progress)
     doc = summary(agreement, report, df, ev.crossings, ev.warnings,
                   {"encounters": encounter_figures(ev.encounters, encounters),

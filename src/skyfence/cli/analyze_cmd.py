@@ -19,9 +19,11 @@ MIN_STEP, MAX_STEP = 0.1, 600.0  # s: finer than reports come is meaningless (an
 
 @app.command("analyze")
 def analyze_cmd(
-    tracks: list[Path] = typer.Argument(..., help="Track files in any format skyfence reads: CSV or Parquet state "
-                                                  "vectors, SBS, raw Mode S frames, Beast, readsb/tar1090 JSON and "
-                                                  "traces, ADS-B Exchange v2, OpenSky REST, Cursor on Target."),
+    tracks: list[str] = typer.Argument(..., metavar="TRACKS...",
+                                       help="Track files in any format skyfence reads (CSV or Parquet state vectors, "
+                                            "SBS, raw Mode S frames, Beast, readsb/tar1090 JSON and traces, ADS-B "
+                                            "Exchange v2, OpenSky REST, Cursor on Target), folders of them (such as "
+                                            "ingest's hourly files) and glob patterns ('feeds/tracks-2018*.parquet')."),
     agreement: str = typer.Option("euphrates-2017", "--agreement", "-a",
                                   help="Built-in agreement name or agreement YAML file."),
     out_dir: Path = typer.Option(Path("out"), "--out", "-o", help="Folder for the results."),
@@ -32,6 +34,10 @@ def analyze_cmd(
                               help="Lowest alert level that makes an encounter: caution, warning, loss or nmac."),
     reference: str = typer.Option(None, "--reference", help="Receiver position LAT,LON for raw Mode S and "
                                   "Beast files: decodes surface positions and single airborne ones."),
+    start: str = typer.Option(None, "--from", help="Only states at or after this time (ISO 8601, UTC unless a zone "
+                              "is given, e.g. 2018-08-01T10:00Z); hourly files before it are not read."),
+    end: str = typer.Option(None, "--to", help="Only states at or before this time (as --from)."),
+    bbox: str = typer.Option(None, "--bbox", help="Only states inside W,S,E,N (degrees), e.g. 5.9,45.8,10.5,47.8."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
 ) -> None:
     """Find crossings of the line and zones, and encounters between parties, in recorded tracks.
@@ -44,6 +50,7 @@ def analyze_cmd(
     day, records read and dropped with the reasons), and prints a summary.
     """
     from skyfence.agreement import load_agreement
+    from skyfence.analysis.inputs import selection
     from skyfence.analysis.run import analyze
     from skyfence.detect.conflicts import LEVELS, PAIR_MODES
     from skyfence.detect.encounter_table import EncounterSettings
@@ -57,9 +64,10 @@ def analyze_cmd(
         raise SkyfenceError(f"--step must be from {MIN_STEP:g} to {MAX_STEP:g} seconds, not {step:g}")
     ag = load_agreement(agreement)
     ref = parse_reference(reference)
+    select = selection(start, end, bbox)
     with steps(not quiet) as progress:
         result = analyze(tracks, ag, out_dir, progress, EncounterSettings(pairs=pairs, step=step, level=level),
-                         reader=lambda path: read_any(path, reference=ref))
+                         reader=lambda path: read_any(path, reference=ref), select=select)
     print_summary(result.summary, result.crossings)
     out.print(f"Results in {out_dir}/: " + ", ".join(p.name for p in result.files))
 

@@ -20,21 +20,35 @@ def replay_cmd(
     kind: str = typer.Option("sbs", "--as", help=f"Feed to serve: {', '.join(KINDS)}."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(30003, "--port", "-p", help="TCP port to listen on."),
-    rate: float = typer.Option(None, "--rate", help="Records per second (default: as fast as the client reads)."),
+    speed: float = typer.Option(1.0, "--speed", help="Pace by the recording's own times, this many times faster "
+                                "(1: as recorded; 60: an hour a minute; 0: as fast as the client reads)."),
+    rate: float = typer.Option(None, "--rate", help="Records per second instead of the recording's own pace."),
     repeat: int = typer.Option(1, "--repeat", help="Send the recording this many times."),
 ) -> None:
-    """Serve a recording over TCP as an SBS, CoT, raw-frame or Beast feed, to one client after another."""
-    from skyfence.live.replay import ReplayServer, records_from_beast, records_from_states
+    """Serve a recording over TCP as an SBS, CoT, raw-frame or Beast feed, to one client after another.
+
+    Any track file can be served as SBS or CoT (its states are encoded anew); raw frames and Beast can only
+    be served from a recording of frames (raw) or a Beast capture (beast): states hold no frames to send.
+    """
+    from skyfence.live.replay import ReplayServer, record_times, records_from_beast, records_from_states
     from skyfence.sources.formats import detect, read_any
     from skyfence.sources.textio import open_text, read_bytes
 
     if kind not in KINDS:
         raise InputError(f"--as {kind!r}: expected one of {', '.join(KINDS)}")
+    if speed < 0:
+        raise InputError("--speed must be 0 (as fast as possible) or more")
+    if rate is not None and rate <= 0:
+        raise InputError("--rate must be a positive number of records per second")
     if kind == "beast":
+        if detect(path) != "beast":
+            raise InputError(f"{path}: Beast replay needs a Beast capture, not a {detect(path)} file "
+                             "(serve states --as sbs or --as cot)")
         records = records_from_beast(read_bytes(path))
     elif kind == "raw":
         if detect(path) != "frames":
-            raise InputError(f"{path}: raw replay needs a file of timestamped frames")
+            raise InputError(f"{path}: raw replay needs a file of timestamped frames, not a {detect(path)} file "
+                             "(serve states --as sbs or --as cot)")
         with open_text(path) as f:
             records = [line.encode() if line.endswith("\n") else (line + "\n").encode() for line in f if line.strip()]
     else:
@@ -43,10 +57,14 @@ def replay_cmd(
     if not records:
         raise InputError(f"{path}: nothing to replay")
     try:
-        server = ReplayServer(records, host=host, port=port, rate=rate, repeat=repeat)
+        paced = rate is None and speed > 0
+        server = ReplayServer(records, host=host, port=port, rate=rate, repeat=repeat,
+                              times=record_times(records, kind) if paced else None, speed=speed if paced else None)
     except OSError as exc:
         raise InputError(f"cannot listen on {host}:{port} ({exc.strerror})") from None
-    stderr.print(f"serving {len(records):,} records as {kind} on {host}:{server.port} (Ctrl-C to stop)",
+    pace = (f"at {rate:g} records/s" if rate else f"at {speed:g}x the recording's pace" if speed > 0
+            else "as fast as the client reads")
+    stderr.print(f"serving {len(records):,} records as {kind} on {host}:{server.port}, {pace} (Ctrl-C to stop)",
                  highlight=False)
     server.serve()
     stderr.print(f"sent everything to {server.connections} client(s)", highlight=False)

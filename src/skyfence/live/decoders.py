@@ -115,7 +115,11 @@ class LineDecoder(Decoder):
 class SbsDecoder(LineDecoder):
     def __init__(self, source: str) -> None:
         super().__init__(source)
-        self.builder = StateBuilder(source)
+        self.builder = StateBuilder(source, hold_last_moment=True)  # a moment's lines may span two chunks
+
+    def finish(self) -> pl.DataFrame:
+        states = super().finish()
+        return pl.concat([states, self.builder.flush()], how="vertical_relaxed")
 
     def take(self) -> pl.DataFrame:
         if not self.lines:

@@ -2,7 +2,8 @@
 
 :class:`ReplayServer` listens on a TCP port and sends records (SBS lines,
 raw-frame lines, Beast messages or CoT events) to each client in turn, as fast
-as possible or at a given rate. It can cut the connection in the middle of a
+as possible, at a given rate, or paced by the recording's own times
+(:func:`record_times`) at a chosen speed (1: as recorded). It can cut the connection in the middle of a
 record (``cuts``), as a real feed dropping does; the next connection resumes
 with the record that was cut, so that a client that loses nothing it was sent
 whole ends up with every record exactly once.
@@ -10,11 +11,15 @@ whole ends up with every record exactly once.
 
 from __future__ import annotations
 
+import json
+import re
 import socket
 import threading
 import time
 from collections.abc import Sequence
+from datetime import datetime, timezone
 
+import numpy as np
 import polars as pl
 
 from skyfence.sources import cot, sbs
@@ -49,10 +54,19 @@ class ReplayServer:
     """A TCP server replaying ``records``; ``port=0`` picks a free port (see :attr:`port`)."""
 
     def __init__(self, records: Sequence[bytes], host: str = "127.0.0.1", port: int = 0,
-                 cuts: Sequence[int] = (), rate: float | None = None, repeat: int = 1) -> None:
+                 cuts: Sequence[int] = (), rate: float | None = None, repeat: int = 1,
+                 times: Sequence[float] | None = None, speed: float | None = None) -> None:
         self.records = list(records)
         self.cuts = sorted(set(cuts))
         self.rate = rate
+        # pacing by the recording's own clock: record k is due (times[k] - times[0]) / speed after the start
+        self.due = None
+        if times is not None and speed:
+            t = np.asarray(times, dtype=float)
+            t = np.where(np.isfinite(t), t, np.nan)
+            t = np.fmax.accumulate(np.where(np.isnan(t), -np.inf, t))  # never backwards; unknown: with the last
+            t = np.where(np.isfinite(t), t, t[np.isfinite(t)][0] if np.isfinite(t).any() else 0.0)
+            self.due = (t - t[0]) / speed
         self.repeat = repeat
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -89,6 +103,10 @@ class ReplayServer:
             if cut is not None and cut < end:
                 end = cut
             n = len(self.records)
+            if self.due is not None:
+                end = self._due_by(start, sent_at_start, end)
+                if end == self.position:
+                    continue
             chunk = b"".join(self.records[i % n] for i in range(self.position, end))
             try:
                 conn.sendall(chunk)
@@ -113,8 +131,54 @@ class ReplayServer:
         except OSError:
             pass
 
+    def _due_by(self, start: float, sent_at_start: int, end: int) -> int:
+        """The end of the records due by now on the recording's clock (the first record of this connection
+        at its start), at most ``end``; after a short wait when none is due yet."""
+        n = len(self.records)
+        span = self.due[-1] + (self.due[-1] - self.due[-2] if n > 1 else 1.0)  # one pass, for --repeat
+
+        def due(i: int) -> float:
+            return (i // n) * span + self.due[i % n]
+
+        base = due(sent_at_start)
+        wait = due(self.position) - base - (time.monotonic() - start)
+        if wait > 0:
+            time.sleep(min(wait, 0.5))
+            return self.position
+        now = time.monotonic() - start
+        last = self.position
+        while last < end and due(last) - base <= now:
+            last += 1
+        return last
+
     def close(self) -> None:
         try:
             self.sock.close()
         except OSError:
             pass
+
+
+def record_times(records: Sequence[bytes], kind: str) -> list[float]:
+    """Each record's time in seconds (its own clock: SBS generated time, CoT ``time``, the frame line's
+    timestamp, a Beast message's 12 MHz receiver clock); NaN where a record carries none."""
+    out = []
+    for rec in records:
+        try:
+            if kind == "sbs":
+                f = rec.decode(errors="replace").split(",")
+                stamp = datetime.strptime(f"{f[6].strip()} {f[7].strip()}", "%Y/%m/%d %H:%M:%S.%f")
+                out.append(stamp.replace(tzinfo=timezone.utc).timestamp())
+            elif kind == "raw":
+                text = rec.decode(errors="replace").strip()
+                out.append(float(json.loads(text)["timestamp"]) if text.startswith("{")
+                           else float(text.split(",", 1)[0]))
+            elif kind == "beast":
+                ticks, _, _ = parse_beast(rec)
+                out.append(ticks[0] / 12e6 if len(ticks) else np.nan)
+            else:
+                m = re.search(rb'\btime="([^"]+)"', rec)
+                stamp = m.group(1).decode().replace("Z", "+00:00")
+                out.append(datetime.fromisoformat(stamp).timestamp())
+        except (ValueError, IndexError, KeyError, AttributeError, TypeError):
+            out.append(np.nan)
+    return out

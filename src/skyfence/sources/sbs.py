@@ -22,6 +22,7 @@ from skyfence.sources.tabular import ReadReport
 from skyfence.sources.textio import text_lines
 from skyfence.tracks.schema import drop_invalid_times
 
+IDENT_REPEAT = 300.0  # s between repeated identification (MSG,1) lines when writing SBS
 _FIELDS = ["msg", "type", "session", "aircraft", "hex", "flight", "date_gen", "time_gen", "date_log", "time_log",
            "callsign", "altitude", "groundspeed", "track", "lat", "lon", "vertical_rate", "squawk", "alert",
            "emergency", "spi", "on_ground"]
@@ -102,7 +103,7 @@ def read_sbs(path: str | Path, chunk: int = 200_000) -> tuple[pl.DataFrame, Read
     """A recorded SBS file as canonical states."""
     path = Path(path)
     report = ReadReport(files=[str(path)])
-    builder = StateBuilder(path.name)
+    builder = StateBuilder(path.name, hold_last_moment=True)
     frames, lines = [], []
     for line in text_lines(path, report.dropped):
         lines.append(line)
@@ -113,14 +114,15 @@ def read_sbs(path: str | Path, chunk: int = 200_000) -> tuple[pl.DataFrame, Read
     if lines:
         frames.append(builder.feed(parse_lines(lines, report.dropped)))
         report.rows_read += len(lines)
-    return (pl.concat(frames) if frames else builder.feed(pl.DataFrame(schema=MESSAGE_SCHEMA))), report
+    frames.append(builder.flush())
+    return pl.concat(frames), report
 
 
 def to_sbs_lines(df: pl.DataFrame) -> list[str]:
     """States in the canonical schema as SBS lines: MSG,3 (position and altitude), MSG,4 (velocity), and
     MSG,1 (identification) when the callsign changes. For replays and tests."""
     d = df.sort("time").select(
-        pl.col("time").dt.strftime("%Y/%m/%d").alias("d"), pl.col("time").dt.strftime("%H:%M:%S%.3f").alias("t"),
+        (pl.col("time").dt.epoch("us") / 1e6).alias("when"), pl.col("time").dt.strftime("%Y/%m/%d").alias("d"), pl.col("time").dt.strftime("%H:%M:%S%.3f").alias("t"),
         pl.col("track_id").str.to_uppercase().alias("hex"), pl.col("callsign").fill_null(""),
         (pl.col("altitude") / 0.3048).round(0).cast(pl.Int64, strict=False).cast(pl.String).fill_null("").alias("alt"),
         (pl.col("ground_speed") / (1852 / 3600)).round(1).cast(pl.String).fill_null("").alias("gs"),
@@ -130,11 +132,12 @@ def to_sbs_lines(df: pl.DataFrame) -> list[str]:
         .alias("vr"),
     )
     out, last_callsign = [], {}
-    for d_, t_, hx, cs, alt, gs, trk, lat, lon, vr in d.iter_rows():
+    for when, d_, t_, hx, cs, alt, gs, trk, lat, lon, vr in d.iter_rows():
         head = f"MSG,{{}},1,1,{hx},1,{d_},{t_},{d_},{t_},"
-        if cs and last_callsign.get(hx) != cs:
+        said, at = last_callsign.get(hx, (None, None))
+        if cs and (said != cs or when - at > IDENT_REPEAT):  # identification is repeated, as transponders do
             out.append(head.format(1) + f"{cs},,,,,,,,,,,0")
-            last_callsign[hx] = cs
+            last_callsign[hx] = (cs, when)
         out.append(head.format(3) + f",{alt},,,{lat},{lon},,,0,0,0,0")
         if gs or trk or vr:
             out.append(head.format(4) + f",,{gs},{trk},,,{vr},,,,,0")

@@ -4,7 +4,8 @@ A feed tells about an aircraft piece by piece: a position here, a velocity
 there, the callsign now and then. The builder keeps, per aircraft, the latest
 value of each field and when it came, and emits one state at every position,
 with the other fields if they are fresh enough (velocity and altitude 10 s,
-callsign an hour). Messages arrive as a table (``MESSAGE_SCHEMA``, aviation
+callsign an hour); messages stamped with the same time count as one, in any
+order. Messages arrive as a table (``MESSAGE_SCHEMA``, aviation
 units as the feeds give them) in chunks; what each aircraft last said is
 carried from one chunk to the next, so a live feed is treated exactly like a
 recording.
@@ -45,10 +46,27 @@ class StateBuilder:
 
     source: str
     carry: pl.DataFrame | None = None  # per aircraft: the latest value of each field and its time
+    hold_last_moment: bool = False
+    """Keep each aircraft's latest moment back until a later message (or :meth:`flush`): the rest of that
+    moment may come in the next chunk (SBS sends position and velocity as separate lines of one moment)."""
+    pending: pl.DataFrame | None = None
 
     def feed(self, messages: pl.DataFrame) -> pl.DataFrame:
         """The states (one per position message) of this chunk, in the canonical schema."""
         msgs = messages.select([pl.col(c).cast(t) for c, t in MESSAGE_SCHEMA.items()])
+        if self.hold_last_moment:
+            if self.pending is not None:
+                msgs = pl.concat([self.pending, msgs])
+            last = msgs["time"] == msgs.select(pl.col("time").max().over("icao24")).to_series()
+            self.pending, msgs = msgs.filter(last), msgs.filter(~last)
+        return self._states(msgs)
+
+    def flush(self) -> pl.DataFrame:
+        """The states of the moments held back (at the end of a file or stream)."""
+        msgs, self.pending = self.pending, None
+        return self._states(msgs) if msgs is not None else empty_tracks()
+
+    def _states(self, msgs: pl.DataFrame) -> pl.DataFrame:
         if msgs.height == 0:
             return empty_tracks()
         msgs = msgs.with_columns(pl.lit(False).alias("_carried"))
@@ -58,7 +76,11 @@ class StateBuilder:
         if self.carry is not None and self.carry.height:
             msgs = pl.concat([self.carry.with_columns(pl.lit(True).alias("_carried")), msgs], how="diagonal_relaxed")
         msgs = msgs.sort(["icao24", "time"], maintain_order=True)
-        filled = msgs.with_columns(
+        # messages with the same time are one moment, whatever their order in the stream: a position takes
+        # the velocity sent with it, even when the velocity line comes after it (an aircraft's first state
+        # would otherwise have no speed, and every later one the previous report's)
+        same_moment = [pl.col(c, f"_t_{c}").fill_null(strategy="backward").over(["icao24", "time"]) for c in FRESH]
+        filled = msgs.with_columns(same_moment).with_columns(
             [pl.col(c, f"_t_{c}").forward_fill().over("icao24") for c in FRESH])
         self.carry = (filled.group_by("icao24", maintain_order=True).last()
                       .select(["icao24", "time", *FRESH, *(f"_t_{c}" for c in FRESH)])
