@@ -106,7 +106,7 @@ def assess_crossings(crossings: pl.DataFrame, df: pl.DataFrame, tr: TrackArrays,
         swing = swings(tr.t, tr.vx, tr.vy, tr.starts, flights, t_in, t_end)
         toward = _toward(aligned, flights, c["party"].to_list(), t_in, t_end)
         hard = _hard_by_aircraft(manoeuvres)
-        seen: dict[str, int] = {}
+        seen: dict[tuple[str, str], int] = {}  # earlier crossings of the same area by the same aircraft
         zones = c["zone"].to_list()
         ex, ey = agreement.projection.forward(c["entry_lon"].to_numpy(), c["entry_lat"].to_numpy())
         xx, xy = agreement.projection.forward(c["exit_lon"].fill_null(np.nan).to_numpy(),
@@ -124,8 +124,8 @@ def assess_crossings(crossings: pl.DataFrame, df: pl.DataFrame, tr: TrackArrays,
                 if across else np.nan
             during = tuple(m for s0, e0, m in hard.get(row["track_id"], ()) if e0 >= t_in[k] and s0 <= t_end[k])
             signs = CrossingSigns(row["max_depth_km"], row["duration_s"], angle, near, changes[k], swing[k],
-                                  bool(back), toward[k], during, seen.get(row["track_id"], 0))
-            seen[row["track_id"]] = seen.get(row["track_id"], 0) + 1
+                                  bool(back), toward[k], during, seen.get((row["track_id"], zones[k]), 0))
+            seen[(row["track_id"], zones[k])] = seen.get((row["track_id"], zones[k]), 0) + 1
             where = Boundary.of(area.kind, area.name, agreement.line_name)
             labels[judged[k]], scores[judged[k]], reasons[judged[k]] = assess(signs, where)
     return crossings.with_columns(

@@ -46,6 +46,9 @@ def print_evaluation(doc: dict) -> None:
         t.add_row(r["event_type"], str(r["truth"]), str(r["detected"]), str(r["matched"]), _pct(r["precision"]),
                   _pct(r["recall"]), tim)
     out.print(t)
+    out.print("precision: of the detections, the share that match a true event (same aircraft, or pair, and "
+              "overlapping in time); recall: of the true events, the share detected; '-': none to count. "
+              "Crossings count only those seen to happen (entry_kind crossed).")
     cross = next((r for r in doc["events"] if r["event_type"] == "crossing"), None)
     if cross and cross["warning_lead_s"]["n"]:
         lead = cross["warning_lead_s"]

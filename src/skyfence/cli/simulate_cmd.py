@@ -36,11 +36,18 @@ def write_tracks(df: pl.DataFrame, path: Path) -> None:
         raise SkyfenceError(f"{path}: write .parquet or .csv")
 
 
-def run_simulation(scenario: str, hours: float, seed: int, aircraft: int | None, quiet: bool) -> Simulation:
+def run_simulation(scenario: str, hours: float, seed: int, aircraft: int | None, quiet: bool,
+                   agreement: str | None = None) -> Simulation:
     from skyfence.sim.run import simulate, simulate_load
     from skyfence.sim.scenario import load_scenario
 
-    sc, base = load_scenario(scenario)
+    if agreement is not None:
+        from skyfence.agreement import load_agreement
+        from skyfence.sim.generic import scenario_for
+
+        sc, base = scenario_for(load_agreement(agreement)), Path.cwd()
+    else:
+        sc, base = load_scenario(scenario)
     if aircraft is not None:
         if aircraft < 1:
             raise SkyfenceError("--aircraft must be at least 1")
@@ -53,6 +60,10 @@ def run_simulation(scenario: str, hours: float, seed: int, aircraft: int | None,
 def simulate_cmd(
     scenario: str = typer.Option("euphrates-2017", "--scenario", "-s",
                                  help=f"Built-in scenario ({', '.join(BUILTIN)}) or a scenario YAML file."),
+    agreement: str = typer.Option(None, "--agreement", "-a",
+                                  help="Instead of a scenario: a day of generic traffic over this agreement (built-in "
+                                       "name or YAML file): patrols, strikes and tankers from bases on each party's "
+                                       "side, civil overflights, and crossings of the line by the second party."),
     hours: float = typer.Option(24.0, "--hours", help="How long to simulate from the scenario's start."),
     seed: int = typer.Option(2017, "--seed", help="Random seed: the same seed gives the same traffic."),
     tracks: Path = typer.Option(Path("tracks.parquet"), "--out", "-o", help="State vectors (.parquet or .csv)."),
@@ -69,7 +80,7 @@ def simulate_cmd(
     speed_brake, weave, dive, climb, orbit) with event_type, track_id,
     other_track_id, start_time, end_time (ISO 8601 UTC), intent (crossings).
     """
-    sim = run_simulation(scenario, hours, seed, aircraft, quiet)
+    sim = run_simulation(scenario, hours, seed, aircraft, quiet, agreement)
     write_tracks(sim.tracks, tracks)
     truth_path.parent.mkdir(parents=True, exist_ok=True)
     from skyfence.analysis.outputs import ISO

@@ -21,7 +21,7 @@ held a steady course, within 10 degrees, from 5 min before the entry to    -1
 turned toward an aircraft of another party and closed on it (not traffic   +2
 coming the other way, which a route turn lines up with by chance)
 manoeuvred hard (hard turn, weave) while inside                            +1
-crossed before in the same data (same aircraft)                            +1
+crossed before in the same data (same aircraft, same line or zone)         +1
 =========================================================================  ======
 
 A total of +2 or more reads ``likely deliberate``, -1 or less ``likely
@@ -119,7 +119,7 @@ def assess(s: CrossingSigns, where: Boundary = Boundary("beyond the line", "the 
     if s.manoeuvres:
         sign(+1, f"manoeuvred hard ({', '.join(sorted(set(s.manoeuvres)))})")
     if s.earlier_crossings:
-        sign(+1, f"had crossed {s.earlier_crossings} time(s) before")
+        sign(+1, f"had crossed {where.edge} {s.earlier_crossings} time(s) before")
     label = LIKELY_DELIBERATE if score >= 2 else LIKELY_INADVERTENT if score <= -1 else UNCLEAR
     return label, score, "; ".join(why)
 

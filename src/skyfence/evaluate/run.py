@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -70,6 +72,9 @@ def evaluate(truth: pl.DataFrame, results: Path) -> dict:
     crossings = _read_result(results, "crossings")
     if crossings is None:
         raise InputError(f"{results}: no crossings.csv or crossings.parquet (run skyfence analyze first)")
+    check_belongs(truth, results)
+    if "entry_kind" in crossings.columns:  # the detections are the crossings seen to happen
+        crossings = crossings.filter(pl.col("entry_kind") == "crossed")
     t_cross = truth.filter(pl.col("event_type") == "crossing")
     m = match(t_cross, crossings, tolerance=30.0, detected_cols=("track_id", None, "entry_time", "exit_time"))
     entry_err = (_seconds(crossings["entry_time"])[m.detected_index] - _seconds(t_cross["start_time"])[m.truth_index]).abs()
@@ -125,6 +130,37 @@ def evaluate(truth: pl.DataFrame, results: Path) -> dict:
             err = (_seconds(d_i["start_time"])[m.detected_index] - _seconds(t_i["start_time"])[m.truth_index]).abs()
             rows.append(_row(kind, m, _stats(err.to_list()), truth=t_i))
     return {"results": str(results), "events": rows}
+
+
+def check_belongs(truth: pl.DataFrame, results: Path) -> None:
+    """One clear error when the truth cannot be of the analysed tracks: its events lie outside the time the
+    tracks cover (``summary.json``), or none of its aircraft was analysed."""
+    path = results / "summary.json"
+    if not path.is_file() or truth.height == 0:
+        return
+    tracks = json.loads(path.read_text(encoding="utf-8")).get("tracks", {})
+    if not tracks.get("start") or not tracks.get("end"):
+        return
+    start, end = (datetime.fromisoformat(tracks[k]) for k in ("start", "end"))
+    t0, t1 = truth["start_time"].min(), truth["end_time"].max()
+    if t0 is None or t1 is None:
+        return
+    if t1 < start or t0 > end:
+        raise InputError(f"the truth file does not belong to {results}: its events run {t0:%Y-%m-%d %H:%M} to "
+                         f"{t1:%Y-%m-%d %H:%M} UTC, the analysed tracks {start:%Y-%m-%d %H:%M} to "
+                         f"{end:%Y-%m-%d %H:%M} UTC")
+    analysed = tracks.get("aircraft")
+    ids = set(truth["track_id"].drop_nulls().to_list())
+    seen = set()
+    for stem in ("crossings", "encounters", "manoeuvres", "interactions"):
+        table = _read_result(results, stem)
+        if table is not None:
+            for col in ("track_id", "track_a", "track_b", "other_track_id"):
+                if col in table.columns:
+                    seen |= set(table[col].cast(pl.String).drop_nulls().to_list())
+    if analysed and ids and seen and not ids & seen:
+        raise InputError(f"the truth file does not belong to {results}: none of its {len(ids)} aircraft appears "
+                         "in any result table")
 
 
 def _intent_agrees(truth_intent: str | None, said: str | None) -> bool:

@@ -17,7 +17,7 @@ from skyfence.progress import Steps
 from skyfence.sim import truth
 from skyfence.sim.aircraft import aircraft_type
 from skyfence.sim.flight import LEG, T, fly
-from skyfence.sim.geography import Theatre, airfields
+from skyfence.sim.geography import Airfield, Theatre, airfields
 from skyfence.sim.identity import Addresses, Callsigns
 from skyfence.sim.injected import nearest_aircraft, plan_crossing, plan_intercept
 from skyfence.sim.missions import Sortie, plan_civil, plan_military
@@ -116,18 +116,29 @@ def _start_times(rng, per_day: float, hours: float, t0: float) -> np.ndarray:
     return np.sort(t0 + (np.arange(n) + rng.uniform(0.0, 1.0, n)) * slot)
 
 
-def _bases(party: str, codes: list[str], fields, theatre: Theatre):
+def _bases(party: str, codes: list, fields, theatre: Theatre):
     out = []
-    for code in codes:
-        if code not in fields:
-            raise SkyfenceError(f"parties.{party}.bases: unknown airfield {code!r}")
-        f = fields[code]
+    for i, code in enumerate(codes):
+        f = _airfield(f"parties.{party}.bases[{i}]", code, fields)
         if theatre.clearance(np.array([theatre.xy(f.lon, f.lat)[0]]), np.array([theatre.xy(f.lon, f.lat)[1]])) < 4000:
             continue  # too close to the line to route from: left out
         out.append(f)
     if not out:
         raise SkyfenceError(f"parties.{party}.bases: every base is inside or next to an area closed to {party}")
     return out
+
+
+def _airfield(where: str, spec, fields) -> Airfield:
+    """A base: an ICAO code of the bundled airport list, ``[lon, lat]`` or ``{name, lon, lat, elevation}``."""
+    if isinstance(spec, str):
+        if spec not in fields:
+            raise SkyfenceError(f"{where}: unknown airfield {spec!r} (the bundled list covers the Euphrates "
+                                "region; elsewhere give the base's position: [lon, lat] or {name, lon, lat})")
+        return fields[spec]
+    if isinstance(spec, tuple):
+        lon, lat = spec
+        return Airfield(f"{lon:.3f},{lat:.3f}", f"base at {lon:.3f} E {lat:.3f} N", float(lon), float(lat), 0.0)
+    return Airfield(spec.name, spec.name, spec.lon, spec.lat, parse_altitude(spec.elevation))
 
 
 def _inject(scenario, agreement, theatres, bases, addresses, callsigns, sorties, rng, t0, hours, fly_sortie):

@@ -46,9 +46,19 @@ class Surveillance(_Strict):
     gap_length: tuple[str | float, str | float] = ("20 s", "90 s")
 
 
+class Base(_Strict):
+    """An airfield given by position (for theatres the bundled airport list does not cover)."""
+
+    name: str
+    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90)
+    elevation: str | float = 0.0
+
+
 class PartyForces(_Strict):
     identity: Identity
-    bases: list[str] = Field(min_length=1)
+    bases: list[str | tuple[float, float] | Base] = Field(
+        min_length=1, description="ICAO codes from the bundled airport list, [lon, lat], or {name, lon, lat}")
 
 
 class Sorties(_Strict):
