@@ -29,7 +29,8 @@ A value is judged only with reports on both sides, and speed and track only
 where the two legs agree with each other (speeds within the tolerance,
 courses within 45 degrees) and are not identical: when they disagree, a
 position is off (a feed repeating an old position at a track's start, say);
-when they are identical to the centimetre, the feed is dead-reckoning
+when they are identical (to a millimetre a second, and a milliradian: no
+measured position is that regular; real ones in the Swiss data), the feed is dead-reckoning
 positions from an old velocity; either way the velocity is not to blame.
 
 A value outside is removed (set to null), counted by the caller, and the row
@@ -154,7 +155,7 @@ def _horizontal(starts, t, lat, lon, speed, track, window, min_leg):
             legs_tol = 30.0 * 0.514444 + 0.15 * max(s1, s2)
             if abs(s1 - s2) > legs_tol:
                 continue  # the positions disagree among themselves
-            if abs(s1 - s2) < 0.05 and abs(c1 - c2) < 1e-4:
+            if abs(s1 - s2) < 1e-3 and abs(c1 - c2) < 1e-3:
                 continue  # two identical legs: positions carried forward by the feed (dead reckoning), not measured
             if has_speed:
                 tol = 30.0 * 0.514444 + 0.15 * max(speed[i], s1, s2)
