@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-BENCHES = ("crossings", "manoeuvres", "conflicts", "conflicts-stress", "swiss-day", "simulate", "ingest", "report")
+BENCHES = ("crossings", "manoeuvres", "conflicts", "conflicts-stress", "swiss-day", "simulate", "ingest", "report",
+           "swiss-user")
 
 
 def peak_rss_mb() -> float:
@@ -180,6 +181,46 @@ def bench_swiss_day(shared: Path) -> dict:
             "losses_of_separation": enc["losses_of_separation"], "peak_memory_mb": round(peak_rss_mb())}
 
 
+def bench_swiss_user(shared: Path, cold: bool) -> dict:
+    """The real Swiss day under a user's own agreement (tests/data/swiss-line.yaml: a line across Switzerland,
+    parties by callsign and country, a time-limited block) against the built-in agreement, parties and all
+    pairs: seconds for the whole analysis, warm (kernels compiled) or, with ``cold``, the first run in a fresh
+    kernel cache (compiling included); and the counts a user reads."""
+    import polars as pl
+
+    from skyfence.agreement import load_agreement
+    from skyfence.analysis.run import analyze
+    from skyfence.detect.encounter_table import EncounterSettings
+
+    user = load_agreement(Path(__file__).resolve().parents[2] / "tests" / "data" / "swiss-line.yaml")
+    builtin = load_agreement("euphrates-2017")
+    raw = pl.read_parquet(shared / "adsb_samples.parquet").filter(pl.col("scenario") == "enroute_rvsm_traffic")
+    out: dict = {"bench": "swiss-user" + (" (cold)" if cold else ""), "states": raw.height}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "swiss.parquet"
+        raw.write_parquet(path)
+        if cold:
+            t0 = time.perf_counter()
+            result = analyze([path], user, Path(tmp) / "out", encounters=EncounterSettings(pairs="parties"))
+            out["seconds_first_run_user_parties"] = round(time.perf_counter() - t0, 2)
+            return out | {"peak_memory_mb": round(peak_rss_mb())}
+        analyze([path], user, None)  # kernels compiled and cached, files in the page cache
+        for name, ag in (("user", user), ("builtin", builtin)):
+            for pairs in ("parties", "all"):
+                t0 = time.perf_counter()
+                result = analyze([path], ag, Path(tmp) / f"{name}-{pairs}", encounters=EncounterSettings(pairs=pairs))
+                out[f"seconds_{name}_{pairs}"] = round(time.perf_counter() - t0, 2)
+                if name == "user" and pairs == "parties":
+                    c = result.crossings
+                    out["entry_kind"] = dict(sorted(c.group_by("entry_kind").len().iter_rows()))
+                    judged = c.filter(pl.col("intent").is_not_null())
+                    out["intent"] = dict(sorted(judged.group_by("intent").len().iter_rows()))
+                out[f"encounters_{name}_{pairs}"] = result.encounters.height
+    out["ratio_user_all_to_builtin_all"] = round(out["seconds_user_all"] / out["seconds_builtin_all"], 2)
+    out["ratio_user_all_to_builtin_parties"] = round(out["seconds_user_all"] / out["seconds_builtin_parties"], 2)
+    return out | {"peak_memory_mb": round(peak_rss_mb())}
+
+
 def bench_simulate(seed: int) -> dict:
     """24 h of the built-in scenario, and a load of 10,000 aircraft airborne at once for an hour."""
     from skyfence.sim.run import simulate, simulate_load
@@ -239,7 +280,13 @@ def _generate_in_child(rows: int, seed: int, path: Path) -> None:
 def _run_child(name: str, args: argparse.Namespace, workdir: Path) -> dict:
     cmd = [sys.executable, "-m", "skyfence.bench", "--child", name, "--rows", str(args.rows), "--seed",
            str(args.seed), "--workdir", str(workdir), "--shared", str(args.shared)]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if name.endswith(":cold"):  # a fresh, empty kernel cache: the first run after installing
+        import os
+
+        with tempfile.TemporaryDirectory() as cache:
+            proc = subprocess.run(cmd, capture_output=True, text=True, env=os.environ | {"NUMBA_CACHE_DIR": cache})
+    else:
+        proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise SystemExit(f"benchmark {name} failed:\n{proc.stderr}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -267,6 +314,8 @@ def main(argv: list[str] | None = None) -> None:
             print(json.dumps(bench_simulate(args.seed)))
         elif args.child == "swiss-day":
             print(json.dumps(bench_swiss_day(args.shared)))
+        elif args.child.startswith("swiss-user"):
+            print(json.dumps(bench_swiss_user(args.shared, cold=args.child.endswith(":cold"))))
         elif args.child.startswith("ingest:"):
             from skyfence.bench_ingest import bench_ingest
 
@@ -293,6 +342,8 @@ def main(argv: list[str] | None = None) -> None:
             children = [name]
         elif name == "ingest":
             children = ["ingest:sbs", "ingest:raw", "ingest:beast"]
+        elif name == "swiss-user":
+            children = ["swiss-user:cold", "swiss-user"]
         else:
             children = ["conflicts:10000:600", "all-pairs:10000:600"]
         for child in children:
