@@ -53,8 +53,12 @@ def per_day(table: pl.DataFrame, time_col: str, keys: list[str]) -> list[dict]:
 def crossing_figures(table: pl.DataFrame, warnings: dict[str, WarningStats]) -> dict:
     """Crossings (``entry_kind`` ``crossed``: seen crossing) by party, zone and day, those still inside at the
     end of their flight's track, warning lead times; the other ways of being inside counted apart."""
-    kinds = table["entry_kind"] if table.height else pl.Series([], dtype=pl.String)
+    # a table from before entry kinds (or without the column) counts every row, as analyze did then
+    kinds = (table["entry_kind"].cast(pl.String).fill_null("crossed") if "entry_kind" in table.columns
+             else pl.Series(["crossed"] * table.height, dtype=pl.String))
     crossed = table.filter(kinds == "crossed") if table.height else table
+    if table.height:
+        table = table.with_columns(kinds.alias("entry_kind"))
     leads = crossed["warning_lead_s"].drop_nulls().to_numpy() if crossed.height else np.empty(0)
     return {
         "total": crossed.height,

@@ -57,8 +57,8 @@ ENCOUNTER_VIEW: dict[str, tuple[tuple[str, ...], pl.DataType]] = {
     "closest_nm": (("closest_horizontal_nm", "min_horizontal_nm"), pl.Float64),
     "closest_ft": (("closest_vertical_ft", "vertical_at_min_ft"), pl.Float64),
     "closest_time": (("closest_time", "time_of_min"), UTC),
-    "closest_lat": (("closest_lat", "min_lat"), pl.Float64),
-    "closest_lon": (("closest_lon", "min_lon"), pl.Float64),
+    "closest_lat": (("closest_lat", "lat_at_min", "min_lat"), pl.Float64),
+    "closest_lon": (("closest_lon", "lon_at_min", "min_lon"), pl.Float64),
     "alerted_min_nm": (("min_horizontal_nm",), pl.Float64),
 }
 
@@ -143,11 +143,14 @@ def counted(crossings: pl.DataFrame) -> pl.DataFrame:
 # (a folder whose table file is missing reads as a table with no columns).
 SUMMARY_INPUT: dict[str, dict[str, pl.DataType]] = {
     "crossings": {"party": pl.String, "zone": pl.String, "entry_time": UTC, "warning_lead_s": pl.Float64,
-                  "open": pl.Boolean, "data_gap": pl.Boolean},
+                  "open": pl.Boolean, "data_gap": pl.Boolean, "entry_kind": pl.String},
     "encounters": {"track_a": pl.String, "track_b": pl.String, "callsign_a": pl.String, "callsign_b": pl.String,
                    "party_a": pl.String, "party_b": pl.String, "max_level": pl.String, "start_time": UTC,
                    "time_of_min": UTC, "min_horizontal_nm": pl.Float64, "vertical_at_min_ft": pl.Float64,
-                   "loss_time": UTC, "warning_time_s": pl.Float64},
+                   "loss_time": UTC, "warning_time_s": pl.Float64, "closest_time": UTC,
+                   "closest_horizontal_nm": pl.Float64, "closest_vertical_ft": pl.Float64,
+                   "closest_above": pl.String, "report_gap_s": pl.Float64, "above_at_min": pl.String,
+                   "level_interpolated": pl.Boolean},
     "manoeuvres": {"manoeuvre": pl.String, "party": pl.String},
     "interactions": {"interaction": pl.String, "party": pl.String, "other_party": pl.String},
 }
