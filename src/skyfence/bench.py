@@ -181,11 +181,11 @@ def bench_swiss_day(shared: Path) -> dict:
             "losses_of_separation": enc["losses_of_separation"], "peak_memory_mb": round(peak_rss_mb())}
 
 
-def bench_swiss_user(shared: Path, cold: bool) -> dict:
+def bench_swiss_user(shared: Path, cold: str | None) -> dict:
     """The real Swiss day under a user's own agreement (tests/data/swiss-line.yaml: a line across Switzerland,
     parties by callsign and country, a time-limited block) against the built-in agreement, parties and all
-    pairs: seconds for the whole analysis, warm (kernels compiled) or, with ``cold``, the first run in a fresh
-    kernel cache (compiling included); and the counts a user reads."""
+    pairs: seconds for the whole analysis, warm (kernels compiled) or, with ``cold`` ("user" or "builtin"), the
+    first run under that agreement in a fresh kernel cache (compiling included); and the counts a user reads."""
     import polars as pl
 
     from skyfence.agreement import load_agreement
@@ -195,14 +195,16 @@ def bench_swiss_user(shared: Path, cold: bool) -> dict:
     user = load_agreement(Path(__file__).resolve().parents[2] / "tests" / "data" / "swiss-line.yaml")
     builtin = load_agreement("euphrates-2017")
     raw = pl.read_parquet(shared / "adsb_samples.parquet").filter(pl.col("scenario") == "enroute_rvsm_traffic")
-    out: dict = {"bench": "swiss-user" + (" (cold)" if cold else ""), "states": raw.height}
+    out: dict = {"bench": "swiss-user" + (f" (cold, {cold} agreement)" if cold else ""), "states": raw.height}
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "swiss.parquet"
         raw.write_parquet(path)
         if cold:
+            name = cold
             t0 = time.perf_counter()
-            result = analyze([path], user, Path(tmp) / "out", encounters=EncounterSettings(pairs="parties"))
-            out["seconds_first_run_user_parties"] = round(time.perf_counter() - t0, 2)
+            analyze([path], user if name == "user" else builtin, Path(tmp) / "out",
+                    encounters=EncounterSettings(pairs="parties"))
+            out[f"seconds_first_run_{name}_parties"] = round(time.perf_counter() - t0, 2)
             return out | {"peak_memory_mb": round(peak_rss_mb())}
         analyze([path], user, None)  # kernels compiled and cached, files in the page cache
         for name, ag in (("user", user), ("builtin", builtin)):
@@ -210,11 +212,11 @@ def bench_swiss_user(shared: Path, cold: bool) -> dict:
                 t0 = time.perf_counter()
                 result = analyze([path], ag, Path(tmp) / f"{name}-{pairs}", encounters=EncounterSettings(pairs=pairs))
                 out[f"seconds_{name}_{pairs}"] = round(time.perf_counter() - t0, 2)
-                if name == "user" and pairs == "parties":
+                if pairs == "parties":
                     c = result.crossings
-                    out["entry_kind"] = dict(sorted(c.group_by("entry_kind").len().iter_rows()))
+                    out[f"entry_kind_{name}"] = dict(sorted(c.group_by("entry_kind").len().iter_rows()))
                     judged = c.filter(pl.col("intent").is_not_null())
-                    out["intent"] = dict(sorted(judged.group_by("intent").len().iter_rows()))
+                    out[f"intent_{name}"] = dict(sorted(judged.group_by("intent").len().iter_rows()))
                 out[f"encounters_{name}_{pairs}"] = result.encounters.height
     out["ratio_user_all_to_builtin_all"] = round(out["seconds_user_all"] / out["seconds_builtin_all"], 2)
     out["ratio_user_all_to_builtin_parties"] = round(out["seconds_user_all"] / out["seconds_builtin_parties"], 2)
@@ -280,7 +282,7 @@ def _generate_in_child(rows: int, seed: int, path: Path) -> None:
 def _run_child(name: str, args: argparse.Namespace, workdir: Path) -> dict:
     cmd = [sys.executable, "-m", "skyfence.bench", "--child", name, "--rows", str(args.rows), "--seed",
            str(args.seed), "--workdir", str(workdir), "--shared", str(args.shared)]
-    if name.endswith(":cold"):  # a fresh, empty kernel cache: the first run after installing
+    if ":cold" in name:  # a fresh, empty kernel cache: the first run after installing
         import os
 
         with tempfile.TemporaryDirectory() as cache:
@@ -315,7 +317,8 @@ def main(argv: list[str] | None = None) -> None:
         elif args.child == "swiss-day":
             print(json.dumps(bench_swiss_day(args.shared)))
         elif args.child.startswith("swiss-user"):
-            print(json.dumps(bench_swiss_user(args.shared, cold=args.child.endswith(":cold"))))
+            cold = args.child.split(":cold-")[1] if ":cold-" in args.child else None
+            print(json.dumps(bench_swiss_user(args.shared, cold=cold)))
         elif args.child.startswith("ingest:"):
             from skyfence.bench_ingest import bench_ingest
 
@@ -343,7 +346,7 @@ def main(argv: list[str] | None = None) -> None:
         elif name == "ingest":
             children = ["ingest:sbs", "ingest:raw", "ingest:beast"]
         elif name == "swiss-user":
-            children = ["swiss-user:cold", "swiss-user"]
+            children = ["swiss-user:cold-user", "swiss-user:cold-builtin", "swiss-user"]
         else:
             children = ["conflicts:10000:600", "all-pairs:10000:600"]
         for child in children:

@@ -47,10 +47,10 @@ def rounded(df: pl.DataFrame) -> pl.DataFrame:
 
 
 def write_table(df: pl.DataFrame, out: Path, stem: str) -> list[Path]:
-    """``stem.csv`` and ``stem.parquet`` in ``out``, values rounded to their unit's sense."""
+    """``stem.csv`` (values rounded to their unit's sense, for people) and ``stem.parquet`` (full precision, for
+    programs) in ``out``."""
     csv, parquet = out / f"{stem}.csv", out / f"{stem}.parquet"
-    df = rounded(df)
-    df.write_csv(csv, datetime_format=ISO)
+    rounded(df).write_csv(csv, datetime_format=ISO)
     df.write_parquet(parquet, compression="zstd")
     return [csv, parquet]
 
