@@ -35,11 +35,11 @@ def expand(items: Sequence[str | Path]) -> list[Path]:
     for item in items:
         text = str(item)
         path = Path(text)
-        if path.is_dir():
+        if _is_dir(path):
             found = _folder(path)
             if not found:
                 raise InputError(f"{path}: no track files in this folder")
-        elif not path.exists() and any(c in text for c in "*?["):
+        elif not _exists(path) and any(c in text for c in "*?["):
             found = sorted(Path(p) for p in glob.glob(text, recursive=True) if Path(p).is_file())
             if not found:
                 raise InputError(f"{text}: no files match")
@@ -47,6 +47,20 @@ def expand(items: Sequence[str | Path]) -> list[Path]:
             found = [path]
         out += found
     return list(dict.fromkeys(out))
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:  # a folder we may not enter: the reader says so, in one line
+        return False
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:
+        return True
 
 
 def _folder(path: Path) -> list[Path]:

@@ -18,9 +18,11 @@ from skyfence.tracks.schema import empty_tracks
 
 
 def load_tracks(paths: Sequence[str | Path], agreement: Agreement, progress: Steps | None = None,
-                reader=read_any, select: Selection = Selection()) -> tuple[pl.DataFrame, ReadReport]:
+                reader=read_any, select: Selection = Selection(), warm: bool = True
+                ) -> tuple[pl.DataFrame, ReadReport]:
     """Read, clean, order and identify the state vectors of every file (folders and glob patterns expanded),
-    keeping the part of the data ``select`` asks for."""
+    keeping the part of the data ``select`` asks for. ``warm``: once the files are read, compile the numerical
+    kernels first if they are not cached yet (a step of its own: :mod:`skyfence.kernels`)."""
     progress = progress or Steps(None)
     paths = [p for p in expand(paths) if select.wants_file(Path(p))]
     if not paths:
@@ -33,6 +35,10 @@ def load_tracks(paths: Sequence[str | Path], agreement: Agreement, progress: Ste
             report.merge(rep)
             progress.advance()
     df = pl.concat(frames, how="vertical_relaxed") if frames else empty_tracks()
+    if warm:
+        from skyfence import kernels
+
+        kernels.ensure(progress)
     with progress.step(f"cleaning {df.height:,} states"):
         df, report = clean(df, report, flight_gap=agreement.thresholds.crossing.flight_gap)
     with progress.step("identifying parties"):

@@ -40,16 +40,12 @@ def analyze(paths: Sequence[str | Path], agreement: Agreement, out: Path | None 
             reader: Reader = read_any, warm: bool = True, select: Selection = Selection()) -> Analysis:
     """Run the batch pipeline on track files (read by ``reader``); write the results to ``out`` if given.
 
-    ``warm``: first compile the numerical kernels if they are not cached yet, as a progress step of its own
-    (:mod:`skyfence.kernels`)."""
+    ``warm``: compile the numerical kernels if they are not cached yet, as a progress step of its own, once the
+    files are read (:mod:`skyfence.kernels`)."""
     progress = progress or Steps(None)
-    if warm:
-        from skyfence import kernels
-
-        kernels.ensure(progress)
     if out is not None:
         prepare_dir(out)
-    df, report = load_tracks(paths, agreement, progress, reader, select)
+    df, report = load_tracks(paths, agreement, progress, reader, select, warm)
     ev = detect_events(df, agreement, encounters, progress)
     doc = summary(agreement, report, df, ev.crossings, ev.warnings,
                   {"encounters": encounter_figures(ev.encounters, encounters),
