@@ -54,7 +54,8 @@ def manoeuvre_table(df: pl.DataFrame, tr: TrackArrays, k: Kinematics, agreement:
         times(ev.end).alias("end_time"), pl.Series("duration_s", ev.end - ev.start),
         pl.Series("peak", ev.peak), pl.Series("peak_unit", [_UNITS[n] for n in names], dtype=pl.String),
         pl.Series("lat", lat), pl.Series("lon", lon), pl.Series("near_line_km", near))
-    return table.select([pl.col(c).cast(t) for c, t in MANOEUVRE_COLUMNS.items()]).sort(["start_time", "track_id"])
+    return table.select([pl.col(c).cast(t) for c, t in MANOEUVRE_COLUMNS.items()]).sort(
+        ["start_time", "track_id"], maintain_order=True)
 
 
 def interaction_table(df: pl.DataFrame, aligned: Aligned, k: Kinematics, agreement: Agreement,
@@ -79,21 +80,22 @@ def interaction_table(df: pl.DataFrame, aligned: Aligned, k: Kinematics, agreeme
         pl.Series("duration_s", ev.end - ev.start), pl.Series("closest_nm", m_to_nm(ev.closest)),
         pl.Series("lat", (snap.lat[ev.closest_actor] + snap.lat[ev.closest_other]) / 2),
         pl.Series("lon", (snap.lon[ev.closest_actor] + snap.lon[ev.closest_other]) / 2))
-    return table.select([pl.col(c).cast(t) for c, t in INTERACTION_COLUMNS.items()]).sort(["start_time", "track_id"])
+    return table.select([pl.col(c).cast(t) for c, t in INTERACTION_COLUMNS.items()]).sort(
+        ["start_time", "track_id"], maintain_order=True)
 
 
 def assess_crossings(crossings: pl.DataFrame, df: pl.DataFrame, tr: TrackArrays, aligned: Aligned,
-                     manoeuvres: pl.DataFrame, agreement: Agreement) -> pl.DataFrame:
-    """Add ``intent``, ``intent_score`` and ``intent_reasons`` to the crossings (see ``detect.intent``).
+                     manoeuvres: pl.DataFrame, agreement: Agreement) -> tuple[pl.DataFrame, list]:
+    """Add ``intent``, ``intent_score`` and ``intent_reasons`` to the crossings (see ``detect.intent``); and,
+    row for row, what each judged crossing was judged on (``(signs, boundary)``, None for the others), so
+    that a part of the data can be reassessed with the crossings made before it (:func:`with_intent`).
 
     Only crossings seen to happen (``entry_kind`` ``crossed``) are judged; the others get none. The work
     per crossing is bounded by its own flight's states and the aircraft around it (no pass over the
     whole table per crossing)."""
-    crossings = crossings.sort(["entry_time", "track_id", "zone"])
+    crossings = crossings.sort(["entry_time", "track_id", "zone"], maintain_order=True)
     n = crossings.height
-    labels: list[str | None] = [None] * n
-    scores: list[int | None] = [None] * n
-    reasons: list[str | None] = [None] * n
+    judgements: list[tuple[CrossingSigns, Boundary] | None] = [None] * n
     judged = np.flatnonzero((crossings["entry_kind"] == "crossed").to_numpy()) if n else np.empty(0, np.int64)
     if len(judged):
         c = crossings[judged]
@@ -126,8 +128,15 @@ def assess_crossings(crossings: pl.DataFrame, df: pl.DataFrame, tr: TrackArrays,
             signs = CrossingSigns(row["max_depth_km"], row["duration_s"], angle, near, changes[k], swing[k],
                                   bool(back), toward[k], during, seen.get((row["track_id"], zones[k]), 0))
             seen[(row["track_id"], zones[k])] = seen.get((row["track_id"], zones[k]), 0) + 1
-            where = Boundary.of(area.kind, area.name, agreement.line_name)
-            labels[judged[k]], scores[judged[k]], reasons[judged[k]] = assess(signs, where)
+            judgements[judged[k]] = (signs, Boundary.of(area.kind, area.name, agreement.line_name))
+    return with_intent(crossings, judgements), judgements
+
+
+def with_intent(crossings: pl.DataFrame, judgements: list) -> pl.DataFrame:
+    """The crossings with ``intent``, ``intent_score`` and ``intent_reasons`` assessed from what each was judged
+    on (row for row: ``(signs, boundary)`` or None, not judged)."""
+    assessed = [assess(*j) if j is not None else (None, None, None) for j in judgements]
+    labels, scores, reasons = zip(*assessed) if assessed else ((), (), ())
     return crossings.with_columns(
         pl.Series("intent", labels, dtype=pl.String), pl.Series("intent_score", scores, dtype=pl.Int64),
         pl.Series("intent_reasons", reasons, dtype=pl.String))

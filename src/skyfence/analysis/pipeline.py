@@ -6,7 +6,7 @@ hour with its halo. Reading, cleaning and writing stay outside it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -30,6 +30,7 @@ class Events:
     manoeuvres: pl.DataFrame
     interactions: pl.DataFrame
     warnings: dict[str, WarningStats]
+    crossing_signs: list = field(default_factory=list)  # row for row: (CrossingSigns, Boundary) judged on, or None
 
 
 def detect_events(df: pl.DataFrame, agreement: Agreement, settings: EncounterSettings = EncounterSettings(),
@@ -52,10 +53,10 @@ def detect_events(df: pl.DataFrame, agreement: Agreement, settings: EncounterSet
     with progress.step("finding intercepts, engagements and shadowing"):
         inter = interaction_table(df, aligned, kin, agreement, settings.pairs, settings.step)
     with progress.step("assessing the intent of each crossing"):
-        cross = assess_crossings(crossings.table, df, tr, aligned, man, agreement)
+        cross, signs = assess_crossings(crossings.table, df, tr, aligned, man, agreement)
     del tr, kin, aligned
     cross, enc, man, inter = with_countries(df, cross, enc, man, inter)
-    return Events(cross, enc, man, inter, crossings.warnings)
+    return Events(cross, enc, man, inter, crossings.warnings, signs)
 
 
 def with_countries(df: pl.DataFrame, cross: pl.DataFrame, enc: pl.DataFrame, man: pl.DataFrame,
@@ -67,7 +68,8 @@ def with_countries(df: pl.DataFrame, cross: pl.DataFrame, enc: pl.DataFrame, man
     def add(table: pl.DataFrame, id_col: str, name: str, after: str) -> pl.DataFrame:
         if id_col not in table.columns:
             return table
-        joined = table.join(ids.rename({"track_id": id_col, "country": name}), on=id_col, how="left")
+        joined = table.join(ids.rename({"track_id": id_col, "country": name}), on=id_col, how="left",
+                            maintain_order="left")
         cols = list(table.columns)
         cols.insert(cols.index(after) + 1 if after in cols else len(cols), name)
         return joined.select(cols)

@@ -54,13 +54,20 @@ def analyze(paths: Sequence[str | Path], agreement: Agreement, out: Path | None 
     result = Analysis(df, report, cross, enc, man, inter, doc)
     if out is not None:
         with progress.step("writing results"):
-            result.files += write_table(cross, out, "crossings")
-            result.files += write_table(enc, out, "encounters")
-            result.files += write_table(man, out, "manoeuvres")
-            result.files += write_table(inter, out, "interactions")
-            result.files.append(write_json(doc, out / "summary.json"))
-            result.files.append(write_json(agreement_geojson(agreement), out / "agreement.geojson"))
-            around = event_tracks(df, cross, enc, inter)
-            around.write_parquet(out / "event_tracks.parquet", compression="zstd")
-            result.files.append(out / "event_tracks.parquet")
+            write_results(result, out, agreement, event_tracks(df, cross, enc, inter))
     return result
+
+
+def write_results(result: Analysis, out: Path, agreement: Agreement, around: pl.DataFrame) -> None:
+    """The event tables (CSV and Parquet), ``summary.json``, ``agreement.geojson`` and the states around the
+    events (``around``, :func:`~skyfence.analysis.event_tracks.event_tracks`) in ``out`` (listed in
+    ``result.files``)."""
+    prepare_dir(out)
+    result.files += write_table(result.crossings, out, "crossings")
+    result.files += write_table(result.encounters, out, "encounters")
+    result.files += write_table(result.manoeuvres, out, "manoeuvres")
+    result.files += write_table(result.interactions, out, "interactions")
+    result.files.append(write_json(result.summary, out / "summary.json"))
+    result.files.append(write_json(agreement_geojson(agreement), out / "agreement.geojson"))
+    around.write_parquet(out / "event_tracks.parquet", compression="zstd")
+    result.files.append(out / "event_tracks.parquet")

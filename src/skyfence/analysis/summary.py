@@ -11,25 +11,38 @@ from skyfence.detect.crossings import ENTRY_KINDS, WarningStats
 from skyfence.sources.tabular import ReadReport
 
 
+def traffic(df: pl.DataFrame) -> pl.DataFrame:
+    """A cleaned track table in brief: one row per flight, aircraft and party, with its number of states and
+    first and last time. The figures of :func:`track_figures` come from it, so parts of the data (a cluster's
+    hours) add up to the figures of the whole."""
+    return (df.group_by(["flight_id", "track_id", pl.col("party").cast(pl.String)])
+            .agg(pl.len().alias("states"), pl.col("time").min().alias("first"), pl.col("time").max().alias("last")))
+
+
 def track_figures(df: pl.DataFrame) -> dict:
     """How much traffic was analysed, by party."""
-    if df.height == 0:
+    return traffic_figures(traffic(df))
+
+
+def traffic_figures(tr: pl.DataFrame) -> dict:
+    """:func:`track_figures` from the brief of the traffic (:func:`traffic`)."""
+    if tr.height == 0:
         return {"states": 0, "aircraft": 0, "flights": 0, "by_party": {}, "by_country": {}, "start": None,
                 "end": None, "flights_per_day": []}
-    by_party = (df.group_by("party").agg(pl.col("track_id").n_unique().alias("aircraft"), pl.len().alias("states"),
+    by_party = (tr.group_by("party").agg(pl.col("track_id").n_unique().alias("aircraft"), pl.col("states").sum(),
                                          pl.col("flight_id").n_unique().alias("flights"))
                 .sort("party"))
+    flights = tr.sort("first").group_by("flight_id").agg(pl.col("first").first().alias("time"), pl.col("party").first())
     return {
-        "states": df.height,
-        "aircraft": df["track_id"].n_unique(),
-        "flights": df["flight_id"].n_unique(),
-        "start": df["time"].min().isoformat(),
-        "end": df["time"].max().isoformat(),
+        "states": int(tr["states"].sum()),
+        "aircraft": tr["track_id"].n_unique(),
+        "flights": tr["flight_id"].n_unique(),
+        "start": tr["first"].min().isoformat(),
+        "end": tr["last"].max().isoformat(),
         "by_party": {r["party"]: {"aircraft": r["aircraft"], "states": r["states"], "flights": r["flights"]}
                      for r in by_party.to_dicts()},
-        "by_country": aircraft_by_country(df),
-        "flights_per_day": per_day(df.group_by("flight_id").agg(pl.col("time").min(), pl.col("party").first()),
-                                   "time", ["party"]),
+        "by_country": aircraft_by_country(tr),
+        "flights_per_day": per_day(flights, "time", ["party"]),
     }
 
 
@@ -143,13 +156,13 @@ def _stats(values: np.ndarray) -> dict:
             "max": float(values.max())}
 
 
-def summary(agreement: Agreement, report: ReadReport, df: pl.DataFrame, crossings: pl.DataFrame,
+def summary(agreement: Agreement, report: ReadReport, df: pl.DataFrame | dict, crossings: pl.DataFrame,
             warnings: dict[str, WarningStats], extra: dict | None = None) -> dict:
-    """The whole ``summary.json`` document."""
+    """The whole ``summary.json`` document (``df``: the track table, or its :func:`track_figures`)."""
     doc = {
         "agreement": {"name": agreement.name, "source": agreement.source},
         "input": report.as_dict(),
-        "tracks": track_figures(df),
+        "tracks": df if isinstance(df, dict) else track_figures(df),
         "crossings": crossing_figures(crossings, warnings),
     }
     doc.update(extra or {})

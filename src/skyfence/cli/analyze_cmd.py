@@ -23,7 +23,8 @@ def analyze_cmd(
                                        help="Track files in any format skyfence reads (CSV or Parquet state vectors, "
                                             "SBS, raw Mode S frames, Beast, readsb/tar1090 JSON and traces, ADS-B "
                                             "Exchange v2, OpenSky REST, Cursor on Target), folders of them (such as "
-                                            "ingest's hourly files) and glob patterns ('feeds/tracks-2018*.parquet')."),
+                                            "ingest's hourly files), glob patterns ('feeds/tracks-2018*.parquet') and "
+                                            "Parquet datasets partitioned by hour (hour=.../*.parquet)."),
     agreement: str = typer.Option("euphrates-2017", "--agreement", "-a",
                                   help="Built-in agreement name or agreement YAML file."),
     out_dir: Path = typer.Option(Path("out"), "--out", "-o", help="Folder for the results."),
@@ -39,6 +40,12 @@ def analyze_cmd(
     end: str = typer.Option(None, "--to", help="Only states at or before this time (as --from)."),
     bbox: str = typer.Option(None, "--bbox", help="Only states inside W,S,E,N (degrees), e.g. 5.9,45.8,10.5,47.8."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
+    cluster: str = typer.Option(None, "--cluster", help="Run on a Dask cluster: local or local:N (N worker "
+                                "processes on this machine) or a scheduler address tcp://HOST:8786. The results are "
+                                "the same as on one machine."),
+    hours_per_task: int = typer.Option(1, "--hours-per-task", help="With --cluster: hours of data each task owns."),
+    halo: str = typer.Option(None, "--halo", help="With --cluster: data read on each side of a task's hours "
+                             "(default: twice the longest time any detector looks across, at least '30 min')."),
 ) -> None:
     """Find crossings of the line and zones, and encounters between parties, in recorded tracks.
 
@@ -52,6 +59,7 @@ def analyze_cmd(
     from skyfence.agreement import load_agreement
     from skyfence.analysis.inputs import selection
     from skyfence.analysis.run import analyze
+    from skyfence.cluster.archive import archive_files
     from skyfence.detect.conflicts import LEVELS, PAIR_MODES
     from skyfence.detect.encounter_table import EncounterSettings
     from skyfence.sources.formats import read_any
@@ -65,11 +73,22 @@ def analyze_cmd(
     ag = load_agreement(agreement)
     ref = parse_reference(reference)
     select = selection(start, end, bbox)
-    with steps(not quiet) as progress:
-        result = analyze(tracks, ag, out_dir, progress, EncounterSettings(pairs=pairs, step=step, level=level),
-                         reader=lambda path: read_any(path, reference=ref), select=select)
+    settings = EncounterSettings(pairs=pairs, step=step, level=level)
+    files = archive_files(tracks)
+    if cluster is not None:
+        from skyfence.cluster.cli import print_run, run_cluster
+
+        result, run = run_cluster(cluster, files, ag, out_dir, settings, hours_per_task, halo, ref, quiet)
+    else:
+        with steps(not quiet) as progress:
+            result = analyze(files, ag, out_dir, progress, settings, reader=lambda path: read_any(path, reference=ref),
+                             select=select)
     print_summary(result.summary, result.crossings)
     out.print(f"Results in {out_dir}/: " + ", ".join(p.name for p in result.files))
+    if cluster is not None:
+        print_run(run, out)
+        if run.failed_files or run.failed_periods:
+            raise typer.Exit(1)
 
 
 def print_summary(doc: dict, crossings) -> None:

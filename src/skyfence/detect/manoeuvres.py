@@ -159,8 +159,9 @@ def _weave_rows(t, starts, turning, side, reversals, window):
 
 @nb.njit(cache=True)
 def _loiter_rows(t, x, y, starts, window, radius):
-    """Reports inside a loiter: a window of ``window`` seconds, sampled every minute, whose positions stay
-    within ``radius`` of their centroid while the path is at least 2.5 times the radius found."""
+    """Reports inside a loiter: a window of ``window`` seconds, starting at the flight's first report and
+    then at the first report of every UTC minute, whose positions stay within ``radius`` of their centroid
+    while the path is at least 2.5 times the radius found."""
     n = t.shape[0]
     out = np.zeros(n, np.bool_)
     rad = np.full(n, np.nan)
@@ -190,8 +191,9 @@ def _loiter_rows(t, x, y, starts, window, radius):
                     out[q] = True
                     if not (rad[q] >= r):
                         rad[q] = r
-            # next window start: a minute later
-            t_next = t[i] + 60.0
+            # next window start: the first report of the next UTC minute (a grid fixed in time, so the
+            # windows do not depend on where the data start)
+            t_next = (np.floor(t[i] / 60.0) + 1.0) * 60.0
             while i < e and t[i] < t_next:
                 i += 1
     return out, rad

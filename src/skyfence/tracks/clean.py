@@ -40,18 +40,31 @@ class Limits:
     spike_floor: float = 1000 * FOOT
 
 
+OWNED = "_owned"
+"""Optional boolean column: when the table has it, removals are counted only on its True rows (a cluster
+task cleans its hour with neighbouring data around it and counts only its hour)."""
+
+
 def clean(df: pl.DataFrame, report: ReadReport | None = None, limits: Limits = Limits(),
           flight_gap: float = 600.0) -> tuple[pl.DataFrame, ReadReport]:
     """A cleaned, ordered copy of the table with ``flight_id``, and the counts of what was removed."""
     report = report if report is not None else ReadReport(rows_read=df.height)
+    df = clean_rows(df, report, limits)
+    back = out_of_order(df)
+    if back:
+        report.corrected["out of order (reordered)"] += back
+    return clean_tracks(df, report, limits, flight_gap), report
 
+
+def clean_rows(df: pl.DataFrame, report: ReadReport, limits: Limits = Limits()) -> pl.DataFrame:
+    """The checks that look at one row alone: rows without time, identity or a valid position dropped,
+    impossible values removed (counted in ``report``)."""
     def drop(frame: pl.DataFrame, bad: pl.Expr, reason: str) -> pl.DataFrame:
         mask = frame.select(bad.fill_null(False)).to_series()
-        n = int(mask.sum())
+        n = _tally(frame, mask)
         if n:
             report.dropped[reason] += n
-            frame = frame.filter(~mask)
-        return frame
+        return frame.filter(~mask) if mask.any() else frame
 
     df = drop(df, pl.col("time").is_null(), "missing time")
     df = drop(df, pl.col("track_id").is_null(), "missing aircraft id")
@@ -68,26 +81,46 @@ def clean(df: pl.DataFrame, report: ReadReport | None = None, limits: Limits = L
         "track": pl.col("track").is_nan() | (pl.col("track") < -360) | (pl.col("track") > 720),
         "vertical_rate": (pl.col("vertical_rate").abs() > limits.vertical_rate_max) | pl.col("vertical_rate").is_nan(),
     }
-    counts = df.select([c.fill_null(False).sum().alias(k) for k, c in checks.items()]).row(0, named=True)
+    owned = pl.col(OWNED) if OWNED in df.columns else pl.lit(True)
+    counts = df.select([(c.fill_null(False) & owned).sum().alias(k) for k, c in checks.items()]).row(0, named=True)
+    present = df.select([c.fill_null(False).any().alias(k) for k, c in checks.items()]).row(0, named=True)
     fixes = []
     for name, bad in checks.items():
         if counts[name]:
             report.values_removed[f"impossible {name.replace('_', ' ')}"] += int(counts[name])
+        if present[name]:
             fixes.append(pl.when(bad.fill_null(False)).then(None).otherwise(pl.col(name)).alias(name))
     if fixes:
         df = df.with_columns(fixes)
-    df = df.with_columns((pl.col("track") % 360.0).alias("track"))
+    return df.with_columns((pl.col("track") % 360.0).alias("track"))
 
-    back = int(df.select((pl.col("time").diff().over("track_id") < pl.duration(microseconds=0)).sum()).item() or 0)
-    if back:
-        report.corrected["out of order (reordered)"] += back
-    before = df.height
-    df = df.sort(["track_id", "time"]).unique(subset=["track_id", "time"], keep="first", maintain_order=True)
-    if df.height < before:
-        report.dropped["duplicate"] += before - df.height
+
+def out_of_order(df: pl.DataFrame) -> int:
+    """Rows earlier than the previous row of the same aircraft, in the order given."""
+    return int(df.select((pl.col("time").diff().over("track_id") < pl.duration(microseconds=0)).sum()).item() or 0)
+
+
+def clean_tracks(df: pl.DataFrame, report: ReadReport, limits: Limits = Limits(),
+                 flight_gap: float = 600.0) -> pl.DataFrame:
+    """The checks that look along each aircraft's track (after :func:`clean_rows`): ordered, duplicates,
+    stale and implausible positions dropped, altitude spikes removed; then flights numbered."""
+    before = _tally(df)
+    # stable, so that of two reports at the same time the first given is kept whoever cleans them
+    df = df.sort(["track_id", "time"], maintain_order=True).unique(subset=["track_id", "time"], keep="first",
+                                                                   maintain_order=True)
+    if _tally(df) < before:
+        report.dropped["duplicate"] += before - _tally(df)
     df = _plausible(df, report, limits)
     df = _consistent(df, report)
-    return assign_flights(df, flight_gap), report
+    return assign_flights(df, flight_gap)
+
+
+def _tally(df: pl.DataFrame, mask: pl.Series | np.ndarray | None = None) -> int:
+    """How many rows (of ``mask``) count: all, or those of the ``OWNED`` column."""
+    if OWNED in df.columns:
+        owned = df[OWNED].to_numpy()
+        return int(owned.sum() if mask is None else (np.asarray(mask) & owned).sum())
+    return df.height if mask is None else int(np.asarray(mask).sum())
 
 
 def _plausible(df: pl.DataFrame, report: ReadReport, limits: Limits) -> pl.DataFrame:
@@ -105,9 +138,10 @@ def _plausible(df: pl.DataFrame, report: ReadReport, limits: Limits) -> pl.DataF
 
     def drop(mask: np.ndarray, reason: str) -> None:
         nonlocal df, ids, t, lat, lon, last_speed
-        n = int(mask.sum())
-        if n:
-            report.dropped[reason] += n
+        if mask.any():
+            n = _tally(df, mask)
+            if n:
+                report.dropped[reason] += n
             keep = ~mask
             df, last_speed = df.filter(pl.Series(keep)), last_speed.filter(pl.Series(keep))
             ids, t, lat, lon = ids[keep], t[keep], lat[keep], lon[keep]
@@ -124,7 +158,8 @@ def _plausible(df: pl.DataFrame, report: ReadReport, limits: Limits) -> pl.DataF
     spikes = plausibility.altitude_spikes(plausibility.group_starts(ids), t, alt, limits.spike_rate,
                                           limits.spike_floor)
     if spikes.any():
-        report.values_removed["altitude spike"] += int(spikes.sum())
+        if _tally(df, spikes):
+            report.values_removed["altitude spike"] += _tally(df, spikes)
         df = df.with_columns(pl.when(pl.Series(spikes)).then(None).otherwise(pl.col("altitude")).alias("altitude"))
         alt[spikes] = np.nan
 
@@ -158,7 +193,8 @@ def _consistent(df: pl.DataFrame, report: ReadReport) -> pl.DataFrame:
     fixes = []
     for name, mask in bad.items():
         if mask.any():
-            report.values_removed[reasons[name]] += int(mask.sum())
+            if _tally(df, mask):
+                report.values_removed[reasons[name]] += _tally(df, mask)
             fixes.append(pl.when(pl.Series(mask)).then(None).otherwise(pl.col(name)).alias(name))
     return df.with_columns(fixes) if fixes else df
 
@@ -174,10 +210,10 @@ def _remove_stale_velocity(df: pl.DataFrame, stale: np.ndarray, report: ReadRepo
            .select(~pl.col("_stale") & ((pl.col("time") - since).dt.total_seconds(fractional=True)
                                         <= limits.stale_velocity_window).fill_null(False))
            .to_series())
-    n = int(old.sum())
-    if not n:
+    if not old.any():
         return df
-    report.values_removed["stale velocity"] += n
+    if _tally(df, old.to_numpy()):
+        report.values_removed["stale velocity"] += _tally(df, old.to_numpy())
     return df.with_columns([pl.when(old).then(None).otherwise(pl.col(c)).alias(c)
                             for c in ("ground_speed", "track", "vertical_rate")])
 

@@ -165,6 +165,22 @@ def _wls_slope(t, y, offset, lo, hi, t0, half, floor):
     return _fit(t, y, offset, lo, hi, t0, half, True, np.array([icpt, slope, mad]))[0]
 
 
+@nb.njit(cache=True)
+def _winding(heading, s, e, held, wind):
+    """Along one flight: each report's heading (the last known one where it has none) in ``held`` and the
+    whole turns counted up to it in ``wind``, so that ``held + 2 pi wind`` is the unwrapped heading."""
+    last = np.nan
+    w = 0
+    for k in range(e - s):
+        h = heading[s + k]
+        if np.isfinite(h):
+            if np.isfinite(last):
+                w -= int(np.floor((h - last + np.pi) / (2 * np.pi)))
+            last = h
+        held[k] = last
+        wind[k] = w
+
+
 @nb.njit(cache=True, parallel=True)
 def _slopes(t, starts, heading, speed, vz):
     n = t.shape[0]
@@ -174,17 +190,12 @@ def _slopes(t, starts, heading, speed, vz):
     nf = starts.shape[0] - 1
     for f in nb.prange(nf):
         s, e = starts[f], starts[f + 1]
-        # the heading unwrapped along the flight
-        unwrapped = np.empty(e - s)
-        if e > s:
-            unwrapped[0] = heading[s]
-            for k in range(1, e - s):
-                d = heading[s + k] - heading[s + k - 1]
-                if not np.isfinite(d):
-                    unwrapped[k] = heading[s + k] if np.isfinite(heading[s + k]) else unwrapped[k - 1]
-                    continue
-                d = (d + np.pi) % (2 * np.pi) - np.pi
-                unwrapped[k] = unwrapped[k - 1] + d
+        held = np.empty(e - s)
+        wind = np.empty(e - s, np.int64)
+        _winding(heading, s, e, held, wind)
+        # the heading unwrapped around each report (turns counted from it, not from the flight's start,
+        # so the figures are the same whatever stretch of the flight is at hand)
+        local = np.empty(e - s)
         lo, hi = s, s
         for i in range(s, e):
             t0 = t[i]
@@ -204,7 +215,9 @@ def _slopes(t, starts, heading, speed, vz):
                 half = min(half * 1.5, MAX_HALF)
             if hi - lo < MIN_POINTS:
                 continue
-            turn[i] = _wls_slope(t, unwrapped, s, lo, hi, t0, half, 0.005)  # floors: a third of a degree,
+            for j in range(lo, hi):
+                local[j - s] = held[j - s] + 2 * np.pi * (wind[j - s] - wind[i - s])
+            turn[i] = _wls_slope(t, local, s, lo, hi, t0, half, 0.005)  # floors: a third of a degree,
             acc[i] = _wls_slope(t, speed, 0, lo, hi, t0, half, 0.5)  # half a m/s,
             vacc[i] = _wls_slope(t, vz, 0, lo, hi, t0, half, 0.33)  # a 64 ft/min step
     return turn, acc, vacc

@@ -1,0 +1,58 @@
+"""``analyze --cluster``: the command-line side (options checked, the run, what is printed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+
+from skyfence.agreement.model import Agreement
+from skyfence.detect.encounter_table import EncounterSettings
+from skyfence.errors import SkyfenceError
+from skyfence.progress import steps
+
+err = Console(stderr=True)
+
+
+def parse_halo(text: str | None) -> float | None:
+    """``--halo`` as seconds (None: the default for the agreement)."""
+    if text is None:
+        return None
+    from skyfence.units import parse_duration
+
+    try:
+        value = parse_duration(text)
+    except (ValueError, TypeError) as exc:
+        raise SkyfenceError(f"--halo {text!r}: {exc}") from None
+    if value <= 0:
+        raise SkyfenceError("--halo must be a positive duration")
+    return value
+
+
+def run_cluster(cluster: str, files: list[Path], agreement: Agreement, out_dir: Path, settings: EncounterSettings,
+                hours_per_task: int, halo: str | None, reference, quiet: bool):
+    """Analyse on the cluster, print how it went; the :class:`~skyfence.analysis.run.Analysis` and the run."""
+    from skyfence.cluster.run import analyze_on_cluster, connect, parse_cluster
+
+    parse_cluster(cluster)
+    halo_s = parse_halo(halo)
+    if hours_per_task < 1:
+        raise SkyfenceError("--hours-per-task must be at least 1")
+    with connect(cluster) as client, steps(not quiet) as progress:
+        result, run = analyze_on_cluster(files, agreement, client, out_dir, progress, settings, hours_per_task,
+                                         halo_s, reference)
+    return result, run
+
+
+def print_run(run, out) -> None:
+    """One line on how the cluster run went, and what is missing if anything failed."""
+    peak = max(run.peak_rss_mb.values(), default=0.0)
+    out.print(f"Cluster: {run.workers} worker(s), {run.files:,} files, {run.tasks:,} tasks"
+              + (f" ({run.extended} read further to settle long events)" if run.extended else "")
+              + f"; {run.states:,} states analysed with halos; peak memory per worker {peak:,.0f} MB; "
+              f"{run.seconds:.1f} s")
+    for f in run.failed_files:
+        err.print(f"[bold red]missing:[/] {f['file']}: {f['error']}", highlight=False, soft_wrap=True)
+    for p in run.failed_periods:
+        err.print(f"[bold red]missing:[/] hours {p['period']} ({len(p['files'])} files): {p['error']}",
+                  highlight=False, soft_wrap=True)

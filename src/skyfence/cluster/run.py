@@ -1,0 +1,207 @@
+"""The driver of ``analyze --cluster``: connect, two passes of futures with progress, failures, results.
+
+``local`` or ``local:N`` starts a LocalCluster of N worker processes (one thread each; default: one per
+core); ``tcp://HOST:8786`` connects to a running scheduler, whose workers must run the same skyfence
+(checked: a fingerprint of the package's files) and see the archive at the same paths.
+
+A file that cannot be read fails in the first pass and is left out of the second, so the results are
+those of one machine on the other files; a task of the second pass that fails leaves its hours out.
+Either way the rest finishes and ``summary.json`` says what is missing, under ``missing``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Callable, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import polars as pl
+
+import skyfence
+from skyfence.agreement.model import Agreement
+from skyfence.analysis.run import Analysis, write_results
+from skyfence.analysis.summary import behaviour_figures, encounter_figures, summary, traffic_figures
+from skyfence.cluster import stitch
+from skyfence.cluster.archive import Period, default_halo, plan_periods
+from skyfence.cluster.scan import FileScan, merged_report, scan_file
+from skyfence.cluster.window import WindowResult, WindowSpec, analyze_window
+from skyfence.detect.encounter_table import EncounterSettings
+from skyfence.errors import SkyfenceError
+from skyfence.progress import Steps
+
+WORKER_ENV = {"POLARS_MAX_THREADS": "1", "NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+"""One thread per worker process: a LocalCluster has one worker per core."""
+
+
+@dataclass
+class ClusterRun:
+    """How a cluster analysis went: tasks, the slowest, memory, extensions, failures."""
+
+    workers: int
+    files: int
+    tasks: int
+    seconds: float
+    states: int  # states analysed by the tasks, halos included
+    peak_rss_mb: dict[str, float] = field(default_factory=dict)  # worker -> peak resident memory
+    extended: int = 0  # tasks that read further to settle a long event
+    failed_files: list[dict] = field(default_factory=list)
+    failed_periods: list[dict] = field(default_factory=list)
+
+
+def fingerprint() -> str:
+    """A hash of skyfence's own files: workers must have the same."""
+    root = Path(skyfence.__file__).parent
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if path.suffix in (".py", ".yaml", ".csv", ".geojson", ".json") and "__pycache__" not in path.parts:
+            h.update(str(path.relative_to(root)).encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def parse_cluster(spec: str) -> tuple[str, int | None]:
+    """``local``, ``local:N`` or a scheduler address (``tcp://HOST:PORT``, ``HOST:PORT``)."""
+    if spec == "local" or spec.startswith("local:"):
+        _, _, n = spec.partition(":")
+        if n and (not n.isdigit() or int(n) < 1):
+            raise SkyfenceError(f"--cluster {spec!r}: expected local:N with N workers (a positive number)")
+        return "local", int(n) if n else None
+    if "://" not in spec and ":" not in spec:
+        raise SkyfenceError(f"--cluster {spec!r}: expected local, local:N or a scheduler address tcp://HOST:8786")
+    return spec, None
+
+
+@contextmanager
+def connect(spec: str, timeout: float = 20.0) -> Iterator:
+    """A Dask client for ``spec``, closed (with its LocalCluster) afterwards."""
+    import dask
+    from distributed import Client, LocalCluster
+
+    where, n = parse_cluster(spec)
+    with dask.config.set({"distributed.worker.daemon": False, "distributed.admin.system-monitor.gil.enabled": False}):
+        if where == "local":
+            n = n or os.cpu_count() or 1
+            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                                   env=WORKER_ENV, memory_limit=0)
+            client = Client(cluster)
+        else:
+            cluster = None
+            try:
+                client = Client(where, timeout=timeout)
+            except (OSError, TimeoutError) as exc:
+                raise SkyfenceError(f"--cluster {spec}: cannot reach the scheduler ({exc})") from None
+    try:
+        yield client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def check_workers(client) -> int:
+    """The number of workers, after checking that they run the same skyfence."""
+    mine = fingerprint()
+    theirs = client.run(fingerprint)
+    if not theirs:
+        raise SkyfenceError("the cluster has no workers")
+    odd = sorted(w for w, f in theirs.items() if f != mine)
+    if odd:
+        raise SkyfenceError(f"{len(odd)} worker(s) run a different skyfence ({', '.join(odd[:3])}): install the "
+                            f"same version on every worker (skyfence fingerprint {mine})")
+    return len(theirs)
+
+
+def _each(client, futures: dict, progress: Steps, on_done: Callable, on_error: Callable) -> None:
+    """Wait on futures as they finish, with progress; results are taken and released one by one."""
+    from distributed import as_completed
+
+    for fut in as_completed(list(futures)):
+        key = futures.pop(fut)
+        try:
+            on_done(key, fut.result())
+        except Exception as exc:  # a task that failed: its input is reported, the rest goes on
+            on_error(key, exc)
+        fut.release()
+        progress.advance()
+
+
+def analyze_on_cluster(paths: Sequence[Path], agreement: Agreement, client, out: Path | None = None,
+                       progress: Steps | None = None, encounters: EncounterSettings = EncounterSettings(),
+                       hours_per_task: int = 1, halo: float | None = None,
+                       reference: tuple[float, float] | None = None) -> tuple[Analysis, ClusterRun]:
+    """The batch pipeline over an archive's files, on a Dask cluster: the results of one machine."""
+    progress = progress or Steps(None)
+    t0 = time.perf_counter()
+    workers = check_workers(client)
+    halo = default_halo(agreement) if halo is None else halo
+    run = ClusterRun(workers, len(paths), 0, 0.0, 0)
+
+    scans: dict[int, FileScan] = {}
+    with progress.step(f"scanning {len(paths):,} files on {workers} workers", total=len(paths)):
+        futures = {client.submit(scan_file, str(p), reference, key=f"scan-{k}-{p.name}", pure=False): k
+                   for k, p in enumerate(paths)}
+        _each(client, futures, progress, lambda k, s: scans.__setitem__(k, s),
+              lambda k, exc: run.failed_files.append({"file": str(paths[k]), "error": _one_line(exc)}))
+    ordered = [scans[k] for k in sorted(scans)]
+    spans = [(s.first, s.last) for s in ordered if s.first is not None]
+    files = tuple((s.path, s.first, s.last) for s in ordered if s.first is not None)
+    periods = plan_periods(spans, hours_per_task)
+    run.tasks = len(periods)
+
+    ag = client.scatter(agreement, broadcast=True)
+    results: list[WindowResult] = []
+    with progress.step(f"analysing {len(periods):,} periods of {hours_per_task} h (halo {halo / 60:g} min)",
+                       total=len(periods)):
+        futures = {}
+        for p in periods:
+            spec = WindowSpec(p.start, p.end, halo, max(halo / 2, 600.0), _files_for(files, p, halo), reference)
+            futures[client.submit(analyze_window, spec, ag, encounters, key=f"period-{p.label()}", pure=False)] = p
+
+        def failed(p: Period, exc: Exception) -> None:
+            run.failed_periods.append({"period": p.label(), "error": _one_line(exc),
+                                       "files": [f for f, first, last in files
+                                                 if last >= p.start - halo and first < p.end + halo]})
+
+        _each(client, futures, progress, lambda p, r: results.append(r), failed)
+    for r in results:
+        run.states += r.states
+        run.extended += r.runs > 1
+        run.peak_rss_mb[r.worker] = max(run.peak_rss_mb.get(r.worker, 0.0), r.peak_rss_mb)
+
+    with progress.step("joining the parts"):
+        result = stitch_results(agreement, ordered, results, encounters, run)
+    run.seconds = time.perf_counter() - t0
+    if out is not None:
+        with progress.step("writing results"):
+            write_results(result, out)
+    return result, run
+
+
+def _files_for(files: tuple, p: Period, halo: float) -> tuple:
+    """The files a period's task may read: those with states from its halo's start on."""
+    return tuple(f for f in files if f[2] >= p.start - halo)
+
+
+def _one_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def stitch_results(agreement: Agreement, scans: list[FileScan], results: list[WindowResult],
+                   settings: EncounterSettings, run: ClusterRun) -> Analysis:
+    """The tasks' parts as one :class:`Analysis`, with ``missing`` in the summary if anything failed."""
+    tables, brief = stitch.combine_tables(results)
+    report = stitch.combine_reports(merged_report(scans), results)
+    tracks = traffic_figures(brief if brief is not None else pl.DataFrame())
+    doc = summary(agreement, report, tracks, tables["crossings"], stitch.combine_warnings(results),
+                  {"encounters": encounter_figures(tables["encounters"], settings),
+                   **behaviour_figures(tables["crossings"], tables["manoeuvres"], tables["interactions"])})
+    if run.failed_files or run.failed_periods:
+        doc["missing"] = {"files": run.failed_files, "periods": sorted(run.failed_periods, key=lambda d: d["period"])}
+    return Analysis(pl.DataFrame(), report, tables["crossings"], tables["encounters"], tables["manoeuvres"],
+                    tables["interactions"], doc)

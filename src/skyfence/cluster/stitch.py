@@ -1,0 +1,116 @@
+"""On the driver: the tasks' parts made into the results one machine gives.
+
+Nothing here detects anything. Three small deterministic passes:
+
+- **flights**: one machine numbers flights in order of aircraft, then start. Each task reports the
+  flights that start in its period; sorted together they give every flight its number, and each
+  task's own numbers are mapped to them (a flight a task saw begin in its halo is the one of that
+  aircraft that started last before it).
+- **earlier crossings**: a crossing's intent counts the crossings its aircraft made before it in
+  all the data. Each task sends what it judged each crossing on (the signs); the count is redone over
+  all crossings and the same :func:`skyfence.detect.intent.assess` reassesses them.
+- **the summary**: counts add up (files from the first pass, states, flights and cleaning of each
+  task's own period, warning episodes by the period they start in).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+import polars as pl
+
+from skyfence.analysis.behaviour import with_intent
+from skyfence.detect.crossings import WarningStats
+from skyfence.detect.intent import CrossingSigns
+from skyfence.sources.tabular import ReadReport
+from skyfence.cluster.window import WindowResult
+
+SORT_KEYS = {"crossings": ["entry_time", "track_id", "zone"], "encounters": ["start_time", "track_a", "track_b"],
+             "manoeuvres": ["start_time", "track_id"], "interactions": ["start_time", "track_id"]}
+FLIGHT_COLUMNS = {"crossings": ["flight_id"], "manoeuvres": ["flight_id"], "encounters": ["flight_a", "flight_b"]}
+
+
+def flight_numbers(results: Sequence[WindowResult]) -> pl.DataFrame:
+    """Every flight's number as one machine gives it: ``track_id, start, flight_id`` sorted."""
+    starts = [r.flights.filter(_within(pl.col("first"), r)).select("track_id", pl.col("first").alias("start"))
+              for r in results]
+    table = pl.concat(starts) if starts else pl.DataFrame(schema={"track_id": pl.String,
+                                                                  "start": pl.Datetime("us", "UTC")})
+    return table.sort(["track_id", "start"]).with_row_index("flight_id").with_columns(
+        pl.col("flight_id").cast(pl.UInt32))
+
+
+def _within(col: pl.Expr, r: WindowResult) -> pl.Expr:
+    lo, hi = (pl.lit(v * 1e6).cast(pl.Int64).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+              for v in (r.start, r.end))
+    return (col >= lo) & (col < hi)
+
+
+def local_to_global(result: WindowResult, numbers: pl.DataFrame) -> dict[int, int]:
+    """A task's flight numbers mapped to the numbers of the whole."""
+    local = result.flights.sort("first")
+    joined = local.join_asof(numbers.sort("start"), left_on="first", right_on="start", by="track_id",
+                             strategy="backward", suffix="_global", check_sortedness=False)
+    missing = joined.filter(pl.col("flight_id_global").is_null())
+    if missing.height:  # only if a task's data began after a flight start nobody reported
+        raise RuntimeError(f"flights without a start: {missing.head(3).to_dicts()}")
+    return dict(zip(joined["flight_id"].to_list(), joined["flight_id_global"].to_list()))
+
+
+def renumber(table: pl.DataFrame, columns: list[str], mapping: dict[int, int]) -> pl.DataFrame:
+    """The flight columns of an event table in the whole's numbers."""
+    return table.with_columns([pl.col(c).replace_strict(mapping, return_dtype=pl.UInt32) for c in columns])
+
+
+def combine_tables(results: Sequence[WindowResult]) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
+    """The event tables of all tasks, flights renumbered, crossings reassessed, in one machine's order; and
+    the traffic brief of all states."""
+    numbers = flight_numbers(results)
+    parts: dict[str, list[pl.DataFrame]] = {name: [] for name in SORT_KEYS}
+    signs: list[CrossingSigns] = []
+    traffic = []
+    for r in sorted(results, key=lambda r: r.start):
+        mapping = local_to_global(r, numbers)
+        for name in SORT_KEYS:
+            parts[name].append(renumber(r.tables[name], FLIGHT_COLUMNS.get(name, []), mapping))
+        signs += r.crossing_signs
+        traffic.append(renumber(r.traffic, ["flight_id"], mapping))
+    tables = {name: pl.concat(p, how="vertical_relaxed").sort(SORT_KEYS[name], maintain_order=True)
+              if p else pl.DataFrame() for name, p in parts.items()}
+    tables["crossings"] = reassess(pl.concat(parts["crossings"], how="vertical_relaxed"), signs) \
+        if parts["crossings"] else tables["crossings"]
+    brief = (pl.concat(traffic).group_by(["flight_id", "track_id", "party"])
+             .agg(pl.col("states").sum(), pl.col("first").min(), pl.col("last").max())) if traffic else None
+    return tables, brief
+
+
+def reassess(crossings: pl.DataFrame, signs: list[CrossingSigns]) -> pl.DataFrame:
+    """Crossings (row for row with their signs) in one machine's order, each assessed again with the number of
+    crossings its aircraft made before it in all the data."""
+    order = (crossings.with_row_index("_k").sort(SORT_KEYS["crossings"], maintain_order=True)
+             .with_columns(pl.int_range(pl.len()).over("track_id").alias("_earlier")))
+    renewed = [dataclasses.replace(signs[k], earlier_crossings=n)
+               for k, n in zip(order["_k"].to_list(), order["_earlier"].to_list())]
+    return with_intent(order.drop("_k", "_earlier"), renewed)
+
+
+def combine_warnings(results: Sequence[WindowResult]) -> dict[str, WarningStats]:
+    """Warning episodes per area, each counted by the task whose period it starts in."""
+    zones: dict[str, list[int]] = {}
+    for r in results:
+        for zone, w in r.warnings.items():
+            acc = zones.setdefault(zone, [0, 0])
+            acc[0] += w.episodes
+            acc[1] += w.followed_by_crossing
+    return {z: WarningStats(a, b) for z, (a, b) in zones.items()}
+
+
+def combine_reports(first_pass: ReadReport, results: Sequence[WindowResult]) -> ReadReport:
+    """The files' reports with the cleaning of every task's own states."""
+    report = ReadReport(first_pass.rows_read, first_pass.dropped.copy(), first_pass.values_removed.copy(),
+                        first_pass.corrected.copy(), list(first_pass.files))
+    for r in results:
+        rep = dataclasses.replace(r.report, files=[])
+        report.merge(rep)
+    return report
