@@ -47,10 +47,11 @@ def traffic_figures(tr: pl.DataFrame) -> dict:
 
 
 def aircraft_by_country(df: pl.DataFrame) -> dict[str, int]:
-    """Aircraft per State of address allocation (ICAO blocks), most first; "unallocated" for the rest."""
+    """Aircraft per State of address allocation (ICAO blocks), most first (then by name); "unallocated" for
+    the rest."""
     ids = df.select(pl.col("track_id").unique())
     countries = address_country(ids["track_id"]).fill_null("unallocated")
-    counts = countries.value_counts(sort=True)
+    counts = countries.rename("country").value_counts(name="n").sort(["n", "country"], descending=[True, False])
     return {r[0]: r[1] for r in counts.iter_rows()}
 
 

@@ -103,9 +103,10 @@ def connect(spec: str, timeout: float = 20.0) -> Iterator:
             cluster.close()
 
 
-def check_workers(client) -> int:
-    """The number of workers, after checking that they run the same skyfence."""
-    mine = fingerprint()
+def check_workers(client, mine: str | None = None) -> int:
+    """The number of workers, after checking that they run the same skyfence (``mine``: this one's
+    :func:`fingerprint`)."""
+    mine = mine or fingerprint()
     theirs = client.run(fingerprint)
     if not theirs:
         raise SkyfenceError("the cluster has no workers")

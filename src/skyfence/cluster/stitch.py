@@ -32,11 +32,20 @@ FLIGHT_COLUMNS = {"crossings": ["flight_id"], "manoeuvres": ["flight_id"], "enco
 
 
 def flight_numbers(results: Sequence[WindowResult]) -> pl.DataFrame:
-    """Every flight's number as one machine gives it: ``track_id, start, flight_id`` sorted."""
+    """Every flight's number as one machine gives it: ``track_id, start, flight_id`` sorted.
+
+    If a task failed, the flights that began in its hours have no start; a flight other tasks saw of
+    them is then numbered from the first time they saw it."""
     starts = [r.flights.filter(_within(pl.col("first"), r)).select("track_id", pl.col("first").alias("start"))
               for r in results]
     table = pl.concat(starts) if starts else pl.DataFrame(schema={"track_id": pl.String,
                                                                   "start": pl.Datetime("us", "UTC")})
+    seen = pl.concat([r.flights.select("track_id", pl.col("first").alias("start")) for r in results]) \
+        if results else table
+    orphans = seen.sort("start").join_asof(table.sort("start").with_columns(pl.col("start").alias("known")),
+                                           on="start", by="track_id", strategy="backward", check_sortedness=False)
+    orphans = orphans.filter(pl.col("known").is_null()).group_by("track_id").agg(pl.col("start").min())
+    table = pl.concat([table, orphans.select(table.columns)])
     return table.sort(["track_id", "start"]).with_row_index("flight_id").with_columns(
         pl.col("flight_id").cast(pl.UInt32))
 

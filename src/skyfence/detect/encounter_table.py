@@ -142,7 +142,8 @@ def detect_encounters(df: pl.DataFrame, thresholds: SeparationThresholds, max_ga
         pl.Series(enc.snapshots).alias("snapshots"),
     )
     table = table.select([pl.col(c).cast(t) for c, t in ENCOUNTER_COLUMNS.items()])
-    return table.with_columns(pl.col(pl.Float64).fill_nan(None)).sort(["start_time", "track_a", "track_b"])
+    return table.with_columns(pl.col(pl.Float64).fill_nan(None)).sort(
+        ["start_time", "track_a", "track_b"], maintain_order=True)
 
 
 def above(vertical: np.ndarray) -> np.ndarray:

@@ -59,7 +59,8 @@ def align(df: pl.DataFrame, step: float, max_gap: float) -> Snapshots:
     starts = np.r_[0, np.flatnonzero(flight[1:] != flight[:-1]) + 1, n].astype(np.int64)
     t0 = np.floor(t.min() / step) * step
     group, lo, frac = _grid(t, starts, step, t0, max_gap)
-    hi = np.minimum(lo + 1, n - 1)
+    # the next report of the same flight (at a flight's last report, none: never another flight's values)
+    hi = np.where(lo + 1 < starts[np.searchsorted(starts, lo, side="right")], lo + 1, lo)
     f = frac
     lon0, lon1 = _col(df, "lon")[lo], _col(df, "lon")[hi]
     lon1 = lon0 + (lon1 - lon0 + 180.0) % 360.0 - 180.0  # the short way across the antimeridian
