@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 BENCHES = ("crossings", "manoeuvres", "conflicts", "conflicts-stress", "swiss-day", "simulate", "ingest", "report",
-           "swiss-user")
+           "swiss-user", "cluster")
 
 
 def peak_rss_mb() -> float:
@@ -281,7 +281,9 @@ def _generate_in_child(rows: int, seed: int, path: Path) -> None:
 
 def _run_child(name: str, args: argparse.Namespace, workdir: Path) -> dict:
     cmd = [sys.executable, "-m", "skyfence.bench", "--child", name, "--rows", str(args.rows), "--seed",
-           str(args.seed), "--workdir", str(workdir), "--shared", str(args.shared)]
+           str(args.seed), "--workdir", str(workdir), "--shared", str(args.shared),
+           "--cluster-states", str(args.cluster_states), "--cluster-baseline-hours", str(args.cluster_baseline_hours),
+           "--hours-per-task", str(args.hours_per_task)]
     if ":cold" in name:  # a fresh, empty kernel cache: the first run after installing
         import os
 
@@ -302,6 +304,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workdir", type=Path, default=None, help="where generated data is kept between runs")
     parser.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[3] / "shared" / "data",
                         help="the shared data folder (for swiss-day)")
+    parser.add_argument("--cluster-states", type=int, default=30_000_000,
+                        help="states in the cluster benchmark's archive (a week of hourly files)")
+    parser.add_argument("--cluster-baseline-hours", type=int, default=48,
+                        help="hours of that archive one process analyses, for the cluster's overhead")
+    parser.add_argument("--hours-per-task", type=int, default=1, help="the cluster benchmark's task size")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -327,6 +334,18 @@ def main(argv: list[str] | None = None) -> None:
             from skyfence.bench_report import bench_report
 
             print(json.dumps(bench_report(args.workdir)))
+        elif args.child.startswith("cluster:"):
+            from skyfence import bench_cluster as bc
+
+            folder = bc.archive_path(args.workdir, args.cluster_states, args.seed)
+            what = args.child.split(":")[1]
+            if what == "archive":
+                print(json.dumps({"bench": "cluster-archive", **bc.generate_archive(folder, args.cluster_states,
+                                                                                   args.seed)}))
+            elif what == "single":
+                print(json.dumps(bc.bench_single(folder, args.cluster_baseline_hours)))
+            else:
+                print(json.dumps(bc.bench_on_cluster(folder, int(what), args.hours_per_task)))
         elif args.child.startswith("all-pairs:"):
             _, n, box = args.child.split(":")
             print(json.dumps(bench_all_pairs(int(n), args.seed, float(box))))
@@ -347,6 +366,8 @@ def main(argv: list[str] | None = None) -> None:
             children = ["ingest:sbs", "ingest:raw", "ingest:beast"]
         elif name == "swiss-user":
             children = ["swiss-user:cold-user", "swiss-user:cold-builtin", "swiss-user"]
+        elif name == "cluster":
+            children = ["cluster:archive", "cluster:1", "cluster:2", "cluster:single"]
         else:
             children = ["conflicts:10000:600", "all-pairs:10000:600"]
         for child in children:

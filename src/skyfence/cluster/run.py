@@ -199,7 +199,8 @@ def stitch_results(agreement: Agreement, scans: list[FileScan], results: list[Wi
     tables, brief = stitch.combine_tables(results)
     report = stitch.combine_reports(merged_report(scans), results)
     tracks = traffic_figures(brief if brief is not None else pl.DataFrame())
-    doc = summary(agreement, report, tracks, tables["crossings"], stitch.combine_warnings(results),
+    warnings = stitch.combine_warnings(results, [a.id for a in agreement.areas])
+    doc = summary(agreement, report, tracks, tables["crossings"], warnings,
                   {"encounters": encounter_figures(tables["encounters"], settings),
                    **behaviour_figures(tables["crossings"], tables["manoeuvres"], tables["interactions"])})
     if run.failed_files or run.failed_periods:

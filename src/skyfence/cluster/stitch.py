@@ -104,15 +104,14 @@ def reassess(crossings: pl.DataFrame, signs: list[CrossingSigns]) -> pl.DataFram
     return with_intent(order.drop("_k", "_earlier"), renewed)
 
 
-def combine_warnings(results: Sequence[WindowResult]) -> dict[str, WarningStats]:
-    """Warning episodes per area, each counted by the task whose period it starts in."""
-    zones: dict[str, list[int]] = {}
+def combine_warnings(results: Sequence[WindowResult], zones: Sequence[str]) -> dict[str, WarningStats]:
+    """Warning episodes per area (every one of ``zones``), each counted by the task whose period it starts in."""
+    counts = {z: [0, 0] for z in zones}
     for r in results:
-        for zone, w in r.warnings.items():
-            acc = zones.setdefault(zone, [0, 0])
-            acc[0] += w.episodes
-            acc[1] += w.followed_by_crossing
-    return {z: WarningStats(a, b) for z, (a, b) in zones.items()}
+        for zone, n, followed in r.warnings.group_by("zone").agg(pl.len(), pl.col("followed").sum()).iter_rows():
+            counts[zone][0] += n
+            counts[zone][1] += followed
+    return {z: WarningStats(a, b) for z, (a, b) in counts.items()}
 
 
 def combine_reports(first_pass: ReadReport, results: Sequence[WindowResult]) -> ReadReport:

@@ -81,12 +81,12 @@ class CrossingEvents:
 @dataclass(frozen=True)
 class WarningStats:
     """Warning episodes (unbroken runs of warning states) and how many ended in a counted crossing; and each
-    episode's first and last state time and whether it did (so that the episodes of parts of the data add up)."""
+    episode's first and last state (rows) and whether it did (so that the episodes of parts of the data add up)."""
 
     episodes: int
     followed_by_crossing: int
-    start: np.ndarray = field(default_factory=lambda: np.empty(0))
-    end: np.ndarray = field(default_factory=lambda: np.empty(0))
+    first_row: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    last_row: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     followed: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=bool))
 
 
@@ -118,7 +118,7 @@ def detect_area(tr: TrackArrays, area: RestrictedArea, th: CrossingThresholds) -
             warn[outside] = _warns(tr, outside, area, th.warning_lookahead)
 
     if len(ev_start) == 0:
-        return _empty(area.id), _warning_stats(warn, new_flight, end_flight, t, np.empty(0, dtype=np.int64))
+        return _empty(area.id), _warning_stats(warn, new_flight, end_flight, np.empty(0, dtype=np.int64))
 
     depth, depth_at = _max_depth(ev_start, ev_end, inside, x, y, area)
     entry_f, entry_observed, kind, horizontal = _entry_fraction(ev_start, new_flight, inside_h, x, y, t, alt, area)
@@ -145,7 +145,7 @@ def detect_area(tr: TrackArrays, area: RestrictedArea, th: CrossingThresholds) -
     alt_min, alt_max = _reduce_ranges(np.where(inside, alt, np.nan), ev_start, ev_end)
     max_gap = _max_gap(t, prev, nxt)
     lead = _lead(warn, new_flight, t, prev, entry_t, crossed)
-    stats = _warning_stats(warn, new_flight, end_flight, t, prev[keep & crossed])
+    stats = _warning_stats(warn, new_flight, end_flight, prev[keep & crossed])
     exit_t = np.where(is_open, np.nan, exit_t)
     exit_x = np.where(is_open, np.nan, exit_x)
     exit_y = np.where(is_open, np.nan, exit_y)
@@ -329,14 +329,14 @@ def _lead(warn, new_flight, t, prev, entry_t, observed):
     return lead
 
 
-def _warning_stats(warn, new_flight, end_flight, t, prev_of_counted) -> WarningStats:
+def _warning_stats(warn, new_flight, end_flight, prev_of_counted) -> WarningStats:
     episodes = _warning_episodes(warn, new_flight)
     last = np.flatnonzero(warn & (end_flight | ~np.r_[warn[1:], False]))
     followed = np.zeros(len(episodes), dtype=bool)
     warned = prev_of_counted[warn[prev_of_counted]]
     if len(warned):
         followed[np.searchsorted(episodes, warned, side="right") - 1] = True
-    return WarningStats(len(episodes), int(followed.sum()), t[episodes], t[last], followed)
+    return WarningStats(len(episodes), int(followed.sum()), episodes, last, followed)
 
 
 def _warns(tr: TrackArrays, rows: np.ndarray, area: RestrictedArea, lookahead: float) -> np.ndarray:
