@@ -44,7 +44,7 @@ def boundary_tracks() -> pl.DataFrame:
     """Flights whose events straddle whole hours: a Syrian jet across the Euphrates from about 00:58 to 01:01
     (and across again at 02:33), a coalition and a Russian jet in conflict from before 02:00 to after it (the
     Russian crossing the line meanwhile), a coalition jet circling hard (a hard turn and an orbit, longer than
-    a task's halo) from 02:20 to 03:40, and an airliner through it all."""
+    a task's halo) from 02:20 to 03:40, an airliner through it all, and a Russian jet east of the line for over an hour."""
     out_and_back = [(95, 120, 480), (275, 120, 900)]
     return pl.concat([
         legs("778b01", "SYR202", T0 + 52 * 60, 39.90, 35.25, out_and_back),
@@ -53,6 +53,9 @@ def boundary_tracks() -> pl.DataFrame:
         legs("150b02", "RFF3102", T0 + 2 * HOUR - 600, 42.95, 35.51, [(270, 200, 1200)], altitude=7100.0),
         circling("ae3c01", "REACH77", T0 + 3 * HOUR - 2400, 41.2, 36.2, 900.0, 150.0, 4800.0),
         legs("ae4d01", "RCH10", T0 + 10, 41.5, 34.6, [(10, 180, 4 * HOUR - 30)], interval=10.0),
+        legs("150c03", "RFF4400", T0 + 40 * 60, 39.5, 35.6,
+             [(90, 150, 600), *[(0, 150, 300), (270, 150, 300), (180, 150, 300), (90, 150, 300)] * 4,
+              (270, 150, 900)], interval=5.0),
     ]).sort(["track_id", "time"])
 
 

@@ -34,7 +34,7 @@ def settle(result: WindowResult, need: tuple[float, set[str], bool], spec: Windo
     lo, hi = result.read_from, result.read_to
     while need is not None and hi <= data_end:
         latest, focus, crossing = need
-        hi = max(latest + spec.halo, hi + 2 * (hi - spec.end))
+        hi = max(latest + spec.halo, spec.end + 2 * (hi - spec.end))
         read = focus | (neighbours(spec, lo, hi, focus, agreement) if crossing else set())
         more, need = run_window(spec, lo, hi, agreement, settings, read, focus)
         take_events(result, more, focus)
@@ -82,8 +82,9 @@ def neighbours(spec: WindowSpec, lo: float, hi: float, focus: set[str], agreemen
     mine, _ = read_window(spec, lo, hi, focus)
     if mine.height == 0:
         return set()
-    box = mine.select(pl.col("lat").min() - REACH_DEG, pl.col("lat").max() + REACH_DEG,
-                      pl.col("lon").min() - 2 * REACH_DEG, pl.col("lon").max() + 2 * REACH_DEG).row(0)
+    box = mine.select((pl.col("lat").min() - REACH_DEG).alias("south"), (pl.col("lat").max() + REACH_DEG).alias("north"),
+                      (pl.col("lon").min() - 2 * REACH_DEG).alias("west"),
+                      (pl.col("lon").max() + 2 * REACH_DEG).alias("east")).row(0)
     found: set[str] = set()
     t_lo, t_hi = times(np.array([lo, hi]))
     for path, first, last in spec.files:
