@@ -90,8 +90,13 @@ def write_opensky_dataset(df: pl.DataFrame, folder: Path, lag: float = 4.0) -> P
 
 
 def assert_same(single, cluster) -> None:
-    """Every event table row for row and column for column, and the summary, as one machine gives them."""
+    """Every event table row for row and column for column, the states round the events, and the summary, as
+    one machine gives them."""
+    from skyfence.analysis.event_tracks import event_tracks
+
     for name in TABLES:
         assert_frame_equal(getattr(single, name), getattr(cluster, name), check_exact=True)
+    around = event_tracks(single.tracks, single.crossings, single.encounters, single.interactions)
+    assert_frame_equal(around, cluster.tracks, check_exact=True, categorical_as_str=True)
     assert json.dumps(single.summary, sort_keys=True, default=str) == \
         json.dumps(cluster.summary, sort_keys=True, default=str)

@@ -231,3 +231,15 @@ def test_simulated_two_days_are_identical(client, euphrates, tmp_path):
     assert_same(single, cluster)
     assert len(single.summary["crossings"]["per_day"]) >= 2 and single.manoeuvres.height > 50
     assert single.interactions.height > 0 and single.encounters.height > 0
+
+
+def test_report_cluster_analyses_the_archive_first(boundary_archive, tmp_path):
+    from typer.testing import CliRunner
+
+    from skyfence.cli import app
+
+    out = tmp_path / "brief.html"
+    res = CliRunner().invoke(app, ["report", str(boundary_archive), "--cluster", "local:1", "-o", str(out), "-q"])
+    assert res.exit_code == 0, res.output
+    assert out.exists() and (tmp_path / "brief-results" / "crossings.csv").exists()
+    assert "crossings" in " ".join(res.output.split())

@@ -26,6 +26,11 @@ def report_cmd(
     store: str = typer.Option(None, "--store", help="Incident store URL (not available yet: needs the "
                               "incident store)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
+    cluster: str = typer.Option(None, "--cluster", help="Report on track archives instead of results folders: "
+                                "analyse them first on a Dask cluster (local, local:N or tcp://HOST:8786), into "
+                                "a results folder beside the report (see analyze --cluster)."),
+    agreement: str = typer.Option("euphrates-2017", "--agreement", "-a",
+                                  help="With --cluster: built-in agreement name or agreement YAML file."),
 ) -> None:
     """Write the brief of a results folder: a one-page summary, then crossings (per day per party with
     the mean and trend, share of flights that crossed, a map of entry points and tracks beyond the
@@ -42,6 +47,10 @@ def report_cmd(
     from skyfence.report.results import parse_period
 
     period = parse_period(start, end)
+    if cluster is not None:
+        from skyfence.cluster.cli import analyze_for_report
+
+        results = [analyze_for_report(results, cluster, agreement, out_file, quiet)]
     with steps(not quiet) as progress:
         report = build_report(results, out_file, period, claims, progress)
     fig = report.figures

@@ -56,3 +56,16 @@ def print_run(run, out) -> None:
     for p in run.failed_periods:
         err.print(f"[bold red]missing:[/] hours {p['period']} ({len(p['files'])} files): {p['error']}",
                   highlight=False, soft_wrap=True)
+
+
+def analyze_for_report(archives: list[Path], cluster: str, agreement: str, report: Path, quiet: bool) -> Path:
+    """``report --cluster``: the archives analysed on the cluster into ``REPORT-results/`` beside the report;
+    that folder."""
+    from skyfence.agreement import load_agreement
+    from skyfence.cluster.archive import archive_files
+
+    folder = report.with_name(report.stem + "-results")
+    _, run = run_cluster(cluster, archive_files(archives), load_agreement(agreement), folder, EncounterSettings(),
+                         1, None, None, quiet)
+    print_run(run, err)
+    return folder

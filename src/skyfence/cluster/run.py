@@ -175,11 +175,12 @@ def analyze_on_cluster(paths: Sequence[Path], agreement: Agreement, client, out:
         run.peak_rss_mb[r.worker] = max(run.peak_rss_mb.get(r.worker, 0.0), r.peak_rss_mb)
 
     with progress.step("joining the parts"):
-        result = stitch_results(agreement, ordered, results, encounters, run)
+        result, around = stitch_results(agreement, ordered, results, encounters, run)
     run.seconds = time.perf_counter() - t0
     if out is not None:
         with progress.step("writing results"):
-            write_results(result, out)
+            write_results(result, out, agreement, around)
+    result.tracks = around
     return result, run
 
 
@@ -194,9 +195,17 @@ def _one_line(exc: Exception) -> str:
 
 
 def stitch_results(agreement: Agreement, scans: list[FileScan], results: list[WindowResult],
-                   settings: EncounterSettings, run: ClusterRun) -> Analysis:
-    """The tasks' parts as one :class:`Analysis`, with ``missing`` in the summary if anything failed."""
+                   settings: EncounterSettings, run: ClusterRun) -> tuple[Analysis, pl.DataFrame]:
+    """The tasks' parts as one :class:`Analysis`, with ``missing`` in the summary if anything failed; and the
+    states round the events."""
     tables, brief = stitch.combine_tables(results)
+    around = tables.pop("event_tracks")
+    if around is None:
+        from skyfence.analysis.event_tracks import event_tracks
+        from skyfence.tracks.schema import empty_tracks
+
+        around = event_tracks(empty_tracks().with_columns(pl.lit(None, pl.UInt32).alias("flight_id")),
+                              tables["crossings"], tables["encounters"], tables["interactions"])
     report = stitch.combine_reports(merged_report(scans), results)
     tracks = traffic_figures(brief if brief is not None else pl.DataFrame())
     warnings = stitch.combine_warnings(results, [a.id for a in agreement.areas])
@@ -206,4 +215,4 @@ def stitch_results(agreement: Agreement, scans: list[FileScan], results: list[Wi
     if run.failed_files or run.failed_periods:
         doc["missing"] = {"files": run.failed_files, "periods": sorted(run.failed_periods, key=lambda d: d["period"])}
     return Analysis(pl.DataFrame(), report, tables["crossings"], tables["encounters"], tables["manoeuvres"],
-                    tables["interactions"], doc)
+                    tables["interactions"], doc), around

@@ -114,3 +114,6 @@ def take_events(result: WindowResult, more: WindowResult, focus: set[str]) -> No
         result.tables[name] = pl.concat([result.tables[name].filter(keep), theirs], how="vertical_relaxed")
     result.warnings = pl.concat([result.warnings.filter(~only("warnings", focus)),
                                  more.warnings.filter(only("warnings", focus))])
+    # states round the events, as far as the longer run saw them (the driver drops states seen twice)
+    result.around = pl.concat([result.around, more.around.filter(pl.col("track_id").is_in(list(focus))).with_columns(
+        pl.col("flight_id").replace_strict(mapping, default=None, return_dtype=pl.UInt32))]).drop_nulls("flight_id")

@@ -73,24 +73,28 @@ def renumber(table: pl.DataFrame, columns: list[str], mapping: dict[int, int]) -
 
 
 def combine_tables(results: Sequence[WindowResult]) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
-    """The event tables of all tasks, flights renumbered, crossings reassessed, in one machine's order; and
-    the traffic brief of all states."""
+    """The event tables of all tasks, flights renumbered, crossings reassessed, in one machine's order (and,
+    as ``event_tracks``, the states round the events, each once); and the traffic brief of all states."""
     numbers = flight_numbers(results)
     parts: dict[str, list[pl.DataFrame]] = {name: [] for name in SORT_KEYS}
     signs: list[CrossingSigns] = []
-    traffic = []
+    traffic, around = [], []
     for r in sorted(results, key=lambda r: r.start):
         mapping = local_to_global(r, numbers)
         for name in SORT_KEYS:
             parts[name].append(renumber(r.tables[name], FLIGHT_COLUMNS.get(name, []), mapping))
         signs += r.crossing_signs
         traffic.append(renumber(r.traffic, ["flight_id"], mapping))
+        around.append(renumber(r.around, ["flight_id"], mapping))
     tables = {name: pl.concat(p, how="vertical_relaxed").sort(SORT_KEYS[name], maintain_order=True)
               if p else pl.DataFrame() for name, p in parts.items()}
     tables["crossings"] = reassess(pl.concat(parts["crossings"], how="vertical_relaxed"), signs) \
         if parts["crossings"] else tables["crossings"]
     brief = (pl.concat(traffic).group_by(["flight_id", "track_id", "party"])
              .agg(pl.col("states").sum(), pl.col("first").min(), pl.col("last").max())) if traffic else None
+    tables["event_tracks"] = (pl.concat(around, how="vertical_relaxed")
+                              .unique(["track_id", "time"], keep="first", maintain_order=True)
+                              .sort(["track_id", "time"], maintain_order=True)) if around else None
     return tables, brief
 
 

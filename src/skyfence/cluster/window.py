@@ -23,6 +23,7 @@ import numpy as np
 import polars as pl
 
 from skyfence.agreement.model import Agreement
+from skyfence.analysis.event_tracks import event_tracks
 from skyfence.analysis.pipeline import detect_events
 from skyfence.analysis.summary import traffic
 from skyfence.detect.crossings import WarningStats
@@ -65,6 +66,7 @@ class WindowResult:
     report: ReadReport  # the cleaning of its own states
     flights: pl.DataFrame  # flight_id (its own), track_id, first (time of the flight's first state it had)
     traffic: pl.DataFrame  # summary.traffic of its own states (its own flight numbers)
+    around: pl.DataFrame  # the states around its events (analysis.event_tracks; its own flight numbers)
     states: int  # states it analysed (period and halo)
     seconds: float = 0.0
     peak_rss_mb: float = 0.0  # the peak resident memory of the process running it, during it
@@ -134,8 +136,9 @@ def run_window(spec: WindowSpec, lo: float, hi: float, agreement: Agreement, set
     warnings = episodes(df, ev.warnings).filter((pl.col("start") >= own_lo) & (pl.col("start") < own_hi))
     flights = (df.group_by("flight_id").agg(pl.col("track_id").first(), pl.col("time").min().alias("first"))
                .sort("flight_id"))
+    around = event_tracks(df, tables["crossings"], tables["encounters"], tables["interactions"])
     result = WindowResult(spec.start, spec.end, lo, hi, 1, tables, signs, warnings, report, flights,
-                          traffic(df.filter(owned)), df.height, files=used)
+                          traffic(df.filter(owned)), around, df.height, files=used)
     return result, unsettled(result, hi - spec.settle, focus)
 
 
