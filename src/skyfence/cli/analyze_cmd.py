@@ -78,7 +78,7 @@ def analyze_cmd(
     if cluster is not None:
         from skyfence.cluster.cli import print_run, run_cluster
 
-        result, run = run_cluster(cluster, files, ag, out_dir, settings, hours_per_task, halo, ref, quiet)
+        result, run = run_cluster(cluster, files, ag, out_dir, settings, hours_per_task, halo, ref, quiet, select)
     else:
         with steps(not quiet) as progress:
             result = analyze(files, ag, out_dir, progress, settings, reader=lambda path: read_any(path, reference=ref),

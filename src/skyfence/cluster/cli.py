@@ -30,7 +30,7 @@ def parse_halo(text: str | None) -> float | None:
 
 
 def run_cluster(cluster: str, files: list[Path], agreement: Agreement, out_dir: Path, settings: EncounterSettings,
-                hours_per_task: int, halo: str | None, reference, quiet: bool):
+                hours_per_task: int, halo: str | None, reference, quiet: bool, select=None):
     """Analyse on the cluster, print how it went; the :class:`~skyfence.analysis.run.Analysis` and the run."""
     from skyfence.cluster.run import analyze_on_cluster, connect, parse_cluster
 
@@ -40,7 +40,7 @@ def run_cluster(cluster: str, files: list[Path], agreement: Agreement, out_dir: 
         raise SkyfenceError("--hours-per-task must be at least 1")
     with connect(cluster) as client, steps(not quiet) as progress:
         result, run = analyze_on_cluster(files, agreement, client, out_dir, progress, settings, hours_per_task,
-                                         halo_s, reference)
+                                         halo_s, reference, **({"select": select} if select is not None else {}))
     return result, run
 
 

@@ -24,6 +24,7 @@ import polars as pl
 
 import skyfence
 from skyfence.agreement.model import Agreement
+from skyfence.analysis.inputs import Selection
 from skyfence.analysis.run import Analysis, write_results
 from skyfence.analysis.summary import behaviour_figures, encounter_figures, summary, traffic_figures
 from skyfence.cluster import stitch
@@ -134,9 +135,15 @@ def _each(client, futures: dict, progress: Steps, on_done: Callable, on_error: C
 def analyze_on_cluster(paths: Sequence[Path], agreement: Agreement, client, out: Path | None = None,
                        progress: Steps | None = None, encounters: EncounterSettings = EncounterSettings(),
                        hours_per_task: int = 1, halo: float | None = None,
-                       reference: tuple[float, float] | None = None) -> tuple[Analysis, ClusterRun]:
-    """The batch pipeline over an archive's files, on a Dask cluster: the results of one machine."""
+                       reference: tuple[float, float] | None = None, select: Selection = Selection()
+                       ) -> tuple[Analysis, ClusterRun]:
+    """The batch pipeline over an archive's files (the part ``select`` asks for), on a Dask cluster: the results
+    of one machine. The :class:`Analysis`'s ``tracks`` are the states round the events (the whole track table
+    is never in one place)."""
     progress = progress or Steps(None)
+    paths = [p for p in paths if select.wants_file(Path(p))]
+    if not paths:
+        raise SkyfenceError("no file holds data in the time window asked for (--from/--to)")
     t0 = time.perf_counter()
     workers = check_workers(client)
     halo = default_halo(agreement) if halo is None else halo
@@ -144,7 +151,7 @@ def analyze_on_cluster(paths: Sequence[Path], agreement: Agreement, client, out:
 
     scans: dict[int, FileScan] = {}
     with progress.step(f"scanning {len(paths):,} files on {workers} workers", total=len(paths)):
-        futures = {client.submit(scan_file, str(p), reference, key=f"scan-{k}-{p.name}", pure=False): k
+        futures = {client.submit(scan_file, str(p), reference, select, key=f"scan-{k}-{p.name}", pure=False): k
                    for k, p in enumerate(paths)}
         _each(client, futures, progress, lambda k, s: scans.__setitem__(k, s),
               lambda k, exc: run.failed_files.append({"file": str(paths[k]), "error": _one_line(exc)}))
@@ -160,7 +167,8 @@ def analyze_on_cluster(paths: Sequence[Path], agreement: Agreement, client, out:
                        total=len(periods)):
         futures = {}
         for p in periods:
-            spec = WindowSpec(p.start, p.end, halo, max(halo / 2, 600.0), _files_for(files, p, halo), reference)
+            spec = WindowSpec(p.start, p.end, halo, max(halo / 2, 600.0), _files_for(files, p, halo), reference,
+                              select)
             futures[client.submit(analyze_window, spec, ag, encounters, key=f"period-{p.label()}", pure=False)] = p
 
         def failed(p: Period, exc: Exception) -> None:

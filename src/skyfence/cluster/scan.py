@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from skyfence.analysis.inputs import Selection
 from skyfence.sources.formats import read_any
 from skyfence.sources.tabular import ReadReport
 from skyfence.tracks.clean import clean_rows, out_of_order
@@ -34,10 +35,10 @@ class FileScan:
     ends: pl.DataFrame  # track_id, first, last: each aircraft's first and last time in file order
 
 
-def scan_file(path: str, reference: tuple[float, float] | None = None) -> FileScan:
-    """Read one file and measure it (runs on a worker)."""
+def scan_file(path: str, reference: tuple[float, float] | None = None, select: Selection = Selection()) -> FileScan:
+    """Read one file (the part of it ``select`` asks for) and measure it (runs on a worker)."""
     df, report = read_any(path, reference=reference)
-    df = clean_rows(df, report)
+    df = clean_rows(select.apply(df, report.dropped), report)
     ends = (df.group_by("track_id", maintain_order=True)
             .agg(pl.col("time").first().alias("first"), pl.col("time").last().alias("last")))
     t = seconds(df["time"]) if df.height else None

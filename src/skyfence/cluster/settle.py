@@ -11,6 +11,8 @@ few aircraft of the long events, not the archive.
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import polars as pl
 
@@ -90,7 +92,7 @@ def neighbours(spec: WindowSpec, lo: float, hi: float, focus: set[str], agreemen
     for path, first, last in spec.files:
         if last < lo or first >= hi:
             continue
-        df, _ = read_any(path, reference=spec.reference)
+        df = spec.select.apply(read_any(path, reference=spec.reference)[0], Counter())
         df = df.filter((pl.col("time") >= t_lo) & (pl.col("time") < t_hi) & pl.col("lat").is_between(box[0], box[1])
                        & pl.col("lon").is_between(box[2], box[3]) & pl.col("track_id").is_not_null())
         party = agreement.identifier.assign(df["track_id"], df["callsign"]).cast(pl.String)

@@ -22,7 +22,6 @@ import polars as pl
 
 from skyfence.analysis.behaviour import with_intent
 from skyfence.detect.crossings import WarningStats
-from skyfence.detect.intent import CrossingSigns
 from skyfence.sources.tabular import ReadReport
 from skyfence.cluster.window import WindowResult
 
@@ -77,7 +76,7 @@ def combine_tables(results: Sequence[WindowResult]) -> tuple[dict[str, pl.DataFr
     as ``event_tracks``, the states round the events, each once); and the traffic brief of all states."""
     numbers = flight_numbers(results)
     parts: dict[str, list[pl.DataFrame]] = {name: [] for name in SORT_KEYS}
-    signs: list[CrossingSigns] = []
+    signs: list = []
     traffic, around = [], []
     for r in sorted(results, key=lambda r: r.start):
         mapping = local_to_global(r, numbers)
@@ -98,14 +97,21 @@ def combine_tables(results: Sequence[WindowResult]) -> tuple[dict[str, pl.DataFr
     return tables, brief
 
 
-def reassess(crossings: pl.DataFrame, signs: list[CrossingSigns]) -> pl.DataFrame:
-    """Crossings (row for row with their signs) in one machine's order, each assessed again with the number of
-    crossings its aircraft made before it in all the data."""
-    order = (crossings.with_row_index("_k").sort(SORT_KEYS["crossings"], maintain_order=True)
-             .with_columns(pl.int_range(pl.len()).over("track_id").alias("_earlier")))
-    renewed = [dataclasses.replace(signs[k], earlier_crossings=n)
-               for k, n in zip(order["_k"].to_list(), order["_earlier"].to_list())]
-    return with_intent(order.drop("_k", "_earlier"), renewed)
+def reassess(crossings: pl.DataFrame, judgements: list) -> pl.DataFrame:
+    """Crossings (row for row with what each was judged on, or None) in one machine's order, each judged one
+    assessed again with the number of crossings of the same area its aircraft made before it in all the data."""
+    order = crossings.with_row_index("_k").sort(SORT_KEYS["crossings"], maintain_order=True)
+    seen: dict[tuple[str, str], int] = {}
+    renewed = []
+    for k, track, zone in zip(order["_k"].to_list(), order["track_id"].to_list(), order["zone"].to_list()):
+        j = judgements[k]
+        if j is None:
+            renewed.append(None)
+            continue
+        signs, where = j
+        renewed.append((dataclasses.replace(signs, earlier_crossings=seen.get((track, zone), 0)), where))
+        seen[(track, zone)] = seen.get((track, zone), 0) + 1
+    return with_intent(order.drop("_k"), renewed)
 
 
 def combine_warnings(results: Sequence[WindowResult], zones: Sequence[str]) -> dict[str, WarningStats]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import resource
+from collections import Counter
 import time
 from dataclasses import dataclass, field
 
@@ -24,11 +25,11 @@ import polars as pl
 
 from skyfence.agreement.model import Agreement
 from skyfence.analysis.event_tracks import event_tracks
+from skyfence.analysis.inputs import Selection
 from skyfence.analysis.pipeline import detect_events
 from skyfence.analysis.summary import traffic
 from skyfence.detect.crossings import WarningStats
 from skyfence.detect.encounter_table import EncounterSettings
-from skyfence.detect.intent import CrossingSigns
 from skyfence.sources.formats import read_any
 from skyfence.sources.tabular import ReadReport
 from skyfence.tracks.clean import OWNED, clean_rows, clean_tracks
@@ -49,6 +50,7 @@ class WindowSpec:
     settle: float  # an event it keeps must end this long before the end of the data at hand
     files: tuple[tuple[str, float, float], ...]  # (path, first, last state time) of the files, archive order
     reference: tuple[float, float] | None = None
+    select: Selection = Selection()  # the part of the data asked for (--from/--to/--bbox)
 
 
 @dataclass
@@ -61,7 +63,7 @@ class WindowResult:
     read_to: float
     runs: int  # 1, or more when it read further to settle a long event
     tables: dict[str, pl.DataFrame]  # the events it owns (flight numbers its own)
-    crossing_signs: list[CrossingSigns]  # row for row with tables["crossings"]
+    crossing_signs: list  # row for row with tables["crossings"]: (CrossingSigns, Boundary) judged on, or None
     warnings: pl.DataFrame  # warning episodes that start in its period (EPISODES)
     report: ReadReport  # the cleaning of its own states
     flights: pl.DataFrame  # flight_id (its own), track_id, first (time of the flight's first state it had)
@@ -99,7 +101,7 @@ def read_window(spec: WindowSpec, lo: float, hi: float, aircraft: set[str] | Non
     for path, first, last in spec.files:
         if last < lo or first >= hi:
             continue
-        df, _ = read_any(path, reference=spec.reference)
+        df = spec.select.apply(read_any(path, reference=spec.reference)[0], Counter())
         if aircraft is not None:
             df = df.filter(pl.col("track_id").is_in(list(aircraft)))
         df = clean_rows(df, ReadReport())
