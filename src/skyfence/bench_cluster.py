@@ -32,7 +32,8 @@ def archive_path(workdir: Path, states: int, seed: int) -> Path:
 
 
 def generate_archive(folder: Path, states: int, seed: int, hours: float = 168.0, batch: int = 16) -> dict:
-    """``states`` (about) simulated states over ``hours``, one file an hour (kept: done when ``DONE`` exists)."""
+    """``states`` (about) simulated states over ``hours``, one file an hour (kept: done when ``.done.json``
+    exists)."""
     import numpy as np
     import polars as pl
 
@@ -41,7 +42,7 @@ def generate_archive(folder: Path, states: int, seed: int, hours: float = 168.0,
     from skyfence.sim.scenario import load_scenario
     from skyfence.sim.sensor import Sensor, observe
 
-    done = folder / "DONE"
+    done = folder / ".done.json"  # hidden: not a track file of the archive
     if done.exists():
         return json.loads(done.read_text())
     aircraft = max(1, math.ceil(states / (STATES_PER_AIRCRAFT_HOUR * hours)))
@@ -102,7 +103,8 @@ def bench_on_cluster(folder: Path, workers: int, hours_per_task: int) -> dict:
             "states_analysed_with_halos": run.states, "seconds": round(seconds, 1),
             "states_per_second": round(states / seconds), "peak_memory_per_worker_mb":
             round(max(run.peak_rss_mb.values(), default=0.0)), "crossings": result.crossings.height,
-            "encounters": result.encounters.height, "manoeuvres": result.manoeuvres.height}
+            "encounters": result.encounters.height, "manoeuvres": result.manoeuvres.height,
+            "failed": len(run.failed_files) + len(run.failed_periods)}
 
 
 def _warm(client, files, ag) -> None:
