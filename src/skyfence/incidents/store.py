@@ -338,9 +338,12 @@ class _Batch:
             if inc is None:
                 inc, steps = lifecycle.open_incident(u, self.quiet_period)
                 self.loaded[inc.id] = inc
+                changed = True
             else:
+                before = incident_json(inc)
                 steps = lifecycle.apply_update(inc, u, self.quiet_period)
-            if steps:
+                changed = incident_json(inc) != before  # also when only the last update time moved on
+            if changed:
                 self.save(inc)  # the row exists before the changes and track points that refer to it
             for action, why in steps:
                 changes.append(self.record(inc, u.time, SYSTEM, action, why))
