@@ -98,8 +98,9 @@ class IncidentStore:
 
     def apply(self, updates: Sequence[EventUpdate], now: datetime | None = None) -> list[Change]:
         """Apply the monitor's updates in one transaction and return the changes they made (none for
-        an update applied before). ``now`` is when this happens (kept as ``recorded_at``); the changes
-        themselves are timed by the data (the update's time)."""
+        an update applied before). The changes are timed by the data (the update's time); ``now``, the
+        wall clock by default, is kept as their ``recorded_at`` (acknowledgement times are measured
+        from it, so give the wall clock or nothing)."""
         for u in updates:
             _check(u)
         now = utc(now) or _now()
@@ -156,7 +157,7 @@ class IncidentStore:
             raise StoreError(f"cannot {what} {incident_id}: say who (a user or a party)")
         at = utc(at) or _now()
         with self._writing(f"{what} {incident_id}") as conn:
-            batch = _Batch(conn, self.quiet_period, at)
+            batch = _Batch(conn, self.quiet_period, _now())
             inc = batch.load(incident_id)
             if inc is None:
                 raise UnknownIncident(f"no incident {incident_id} in {self.name}")
@@ -302,7 +303,7 @@ def _resolve_id(conn: sa.Connection, incident_id: str) -> str | None:
 
 def _change(row) -> Change:
     return Change(seq=row.seq, incident_id=row.incident_id, time=row.time, who=row.who, action=row.action,
-                  why=row.why, incident=incident_from_json(row.incident))
+                  why=row.why, incident=incident_from_json(row.incident), recorded_at=row.recorded_at)
 
 
 class _Batch:
@@ -371,7 +372,7 @@ class _Batch:
         seq = self.conn.execute(sa.insert(t.changes).values(
             incident_id=inc.id, time=time, who=who, action=action, why=why, incident=snapshot,
             recorded_at=self.now).returning(t.changes.c.seq)).scalar_one()
-        return Change(seq, inc.id, utc(time), who, action, why, incident_from_json(snapshot))
+        return Change(seq, inc.id, utc(time), who, action, why, incident_from_json(snapshot), self.now)
 
     def save(self, inc: Incident) -> None:
         """Write the incident's row, its parties and aircraft."""
