@@ -26,13 +26,13 @@ def folder(tmp_path_factory):
 def store(tmp_path):
     url = str(tmp_path / "incidents.db")
     with IncidentStore.open(url) as s:
-        recorded = T0  # the store records the first batch at T0 (wall clock as given)
         s.apply([crossing("crossing_started", 0, "crossing"),
                  crossing("crossing_ended", 200, "deep_crossing", ended=True, depth_km=15.0),
-                 encounter("level_changed", 60, "loss")], recorded)
+                 encounter("level_changed", 60, "loss")], T0)
         s.apply([crossing("crossing_started", 86400, "crossing", track_id="151abc", area="zone-a",
                           key_time=T0 + timedelta(days=1))], T0 + timedelta(days=1))
         enc = s.incidents(kind="encounter")[0].id
+        recorded = s.audit(enc)[0].recorded_at  # the wall clock when the store wrote it
         s.acknowledge(enc, by="blue ops", party="blue", at=recorded + timedelta(seconds=90))
         s.acknowledge(enc, by="red ops", party="red", at=recorded + timedelta(seconds=300))
         s.tick(T0 + timedelta(hours=2))  # the first crossing resolves itself

@@ -129,7 +129,7 @@ class Change:
     why: str
     incident: Incident
     recorded_at: datetime | None = None
-    """When the store committed it (wall clock, or the ``now`` given to ``apply``)."""
+    """When the store wrote it (wall clock)."""
 
 
 def utc(t: datetime | None) -> datetime | None:

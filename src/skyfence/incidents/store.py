@@ -98,14 +98,14 @@ class IncidentStore:
 
     def apply(self, updates: Sequence[EventUpdate], now: datetime | None = None) -> list[Change]:
         """Apply the monitor's updates in one transaction and return the changes they made (none for
-        an update applied before). The changes are timed by the data (the update's time); ``now``, the
-        wall clock by default, is kept as their ``recorded_at`` (acknowledgement times are measured
-        from it, so give the wall clock or nothing)."""
+        an update applied before). The changes are timed by the data (each update's time) and carry
+        the wall clock of the commit as ``recorded_at`` (acknowledgement times are measured from it).
+        ``now``, the caller's clock (data time when replaying), is accepted as :meth:`tick` takes it
+        and does not change the result: the same updates give the same changes whenever applied."""
         for u in updates:
             _check(u)
-        now = utc(now) or _now()
         with self._writing("apply updates") as conn:
-            changes = _Batch(conn, self.quiet_period, now).apply(updates)
+            changes = _Batch(conn, self.quiet_period, _now()).apply(updates)
         self._notify(changes)
         return changes
 
