@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timezone
@@ -426,7 +427,9 @@ class _Batch:
     def _track(self, incident_id: str, points: Sequence[TrackPoint]) -> None:
         if not points:
             return
-        rows = {(p.track_id, utc(p.time)): p for p in points}
+        rows = {(p.track_id, utc(p.time)): p for p in points if math.isfinite(p.lat) and math.isfinite(p.lon)}
+        if not rows:
+            return
         self.conn.execute(INS_TRACK[self.conn.dialect.name],
                           [{"incident_id": incident_id, "track_id": k[0], "time": k[1], "lat": p.lat, "lon": p.lon,
-                            "alt_ft": p.alt_ft} for k, p in rows.items()])
+                            "alt_ft": p.alt_ft if p.alt_ft is not None and math.isfinite(p.alt_ft) else None} for k, p in rows.items()])
