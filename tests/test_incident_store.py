@@ -252,3 +252,21 @@ def test_numpy_and_nan_figures_are_stored_as_strict_json(store_url):
                                 "pair": ["a", "b"]}
         (point,) = store.track(inc.id)  # the point without a position is left out
         assert point.lat == 35.0 and point.alt_ft is None
+
+
+def test_migration_goes_down_and_up_again(store_url):
+    """The migration is reversible: down to nothing, up to the head, and the store works again."""
+    from alembic import command
+
+    from skyfence.incidents.database import writing
+
+    with IncidentStore.open(store_url) as store:
+        store.apply([encounter("level_changed", 0, "loss")], T0)
+        with writing(store.engine) as conn:
+            command.downgrade(migrations.config(conn), "base")
+        with store.engine.connect() as conn:
+            assert "incidents" not in sa.inspect(conn).get_table_names()
+            assert migrations.current(conn) is None
+    with IncidentStore.open(store_url) as store:
+        assert store.incidents() == []
+        assert store.apply([encounter("level_changed", 0, "loss")], T0)[0].action == "opened"
