@@ -140,3 +140,15 @@ def test_help_explains():
     for cmd in ("list", "show", "ack", "resolve", "comment", "export"):
         assert cmd in text
     assert "This severity or higher" in skyfence("incidents", "list", "--help").stdout
+
+
+def test_since_takes_a_time_or_a_duration_back():
+    from datetime import datetime, timezone
+
+    from skyfence.cli.incidents_cmd import _since
+
+    now = datetime(2017, 11, 1, 12, 0, tzinfo=timezone.utc)
+    assert _since("2017-11-01T09:00Z") == datetime(2017, 11, 1, 9, 0, tzinfo=timezone.utc)
+    assert _since("2017-11-01") == datetime(2017, 11, 1, tzinfo=timezone.utc)
+    assert _since("2h", now) == datetime(2017, 11, 1, 10, 0, tzinfo=timezone.utc)
+    assert _since("30 min", now) == datetime(2017, 11, 1, 11, 30, tzinfo=timezone.utc)
