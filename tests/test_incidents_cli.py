@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 from datetime import timedelta
@@ -18,7 +19,8 @@ from tests.incident_stores import T0, crossing, encounter, pg_database, pg_url, 
 
 def skyfence(*args: str, ok: bool = True) -> subprocess.CompletedProcess:
     proc = subprocess.run([sys.executable, "-m", "skyfence", *args], capture_output=True, text=True, timeout=120,
-                          env={"COLUMNS": "200", "PATH": "/usr/bin:/bin", "HOME": "/tmp", "USER": "tester"})
+                          env={**{k: v for k, v in os.environ.items() if k != "SKYFENCE_STORE"},
+                               "COLUMNS": "200", "USER": "tester", "LOGNAME": "tester"})
     if ok:
         assert proc.returncode == 0, proc.stderr
     return proc
