@@ -15,22 +15,11 @@ from datetime import datetime, timezone
 
 def unavailable_errors() -> tuple[type[BaseException], ...]:
     """The exceptions that mean "try again later": the store's own, and the database driver's."""
-    errors: list[type[BaseException]] = []
-    try:
-        from skyfence.incidents.errors import StoreUnavailable
+    from sqlalchemy.exc import DBAPIError, OperationalError
 
-        errors.append(StoreUnavailable)
-    except ImportError:
-        from skyfence.live.contract import StoreUnavailable
+    from skyfence.incidents.errors import StoreUnavailable
 
-        errors.append(StoreUnavailable)
-    try:
-        from sqlalchemy.exc import DBAPIError, OperationalError
-
-        errors += [OperationalError, DBAPIError]
-    except ImportError:
-        pass
-    return tuple(errors)
+    return (StoreUnavailable, OperationalError, DBAPIError)
 
 
 class Outbox:
@@ -67,6 +56,10 @@ class Outbox:
                 self.log(f"store unavailable ({' '.join(str(exc).split())[:160]}); keeping {len(batch)} update(s) "
                          "in memory and retrying")
             return False
+        try:
+            changes = list(changes or []) + list(self.store.tick(now or datetime.now(timezone.utc)) or [])
+        except self._errors:
+            pass  # the quiet periods are looked at again next time
         del self.waiting[:len(batch)]
         self.written += len(batch)
         self.changes += len(changes or [])
