@@ -349,13 +349,15 @@ class EventTracker:
                             Aircraft(r["other_track_id"], r["other_callsign"], r["other_party"]))
                 details = {"type": what_kind, "closest_nm": _num(r["closest_nm"], 3),
                            "duration_s": _num(r["duration_s"], 1)}
-            details.update(start_time=_iso(s), end_time=_iso(e))
             f = self._match(kind, key, s, e, self.settings.merge_gap)
             if f is None:
                 if s < trusted_from:
                     continue
                 f = self._follow(kind, key, s, e, tracks, *key)
             f.end = max(f.end, e)
+            # an event longer than the window is seen cut at the window's start: its start is the one first seen
+            start = min(f.start, s)
+            details.update(start_time=_iso(start), end_time=_iso(e), duration_s=_num(e - start, 1))
             over = e + over_after < now
             if kind in f.emitted and (f.emitted[kind] != ("open",) or not over):
                 continue  # told once when confirmed, once when over
@@ -366,7 +368,7 @@ class EventTracker:
                     text = (f"{_name(aircraft[0])} ({aircraft[0].party}) {what_kind.replace('_', ' ')} of "
                             f"{_name(aircraft[1])} ({aircraft[1].party})")
                 if over:
-                    text += f", {r['duration_s']:.0f} s"
+                    text += f", {e - start:.0f} s"
                 out.append(self._update(f, kind, r["end_time"] if over else r["start_time"],
                                         self._severity(kind, kind, details), aircraft, r["lat"], r["lon"],
                                         e if over else None, over, text, details, df))
