@@ -115,7 +115,9 @@ class Monitor:
         self.settings = settings
         self.log = log
         self.context = context_seconds(agreement)
-        self.window = StateWindow(2.0 * self.context, self.context)
+        # an event is first seen up to a tick after its detector confirms it (up to a context after its start):
+        # the window keeps a context before that, and the tick
+        self.window = StateWindow(2.0 * self.context + tick, self.context)
         self.tracker = EventTracker(agreement, settings, self.context, tick)
         self.dedupe = Deduplicator()
         self.picture = picture or Picture()

@@ -37,6 +37,8 @@ from skyfence.units import m_to_ft
 TRACK_AROUND = 300.0  # s of positions before the event (and after, as far as seen) sent with an update
 TRACK_POINTS = 200  # at most, per aircraft
 KEEP_WHOLE = ("crossing", "encounter")
+SETTLE = 60.0  # s: a manoeuvre or interaction is told once it began this long before the tick (at the window's
+# newest edge the kinematics have no states after them yet, and a turn seen there may vanish with the next ones)
 WARNING_MERGE = 120.0  # s: warning episodes of one aircraft and area this close are one warning; this long
 # after the last warning state with no crossing, the warning has lapsed
 
@@ -349,10 +351,11 @@ class EventTracker:
                             Aircraft(r["other_track_id"], r["other_callsign"], r["other_party"]))
                 details = {"type": what_kind, "closest_nm": _num(r["closest_nm"], 3),
                            "duration_s": _num(r["duration_s"], 1)}
-            f = self._match(kind, key, s, e, self.settings.merge_gap)
+            # two manoeuvres of a kind a few seconds apart are two events: only overlapping sightings are one
+            f = self._match(kind, key, s, e, 1.0)
             if f is None:
-                if s < trusted_from:
-                    continue
+                if s < trusted_from or (s + SETTLE > now and not done):
+                    continue  # not trusted, or too new: the newest states' kinematics still change with what follows
                 f = self._follow(kind, key, s, e, tracks, *key)
             f.end = max(f.end, e)
             # an event longer than the window is seen cut at the window's start: its start is the one first seen
