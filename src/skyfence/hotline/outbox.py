@@ -13,6 +13,8 @@ import time
 
 import sqlalchemy as sa
 
+from skyfence.incidents.database import writing
+
 from skyfence.hotline.retry import Backoff
 from skyfence.hotline.tables import outbox
 
@@ -52,7 +54,7 @@ def next_wake(engine: sa.Engine, channel: str) -> float | None:
 
 
 def mark_sent(engine: sa.Engine, ord_: int, now: float | None = None) -> None:
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         conn.execute(outbox.update().where(outbox.c.ord == ord_).values(
             status=SENT, sent_at=time.time() if now is None else now, attempts=outbox.c.attempts + 1))
 
@@ -62,7 +64,7 @@ def mark_failed(engine: sa.Engine, row: sa.Row, error: str, backoff: Backoff, no
     now = time.time() if now is None else now
     failures = row.attempts + 1
     status = DEAD if backoff.dead(failures) else PENDING
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         conn.execute(outbox.update().where(outbox.c.ord == row.ord).values(
             status=status, attempts=failures, last_error=error[:500],
             next_attempt=now + backoff.delay(failures)))
@@ -87,7 +89,7 @@ def resend(engine: sa.Engine, ids: list[str] | None = None, status: str = DEAD) 
     q = outbox.update().where(outbox.c.status == status)
     if ids:
         q = q.where(outbox.c.id.in_(ids))
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         return conn.execute(q.values(status=PENDING, attempts=0, next_attempt=time.time())).rowcount
 
 

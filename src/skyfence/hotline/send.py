@@ -16,6 +16,7 @@ from skyfence.hotline import outbox
 from skyfence.hotline.channels import Channel, DeliveryError
 from skyfence.hotline.message import Message
 from skyfence.hotline.retry import Backoff
+from skyfence.incidents.errors import StoreError
 
 log = logging.getLogger("skyfence.hotline")
 
@@ -73,7 +74,7 @@ class ChannelWorker:
             try:
                 self.send_due()
                 wake = outbox.next_wake(self.engine, self.channel.name)
-            except sa.exc.OperationalError as exc:  # the database busy or away for a moment: try again
+            except (sa.exc.OperationalError, StoreError) as exc:  # the database busy or away for a moment: try again
                 log.warning("hotline outbox: %s", str(exc).splitlines()[0])
                 wake = None
             self.idle.set()
@@ -84,5 +85,6 @@ class ChannelWorker:
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
         self.wake.set()
-        self._thread.join(timeout)
+        if self._thread.is_alive():
+            self._thread.join(timeout)
         self.channel.close()

@@ -17,7 +17,10 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
+from skyfence.incidents.database import writing
+
 from skyfence.agreement.model import Agreement
+from skyfence.incidents.errors import StoreError
 from skyfence.hotline import escalate, group, outbox, route, templates, tokens
 from skyfence.hotline.channels import open_channel
 from skyfence.hotline.message import message_body
@@ -103,7 +106,7 @@ class Hotline:
         with self._lock:
             now = self.clock() if now is None else now
             report = StepReport()
-            with self.engine.begin() as conn:
+            with writing(self.engine) as conn:
                 cursor = int(conn.execute(sa.select(state.c.value).where(state.c.name == "cursor")).scalar() or 0)
                 changes = self.store.changes_since(cursor, 1000)
                 rows = {(r.incident_id, r.party): dict(r._mapping) for r in conn.execute(
@@ -231,10 +234,13 @@ class Hotline:
         contacts = route.contacts_of(self.agreement, t["party"], self.extra)
         current = contacts[t["contact_index"]]
         step = escalate.next_step(contacts, t["contact_index"], t["resends"], inc.kind, inc.severity)
-        last = t["last_text"] or templates.render(inc, t["party"], {p.id: p.name for p in self.agreement.parties},
-                                                  self.agreement.line_name)
-        base = last.removeprefix("REMINDER, ").split(": ", 1)[-1] if last.startswith(("REMINDER", "ESCALATED")) \
-            else last
+        # the reminder or escalation tells the incident as it stands now, and stands for any update waiting
+        base = templates.render(inc, t["party"], {p.id: p.name for p in self.agreement.parties},
+                                self.agreement.line_name)
+        if step.action != "exhausted":
+            t["pending_seq"] = t["pending_since"] = None
+            t["last_sent_at"] = now
+            t["sent_rank"] = max(t["sent_rank"], rank(inc.severity))
         if step.action == "resend":
             t["resends"] += 1
             self._message(conn, t, inc, t["contact_index"], "reminder",
@@ -242,7 +248,7 @@ class Hotline:
             t["ack_due"] = now + current.acknowledge_within
             report.reminders += 1
             report.audit.append((inc.id, f"re-sent to {t['party']} ({current.name}): not acknowledged within "
-                                         f"{current.acknowledge_within:.0f} s"))
+                                         f"{templates.duration(current.acknowledge_within)}"))
         elif step.action == "escalate":
             nxt = contacts[step.contact_index]
             t["contact_index"], t["resends"] = step.contact_index, 0
@@ -251,7 +257,7 @@ class Hotline:
             t["ack_due"] = now + nxt.acknowledge_within
             report.escalations += 1
             report.audit.append((inc.id, f"escalated for {t['party']} from {current.name} to {nxt.name}: not "
-                                         f"acknowledged within {current.acknowledge_within:.0f} s"))
+                                         f"acknowledged within {templates.duration(current.acknowledge_within)}"))
         else:
             t["ack_due"] = None
             report.audit.append((inc.id, f"{t['party']} has not acknowledged and no contact is left to escalate to"))
@@ -293,7 +299,7 @@ class Hotline:
         while not self._stop.is_set():
             try:
                 self.step()
-            except sa.exc.OperationalError as exc:
+            except (sa.exc.OperationalError, StoreError) as exc:
                 self.errors += 1
                 log.warning("hotline: %s", str(exc).splitlines()[0])
             self._wake.wait(self.poll)

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-try:
-    from skyfence.incidents.model import SEVERITIES
-except ImportError:  # pragma: no cover - the store's package not merged yet
-    SEVERITIES = ("info", "caution", "warning", "crossing", "deep_crossing", "loss", "nmac")
+from skyfence.incidents.model import SEVERITIES
 
 RANK = {s: i for i, s in enumerate(SEVERITIES)}
 

@@ -25,11 +25,13 @@ def _num(v) -> float | None:
         return None
 
 
-def _duration(seconds: float | None) -> str:
+def duration(seconds: float | None) -> str:
     if seconds is None:
         return "an unknown time"
     s = int(round(seconds))
-    return f"{s} s" if s < 120 else f"{s // 60} min {s % 60:02d} s"
+    if s < 120:
+        return f"{s} s"
+    return f"{s // 60} min" + (f" {s % 60:02d} s" if s % 60 else "")
 
 
 def _label(aircraft) -> str:
@@ -71,7 +73,7 @@ def render(incident, party: str, party_names: dict[str, str], line_name: str | N
     flying = f" ({flying})" if flying else ""
     if event == "crossing_warning":
         tte = _num(d.get("time_to_entry_s"))
-        soon = f"within {_duration(tte)}" if tte is not None else "soon"
+        soon = f"within {duration(tte)}" if tte is not None else "soon"
         text = f"{first}{flying} is expected to cross {crossed} {soon}, {where}, at {when}."
     elif event == "crossing_started":
         text = f"{first}{flying} crossed {crossed} {where} at {when}" + (f", {depth_text}" if depth_text else "") \
@@ -79,7 +81,7 @@ def render(incident, party: str, party_names: dict[str, str], line_name: str | N
     elif event == "crossing_ended":
         dur = _num(d.get("duration_s"))
         intent = d.get("intent")
-        text = (f"{first} came back across {crossed} at {when} after {_duration(dur)} beyond it"
+        text = (f"{first} came back across {crossed} at {when} after {duration(dur)} beyond it"
                 + (f", {depth_text} at most" if depth_text else "") + f"; last position {where}"
                 + (f"; intent: {str(intent).replace('_', ' ')}" if intent else "") + ".")
     elif incident.kind == "encounter":
@@ -106,9 +108,9 @@ def render(incident, party: str, party_names: dict[str, str], line_name: str | N
 
 def reminder(text: str, contact: str, within_s: float) -> str:
     """A re-sent message: not acknowledged within the contact's time."""
-    return f"REMINDER, not acknowledged within {_duration(within_s)}: {text}"
+    return f"REMINDER, not acknowledged within {duration(within_s)}: {text}"
 
 
 def escalation(text: str, previous: str, within_s: float) -> str:
     """A message escalated to the next contact."""
-    return f"ESCALATED, {previous} did not acknowledge within {_duration(within_s)}: {text}"
+    return f"ESCALATED, {previous} did not acknowledge within {duration(within_s)}: {text}"

@@ -13,6 +13,8 @@ import time
 
 import sqlalchemy as sa
 
+from skyfence.incidents.database import writing
+
 from skyfence.errors import SkyfenceError
 from skyfence.hotline.tables import state, tokens
 
@@ -49,7 +51,7 @@ def issue(conn: sa.Connection, incident_id: str, party: str, message_id: str) ->
 def redeem(engine: sa.Engine, token: str, by: str) -> tuple[str, str]:
     """Check a token and mark it used; returns (incident_id, party). Raises :class:`TokenError`."""
     token_id, _, sig = (token or "").partition(".")
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         row = conn.execute(sa.select(tokens).where(tokens.c.id == token_id)).first()
         if row is None or not hmac.compare_digest(sig, _sig(ack_key(conn), token_id, row.incident_id, row.party)):
             raise TokenError("unknown or forged acknowledgement token")
