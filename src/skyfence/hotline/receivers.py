@@ -24,8 +24,10 @@ class WebhookReceiver:
     each ``webhook-id`` in arrival order; ``on_message(body)`` is called once per new id.
     """
 
-    def __init__(self, secret: str, port: int = 0, answers: list[int] | None = None, on_message=None) -> None:
+    def __init__(self, secret: str, port: int = 0, answers: list[int] | None = None, on_message=None,
+                 delay: float = 0.0) -> None:
         self.secret = secret
+        self.delay = delay
         self.answers = list(answers or [])
         self.received: list[dict] = []
         self.unique: list[dict] = []
@@ -37,6 +39,8 @@ class WebhookReceiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802
                 body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                if outer.delay:
+                    time.sleep(outer.delay)
                 ok = verify(outer.secret, self.headers, body)
                 with outer.lock:
                     code = outer.answers.pop(0) if outer.answers else (200 if ok else 401)

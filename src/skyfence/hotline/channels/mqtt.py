@@ -24,6 +24,7 @@ class MQTTChannel:
         self.prefix = url.path
         self.timeout = timeout
         self._connected = threading.Event()
+        self._was_connected = False
         self._client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
                                    client_id=f"skyfence-hotline-{os.getpid()}-{id(self):x}", clean_session=True)
         self._client.on_connect = self._on_connect
@@ -34,10 +35,12 @@ class MQTTChannel:
 
     def _on_connect(self, client, userdata, flags, reason, properties=None) -> None:
         if not reason.is_failure:
+            self._was_connected = True
             self._connected.set()
 
     def send(self, message: Message) -> None:
-        if not self._connected.wait(self.timeout):
+        # the first message waits for the first connection; later, a broker that is away fails at once
+        if not self._connected.wait(0 if self._was_connected else self.timeout):
             raise DeliveryError("not connected to the MQTT broker")
         t = topic(self.prefix, message.party, message.kind, message.incident_id)
         resolved = message.status == "resolved"
