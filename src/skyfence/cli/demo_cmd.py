@@ -50,3 +50,26 @@ def demo(out_dir: Path = typer.Option(Path("out/demo"), "--out", "-o", help="Fol
     print_evaluation(doc)
     out.print(f"\nSimulated tracks: {tracks}\nGround truth: {truth}\nResults in {out_dir}/: "
               + ", ".join(p.name for p in result.files) + ", evaluation.json")
+    demo_hotline(out_dir)
+
+
+def demo_hotline(out_dir: Path) -> None:
+    """The hotline part: a scripted exchange with both parties over signed webhooks (one acknowledges with
+    the link in its message, the other is re-sent and escalated), then the audit trail."""
+    from rich.table import Table
+
+    from skyfence.hotline.demo import run_hotline_demo
+
+    ex = run_hotline_demo(out_dir)
+    t = Table(title="The hotline: two crossings of the Euphrates, told to both parties (simulated clock, UTC)",
+              expand=True)
+    for col in ("time", "party / contact", "what"):
+        t.add_column(col, overflow="fold")
+    for row in ex.lines:
+        t.add_row(*row)
+    out.print(t)
+    for incident, steps in ex.audit.items():
+        out.print(f"audit trail of {incident}: " + "; ".join(f"{when} {who}: {what}" for when, who, what in steps),
+                  highlight=False)
+    out.print(f"Hotline store (outbox, audit): {ex.store}  (try: skyfence hotline outbox --status all "
+              f"--store {ex.store})")

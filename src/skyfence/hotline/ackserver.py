@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import json
 import threading
+from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
@@ -24,8 +25,9 @@ def parse_listen(text: str) -> tuple[str, int]:
 
 
 class AckServer:
-    def __init__(self, store, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, store, host: str = "127.0.0.1", port: int = 0, clock=None) -> None:
         self.store = store
+        self.clock = clock  # the hotline's clock (data time in a replay); None: the wall clock
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -86,8 +88,9 @@ class AckServer:
         except TokenError as exc:
             return (409 if "already used" in str(exc) else 403), str(exc)
         try:
+            at = datetime.fromtimestamp(self.clock(), timezone.utc) if self.clock else None
             self.store.acknowledge(incident_id, by=by or f"{party} (hotline link)", party=party,
-                                   why="acknowledged with the link in the hotline message")
+                                   why="acknowledged with the link in the hotline message", at=at)
         except SkyfenceError as exc:
             return 409, str(exc)
         return 200, f"acknowledged incident {incident_id} for {party}"

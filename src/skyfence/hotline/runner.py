@@ -30,7 +30,7 @@ def start_hotline(store, agreement, alerts=(), ack_listen: str | None = None, cl
     if ack_listen:
         host, port = parse_listen(ack_listen)
         try:
-            ack = AckServer(store, host, port).start()
+            ack = AckServer(store, host, port, clock).start()
         except OSError as exc:
             raise SkyfenceError(f"--ack-listen {ack_listen}: {exc.strerror or exc}") from None
     hot = Hotline(store, agreement, alert_channels=extra, clock=clock or time.time,

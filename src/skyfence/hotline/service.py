@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 import sqlalchemy as sa
 
@@ -131,9 +132,10 @@ class Hotline:
                     self._save(conn, t)
                 if changes:
                     self._set_cursor(conn, changes[-1].seq)
+            at = datetime.fromtimestamp(now, timezone.utc)
             for incident_id, text in report.audit:  # after the messages are safely in the outbox
                 try:
-                    self.store.comment(incident_id, WHO, text)
+                    self.store.comment(incident_id, WHO, text, at=at)
                 except Exception as exc:  # the audit note is not worth stopping the hotline for
                     log.warning("hotline audit note on %s: %s", incident_id, exc)
             for name in {r["channel"] for r in out}:
@@ -213,8 +215,7 @@ class Hotline:
         t["pending_seq"] = t["pending_since"] = None
         if t["contact_index"] is None:
             return  # nobody at this party wants it (yet): a rise in severity may change that
-        names = {p.id: p.name for p in self.agreement.parties}
-        text = templates.render(inc, t["party"], names, self.agreement.line_name)
+        text = self._render(inc, t["party"])
         first = t["messages"] == 0
         if self._message(conn, t, inc, t["contact_index"], "notification", text, now, out):
             report.messages += 1
@@ -235,8 +236,7 @@ class Hotline:
         current = contacts[t["contact_index"]]
         step = escalate.next_step(contacts, t["contact_index"], t["resends"], inc.kind, inc.severity)
         # the reminder or escalation tells the incident as it stands now, and stands for any update waiting
-        base = templates.render(inc, t["party"], {p.id: p.name for p in self.agreement.parties},
-                                self.agreement.line_name)
+        base = self._render(inc, t["party"])
         if step.action != "exhausted":
             t["pending_seq"] = t["pending_since"] = None
             t["last_sent_at"] = now
@@ -261,6 +261,11 @@ class Hotline:
         else:
             t["ack_due"] = None
             report.audit.append((inc.id, f"{t['party']} has not acknowledged and no contact is left to escalate to"))
+
+    def _render(self, inc, party: str) -> str:
+        ag = self.agreement
+        return templates.render(inc, party, {p.id: p.name for p in ag.parties}, ag.line_name,
+                                {a.id: a.name for a in ag.areas})
 
     def _save(self, conn, t: dict) -> None:
         values = {k: v for k, v in t.items() if not k.startswith("_")}

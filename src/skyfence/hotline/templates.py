@@ -52,21 +52,23 @@ def _ordered(incident, party: str) -> list:
     return sorted(incident.aircraft, key=lambda a: a.party != party)
 
 
-def render(incident, party: str, party_names: dict[str, str], line_name: str | None = None) -> str:
-    """The message for ``party`` about the incident as it stands (its ``last_event``)."""
+def render(incident, party: str, party_names: dict[str, str], line_name: str | None = None,
+           area_names: dict[str, str] | None = None) -> str:
+    """The message for ``party`` about the incident as it stands (its ``last_event``). A crossing of a
+    side is "crossed the line" (``line_name``, e.g. "the Euphrates"); of a zone "crossed into" its name."""
     d = incident.details or {}
     event = incident.last_event or incident.kind
     when = utc_text(incident.last_update_time or incident.updated_at)
     where = describe_position(incident.lat, incident.lon)
     line = line_name or "the line"
-    zone = d.get("zone")
-    crossed = f"into the zone {zone}" if zone else line
+    zone = d.get("zone") or d.get("area")
+    crossed = f"into {(area_names or {}).get(zone, zone)}" if zone and d.get("zone_kind") == "zone" else line
     ac = _ordered(incident, party)
     first = who(ac[0], party, party_names) if ac else "an aircraft"
     second = who(ac[1], party, party_names) if len(ac) > 1 else "another aircraft"
     depth = _num(d.get("depth_km"))
     depth_text = f"{depth * _KM_TO_NM:.1f} NM ({depth:.1f} km) deep" if depth is not None else ""
-    alt = _num(d.get("altitude_ft"))
+    alt = _num(d.get("altitude_ft") if d.get("altitude_ft") is not None else d.get("alt_max_ft"))
     speed = _num(d.get("ground_speed_kt"))
     flying = ", ".join(x for x in (f"FL{alt / 100:03.0f}" if alt is not None else "",
                                   f"{speed:.0f} kt" if speed is not None else "") if x)
