@@ -82,7 +82,7 @@ def test_both_parties_told_in_plain_words_after_the_group_wait(tmp_path, receive
     assert red["body"]["aircraft"] == [{"track_id": "4b1805", "callsign": "RF4B1", "party": "red"}]
     assert red["body"]["positions"]["4b1805"]["lat"] == pytest.approx(35.0)
     audit = [c.why for c in store.audit(red["body"]["incident_id"]) if c.who == "hotline"]
-    assert audit == ["told red (red duty)", "told blue (blue duty)"]
+    assert audit == ["told red (red duty); told blue (blue duty)"]
     hot.stop()
     store.close()
 
@@ -135,7 +135,7 @@ def test_not_acknowledged_resent_then_escalated_and_the_audit_says_so(tmp_path, 
     assert len(receivers["red_chief"].unique) == 1 and len(receivers["red"].unique) == 2
     audit = [(c.who, c.action, c.why) for c in store.audit(change.incident_id)]
     hotline_steps = [why for who, _, why in audit if who == "hotline"]
-    assert hotline_steps == ["told red (red duty)", "told blue (blue duty)",
+    assert hotline_steps == ["told red (red duty); told blue (blue duty)",
                              "re-sent to red (red duty): not acknowledged within 3 min",
                              "escalated for red from red duty to red chief: not acknowledged within 3 min"]
     assert ("Col. Petrov", "acknowledged") in [(who, action) for who, action, _ in audit]
@@ -201,7 +201,8 @@ def test_webhook_500_then_200_loses_nothing_keeps_order_and_ids(tmp_path, receiv
             store.apply([crossing(ev, 10 * k, sev, ended=ev == "crossing_ended"),
                          crossing(ev, 10 * k, sev, track_id="4b1806", ended=ev == "crossing_ended")])
             hot.step()
-        assert hot.drain(20)
+        from tests.hotline_helpers import wait_for
+        assert wait_for(lambda: not outbox.listing(store.engine, status="pending"), timeout=30)
         rows = outbox.listing(store.engine, status="sent")
         red_ids = [r.id for r in rows if r.channel == receivers["red"].url]
         got = [r["id"] for r in receivers["red"].unique]

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 BENCHES = ("crossings", "manoeuvres", "conflicts", "conflicts-stress", "swiss-day", "simulate", "ingest", "report",
-           "swiss-user", "cluster")
+           "swiss-user", "cluster", "hotline")
 
 
 def peak_rss_mb() -> float:
@@ -283,7 +283,7 @@ def _run_child(name: str, args: argparse.Namespace, workdir: Path) -> dict:
     cmd = [sys.executable, "-m", "skyfence.bench", "--child", name, "--rows", str(args.rows), "--seed",
            str(args.seed), "--workdir", str(workdir), "--shared", str(args.shared),
            "--cluster-states", str(args.cluster_states), "--cluster-baseline-hours", str(args.cluster_baseline_hours),
-           "--hours-per-task", str(args.hours_per_task)]
+           "--hours-per-task", str(args.hours_per_task), "--hotline-seconds", str(args.hotline_seconds)]
     if ":cold" in name:  # a fresh, empty kernel cache: the first run after installing
         import os
 
@@ -309,6 +309,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cluster-baseline-hours", type=int, default=48,
                         help="hours of that archive one process analyses, for the cluster's overhead")
     parser.add_argument("--hours-per-task", type=int, default=1, help="the cluster benchmark's task size")
+    parser.add_argument("--hotline-seconds", type=float, default=60.0,
+                        help="how long the hotline benchmark feeds 1,000 updates a minute")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -346,6 +348,10 @@ def main(argv: list[str] | None = None) -> None:
                 print(json.dumps(bc.bench_single(folder, args.cluster_baseline_hours)))
             else:
                 print(json.dumps(bc.bench_on_cluster(folder, int(what), args.hours_per_task)))
+        elif args.child == "hotline":
+            from skyfence.bench_hotline import bench_hotline
+
+            print(json.dumps(bench_hotline(args.hotline_seconds)))
         elif args.child.startswith("all-pairs:"):
             _, n, box = args.child.split(":")
             print(json.dumps(bench_all_pairs(int(n), args.seed, float(box))))
@@ -366,6 +372,8 @@ def main(argv: list[str] | None = None) -> None:
             children = ["ingest:sbs", "ingest:raw", "ingest:beast"]
         elif name == "swiss-user":
             children = ["swiss-user:cold-user", "swiss-user:cold-builtin", "swiss-user"]
+        elif name == "hotline":
+            children = ["hotline"]
         elif name == "cluster":
             children = ["cluster:archive", "cluster:1", "cluster:2", "cluster:single"]
         else:

@@ -71,6 +71,7 @@ class ChannelWorker:
     def _run(self) -> None:
         while not self._stop.is_set():
             self.idle.clear()
+            self.wake.clear()  # before looking: a wake-up that comes while sending is not lost
             try:
                 self.send_due()
                 wake = outbox.next_wake(self.engine, self.channel.name)
@@ -80,7 +81,6 @@ class ChannelWorker:
             self.idle.set()
             wait = self.poll if wake is None else min(self.poll, max(0.0, wake - time.time()))
             self.wake.wait(wait)
-            self.wake.clear()
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()

@@ -110,15 +110,20 @@ class Hotline:
             with writing(self.engine) as conn:
                 cursor = int(conn.execute(sa.select(state.c.value).where(state.c.name == "cursor")).scalar() or 0)
                 changes = self.store.changes_since(cursor, 1000)
+                touched = {c.incident_id for c in changes}
                 rows = {(r.incident_id, r.party): dict(r._mapping) for r in conn.execute(
-                    sa.select(threads).where(sa.or_(threads.c.pending_seq.is_not(None), threads.c.ack_due.is_not(None),
-                                                    threads.c.incident_id.in_({c.incident_id for c in changes}))))}
+                    sa.select(threads).where(sa.or_(threads.c.pending_seq.is_not(None), threads.c.ack_due <= now,
+                                                    threads.c.incident_id.in_(touched))))}
+                before = {k: dict(v) for k, v in rows.items()}
+                incidents: dict[str, object] = {}
                 for change in changes:
                     self._fold(change, rows, now)
+                    incidents[change.incident_id] = change.incident  # the latest snapshot of each
                 report.changes = len(changes)
                 out: list[dict] = []
-                incidents: dict[str, object] = {}
                 for key, t in rows.items():
+                    if t["pending_seq"] is None and (t["ack_due"] is None or now < t["ack_due"]):
+                        continue
                     inc = self._incident(key[0], incidents)
                     if inc is None:
                         continue
@@ -128,14 +133,18 @@ class Hotline:
                     elif t["ack_due"] is not None and now >= t["ack_due"]:
                         self._ack_overdue(conn, t, inc, now, out, report)
                 outbox.enqueue(conn, out)
-                for t in rows.values():
-                    self._save(conn, t)
+                for key, t in rows.items():
+                    if t != before.get(key):
+                        self._save(conn, t)
                 if changes:
                     self._set_cursor(conn, changes[-1].seq)
             at = datetime.fromtimestamp(now, timezone.utc)
-            for incident_id, text in report.audit:  # after the messages are safely in the outbox
+            notes: dict[str, list[str]] = {}
+            for incident_id, text in report.audit:
+                notes.setdefault(incident_id, []).append(text)
+            for incident_id, texts in notes.items():  # after the messages are safely in the outbox; one a step
                 try:
-                    self.store.comment(incident_id, WHO, text, at=at)
+                    self.store.comment(incident_id, WHO, "; ".join(texts), at=at)
                 except Exception as exc:  # the audit note is not worth stopping the hotline for
                     log.warning("hotline audit note on %s: %s", incident_id, exc)
             for name in {r["channel"] for r in out}:
@@ -170,8 +179,10 @@ class Hotline:
             cache[incident_id] = self.store.get(incident_id)
         return cache[incident_id]
 
-    def _message(self, conn, t: dict, inc, contact_index: int, type_: str, text: str, now: float, out: list) -> int:
-        """Queue one message to the thread's contact on each of its channels; returns how many channels."""
+    def _message(self, conn, t: dict, inc, contact_index: int, type_: str, text: str, now: float, out: list,
+                 seq: int | None = None) -> int:
+        """Queue one message to the thread's contact on each of its channels; returns how many channels.
+        ``seq``: the latest store change the message tells of."""
         contacts = route.contacts_of(self.agreement, t["party"], self.extra)
         contact = contacts[contact_index]
         chans = route.channels_of(contact, self.extra)
@@ -193,7 +204,7 @@ class Hotline:
         data = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
         for ch in chans:
             out.append({"id": msg_id, "channel": ch, "incident_id": inc.id, "party": t["party"],
-                        "contact": contact.name, "type": type_, "change_seq": t["pending_seq"], "body": data})
+                        "contact": contact.name, "type": type_, "change_seq": seq, "body": data})
         t["messages"] += 1
         t["last_text"] = text
         return len(chans)
@@ -212,12 +223,13 @@ class Hotline:
         contacts = route.contacts_of(self.agreement, t["party"], self.extra)
         if t["contact_index"] is None:
             t["contact_index"] = route.first_contact(contacts, inc.kind, inc.severity)
+        seq = t["pending_seq"]
         t["pending_seq"] = t["pending_since"] = None
         if t["contact_index"] is None:
             return  # nobody at this party wants it (yet): a rise in severity may change that
         text = self._render(inc, t["party"])
         first = t["messages"] == 0
-        if self._message(conn, t, inc, t["contact_index"], "notification", text, now, out):
+        if self._message(conn, t, inc, t["contact_index"], "notification", text, now, out, seq):
             report.messages += 1
             if first:
                 report.audit.append((inc.id, f"told {t['party']} ({contacts[t['contact_index']].name})"))
@@ -302,13 +314,13 @@ class Hotline:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            self._wake.clear()
             try:
                 self.step()
             except (sa.exc.OperationalError, StoreError) as exc:
                 self.errors += 1
                 log.warning("hotline: %s", str(exc).splitlines()[0])
             self._wake.wait(self.poll)
-            self._wake.clear()
 
     def drain(self, timeout: float = 10.0) -> bool:
         """Wait until nothing is due to send (what waits for a retry later is left); True when drained."""
