@@ -46,6 +46,27 @@ class StepReport:
     audit: list[tuple[str, str]] = field(default_factory=list)
 
 
+def _send_engine(engine: sa.Engine) -> sa.Engine:
+    """The engine the senders mark messages with. On SQLite a connection of its own without an fsync per
+    commit (WAL with synchronous=NORMAL: a commit survives the process being killed, and after a power
+    cut a message may go once more, under its own id); elsewhere the store's engine."""
+    if engine.dialect.name != "sqlite":
+        return engine
+    from sqlalchemy import event
+
+    from skyfence.incidents.database import create_engine
+
+    eng = create_engine(engine.url)
+
+    @event.listens_for(eng, "connect")
+    def _normal(dbapi, _record) -> None:
+        cur = dbapi.cursor()
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    return eng
+
+
 def _iso(t) -> str | None:
     from skyfence.incidents.model import iso
 
@@ -66,6 +87,7 @@ class Hotline:
         self.clock, self.ack_base, self.backoff, self.env, self.poll = clock, ack_base, backoff, env, poll
         self.on_sent = on_sent
         self.settings = agreement.hotline
+        self.send_engine = _send_engine(self.engine)
         self.workers: dict[str, ChannelWorker] = {}
         self._secret_env: dict[str, str | None] = {}
         for party in agreement.parties:
@@ -96,7 +118,7 @@ class Hotline:
         w = self.workers.get(name)
         if w is None:
             ch = open_channel(name, secret_env=self._secret_env.get(name), env=self.env)
-            w = self.workers[name] = ChannelWorker(self.engine, ch, self.backoff, on_sent=self.on_sent)
+            w = self.workers[name] = ChannelWorker(self.send_engine, ch, self.backoff, on_sent=self.on_sent)
             if self._thread is not None:
                 w.start()
         return w
@@ -351,3 +373,5 @@ class Hotline:
                 self.drain(drain)
         for w in self.workers.values():
             w.stop()
+        if self.send_engine is not self.engine:
+            self.send_engine.dispose()
