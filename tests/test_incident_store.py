@@ -212,3 +212,43 @@ def test_a_file_that_is_no_database(tmp_path):
         IncidentStore.open(junk)
     with pytest.raises(StoreError, match="no incident store there"):
         IncidentStore.open(tmp_path / "missing.db", create=False)
+
+
+def test_changes_are_recorded_at_the_wall_clock(store_url):
+    from datetime import datetime, timezone
+
+    before = datetime.now(timezone.utc)
+    with IncidentStore.open(store_url) as store:
+        (opened,) = store.apply([encounter("level_changed", 0, "loss")], T0)  # now: the data time of a replay
+        ack = store.acknowledge(opened.incident_id, by="ops", at=T0 + timedelta(minutes=3))
+        after = datetime.now(timezone.utc)
+        assert opened.time == T0 and ack.time == T0 + timedelta(minutes=3)
+        for c in store.audit(opened.incident_id):
+            assert before - timedelta(seconds=1) <= c.recorded_at <= after + timedelta(seconds=1)
+
+
+def test_numpy_and_nan_figures_are_stored_as_strict_json(store_url):
+    """The monitor's figures come from numpy and may be NaN (a position not known): stored as null."""
+    import json
+    import math
+
+    import numpy as np
+
+    from skyfence.incidents import TrackPoint
+
+    u = encounter("level_changed", 0, "loss")
+    u = type(u)(**{**u.__dict__, "lat": math.nan, "lon": float("inf"),
+                   "details": {"horizontal_nm": np.float64(2.5), "vertical_ft": np.float32("nan"), "n": np.int64(3),
+                               "when": T0, "pair": ("a", "b")},
+                   "track": (TrackPoint("4b1805", T0, math.nan, 40.0, 100.0),
+                             TrackPoint("4b1805", T0 + timedelta(seconds=1), 35.0, 40.0, math.nan))})
+    with IncidentStore.open(store_url) as store:
+        (opened,) = store.apply([u], T0)
+        inc = store.get(opened.incident_id)
+        d = incident_json(inc)
+        json.loads(json.dumps(d), parse_constant=lambda c: pytest.fail(f"{c} in the JSON"))
+        assert d["lat"] is None and d["lon"] is None
+        assert d["details"] == {"horizontal_nm": 2.5, "vertical_ft": None, "n": 3, "when": "2017-11-01T09:00:00Z",
+                                "pair": ["a", "b"]}
+        (point,) = store.track(inc.id)  # the point without a position is left out
+        assert point.lat == 35.0 and point.alt_ft is None

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timezone
@@ -98,13 +99,14 @@ class IncidentStore:
 
     def apply(self, updates: Sequence[EventUpdate], now: datetime | None = None) -> list[Change]:
         """Apply the monitor's updates in one transaction and return the changes they made (none for
-        an update applied before). ``now`` is when this happens (kept as ``recorded_at``); the changes
-        themselves are timed by the data (the update's time)."""
+        an update applied before). The changes are timed by the data (each update's time) and carry
+        the wall clock of the commit as ``recorded_at`` (acknowledgement times are measured from it).
+        ``now``, the caller's clock (data time when replaying), is accepted as :meth:`tick` takes it
+        and does not change the result: the same updates give the same changes whenever applied."""
         for u in updates:
             _check(u)
-        now = utc(now) or _now()
         with self._writing("apply updates") as conn:
-            changes = _Batch(conn, self.quiet_period, now).apply(updates)
+            changes = _Batch(conn, self.quiet_period, _now()).apply(updates)
         self._notify(changes)
         return changes
 
@@ -156,7 +158,7 @@ class IncidentStore:
             raise StoreError(f"cannot {what} {incident_id}: say who (a user or a party)")
         at = utc(at) or _now()
         with self._writing(f"{what} {incident_id}") as conn:
-            batch = _Batch(conn, self.quiet_period, at)
+            batch = _Batch(conn, self.quiet_period, _now())
             inc = batch.load(incident_id)
             if inc is None:
                 raise UnknownIncident(f"no incident {incident_id} in {self.name}")
@@ -292,26 +294,54 @@ def _known(name: str, values: list[str], known: tuple[str, ...]) -> None:
             raise StoreError(f"unknown {name} {v!r} (one of {', '.join(known)})")
 
 
+_P = sa.bindparam
+_I, _AP, _AL = t.incidents, t.applied_updates, t.incident_aliases
+# Statements built once with bound parameters: SQLAlchemy then compiles each once (its statement cache).
+Q_ID = sa.select(_I.c.id).where(_I.c.id == _P("id"))
+Q_ALIAS = sa.select(_AL.c.incident_id).where(_AL.c.alias == _P("id"))
+Q_BODY = sa.select(_I.c.body).where(_I.c.id == _P("id"))
+Q_APPLIED = sa.select(_AP.c.incident_id, _AP.c.event, _AP.c.time).where(_AP.c.incident_id.in_(_P("ids", expanding=True)))
+Q_FLARE = (sa.select(_I.c.id).where(_I.c.flare_key == _P("key"), _I.c.ended_at <= _P("t_end"),
+                                    _I.c.quiet_until >= _P("t_quiet"))
+           .order_by(_I.c.quiet_until.desc(), _I.c.id).limit(1))
+INS_APPLIED, INS_ALIAS, INS_INCIDENT = sa.insert(_AP), sa.insert(_AL), sa.insert(_I)
+UPD_INCIDENT = sa.update(_I).where(_I.c.id == _P("b_id"))
+INS_CHANGE = sa.insert(t.changes).returning(t.changes.c.seq)
+DEL_PARTIES = sa.delete(t.incident_parties).where(t.incident_parties.c.incident_id == _P("b_id"))
+DEL_AIRCRAFT = sa.delete(t.incident_aircraft).where(t.incident_aircraft.c.incident_id == _P("b_id"))
+INS_PARTIES, INS_AIRCRAFT = sa.insert(t.incident_parties), sa.insert(t.incident_aircraft)
+
+
+def _insert_track_points(dialect: str):
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(t.track_points).on_conflict_do_nothing()
+
+
+INS_TRACK = {d: _insert_track_points(d) for d in ("postgresql", "sqlite")}
+
+
 def _resolve_id(conn: sa.Connection, incident_id: str) -> str | None:
     """The incident an id names: itself, or the incident a flare-up with this id continued."""
-    if conn.execute(sa.select(t.incidents.c.id).where(t.incidents.c.id == incident_id)).first():
+    if conn.execute(Q_ID, {"id": incident_id}).first():
         return incident_id
-    return conn.execute(sa.select(t.incident_aliases.c.incident_id)
-                        .where(t.incident_aliases.c.alias == incident_id)).scalar_one_or_none()
+    return conn.execute(Q_ALIAS, {"id": incident_id}).scalar_one_or_none()
 
 
 def _change(row) -> Change:
     return Change(seq=row.seq, incident_id=row.incident_id, time=row.time, who=row.who, action=row.action,
-                  why=row.why, incident=incident_from_json(row.incident))
+                  why=row.why, incident=incident_from_json(row.incident), recorded_at=row.recorded_at)
 
 
 class _Batch:
-    """The work of one write transaction: incidents loaded once, saved once, changes recorded in order."""
+    """The work of one write transaction: incidents loaded once, changes recorded in order."""
 
     def __init__(self, conn: sa.Connection, quiet_period: float, now: datetime) -> None:
         self.conn, self.quiet_period, self.now = conn, quiet_period, now
         self.loaded: dict[str, Incident] = {}
-        self.stored: set[str] = set()
+        self.members: dict[str, tuple] = {}  # the parties and aircraft rows as stored, by incident
         self.seen: set[tuple] = set()
 
     def load(self, incident_id: str) -> Incident | None:
@@ -319,28 +349,32 @@ class _Batch:
         if cid is None:
             return None
         if cid not in self.loaded:
-            body = self.conn.execute(sa.select(t.incidents.c.body).where(t.incidents.c.id == cid)).scalar_one()
-            self.loaded[cid] = incident_from_json(body)
-            self.stored.add(cid)
+            inc = incident_from_json(self.conn.execute(Q_BODY, {"id": cid}).scalar_one())
+            self.loaded[cid] = inc
+            self.members[cid] = (inc.parties, inc.aircraft)
         return self.loaded[cid]
 
     def apply(self, updates: Sequence[EventUpdate]) -> list[Change]:
+        ids = sorted({u.incident_id for u in updates})
+        if ids:
+            self.seen.update((r[0], r[1], utc(r[2])) for r in self.conn.execute(Q_APPLIED, {"ids": ids}))
         changes: list[Change] = []
         for u in updates:
             key = (u.incident_id, u.event, utc(u.time))
-            if key in self.seen or self.conn.execute(sa.select(sa.literal(1)).where(
-                    t.applied_updates.c.incident_id == key[0], t.applied_updates.c.event == key[1],
-                    t.applied_updates.c.time == key[2])).first():
+            if key in self.seen:
                 continue
             self.seen.add(key)
-            self.conn.execute(sa.insert(t.applied_updates).values(incident_id=key[0], event=key[1], time=key[2]))
+            self.conn.execute(INS_APPLIED, {"incident_id": key[0], "event": key[1], "time": key[2]})
             inc = self.load(u.incident_id) or self._flared(u)
             if inc is None:
                 inc, steps = lifecycle.open_incident(u, self.quiet_period)
                 self.loaded[inc.id] = inc
+                changed = True
             else:
+                before = incident_json(inc)
                 steps = lifecycle.apply_update(inc, u, self.quiet_period)
-            if steps:
+                changed = incident_json(inc) != before  # also when only the last update time moved on
+            if changed:
                 self.save(inc)  # the row exists before the changes and track points that refer to it
             for action, why in steps:
                 changes.append(self.record(inc, u.time, SYSTEM, action, why))
@@ -349,57 +383,53 @@ class _Batch:
 
     def _flared(self, u: EventUpdate) -> Incident | None:
         """The ended incident that ``u`` (a new event) continues, if it flares up within its quiet period."""
-        i = t.incidents
         key = flare_key(u.kind, [a.track_id for a in u.aircraft], u.details)
-        cid = self.conn.execute(sa.select(i.c.id).where(
-            i.c.flare_key == key, i.c.ended_at <= utc(u.time), i.c.quiet_until >= utc(u.time))
-            .order_by(i.c.quiet_until.desc(), i.c.id).limit(1)).scalar_one_or_none()
+        cid = self.conn.execute(Q_FLARE, {"key": key, "t_end": utc(u.time), "t_quiet": utc(u.time)}).scalar_one_or_none()
         if cid is None:
             return None
         inc = self.load(cid)
         if inc.ended_at is None:  # changed earlier in this batch, no longer ended
             return None
         inc.aliases = (*inc.aliases, u.incident_id)
-        self.conn.execute(sa.insert(t.incident_aliases).values(alias=u.incident_id, incident_id=cid))
+        self.conn.execute(INS_ALIAS, {"alias": u.incident_id, "incident_id": cid})
         return inc
 
     def record(self, inc: Incident, time: datetime, who: str, action: str, why: str) -> Change:
         snapshot = incident_json(inc)
-        seq = self.conn.execute(sa.insert(t.changes).values(
-            incident_id=inc.id, time=time, who=who, action=action, why=why, incident=snapshot,
-            recorded_at=self.now).returning(t.changes.c.seq)).scalar_one()
-        return Change(seq, inc.id, utc(time), who, action, why, incident_from_json(snapshot))
+        seq = self.conn.execute(INS_CHANGE, {"incident_id": inc.id, "time": time, "who": who, "action": action,
+                                             "why": why, "incident": snapshot, "recorded_at": self.now}).scalar_one()
+        return Change(seq, inc.id, utc(time), who, action, why, incident_from_json(snapshot), self.now)
 
     def save(self, inc: Incident) -> None:
-        """Write the incident's row, its parties and aircraft."""
+        """Write the incident's row, and its parties and aircraft where they changed."""
         values = dict(kind=inc.kind, status=inc.status, severity=inc.severity, severity_rank=rank(inc.severity),
                       start_time=inc.start_time, end_time=inc.end_time, updated_at=inc.updated_at,
                       ended_at=inc.ended_at, quiet_until=inc.quiet_until,
                       flare_key=flare_key(inc.kind, [a.track_id for a in inc.aircraft], inc.details),
                       body=incident_json(inc))
-        if inc.id in self.stored:
-            self.conn.execute(sa.update(t.incidents).where(t.incidents.c.id == inc.id).values(**values))
-            self.conn.execute(sa.delete(t.incident_parties).where(t.incident_parties.c.incident_id == inc.id))
-            self.conn.execute(sa.delete(t.incident_aircraft).where(t.incident_aircraft.c.incident_id == inc.id))
+        stored = self.members.get(inc.id)
+        if stored is None:
+            self.conn.execute(INS_INCIDENT, {"id": inc.id, **values})
         else:
-            self.conn.execute(sa.insert(t.incidents).values(id=inc.id, **values))
-            self.stored.add(inc.id)
+            self.conn.execute(UPD_INCIDENT, {"b_id": inc.id, **values})
+        if stored == (inc.parties, inc.aircraft):
+            return
+        if stored is not None:
+            self.conn.execute(DEL_PARTIES, {"b_id": inc.id})
+            self.conn.execute(DEL_AIRCRAFT, {"b_id": inc.id})
         if inc.parties:
-            self.conn.execute(sa.insert(t.incident_parties),
-                              [{"incident_id": inc.id, "party": p} for p in inc.parties])
+            self.conn.execute(INS_PARTIES, [{"incident_id": inc.id, "party": p} for p in inc.parties])
         if inc.aircraft:
-            self.conn.execute(sa.insert(t.incident_aircraft),
-                              [{"incident_id": inc.id, "track_id": a.track_id, "callsign": a.callsign,
-                                "party": a.party} for a in inc.aircraft])
+            self.conn.execute(INS_AIRCRAFT, [{"incident_id": inc.id, "track_id": a.track_id, "callsign": a.callsign,
+                                              "party": a.party} for a in inc.aircraft])
+        self.members[inc.id] = (inc.parties, inc.aircraft)
 
     def _track(self, incident_id: str, points: Sequence[TrackPoint]) -> None:
         if not points:
             return
-        if self.conn.dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        rows = {(p.track_id, utc(p.time)): p for p in points}
-        stmt = insert(t.track_points).on_conflict_do_nothing()
-        self.conn.execute(stmt, [{"incident_id": incident_id, "track_id": k[0], "time": k[1], "lat": p.lat,
-                                  "lon": p.lon, "alt_ft": p.alt_ft} for k, p in rows.items()])
+        rows = {(p.track_id, utc(p.time)): p for p in points if math.isfinite(p.lat) and math.isfinite(p.lon)}
+        if not rows:
+            return
+        self.conn.execute(INS_TRACK[self.conn.dialect.name],
+                          [{"incident_id": incident_id, "track_id": k[0], "time": k[1], "lat": p.lat, "lon": p.lon,
+                            "alt_ft": p.alt_ft if p.alt_ft is not None and math.isfinite(p.alt_ft) else None} for k, p in rows.items()])
