@@ -38,13 +38,14 @@ def _label(aircraft) -> str:
     return aircraft.callsign or aircraft.track_id
 
 
-def who(aircraft, party: str, party_names: dict[str, str]) -> str:
-    """How the party hears of one aircraft: its own, another party's, or unknown."""
+def who(aircraft, party: str, party_names: dict[str, str], flying: str = "") -> str:
+    """How the party hears of one aircraft: its own, another party's, or unknown (``flying``: "(FL240, 450 kt)")."""
+    label = _label(aircraft) + (f" {flying}" if flying else "")
     if aircraft.party == party:
-        return f"your aircraft {_label(aircraft)}"
+        return f"your aircraft {label}"
     if aircraft.party:
-        return f"a {party_names.get(aircraft.party, aircraft.party)} aircraft, {_label(aircraft)},"
-    return f"an unidentified aircraft, {_label(aircraft)},"
+        return f"a {party_names.get(aircraft.party, aircraft.party)} aircraft, {label},"
+    return f"an unidentified aircraft, {label},"
 
 
 def _ordered(incident, party: str) -> list:
@@ -64,21 +65,22 @@ def render(incident, party: str, party_names: dict[str, str], line_name: str | N
     zone = d.get("zone") or d.get("area")
     crossed = f"into {(area_names or {}).get(zone, zone)}" if zone and d.get("zone_kind") == "zone" else line
     ac = _ordered(incident, party)
-    first = who(ac[0], party, party_names) if ac else "an aircraft"
-    second = who(ac[1], party, party_names) if len(ac) > 1 else "another aircraft"
-    depth = _num(d.get("depth_km"))
-    depth_text = f"{depth * _KM_TO_NM:.1f} NM ({depth:.1f} km) deep" if depth is not None else ""
     alt = _num(d.get("altitude_ft") if d.get("altitude_ft") is not None else d.get("alt_max_ft"))
     speed = _num(d.get("ground_speed_kt"))
     flying = ", ".join(x for x in (f"FL{alt / 100:03.0f}" if alt is not None else "",
                                   f"{speed:.0f} kt" if speed is not None else "") if x)
-    flying = f" ({flying})" if flying else ""
+    flying = f"({flying})" if flying else ""
+    first = who(ac[0], party, party_names, flying if incident.kind in ("crossing", "manoeuvre") else "") \
+        if ac else "an aircraft"
+    second = who(ac[1], party, party_names) if len(ac) > 1 else "another aircraft"
+    depth = _num(d.get("depth_km"))
+    depth_text = f"{depth * _KM_TO_NM:.1f} NM ({depth:.1f} km) deep" if depth is not None else ""
     if event == "crossing_warning":
         tte = _num(d.get("time_to_entry_s"))
         soon = f"within {duration(tte)}" if tte is not None else "soon"
-        text = f"{first}{flying} is expected to cross {crossed} {soon}, {where}, at {when}."
+        text = f"{first} is expected to cross {crossed} {soon}, {where}, at {when}."
     elif event == "crossing_started":
-        text = f"{first}{flying} crossed {crossed} {where} at {when}" + (f", {depth_text}" if depth_text else "") \
+        text = f"{first} crossed {crossed} {where} at {when}" + (f", {depth_text}" if depth_text else "") \
             + ", still inside."
     elif event == "crossing_ended":
         dur = _num(d.get("duration_s"))
@@ -101,11 +103,12 @@ def render(incident, party: str, party_names: dict[str, str], line_name: str | N
         text = f"{first} and {second}: {what} at {when}, {where}."
     else:
         what = str(d.get("type") or d.get("manoeuvre") or "aggressive manoeuvre").replace("_", " ")
-        text = f"{first}{flying}: {what} at {when}, {where}."
+        text = f"{first}: {what} at {when}, {where}."
+    text = text.replace(",:", ":").replace(", ,", ",").replace(",.", ".")  # after "a ... aircraft, RFF90,"
     text = text[0].upper() + text[1:]
     if incident.status == "resolved":
         text = f"RESOLVED: {text}"
-    return f"[{incident.severity.upper()}] {text} Incident {incident.id}."
+    return f"[{incident.severity.replace('_', ' ').upper()}] {text} Incident {incident.id}."
 
 
 def reminder(text: str, contact: str, within_s: float) -> str:
