@@ -255,6 +255,6 @@ def test_on_postgresql_too(pg_url, tmp_path, receivers):
     run(hot, clock, T0.timestamp() + 5)
     assert len(receivers["red"].unique) == 1 and len(receivers["blue"].unique) == 1
     body = receivers["blue"].unique[0]["body"]
-    assert body["message"].startswith("[LOSS] Your aircraft RCH22 and a Red aircraft, RFF01,: separation LOSS")
+    assert body["message"].startswith("[LOSS] Your aircraft RCH22 and a Red aircraft, RFF01: separation LOSS")
     hot.stop()
     store.close()
