@@ -30,15 +30,17 @@ def enqueue(conn: sa.Connection, rows: list[dict]) -> None:
                                         "last_error": None, "sent_at": None, **r} for r in rows])
 
 
-def due(engine: sa.Engine, channel: str, now: float | None = None, limit: int = 500) -> list[sa.Row]:
-    """The messages a channel may send now: per incident, the first one pending, if its time has come."""
+def due(engine: sa.Engine, channel: str, now: float | None = None, limit: int = 500,
+        exclude: set[int] | frozenset = frozenset()) -> list[sa.Row]:
+    """The messages a channel may send now: per incident, the first one pending, if its time has come.
+    ``exclude``: messages already sent whose mark is on its way (``ord``)."""
     now = time.time() if now is None else now
     with engine.connect() as conn:
         rows = conn.execute(sa.select(outbox).where(outbox.c.status == PENDING, outbox.c.channel == channel)
                             .order_by(outbox.c.ord).limit(limit)).all()
     seen, out = set(), []
     for r in rows:
-        if r.incident_id in seen:
+        if r.incident_id in seen or r.ord in exclude:
             continue
         seen.add(r.incident_id)
         if r.next_attempt <= now:
@@ -57,6 +59,16 @@ def mark_sent(engine: sa.Engine, ord_: int, now: float | None = None) -> None:
     with writing(engine) as conn:
         conn.execute(outbox.update().where(outbox.c.ord == ord_).values(
             status=SENT, sent_at=time.time() if now is None else now, attempts=outbox.c.attempts + 1))
+
+
+def mark_sent_many(engine: sa.Engine, marks: list[tuple[int, float]]) -> None:
+    """Mark several messages sent in one transaction: ``(ord, sent_at)``."""
+    if not marks:
+        return
+    with writing(engine) as conn:
+        conn.execute(outbox.update().where(outbox.c.ord == sa.bindparam("o")).values(
+            status=SENT, sent_at=sa.bindparam("t"), attempts=outbox.c.attempts + 1),
+            [{"o": o, "t": t} for o, t in marks])
 
 
 def mark_failed(engine: sa.Engine, row: sa.Row, error: str, backoff: Backoff, now: float | None = None) -> str:
