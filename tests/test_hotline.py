@@ -258,3 +258,24 @@ def test_on_postgresql_too(pg_url, tmp_path, receivers):
     assert body["message"].startswith("[LOSS] Your aircraft RCH22 and a Red aircraft, RFF01: separation LOSS")
     hot.stop()
     store.close()
+
+
+def test_a_rise_in_severity_after_the_acknowledgement_is_chased_again(tmp_path, receivers):
+    store = IncidentStore.open(tmp_path / "s.db")
+    ag = agreement_with(tmp_path, receivers)
+    clock = Clock()
+    hot = Hotline(store, ag, clock=clock, env=ENV)
+    hot.open_channels()
+    [change] = store.apply([crossing("crossing_started", 0, "crossing")])
+    run(hot, clock, T0.timestamp() + 15)
+    store.acknowledge(change.incident_id, by="duty", party="red")
+    run(hot, clock, T0.timestamp() + 600)
+    assert [r["body"]["type"] for r in receivers["red"].unique] == ["notification"]
+    store.apply([crossing("crossing_ended", 700, "deep_crossing", ended=True, depth_km=15.0)])
+    clock.t = T0.timestamp() + 700
+    run(hot, clock, T0.timestamp() + 700 + 190)
+    types = [r["body"]["type"] for r in receivers["red"].unique]
+    assert types == ["notification", "notification", "reminder"]  # told at once, then chased again
+    assert receivers["red"].unique[1]["body"]["message"].startswith("[DEEP CROSSING]")
+    hot.stop()
+    store.close()

@@ -185,13 +185,14 @@ class Hotline:
                     "pending_seq": None, "pending_since": None, "last_sent_at": None, "sent_rank": -1,
                     "acked": False, "ack_due": None, "resends": 0, "messages": 0, "last_text": None, "_new": True}
             t["involved"] = involved
-            if party in inc.acks:
-                t["acked"], t["ack_due"] = True, None
+            was = t["acked"]
+            t["acked"] = party in inc.acks  # the store clears acknowledgements when the severity rises
+            if t["acked"]:
+                t["ack_due"] = None
+            elif was:
+                t["resends"] = 0  # to be chased again, from the contact that acknowledged
             if change.action == "acknowledged":
                 continue
-            if change.action == "reopened":
-                t["acked"] = party in inc.acks
-                t["resends"] = 0
             t["pending_seq"] = change.seq
             if t["pending_since"] is None:
                 t["pending_since"] = now
