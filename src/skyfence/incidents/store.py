@@ -18,6 +18,7 @@ import logging
 import math
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -60,6 +61,9 @@ class IncidentStore:
         agreement's ``thresholds.incidents.quiet_period``; applies to events that end from now on)."""
         self.name = name or describe(engine.url)
         self._followers: list[Callable[[Change], None]] = []
+        self.rejected = 0
+        """Updates ``apply`` refused (unknown kind, event or severity, no id or time), counted and skipped."""
+        self.last_rejection = ""
         self._lock = threading.Lock()
 
     @classmethod
@@ -99,14 +103,24 @@ class IncidentStore:
 
     def apply(self, updates: Sequence[EventUpdate], now: datetime | None = None) -> list[Change]:
         """Apply the monitor's updates in one transaction and return the changes they made (none for
-        an update applied before). The changes are timed by the data (each update's time) and carry
+        an update applied before). A bad update (unknown kind, event or severity; no id or time) is
+        counted in :attr:`rejected`, logged and skipped; naive times are taken as UTC. The changes are timed by the data (each update's time) and carry
         the wall clock of the commit as ``recorded_at`` (acknowledgement times are measured from it).
         ``now``, the caller's clock (data time when replaying), is accepted as :meth:`tick` takes it
         and does not change the result: the same updates give the same changes whenever applied."""
+        good = []
         for u in updates:
-            _check(u)
+            checked = _checked(u)
+            if isinstance(checked, str):  # a bad update is counted and skipped, never stops the others
+                self.rejected += 1
+                self.last_rejection = checked
+                log.warning("incident update rejected: %s", checked)
+            else:
+                good.append(checked)
+        if not good:
+            return []
         with self._writing("apply updates") as conn:
-            changes = _Batch(conn, self.quiet_period, _now()).apply(updates)
+            changes = _Batch(conn, self.quiet_period, _now()).apply(good)
         self._notify(changes)
         return changes
 
@@ -276,16 +290,27 @@ def _guarded(engine: sa.Engine, what: str, write: bool = False) -> Iterator[sa.C
         yield conn
 
 
-def _check(u: EventUpdate) -> None:
-    if u.kind not in KINDS:
-        raise ValueError(f"update of {u.incident_id}: unknown kind {u.kind!r}")
-    if u.severity not in SEVERITIES:
-        raise ValueError(f"update of {u.incident_id}: unknown severity {u.severity!r}")
-    if u.event not in EVENTS:
-        raise ValueError(f"update of {u.incident_id}: unknown event {u.event!r}")
-    for name in ("time", "start_time"):
-        if getattr(u, name).tzinfo is None:
-            raise ValueError(f"update of {u.incident_id}: {name} has no time zone (give UTC)")
+def _checked(u: EventUpdate) -> EventUpdate | str:
+    """The update with its times in UTC (naive ones taken as UTC), or why it cannot be applied."""
+    who = f"update {getattr(u, 'event', '?')} of {getattr(u, 'incident_id', '?')!r}"
+    try:
+        if not u.incident_id or not isinstance(u.incident_id, str):
+            return f"{who}: no incident id"
+        if u.kind not in KINDS:
+            return f"{who}: unknown kind {u.kind!r}"
+        if u.severity not in SEVERITIES:
+            return f"{who}: unknown severity {u.severity!r}"
+        if u.event not in EVENTS:
+            return f"{who}: unknown event {u.event!r}"
+        if not isinstance(u.time, datetime) or not isinstance(u.start_time, datetime):
+            return f"{who}: no time or start time"
+        if u.end_time is not None and not isinstance(u.end_time, datetime):
+            return f"{who}: end time {u.end_time!r} is not a time"
+        return replace(u, time=utc(u.time), start_time=utc(u.start_time), end_time=utc(u.end_time),
+                       aircraft=tuple(u.aircraft), parties=tuple(u.parties), details=dict(u.details or {}),
+                       track=tuple(u.track or ()))
+    except (AttributeError, TypeError, ValueError) as e:
+        return f"{who}: {e}"
 
 
 def _known(name: str, values: list[str], known: tuple[str, ...]) -> None:
