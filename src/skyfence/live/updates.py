@@ -36,6 +36,7 @@ from skyfence.units import m_to_ft
 
 TRACK_AROUND = 300.0  # s of positions before the event (and after, as far as seen) sent with an update
 TRACK_POINTS = 200  # at most, per aircraft
+KEEP_WHOLE = ("crossing", "encounter")
 WARNING_MERGE = 120.0  # s: warning episodes of one aircraft and area this close are one warning; this long
 # after the last warning state with no crossing, the warning has lapsed
 
@@ -93,10 +94,17 @@ class EventTracker:
     # ---- the public surface -------------------------------------------------------------------
 
     def open_aircraft(self) -> dict[str, float]:
-        """Aircraft in events not yet final, and from when their states are needed."""
+        """Aircraft in crossings and encounters not yet final, and from when their states are needed: their
+        figures (depth, duration, intent; closest approach) are taken over the whole event. A manoeuvre or an
+        interaction longer than the window (an orbit of hours) is followed by its overlap alone, so its aircraft
+        keep no older states."""
         keep: dict[str, float] = {}
-        for events in self.following.values():
+        for (kind, _), events in self.following.items():
+            if kind not in KEEP_WHOLE:
+                continue
             for f in events:
+                if kind == "crossing" and not f.crossed:
+                    continue
                 for t in f.tracks:
                     keep[t] = min(keep.get(t, math.inf), f.start - self.context)
         return keep
