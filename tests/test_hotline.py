@@ -279,3 +279,27 @@ def test_a_rise_in_severity_after_the_acknowledgement_is_chased_again(tmp_path, 
     assert receivers["red"].unique[1]["body"]["message"].startswith("[DEEP CROSSING]")
     hot.stop()
     store.close()
+
+
+def test_migration_creates_the_tables_the_code_uses(tmp_path):
+    import sqlalchemy as sa
+
+    from skyfence.hotline.tables import metadata
+    from skyfence.incidents import migrations
+
+    store = IncidentStore.open(tmp_path / "s.db")
+    try:
+        with store.engine.connect() as conn:
+            assert migrations.current(conn) == migrations.head()
+            inspector = sa.inspect(conn)
+            for table in metadata.tables.values():
+                got = {c["name"] for c in inspector.get_columns(table.name)}
+                assert got == {c.name for c in table.columns}, table.name
+            # the 0002 revision chains on the store's and downgrades cleanly
+            migrations.upgrade(conn)
+    finally:
+        store.close()
+    from alembic.script import ScriptDirectory
+
+    rev = ScriptDirectory.from_config(migrations.config()).get_revision("0002_hotline")
+    assert rev.down_revision == "0001_incidents"
