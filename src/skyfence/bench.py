@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 BENCHES = ("crossings", "manoeuvres", "conflicts", "conflicts-stress", "swiss-day", "simulate", "ingest", "report",
-           "swiss-user", "cluster", "incidents", "monitor-day", "monitor-load")
+           "swiss-user", "cluster", "incidents", "hotline", "monitor-day", "monitor-load")
 
 
 def peak_rss_mb() -> float:
@@ -283,8 +283,9 @@ def _run_child(name: str, args: argparse.Namespace, workdir: Path) -> dict:
     cmd = [sys.executable, "-m", "skyfence.bench", "--child", name, "--rows", str(args.rows), "--seed",
            str(args.seed), "--workdir", str(workdir), "--shared", str(args.shared),
            "--cluster-states", str(args.cluster_states), "--cluster-baseline-hours", str(args.cluster_baseline_hours),
-           "--hours-per-task", str(args.hours_per_task), "--monitor-tick", str(args.monitor_tick),
-           "--monitor-aircraft", str(args.monitor_aircraft), "--monitor-seconds", str(args.monitor_seconds)]
+           "--hours-per-task", str(args.hours_per_task), "--hotline-seconds", str(args.hotline_seconds),
+           "--monitor-tick", str(args.monitor_tick), "--monitor-aircraft", str(args.monitor_aircraft),
+           "--monitor-seconds", str(args.monitor_seconds)]
     if ":cold" in name:  # a fresh, empty kernel cache: the first run after installing
         import os
 
@@ -310,6 +311,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cluster-baseline-hours", type=int, default=48,
                         help="hours of that archive one process analyses, for the cluster's overhead")
     parser.add_argument("--hours-per-task", type=int, default=1, help="the cluster benchmark's task size")
+    parser.add_argument("--hotline-seconds", type=float, default=60.0,
+                        help="how long the hotline benchmark feeds 1,000 updates a minute")
     parser.add_argument("--monitor-tick", type=float, default=1.0, help="the monitor benchmarks' tick (s of data)")
     parser.add_argument("--monitor-aircraft", type=int, default=10_000, help="aircraft in monitor-load")
     parser.add_argument("--monitor-seconds", type=float, default=600.0, help="how long monitor-load runs")
@@ -354,6 +357,10 @@ def main(argv: list[str] | None = None) -> None:
                 print(json.dumps(bc.bench_single(folder, args.cluster_baseline_hours)))
             else:
                 print(json.dumps(bc.bench_on_cluster(folder, int(what), args.hours_per_task)))
+        elif args.child == "hotline":
+            from skyfence.bench_hotline import bench_hotline
+
+            print(json.dumps(bench_hotline(args.hotline_seconds)))
         elif args.child == "monitor-day":
             from skyfence.bench_monitor import bench_monitor_day
 
@@ -383,6 +390,8 @@ def main(argv: list[str] | None = None) -> None:
             children = ["ingest:sbs", "ingest:raw", "ingest:beast"]
         elif name == "swiss-user":
             children = ["swiss-user:cold-user", "swiss-user:cold-builtin", "swiss-user"]
+        elif name == "hotline":
+            children = ["hotline"]
         elif name == "cluster":
             children = ["cluster:archive", "cluster:1", "cluster:2", "cluster:single"]
         else:

@@ -14,9 +14,10 @@ from pydantic import ValidationError
 from skyfence.agreement.limits import MAX_YAML_BYTES, LimitError, load_yaml, read_text
 from skyfence.agreement.identify import PartyIdentifier, RangeTable, icao_blocks, parse_hex_range
 from skyfence.agreement.model import (
-    Agreement, CrossingThresholds, IncidentThresholds, ManoeuvreThresholds, Party, RestrictedArea, SeparationThresholds, Thresholds,
+    Agreement, Contact, CrossingThresholds, HotlineSettings, IncidentThresholds, ManoeuvreThresholds, Party,
+    RestrictedArea, SeparationThresholds, Thresholds,
 )
-from skyfence.agreement.schema import AgreementSpec, PartySpec
+from skyfence.agreement.schema import AgreementSpec, ContactSpec, PartySpec
 from skyfence.agreement.shapes import ShapeError, check_line, check_polygon, read_shape
 from skyfence.agreement.sides import SideError, side_of_point, side_toward, split_sides
 from skyfence.errors import AgreementError
@@ -171,11 +172,53 @@ class _Builder:
                 valid_from=zone.valid_from, valid_to=zone.valid_to))
         return Agreement(
             name=spec.name, title=spec.title or spec.name, description=(spec.description or "").strip(),
-            source=self.source, parties=tuple(Party(p.id, p.name) for p in spec.parties),
+            source=self.source,
+            parties=tuple(Party(p.id, p.name, self._contacts(i, p.contacts)) for i, p in enumerate(spec.parties)),
             identifier=identifier, region=region, line=line,
             line_extended=projection.geometry_inverse(extended_xy), projection=projection, areas=tuple(areas),
             thresholds=thresholds, party_rules={p.id: p.identify.model_dump() for p in spec.parties},
-            line_name=spec.line_name)
+            line_name=spec.line_name, hotline=self._hotline())
+
+    def _contacts(self, i: int, contacts: list[ContactSpec]) -> tuple[Contact, ...]:
+        from skyfence.hotline.urls import ChannelURLError, parse_channel
+        from skyfence.hotline.severity import SEVERITIES
+
+        out, names = [], set()
+        for k, c in enumerate(contacts):
+            where = f"parties[{i}].contacts[{k}]"
+            if c.name in names:
+                raise self.fail(f"{where}.name", f"contact {c.name!r} is named twice")
+            names.add(c.name)
+            channels = []
+            for j, text in enumerate(c.channels):
+                try:
+                    channels.append(parse_channel(text).text)
+                except ChannelURLError as exc:
+                    raise self.fail(f"{where}.channels[{j}]", str(exc)) from None
+            if c.min_severity not in SEVERITIES:
+                hint = difflib.get_close_matches(c.min_severity, SEVERITIES, n=1)
+                extra = f" (did you mean {hint[0]!r}?)" if hint else f" (one of: {', '.join(SEVERITIES)})"
+                raise self.fail(f"{where}.min_severity", f"unknown severity {c.min_severity!r}{extra}")
+            try:
+                within = parse_duration(c.acknowledge_within)
+            except UnitError as exc:
+                raise self.fail(f"{where}.acknowledge_within", str(exc)) from None
+            if not within > 0:
+                raise self.fail(f"{where}.acknowledge_within", "must be positive")
+            out.append(Contact(c.name, tuple(channels), tuple(c.kinds) if c.kinds is not None else None,
+                               c.min_severity, within, c.resend, c.secret_env))
+        return tuple(out)
+
+    def _hotline(self) -> HotlineSettings:
+        h, values = self.spec.hotline, {}
+        for name in ("group_wait", "repeat_interval"):
+            try:
+                values[name] = parse_duration(getattr(h, name))
+            except UnitError as exc:
+                raise self.fail(f"hotline.{name}", str(exc)) from None
+            if values[name] < 0:
+                raise self.fail(f"hotline.{name}", "must not be negative")
+        return HotlineSettings(**values)
 
     def _shape(self, field: str, spec):
         try:

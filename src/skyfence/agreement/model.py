@@ -111,9 +111,43 @@ class Thresholds:
 
 
 @dataclass(frozen=True)
+class Contact:
+    """One of a party's hotline contacts (see the agreement's ``parties[].contacts``)."""
+
+    name: str
+    channels: tuple[str, ...] = ()
+    """Checked channel addresses (no secrets); empty: only the command line's ``--alert`` channels."""
+    kinds: tuple[str, ...] | None = None
+    """Incident kinds wanted; None: all."""
+    min_severity: str = "info"
+    acknowledge_within: float = 300.0
+    """Seconds to acknowledge before a re-send, then escalation to the next contact."""
+    resend: int = 1
+    secret_env: str | None = None
+
+    def wants(self, kind: str, severity: str, severities: tuple[str, ...]) -> bool:
+        """Whether this contact is told about an incident of this kind and severity."""
+        if self.kinds is not None and kind not in self.kinds:
+            return False
+        rank = {s: i for i, s in enumerate(severities)}
+        return rank.get(severity, len(severities)) >= rank.get(self.min_severity, 0)
+
+
+@dataclass(frozen=True)
+class HotlineSettings:
+    """How messages about one incident are gathered (seconds)."""
+
+    group_wait: float = 10.0
+    """The first message about an incident waits this long to gather what follows."""
+    repeat_interval: float = 120.0
+    """After a message, further updates wait this long and go as one (a rise in severity goes at once)."""
+
+
+@dataclass(frozen=True)
 class Party:
     id: str
     name: str
+    contacts: tuple[Contact, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -172,10 +206,14 @@ class Agreement:
     party_rules: dict = field(default_factory=dict)
     line_name: str | None = None
     """What the line is called in words ("the Euphrates"); None: "the line"."""
+    hotline: HotlineSettings = field(default_factory=HotlineSettings)
 
     @property
     def party_ids(self) -> tuple[str, ...]:
         return tuple(p.id for p in self.parties)
+
+    def party(self, party_id: str) -> Party | None:
+        return next((p for p in self.parties if p.id == party_id), None)
 
     def party_name(self, party_id: str) -> str:
         for p in self.parties:

@@ -50,10 +50,36 @@ class IdentifySpec(_Strict):
     icao24: list[str] = []
 
 
+class ContactSpec(_Strict):
+    """Who at a party hears about an incident, through which channels, and how soon it must answer.
+
+    A party's contacts are tried in order: the first that wants the incident is told; one not
+    acknowledged in time is re-sent, then the incident is escalated to the next contact.
+    """
+
+    name: str = Field(min_length=1)
+    channels: list[str] = Field(default=[], description="channel addresses; none: only the --alert channels")
+    kinds: list[Literal["crossing", "encounter", "manoeuvre", "interaction"]] | None = Field(
+        None, description="incident kinds this contact wants; default: all")
+    min_severity: str = Field("info", description="the lowest severity this contact wants")
+    acknowledge_within: str | float = Field("5 min", description="time to acknowledge before re-send and escalation")
+    resend: int = Field(1, ge=0, le=10, description="re-sends before escalating to the next contact")
+    secret_env: str | None = Field(None, pattern=r"^[A-Z_][A-Z0-9_]*$",
+                                   description="environment variable with this contact's webhook secret")
+
+
 class PartySpec(_Strict):
     id: str = Field(pattern=_ID)
     name: str
     identify: IdentifySpec = IdentifySpec()
+    contacts: list[ContactSpec] = []
+
+
+class HotlineSpec(_Strict):
+    """Grouping in the manner of Alertmanager: a wait to gather, then at most one message a repeat interval."""
+
+    group_wait: str | float = "10 s"
+    repeat_interval: str | float = "2 min"
 
 
 class SideSpec(_Strict):
@@ -174,3 +200,4 @@ class AgreementSpec(_Strict):
     sides: list[SideSpec] = []
     zones: list[ZoneSpec] = []
     thresholds: ThresholdSpec = ThresholdSpec()
+    hotline: HotlineSpec = HotlineSpec()

@@ -59,6 +59,7 @@ def demo(out_dir: Path = typer.Option(Path("out/demo"), "--out", "-o", help="Fol
               + ", ".join(p.name for p in result.files) + ", evaluation.json")
     if monitor:
         replay_through_monitor(tracks, out_dir / "incidents.db", monitor_tick, quiet)
+    demo_hotline(out_dir)
 
 
 def replay_through_monitor(tracks: Path, db: Path, tick: float, quiet: bool) -> None:
@@ -91,3 +92,25 @@ def replay_through_monitor(tracks: Path, db: Path, tick: float, quiet: bool) -> 
               f"({report.detections:,} detection runs, {report.seconds:.0f} s)")
     out.print(incident_table(serious, f"skyfence incidents list --store {db} --severity crossing"))
     out.print(f"All {len(incidents):,}: skyfence incidents list --store {db}")
+
+
+def demo_hotline(out_dir: Path) -> None:
+    """The hotline part: a scripted exchange with both parties over signed webhooks (one acknowledges with
+    the link in its message, the other is re-sent and escalated), then the audit trail."""
+    from rich.table import Table
+
+    from skyfence.hotline.demo import run_hotline_demo
+
+    ex = run_hotline_demo(out_dir)
+    t = Table(title="The hotline: two crossings of the Euphrates, told to both parties (simulated clock, UTC)",
+              expand=True)
+    for col in ("time", "party / contact", "what"):
+        t.add_column(col, overflow="fold")
+    for row in ex.lines:
+        t.add_row(*row)
+    out.print(t)
+    for incident, steps in ex.audit.items():
+        out.print(f"audit trail of {incident}: " + "; ".join(f"{when} {who}: {what}" for when, who, what in steps),
+                  highlight=False)
+    out.print(f"Hotline store (outbox, audit): {ex.store}  (try: skyfence hotline outbox --status all "
+              f"--store {ex.store})")

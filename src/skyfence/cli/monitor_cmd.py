@@ -34,6 +34,13 @@ def monitor_cmd(
     summary: Path = typer.Option(None, "--summary", help="Also write the run's figures as JSON here."),
     updates_out: Path = typer.Option(None, "--updates", help="Also write every update, one JSON object a line."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No table or progress; only errors and the final line."),
+    alert: list[str] = typer.Option(None, "--alert", help="Repeatable. Run the hotline: tell the parties through "
+                                    "their contacts' channels (the agreement's) and also here: http(s)://... "
+                                    "(signed webhook; secret from $SKYFENCE_WEBHOOK_SECRET), mqtt://HOST:PORT/PREFIX, "
+                                    "cot+tcp://HOST:PORT, cot+udp://HOST:PORT, log:FILE, console. Needs --store "
+                                    "(the outbox is kept there)."),
+    ack_listen: str = typer.Option(None, "--ack-listen", help="HOST:PORT: serve the acknowledgement links that "
+                                   "hotline messages carry (POST /ack/TOKEN)."),
 ) -> None:
     """Watch the air picture against an agreement as it happens: crossing warnings, crossings,
     encounters, manoeuvres and interactions, as incident updates written to a store.
@@ -59,6 +66,13 @@ def monitor_cmd(
     if speed < 0:
         raise InputError("--speed must be 0 (as fast as possible) or more")
     ag = load_agreement(agreement)
+    hotline_on = bool(alert or ack_listen or any(c.channels for p in ag.parties for c in p.contacts))
+    if (alert or ack_listen) and store is None:
+        raise InputError("--alert and --ack-listen need --store: the hotline's outbox is kept in the store")
+    if alert:
+        from skyfence.hotline.runner import check_alerts
+
+        check_alerts(alert)
     ref = parse_reference(reference)
     sources = [open_source(s, ref, interval) for s in source]
     incident_store = None
@@ -68,6 +82,9 @@ def monitor_cmd(
         incident_store = IncidentStore.open(store, quiet_period=ag.thresholds.incidents.quiet_period)
     log = (lambda _: None) if quiet else (lambda text: stderr.print(text, highlight=False, soft_wrap=True))
     monitor = Monitor(sources, ag, incident_store, record, tick, speed, duration, log=log)
+    hotline = ack = None
+    if incident_store is not None and hotline_on:
+        hotline, ack = _start_hotline(monitor, incident_store, ag, alert or (), ack_listen, speed, log)
     lines = updates_out.open("w") if updates_out is not None else None
     if lines is not None:
         from skyfence.live.jsonl import update_json
@@ -86,6 +103,11 @@ def monitor_cmd(
     finally:
         if lines is not None:
             lines.close()
+        if hotline is not None:
+            hotline.stop(drain=10)
+            _hotline_line(hotline)
+        if ack is not None:
+            ack.close()
         if incident_store is not None:
             incident_store.close()
     doc = report.as_dict()
@@ -99,3 +121,31 @@ def monitor_cmd(
     stderr.print(f"{doc['records_received']:,} records -> {doc['states']:,} states; {doc['detections']:,} detection "
                  f"runs; {doc['updates']:,} updates of {doc['incidents']:,} incidents{stored}; bad records: {bad}",
                  highlight=False, soft_wrap=True)
+
+
+def _start_hotline(monitor, store, agreement, alerts, ack_listen, speed, log):
+    """The hotline on the monitor's store. A replay of recordings times grouping and acknowledgement on
+    the data's clock (what a duty officer would have lived through); live feeds on the wall clock."""
+    import time
+
+    from skyfence.hotline.runner import start_hotline
+
+    clock = None
+    if all(not s.live for s in monitor.sources):  # every source a recording
+        data_now = [time.time()]
+        monitor.picture.subscribe(lambda now: data_now.__setitem__(0, now.timestamp()))
+        clock = lambda: data_now[0]  # noqa: E731
+    hotline, ack = start_hotline(store, agreement, alerts, ack_listen, clock)
+    log(f"hotline on {len(hotline.workers)} channel{'s' if len(hotline.workers) != 1 else ''}: "
+        + (", ".join(hotline.workers) or "none (contacts without channels and no --alert)")
+        + (f"; acknowledgement links on {ack.base_url}/ack/..." if ack else ""))
+    return hotline, ack
+
+
+def _hotline_line(hotline) -> None:
+    from skyfence.hotline import outbox
+
+    counts = outbox.counts(hotline.engine)
+    total = {k: sum(n for (_, s), n in counts.items() if s == k) for k in ("sent", "pending", "dead")}
+    stderr.print(f"hotline: {total['sent']:,} messages sent, {total['pending']:,} waiting, {total['dead']:,} dead "
+                 "(see 'skyfence hotline status')", highlight=False, soft_wrap=True)

@@ -1,0 +1,44 @@
+"""Starting the hotline the way the commands do (``monitor --alert``, ``hotline run``): its channels,
+the acknowledgement endpoint, and the clock."""
+
+from __future__ import annotations
+
+from skyfence.errors import SkyfenceError
+from skyfence.hotline.urls import ChannelURLError, parse_channel
+
+
+def check_alerts(alerts) -> tuple[str, ...]:
+    """``--alert`` addresses, checked (one clear line for a bad one)."""
+    out = []
+    for a in alerts or ():
+        try:
+            out.append(parse_channel(a).text)
+        except ChannelURLError as exc:
+            raise SkyfenceError(f"--alert {exc}") from None
+    return tuple(out)
+
+
+def start_hotline(store, agreement, alerts=(), ack_listen: str | None = None, clock=None):
+    """A running :class:`Hotline` (and its :class:`AckServer` when ``ack_listen``); stop both when done."""
+    import time
+
+    from skyfence.hotline.ackserver import AckServer, parse_listen
+    from skyfence.hotline.service import Hotline
+
+    extra = check_alerts(alerts)
+    ack = None
+    if ack_listen:
+        host, port = parse_listen(ack_listen)
+        try:
+            ack = AckServer(store, host, port, clock).start()
+        except OSError as exc:
+            raise SkyfenceError(f"--ack-listen {ack_listen}: {exc.strerror or exc}") from None
+    hot = Hotline(store, agreement, alert_channels=extra, clock=clock or time.time,
+                  ack_base=ack.base_url if ack else None)
+    try:
+        hot.start()
+    except Exception:
+        if ack is not None:
+            ack.close()
+        raise
+    return hot, ack

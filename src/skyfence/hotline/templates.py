@@ -1,0 +1,121 @@
+"""Plain-language hotline messages, one template per event kind, told to a party about its own aircraft
+("your aircraft RFF90 crossed ...") or to the counterpart ("a Russia and Syria aircraft, RFF90, ...").
+
+Times in UTC, positions as coordinates and as distance and bearing from the nearest bundled place,
+figures in NM, ft and kt (the units of the people who answer the hotline).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from skyfence.hotline.places import describe_position
+
+_KM_TO_NM = 1 / 1.852
+
+
+def utc_text(t: datetime | None) -> str:
+    return t.strftime("%Y-%m-%d %H:%M:%S UTC") if t is not None else "an unknown time"
+
+
+def _num(v) -> float | None:
+    try:
+        return None if v is None else float(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "an unknown time"
+    s = int(round(seconds))
+    if s < 120:
+        return f"{s} s"
+    return f"{s // 60} min" + (f" {s % 60:02d} s" if s % 60 else "")
+
+
+def _label(aircraft) -> str:
+    return aircraft.callsign or aircraft.track_id
+
+
+def who(aircraft, party: str, party_names: dict[str, str], flying: str = "") -> str:
+    """How the party hears of one aircraft: its own, another party's, or unknown (``flying``: "(FL240, 450 kt)")."""
+    label = _label(aircraft) + (f" {flying}" if flying else "")
+    if aircraft.party == party:
+        return f"your aircraft {label}"
+    if aircraft.party:
+        return f"a {party_names.get(aircraft.party, aircraft.party)} aircraft, {label},"
+    return f"an unidentified aircraft, {label},"
+
+
+def _ordered(incident, party: str) -> list:
+    """The involved aircraft, the party's own first."""
+    return sorted(incident.aircraft, key=lambda a: a.party != party)
+
+
+def render(incident, party: str, party_names: dict[str, str], line_name: str | None = None,
+           area_names: dict[str, str] | None = None) -> str:
+    """The message for ``party`` about the incident as it stands (its ``last_event``). A crossing of a
+    side is "crossed the line" (``line_name``, e.g. "the Euphrates"); of a zone "crossed into" its name."""
+    d = incident.details or {}
+    event = incident.last_event or incident.kind
+    when = utc_text(incident.last_update_time or incident.updated_at)
+    where = describe_position(incident.lat, incident.lon)
+    line = line_name or "the line"
+    zone = d.get("zone") or d.get("area")
+    crossed = f"into {(area_names or {}).get(zone, zone)}" if zone and d.get("zone_kind") == "zone" else line
+    ac = _ordered(incident, party)
+    alt = _num(d.get("altitude_ft") if d.get("altitude_ft") is not None else d.get("alt_max_ft"))
+    speed = _num(d.get("ground_speed_kt"))
+    flying = ", ".join(x for x in (f"FL{alt / 100:03.0f}" if alt is not None else "",
+                                  f"{speed:.0f} kt" if speed is not None else "") if x)
+    flying = f"({flying})" if flying else ""
+    first = who(ac[0], party, party_names, flying if incident.kind in ("crossing", "manoeuvre") else "") \
+        if ac else "an aircraft"
+    second = who(ac[1], party, party_names) if len(ac) > 1 else "another aircraft"
+    depth = _num(d.get("depth_km"))
+    depth_text = f"{depth * _KM_TO_NM:.1f} NM ({depth:.1f} km) deep" if depth is not None else ""
+    if event == "crossing_warning":
+        tte = _num(d.get("time_to_entry_s"))
+        soon = f"within {duration(tte)}" if tte is not None else "soon"
+        text = f"{first} is expected to cross {crossed} {soon}, {where}, at {when}."
+    elif event == "crossing_started":
+        text = f"{first} crossed {crossed} {where} at {when}" + (f", {depth_text}" if depth_text else "") \
+            + ", still inside."
+    elif event == "crossing_ended":
+        dur = _num(d.get("duration_s"))
+        intent = d.get("intent")
+        text = (f"{first} came back across {crossed} at {when} after {duration(dur)} beyond it"
+                + (f", {depth_text} at most" if depth_text else "") + f"; last position {where}"
+                + (f"; intent: {str(intent).replace('_', ' ')}" if intent else "") + ".")
+    elif incident.kind == "encounter":
+        level = d.get("level") or incident.severity
+        h, v = _num(d.get("horizontal_nm")), _num(d.get("vertical_ft"))
+        ch, cv = _num(d.get("closest_horizontal_nm")), _num(d.get("closest_vertical_ft"))
+        apart = f": {h:.1f} NM and {v:,.0f} ft apart" if h is not None and v is not None else ""
+        closest = f", closest {ch:.1f} NM and {cv:,.0f} ft" if ch is not None and cv is not None else ""
+        if event == "encounter_ended":
+            text = f"The encounter of {first} and {second} ended at {when}, {where}{closest}."
+        else:
+            text = f"{first} and {second}: separation {str(level).upper()} at {when}, {where}{apart}{closest}."
+    elif incident.kind == "interaction":
+        what = str(d.get("type") or d.get("interaction") or "interaction").replace("_", " ")
+        text = f"{first} and {second}: {what} at {when}, {where}."
+    else:
+        what = str(d.get("type") or d.get("manoeuvre") or "aggressive manoeuvre").replace("_", " ")
+        text = f"{first}: {what} at {when}, {where}."
+    text = text.replace(",:", ":").replace(", ,", ",").replace(",.", ".")  # after "a ... aircraft, RFF90,"
+    text = text[0].upper() + text[1:]
+    if incident.status == "resolved":
+        text = f"RESOLVED: {text}"
+    return f"[{incident.severity.replace('_', ' ').upper()}] {text} Incident {incident.id}."
+
+
+def reminder(text: str, contact: str, within_s: float) -> str:
+    """A re-sent message: not acknowledged within the contact's time."""
+    return f"REMINDER, not acknowledged within {duration(within_s)}: {text}"
+
+
+def escalation(text: str, previous: str, within_s: float) -> str:
+    """A message escalated to the next contact."""
+    return f"ESCALATED, {previous} did not acknowledge within {duration(within_s)}: {text}"

@@ -1,0 +1,72 @@
+"""Plain-language messages: per event kind, own aircraft or the counterpart's, UTC, NM/ft/kt, and where
+from the nearest bundled place (checked against a geodesic computed here)."""
+
+from datetime import datetime, timezone
+
+import pytest
+from pyproj import Geod
+
+from skyfence.hotline.places import compass, describe_position, nearest_place
+from skyfence.hotline.templates import render
+from skyfence.incidents.model import Aircraft, Incident
+
+T = datetime(2017, 11, 1, 6, 4, 12, tzinfo=timezone.utc)
+NAMES = {"coalition": "US-led coalition", "russia_syria": "Russia and Syria"}
+RFF = Aircraft("155a3f", "RFF90", "russia_syria")
+RCH = Aircraft("ae01c5", "RCH871", "coalition")
+
+
+def incident(kind, event, severity, details, aircraft=(RFF,), status="open"):
+    return Incident(id="X-1", kind=kind, status=status, severity=severity,
+                    parties=tuple(sorted({a.party for a in aircraft})), aircraft=aircraft, start_time=T,
+                    end_time=None, lat=35.41, lon=40.27, summary="", details=details, opened_at=T, updated_at=T,
+                    last_event=event, last_update_time=T)
+
+
+def test_nearest_place_distance_and_bearing_agree_with_a_geodesic():
+    place, dist, bearing = nearest_place(35.41, 40.27)
+    assert place.name == "Dayr az Zawr"
+    az, _, d = Geod(ellps="WGS84").inv(place.lon, place.lat, 40.27, 35.41)
+    assert dist == pytest.approx(d) and bearing == pytest.approx(az % 360)
+    assert describe_position(35.41, 40.27) == f"{d / 1852:.0f} NM NE of Dayr az Zawr (35.4100N 40.2700E)"
+    assert [compass(b) for b in (0, 11.3, 45, 180, 348.75, 359)] == ["N", "NNE", "NE", "S", "N", "N"]
+
+
+def test_crossing_started_told_to_the_party_and_to_the_counterpart():
+    inc = incident("crossing", "crossing_started", "crossing",
+                   {"zone": "coalition-side", "zone_kind": "side", "depth_km": 3.1, "alt_max_ft": 24000})
+    own = render(inc, "russia_syria", NAMES, "the Euphrates")
+    assert own == ("[CROSSING] Your aircraft RFF90 (FL240) crossed the Euphrates 8 NM NE of Dayr az Zawr "
+                   "(35.4100N 40.2700E) at 2017-11-01 06:04:12 UTC, 1.7 NM (3.1 km) deep, still inside. "
+                   "Incident X-1.")
+    other = render(inc, "coalition", NAMES, "the Euphrates")
+    assert other.startswith("[CROSSING] A Russia and Syria aircraft, RFF90 (FL240), crossed the Euphrates 8 NM NE")
+
+
+def test_warning_zone_end_encounter_interaction_manoeuvre_resolved():
+    w = incident("crossing", "crossing_warning", "warning", {"zone": "at-tanf", "zone_kind": "zone",
+                                                             "time_to_entry_s": 95})
+    assert "is expected to cross into At-Tanf zone within 95 s" in render(w, "russia_syria", NAMES, None,
+                                                                         {"at-tanf": "At-Tanf zone"})
+    e = incident("crossing", "crossing_ended", "deep_crossing", {"zone_kind": "side", "depth_km": 12.0,
+                                                                 "duration_s": 400, "intent": "likely_deliberate"})
+    text = render(e, "russia_syria", NAMES)
+    assert text.startswith("[DEEP CROSSING] Your aircraft RFF90 came back across the line at 2017-11-01 06:04:12 "
+                           "UTC after 6 min 40 s beyond it, 6.5 NM (12.0 km) deep at most")
+    assert text.endswith("; intent: likely deliberate. Incident X-1.")
+    enc = incident("encounter", "level_changed", "loss", {"level": "loss", "horizontal_nm": 3.2, "vertical_ft": 400,
+                                                         "closest_horizontal_nm": 2.9, "closest_vertical_ft": 300},
+                   aircraft=(RFF, RCH))
+    assert render(enc, "coalition", NAMES).startswith(
+        "[LOSS] Your aircraft RCH871 and a Russia and Syria aircraft, RFF90: separation LOSS at 2017-11-01 "
+        "06:04:12 UTC, 8 NM NE of Dayr az Zawr (35.4100N 40.2700E): 3.2 NM and 400 ft apart, closest 2.9 NM and "
+        "300 ft.")
+    ended = incident("encounter", "encounter_ended", "loss", {"closest_horizontal_nm": 2.9, "closest_vertical_ft": 300},
+                     aircraft=(RFF, RCH), status="resolved")
+    assert render(ended, "russia_syria", NAMES).startswith("[LOSS] RESOLVED: The encounter of your aircraft RFF90 "
+                                                           "and a US-led coalition aircraft, RCH871, ended")
+    i = incident("interaction", "interaction", "caution", {"type": "intercept"}, aircraft=(RFF, RCH))
+    assert "Your aircraft RFF90 and a US-led coalition aircraft, RCH871: intercept at" in render(i, "russia_syria",
+                                                                                                 NAMES)
+    m = incident("manoeuvre", "manoeuvre", "info", {"type": "hard_turn"})
+    assert render(m, "coalition", NAMES).startswith("[INFO] A Russia and Syria aircraft, RFF90: hard turn at")
