@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from skyfence.agreement.limits import MAX_YAML_BYTES, LimitError, load_yaml, read_text
 from skyfence.agreement.identify import PartyIdentifier, RangeTable, icao_blocks, parse_hex_range
 from skyfence.agreement.model import (
-    Agreement, CrossingThresholds, ManoeuvreThresholds, Party, RestrictedArea, SeparationThresholds, Thresholds,
+    Agreement, CrossingThresholds, IncidentThresholds, ManoeuvreThresholds, Party, RestrictedArea, SeparationThresholds, Thresholds,
 )
 from skyfence.agreement.schema import AgreementSpec, PartySpec
 from skyfence.agreement.shapes import ShapeError, check_line, check_polygon, read_shape
@@ -252,7 +252,11 @@ class _Builder:
             raise self.fail("thresholds.separation.caution_vertical", "is smaller than the vertical minimum")
         if separation.horizontal > separation.caution_horizontal:
             raise self.fail("thresholds.separation.horizontal", "is larger than caution_horizontal")
-        return Thresholds(crossing, separation, self._manoeuvres(get))
+        i = self.spec.thresholds.incidents
+        incidents = IncidentThresholds(
+            quiet_period=get("incidents", "quiet_period", i.quiet_period, parse_duration),
+            deep_crossing=get("incidents", "deep_crossing", i.deep_crossing, parse_length))
+        return Thresholds(crossing, separation, self._manoeuvres(get), incidents)
 
     def _manoeuvres(self, get) -> ManoeuvreThresholds:
         m = self.spec.thresholds.manoeuvres

@@ -91,10 +91,23 @@ class ManoeuvreThresholds:
 
 
 @dataclass(frozen=True)
+class IncidentThresholds:
+    """How incidents resolve themselves and how severe a crossing is (SI units)."""
+
+    quiet_period: float = 600.0
+    """An incident whose event has ended resolves itself after this long without a flare-up (s); a new
+    event of the same aircraft (and area) within it reopens the incident instead of opening another."""
+    deep_crossing: float = 10000.0
+    """A crossing this far beyond the line or zone edge (m) is a deep crossing (as is a likely
+    deliberate one)."""
+
+
+@dataclass(frozen=True)
 class Thresholds:
     crossing: CrossingThresholds = field(default_factory=CrossingThresholds)
     separation: SeparationThresholds = field(default_factory=SeparationThresholds)
     manoeuvres: ManoeuvreThresholds = field(default_factory=ManoeuvreThresholds)
+    incidents: IncidentThresholds = field(default_factory=IncidentThresholds)
 
 
 @dataclass(frozen=True)

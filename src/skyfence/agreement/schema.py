@@ -149,10 +149,18 @@ class ManoeuvreSpec(_Strict):
     shadow_duration: str | float = "3 min"
 
 
+class IncidentSpec(_Strict):
+    quiet_period: str | float = Field("10 min", description="an ended event's incident resolves itself after "
+                                      "this long without a flare-up")
+    deep_crossing: str | float = Field("10 km", description="a crossing this far beyond the line or zone edge "
+                                       "is a deep crossing")
+
+
 class ThresholdSpec(_Strict):
     crossing: CrossingSpec = CrossingSpec()
     separation: SeparationSpec = SeparationSpec()
     manoeuvres: ManoeuvreSpec = ManoeuvreSpec()
+    incidents: IncidentSpec = IncidentSpec()
 
 
 class AgreementSpec(_Strict):
