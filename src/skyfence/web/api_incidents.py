@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 
 from skyfence.errors import SkyfenceError
+from skyfence.incidents.errors import StoreUnavailable, UnknownIncident
 from skyfence.web.auth import Reader, Writer
 from skyfence.web.schemas import (ChangeOut, Comment, IncidentDetail, IncidentOut, Kind, Severity, Status, Why,
                                   parse_since)
@@ -105,6 +106,10 @@ async def _get(ctx, incident_id: str):
 async def _change(ctx, do) -> dict:
     try:
         change = await asyncio.to_thread(do)
+    except UnknownIncident as exc:
+        raise HTTPException(404, str(exc)) from None
+    except StoreUnavailable as exc:
+        raise HTTPException(503, str(exc)) from None
     except SkyfenceError as exc:
         raise HTTPException(409, str(exc)) from None
     return ctx.change_json(change)

@@ -70,8 +70,9 @@ class WebContext:
         return incident_json(incident)
 
     def change_json(self, change) -> dict:
-        return {"seq": change.seq, "incident_id": change.incident_id, "time": iso(change.time), "who": change.who,
-                "action": change.action, "why": change.why or "", "incident": self.incident_json(change.incident)}
+        from skyfence.incidents.model import change_json
+
+        return change_json(change)
 
 
 def iso(t) -> str | None:
@@ -108,6 +109,15 @@ def create_app(ctx: WebContext) -> FastAPI:
     app = FastAPI(title="skyfence", version=_version(), description=DESCRIPTION, docs_url=None, redoc_url=None,
                   lifespan=lifespan)
     app.state.ctx = ctx
+
+    from fastapi.responses import JSONResponse
+
+    from skyfence.incidents.errors import StoreUnavailable
+
+    @app.exception_handler(StoreUnavailable)
+    async def store_unavailable(request, exc: StoreUnavailable):
+        return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": "5"})
+
     app.include_router(api_read.router)
     app.include_router(api_incidents.router)
     app.include_router(ws.router)

@@ -76,7 +76,7 @@ class Client:
         self.bytes += len(text)
 
 
-@dataclass
+@dataclass(eq=False)
 class Feed:
     """Frames for a set of clients from one source of pictures."""
 
@@ -166,22 +166,18 @@ class Hub:
         self._loop = asyncio.get_running_loop()
         self._changed = asyncio.Event()
         self.seq = await asyncio.to_thread(self._latest_seq)
-        if hasattr(self.ctx.store, "subscribe"):
-            self.ctx.store.subscribe(lambda change: self._loop.call_soon_threadsafe(self._changed.set))
+        self._wake = lambda change: self._loop.call_soon_threadsafe(self._changed.set)
+        self.ctx.store.subscribe(self._wake)
         self._tasks = [asyncio.create_task(self._ticker()), asyncio.create_task(self._follow())]
 
     async def stop(self) -> None:
+        self.ctx.store.unsubscribe(self._wake)
         for t in self._tasks:
             t.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     def _latest_seq(self) -> int:
-        seq = 0
-        while True:
-            batch = self.ctx.store.changes_since(seq, 5000)
-            if not batch:
-                return seq
-            seq = batch[-1].seq
+        return self.ctx.store.last_seq()
 
     # -- clients -----------------------------------------------------------------------------
     def join(self, client: Client) -> None:

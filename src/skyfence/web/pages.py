@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 
 # The page talks only to this server; workers may come from blob: URLs MapLibre makes of its own file.
 PAGE_CSP = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
-            "worker-src 'self' blob:; child-src 'self' blob:; connect-src 'self'; script-src 'self'; "
+            "worker-src 'self' blob:; child-src 'self' blob:; connect-src 'self' data:; script-src 'self'; "
             "object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
 
 

@@ -70,7 +70,7 @@ class ChangeOut(BaseModel):
     time: str
     who: str
     action: str
-    why: str
+    why: str | None = ""
     incident: IncidentOut
 
 
