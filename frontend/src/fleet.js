@@ -15,6 +15,7 @@ export class Fleet {
     this.received = 0; // performance.now() when it arrived
     this.rate = 1; // data seconds per wall second (replay speed, 0 when paused)
     this.version = 0; // bumped when the set of aircraft or their trails change
+    this.maxSpeed = 0; // the fastest aircraft airborne, m/s
     this.pos = new Float32Array(0);
     this.angle = new Float32Array(0);
     this.colour = new Uint8Array(0);
@@ -49,6 +50,9 @@ export class Fleet {
     this.received = performance.now();
     this.rate = frame.rate ?? 1;
     this.list = [...this.state.keys()];
+    this.maxSpeed = 0;
+    for (const st of this.state.values()) if (!st.ground && st.gs > this.maxSpeed) this.maxSpeed = st.gs;
+    this.maxSpeed *= KT;
     this.version++;
   }
 

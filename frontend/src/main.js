@@ -11,7 +11,8 @@ import { Replay } from "./replay.js";
 import { el, hexToRgb, hms, num, sevColour, epochOf } from "./format.js";
 import { planeAtlas } from "./icon.js";
 
-const stats = { frames: 0, pictures: 0, started: performance.now() }; // read by the tests and the benchmark
+const stats = { frames: 0, draws: 0, pictures: 0, started: performance.now() };
+const dirty = { any: false }; // read by the tests and the benchmark
 window.skyfence = { stats };
 
 let user = null;
@@ -44,6 +45,7 @@ async function main() {
     getCursor: ({ isHovering }) => (isHovering ? "pointer" : "grab") });
   map.addControl(overlay);
   window.skyfence.map = map;
+  window.skyfence.overlay = overlay;
   placeLayers((layer) => api(`/api/basemap/${layer}`)).then((f) => (places = f));
 
   const panel = new IncidentPanel({ user: () => user, parties: agreement.parties,
@@ -67,22 +69,39 @@ async function main() {
     api("/api/tracks", { query: { since: new Date(Date.now() - 300e3).toISOString() } }).then((t) => fleet.seedTrails(t)).catch(() => {});
   }
 
-  let lastVersion = -1, trails = null;
+  // Draw only what changed: a new frame, the aircraft moved half a pixel or more since the last draw
+  // (at regional zooms a jet moves a fraction of a pixel a second), a selection, or the incident pulse.
+  let lastVersion = -1, trails = null, drawnAt = null, drawnWall = 0, lastSecond = -1;
+  const clock = document.getElementById("clock");
   const frame = () => {
     stats.frames++;
     const now = fleet.now();
-    if (now != null) document.getElementById("clock").textContent = hms(now);
-    const n = fleet.positions(now, (party) => partyRgb(colours, party));
-    if (fleet.version !== lastVersion) {
-      lastVersion = fleet.version;
-      trails = fleet.list.map((k) => ({ path: fleet.state.get(k).trail, c: partyRgb(colours, fleet.meta.get(k)?.party, 110) }));
-      document.getElementById("counts").textContent = `${n} aircraft`;
-      panel.setMoment(health.mode === "replay" ? now : null);
+    const sec = now == null ? -1 : Math.floor(now);
+    if (sec !== lastSecond) { lastSecond = sec; clock.textContent = hms(now); }
+    const fresh = fleet.version !== lastVersion;
+    const mpp = (78271.517 * Math.cos((map.getCenter().lat * Math.PI) / 180)) / 2 ** map.getZoom();
+    const moved = now != null && drawnAt != null ? (Math.abs(now - drawnAt) * fleet.maxSpeed) / mpp : Infinity;
+    const pulse = panel.active().length > 0 && performance.now() - drawnWall > 66;
+    if (fresh || moved >= 0.5 || pulse || dirty.any) {
+      dirty.any = false;
+      const n = fleet.positions(now, (party) => partyRgb(colours, party));
+      if (fresh) {
+        lastVersion = fleet.version;
+        trails = fleet.list.map((k) => ({ path: fleet.state.get(k).trail, c: partyRgb(colours, fleet.meta.get(k)?.party, 110) }));
+        document.getElementById("counts").textContent = `${n} aircraft`;
+        panel.setMoment(health.mode === "replay" ? now : null);
+      }
+      let ls = layers(map.getZoom(), n, now, trails, panel);
+      if (window.skyfence.only) ls = ls.filter((l) => window.skyfence.only.includes(l.id));
+      overlay.setProps({ layers: ls });
+      stats.draws++;
+      drawnAt = now;
+      drawnWall = performance.now();
+      if (selectedAircraft != null) updateCard();
     }
-    overlay.setProps({ layers: layers(map.getZoom(), n, now, trails, panel) });
-    if (selectedAircraft != null) updateCard();
     requestAnimationFrame(frame);
   };
+  map.on("zoom", () => (dirty.any = true));
   requestAnimationFrame(frame);
 }
 
@@ -134,6 +153,7 @@ function pick(info) {
 
 function selectAircraft(key) {
   selectedAircraft = key;
+  dirty.any = true;
   if (key == null) return document.getElementById("aircraft-card").classList.add("hidden");
   updateCard(true);
 }
@@ -171,6 +191,7 @@ async function showIncident(map, inc) {
   } catch {
     incidentTracks = { incident: inc, paths: [] };
   }
+  dirty.any = true;
   const r = window.skyfence.replay;
   if (r) r.seek(epochOf(inc.start_time) - 60);
 }

@@ -25,7 +25,7 @@ def serve_cmd(
     replay: list[Path] = typer.Option(None, "--replay", help="A recording to replay on the page (any file or folder "
                                       "`analyze` reads, e.g. the monitor's --record folder); repeatable."),
     replay_start: str = typer.Option(None, "--replay-start", help="Where the replay starts (ISO 8601 UTC); "
-                                     "default the recording's first state."),
+                                     "default a minute before the recording's first incident, else its start."),
     public: bool = typer.Option(False, "--public", help="Let anyone read without a token (writes still need one)."),
     cors: list[str] = typer.Option(None, "--cors-origin", help="Allow browser pages from this origin to call the "
                                    "API (repeatable; none by default)."),
@@ -56,12 +56,20 @@ def build_context(store: str, agreement: str, replay: list[Path] | None = None, 
         recording = Recording.load(replay, ag)
         if not len(recording.t):
             raise InputError("the recording holds no state vectors")
-        start = _time(replay_start, "--replay-start") if replay_start else None
+        start = _time(replay_start, "--replay-start") if replay_start else first_incident(st, recording)
     for origin in cors or ():
         if not origin.startswith(("http://", "https://")):
             raise InputError(f"--cors-origin {origin!r}: expected an origin such as https://ops.example.org")
     return WebContext(store=st, agreement=ag, picture=picture, recording=recording, replay_start=start,
                       public=public, cors_origins=tuple(cors or ()))
+
+
+def first_incident(store, recording) -> float | None:
+    """A minute before the first incident of the recording's span (where a replay is worth starting)."""
+    lo, hi = recording.start, recording.end
+    starts = [i.start_time.timestamp() for i in store.incidents(since=datetime.fromtimestamp(lo, timezone.utc))]
+    starts = [t for t in starts if lo <= t <= hi]
+    return max(lo, min(starts) - 60) if starts else None
 
 
 def run(ctx, host: str, port: int) -> None:

@@ -25,33 +25,35 @@ class BodyLimit:
                     return await _refuse(send, 400, "bad Content-Length")
                 if size > self.limit:
                     return await _refuse(send, 413, f"request body over {self.limit} bytes")
-        seen = 0
-        started = False
-
-        async def limited():
-            nonlocal seen
+        # Bodies here are small: read the whole body (up to the limit) before the app sees it.
+        chunks, seen = [], 0
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise _TooLarge
-            return message
-
-        async def tracked(message):
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, limited, tracked)
-        except _TooLarge:
-            if not started:
-                await _refuse(send, 413, f"request body over {self.limit} bytes")
+            if message["type"] != "http.request":
+                return await self.app(scope, _once(message), send)
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                return await _refuse(send, 413, f"request body over {self.limit} bytes")
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+        await self.app(scope, _once(body, receive), send)
 
 
-class _TooLarge(Exception):
-    pass
+def _once(first: dict, then=None):
+    """A receive callable that gives ``first``, then whatever ``then`` gives (disconnects)."""
+    sent = False
+
+    async def receive():
+        nonlocal sent
+        if not sent:
+            sent = True
+            return first
+        if then is None:
+            return {"type": "http.disconnect"}
+        return await then()
+    return receive
 
 
 async def _refuse(send, status: int, detail: str) -> None:

@@ -100,7 +100,7 @@ class Recording:
 
     def tracks(self, since: float, until: float, max_points: int = 200_000) -> dict[str, list[tuple]]:
         """Positions between ``since`` and ``until``: {track_id: [(time, lat, lon, alt_ft), ...]}."""
-        lo, hi = np.searchsorted(self.t, [since, until], side="right")
+        lo, hi = np.searchsorted(self.t, since, side="left"), np.searchsorted(self.t, until, side="right")
         step = max(1, (hi - lo) // max_points + 1) if hi > lo else 1
         out: dict[str, list[tuple]] = {}
         for r in range(lo, hi):
