@@ -1,0 +1,101 @@
+"""``skyfence monitor``: watch feeds (or replay recordings) against an agreement, live."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from skyfence.cli.app import app
+from skyfence.errors import InputError
+from skyfence.progress import stderr
+
+
+@app.command("monitor")
+def monitor_cmd(
+    source: list[str] = typer.Option(..., "--source", "-s", help="Repeatable. A feed (sbs://HOST:PORT, beast://, "
+                                     "raw://, cot+tcp://, cot+udp:// to listen), a polled JSON endpoint "
+                                     "(http://HOST/data/aircraft.json of readsb/tar1090, or an OpenSky-REST "
+                                     ".../states/all URL), or a recorded file of any format analyze reads. "
+                                     "Several sources make one picture."),
+    agreement: str = typer.Option(..., "--agreement", "-a", help="Built-in agreement name or YAML file."),
+    store: str = typer.Option(None, "--store", help="Incident store: a SQLite file (path or sqlite:///path) or "
+                              "postgresql://USER@HOST/DB. Without it, incidents are only shown."),
+    record: Path = typer.Option(None, "--record", help="Also keep every state received here, in ingest's hourly "
+                                "Parquet layout."),
+    speed: float = typer.Option(1.0, "--speed", help="Replay speed of recorded files: 1 real time, 60 a minute a "
+                                "second, 0 as fast as possible."),
+    duration: float = typer.Option(None, "--duration", help="Stop after this many seconds of wall time "
+                                   "(default: until the files end, or Ctrl-C / SIGTERM for live sources)."),
+    tick: float = typer.Option(1.0, "--tick", help="Seconds of data time between detection runs."),
+    interval: float = typer.Option(5.0, "--interval", help="Seconds between polls of a JSON endpoint."),
+    reference: str = typer.Option(None, "--reference", help="Receiver position LAT,LON for raw Mode S / Beast."),
+    summary: Path = typer.Option(None, "--summary", help="Also write the run's figures as JSON here."),
+    updates_out: Path = typer.Option(None, "--updates", help="Also write every update, one JSON object a line."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No table or progress; only errors and the final line."),
+) -> None:
+    """Watch the air picture against an agreement as it happens: crossing warnings, crossings,
+    encounters, manoeuvres and interactions, as incident updates written to a store.
+
+    Every tick (1 s of data time by default) the same detectors as analyze run over a rolling window of
+    recent states (twice the longest time any detector looks across, for this agreement). Each event
+    gives incident updates as soon as it can be known, once per change of state, with an id derived
+    from its content (the same recording replayed, or a restart, gives the same incidents). Recorded
+    files are replayed on their own clock; when every source is a file the monitor ends when the data
+    does (incidents still going on stay open). When the store is unreachable, updates wait in memory
+    and are written when it is back. Bad records are counted and never stop the monitor.
+    """
+    from skyfence.agreement import load_agreement
+    from skyfence.cli.ingest_cmd import parse_reference
+    from skyfence.live.console import MonitorConsole, status_line
+    from skyfence.live.monitor import Monitor
+    from skyfence.live.sources import open_source
+
+    if duration is not None and duration <= 0:
+        raise InputError("--duration must be positive")
+    if tick <= 0:
+        raise InputError("--tick must be positive")
+    if speed < 0:
+        raise InputError("--speed must be 0 (as fast as possible) or more")
+    ag = load_agreement(agreement)
+    ref = parse_reference(reference)
+    sources = [open_source(s, ref, interval) for s in source]
+    incident_store = None
+    if store is not None:
+        from skyfence.incidents.store import IncidentStore
+
+        incident_store = IncidentStore.open(store, quiet_period=ag.thresholds.incidents.quiet_period)
+    log = (lambda _: None) if quiet else (lambda text: stderr.print(text, highlight=False, soft_wrap=True))
+    monitor = Monitor(sources, ag, incident_store, record, tick, speed, duration, log=log)
+    lines = updates_out.open("w") if updates_out is not None else None
+    if lines is not None:
+        from skyfence.live.jsonl import update_json
+
+        monitor.subscribe(lambda ups: [lines.write(json.dumps(update_json(u)) + "\n") for u in ups])
+    try:
+        if quiet:
+            report = monitor.run()
+        else:
+            with MonitorConsole(stderr) as console:
+                monitor.subscribe(console.updates)
+                monitor.picture.subscribe(lambda now: console.progress(status_line(
+                    now, monitor.report, len(monitor.picture),
+                    len(monitor.outbox.waiting) if monitor.outbox else 0)))
+                report = monitor.run()
+    finally:
+        if lines is not None:
+            lines.close()
+        if incident_store is not None:
+            incident_store.close()
+    doc = report.as_dict()
+    if summary is not None:
+        summary.parent.mkdir(parents=True, exist_ok=True)
+        summary.write_text(json.dumps(doc, indent=2) + "\n")
+    bad = ", ".join(f"{k}: {v:,}" for k, v in doc["bad_by_reason"].items()) or "none"
+    stored = f"; {doc['store_written']:,} written to the store" if store else ""
+    if doc["store_waiting"]:
+        stored += f", {doc['store_waiting']:,} NOT written (store unavailable)"
+    stderr.print(f"{doc['records_received']:,} records -> {doc['states']:,} states; {doc['detections']:,} detection "
+                 f"runs; {doc['updates']:,} updates of {doc['incidents']:,} incidents{stored}; bad records: {bad}",
+                 highlight=False, soft_wrap=True)

@@ -1,0 +1,86 @@
+"""Incidents as CSV rows, JSON and GeoJSON (the position of each incident, and the track of each
+aircraft involved around it), for ``skyfence incidents list`` and ``export``."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+
+from skyfence.incidents.model import Change, Incident, TrackPoint, change_json, incident_json, iso
+
+FT = 0.3048
+CSV_COLUMNS = ("id", "kind", "status", "severity", "parties", "aircraft", "callsigns", "start_time", "end_time",
+               "lat", "lon", "summary", "acknowledged_by", "opened_at", "updated_at", "resolved_at", "resolved_by",
+               "details")
+
+
+def csv_row(inc: Incident) -> dict[str, object]:
+    """One flat row: lists joined with ``;``, details as JSON."""
+    return {
+        "id": inc.id, "kind": inc.kind, "status": inc.status, "severity": inc.severity,
+        "parties": ";".join(inc.parties), "aircraft": ";".join(a.track_id for a in inc.aircraft),
+        "callsigns": ";".join(a.callsign or "" for a in inc.aircraft),
+        "start_time": iso(inc.start_time), "end_time": iso(inc.end_time) or "", "lat": inc.lat, "lon": inc.lon,
+        "summary": inc.summary,
+        "acknowledged_by": ";".join(f"{p}={by}" for p, (by, _t) in sorted(inc.acks.items())),
+        "opened_at": iso(inc.opened_at), "updated_at": iso(inc.updated_at),
+        "resolved_at": iso(inc.resolved_at) or "", "resolved_by": inc.resolved_by or "",
+        "details": json.dumps(inc.details, sort_keys=True, default=str),
+    }
+
+
+def to_csv(incidents: Sequence[Incident]) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for inc in incidents:
+        writer.writerow(csv_row(inc))
+    return buf.getvalue()
+
+
+def to_json(incidents: Sequence[Incident], audit: Callable[[str], list[Change]] | None = None,
+            track: Callable[[str], list[TrackPoint]] | None = None) -> str:
+    """A JSON array of :func:`incident_json`, with each one's audit trail and track when asked."""
+    out = []
+    for inc in incidents:
+        d = incident_json(inc)
+        if audit is not None:
+            d["audit"] = [{k: v for k, v in change_json(c).items() if k != "incident"} for c in audit(inc.id)]
+        if track is not None:
+            d["track"] = [{"track_id": p.track_id, "time": iso(p.time), "lat": p.lat, "lon": p.lon,
+                           "alt_ft": p.alt_ft} for p in track(inc.id)]
+        out.append(d)
+    return json.dumps(out, indent=1, default=str) + "\n"
+
+
+def to_geojson(incidents: Sequence[Incident], track: Callable[[str], list[TrackPoint]]) -> dict:
+    """A FeatureCollection: a Point per incident (``feature: incident``) and a LineString per aircraft
+    involved (``feature: track``), coordinates ``[lon, lat, altitude m]`` where the altitude is known."""
+    features = []
+    for inc in incidents:
+        props = {k: v for k, v in incident_json(inc).items() if k not in ("lat", "lon")}
+        props["aircraft"] = ";".join(a.track_id for a in inc.aircraft)
+        props["parties"] = ";".join(inc.parties)
+        features.append({"type": "Feature", "id": inc.id, "properties": {"feature": "incident", **props},
+                         "geometry": {"type": "Point", "coordinates": [inc.lon, inc.lat]}})
+        by_aircraft: dict[str, list[TrackPoint]] = defaultdict(list)
+        for p in track(inc.id):
+            by_aircraft[p.track_id].append(p)
+        who = {a.track_id: a for a in inc.aircraft}
+        for track_id, points in by_aircraft.items():
+            points.sort(key=lambda p: p.time)
+            coords = [[p.lon, p.lat] + ([round(p.alt_ft * FT, 1)] if p.alt_ft is not None else []) for p in points]
+            if len({tuple(c) for c in coords}) < 2:
+                geometry = {"type": "Point", "coordinates": coords[0]}
+            else:
+                geometry = {"type": "LineString", "coordinates": coords}
+            a = who.get(track_id)
+            features.append({"type": "Feature", "properties": {
+                "feature": "track", "incident_id": inc.id, "kind": inc.kind, "severity": inc.severity,
+                "track_id": track_id, "callsign": a.callsign if a else None, "party": a.party if a else None,
+                "start": iso(points[0].time), "end": iso(points[-1].time), "points": len(points),
+                "times": [iso(p.time) for p in points]}, "geometry": geometry})
+    return {"type": "FeatureCollection", "name": "skyfence incidents", "features": features}

@@ -1,0 +1,336 @@
+"""The monitor loop: states in, detection every tick over a rolling window, incident updates out.
+
+Each tick (``tick`` seconds of data time) the states received since the last tick are checked row by
+row (:func:`skyfence.tracks.clean.clean_rows`, counted), identified, de-duplicated across receivers
+and added to the window and the air picture (and, with ``record``, to hourly Parquet files). Then the
+window is cleaned along each track and run through :func:`skyfence.analysis.pipeline.detect_events`,
+the same function ``analyze`` calls, and :class:`skyfence.live.updates.EventTracker` turns what changed
+into :class:`EventUpdate` s, which go to the store through an :class:`~skyfence.live.outbox.Outbox`
+and to every listener.
+
+Clocks: when every source is a recorded file, the monitor runs on the data's own clock (ticks at whole
+multiples of ``tick`` since the epoch, so two runs see the same windows), paced by ``speed`` (1 real
+time, 60 a minute a second, 0 as fast as it can), and ends once the data does. With a live source, a
+tick comes every ``tick`` seconds of wall time and the data time is the latest state's; a tick whose
+detection takes longer than ``tick`` is followed at once by the next, which takes all that came
+meanwhile.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import polars as pl
+
+from skyfence.agreement.model import Agreement
+from skyfence.analysis.pipeline import detect_events
+from skyfence.cluster.archive import context_seconds
+from skyfence.detect.encounter_table import EncounterSettings
+from skyfence.live.merge import Deduplicator
+from skyfence.live.outbox import Outbox
+from skyfence.live.picture import Picture
+from skyfence.live.sources import FileSource, Source
+from skyfence.live.updates import EventTracker
+from skyfence.live.window import StateWindow
+from skyfence.sources.tabular import ReadReport
+from skyfence.tracks.clean import clean_rows, clean_tracks
+from skyfence.tracks.schema import empty_tracks
+
+RECORD_FLUSH = 5.0  # s of wall time between writes of the recording
+
+
+@dataclass
+class MonitorReport:
+    """What a run did."""
+
+    states: int = 0  # accepted (after row checks and de-duplication)
+    records: int = 0  # received from the sources
+    bad: Counter = field(default_factory=Counter)
+    duplicates: int = 0
+    ticks: int = 0
+    detections: int = 0
+    updates: int = 0
+    incidents: set = field(default_factory=set)
+    detect_seconds: list = field(default_factory=list)  # wall time of each detection run
+    latencies: list = field(default_factory=list)  # arrival of a tick's earliest state -> its updates handed over
+    update_latencies: list = field(default_factory=list)  # the same, one per update emitted
+    window_states: list = field(default_factory=list)
+    first_time: datetime | None = None
+    last_time: datetime | None = None
+    seconds: float = 0.0
+    store_waiting: int = 0
+    store_written: int = 0
+    store_failures: int = 0
+    recorded: list = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        def pct(v, q):
+            if not v:
+                return None
+            s = sorted(v)
+            return round(s[min(len(s) - 1, int(math.ceil(q * len(s))) - 1)], 4)
+
+        return {"records_received": self.records, "states": self.states, "bad_records": sum(self.bad.values()),
+                "bad_by_reason": dict(sorted(self.bad.items())), "duplicates_removed": self.duplicates,
+                "ticks": self.ticks, "detections": self.detections, "updates": self.updates,
+                "incidents": len(self.incidents), "seconds": round(self.seconds, 3),
+                "detect_s_p50": pct(self.detect_seconds, 0.5), "detect_s_p99": pct(self.detect_seconds, 0.99),
+                "latency_s_p50": pct(self.latencies, 0.5), "latency_s_p99": pct(self.latencies, 0.99),
+                "update_latency_s_p50": pct(self.update_latencies, 0.5),
+                "update_latency_s_p99": pct(self.update_latencies, 0.99),
+                "first_time": self.first_time.isoformat() if self.first_time else None,
+                "last_time": self.last_time.isoformat() if self.last_time else None,
+                "store_waiting": self.store_waiting, "store_written": self.store_written,
+                "store_failures": self.store_failures, "recorded_files": self.recorded}
+
+
+class Monitor:
+    """One run of the monitor over ``sources`` (opened, not started) against ``agreement``."""
+
+    def __init__(self, sources: Sequence[Source], agreement: Agreement, store=None, record: str | Path | None = None,
+                 tick: float = 1.0, speed: float = 1.0, duration: float | None = None,
+                 settings: EncounterSettings = EncounterSettings(), log: Callable[[str], None] = lambda _: None,
+                 picture: Picture | None = None) -> None:
+        if tick <= 0:
+            from skyfence.errors import InputError
+
+            raise InputError("--tick must be positive")
+        if speed < 0:
+            from skyfence.errors import InputError
+
+            raise InputError("--speed must be 0 (as fast as possible) or more")
+        self.sources = list(sources)
+        self.agreement = agreement
+        self.tick_s = tick
+        self.speed = speed
+        self.duration = duration
+        self.settings = settings
+        self.log = log
+        self.context = context_seconds(agreement)
+        self.window = StateWindow(2.0 * self.context, self.context)
+        self.tracker = EventTracker(agreement, settings, self.context, tick)
+        self.dedupe = Deduplicator()
+        self.picture = picture or Picture()
+        self.outbox = Outbox(store, log=log) if store is not None else None
+        self.sink = None
+        if record is not None:
+            from skyfence.live.sink import HourlySink
+
+            self.sink = HourlySink(record)
+            if self.sink.recovered:
+                log(f"recovered {self.sink.recovered} hour(s) of states left by an interrupted recording")
+        self.listeners: list[Callable[[list], None]] = []
+        self.report = MonitorReport()
+        self._new = 0
+        self._row_bad: Counter = Counter()
+        self._arrival: float | None = None
+        self._last: tuple | None = None
+        self._stop = threading.Event()
+        self._last_record_flush = time.monotonic()
+
+    # ---- listening -----------------------------------------------------------------------------
+
+    def subscribe(self, listener: Callable[[list], None]) -> None:
+        """``listener(updates)`` with the updates of every tick that has some."""
+        self.listeners.append(listener)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    # ---- the loop ------------------------------------------------------------------------------
+
+    def run(self) -> MonitorReport:
+        started = time.monotonic()
+        main = threading.current_thread() is threading.main_thread()
+        previous = {}
+        if main:
+            def on_signal(signum, _frame):
+                self.log("stopping: writing what was received")
+                self._stop.set()
+            previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            if all(not s.live for s in self.sources):
+                self._replay(started)
+            else:
+                self._live(started)
+        finally:
+            for s in self.sources:
+                s.close()
+            for s, h in previous.items():
+                signal.signal(s, h)
+            self._close()
+            self.report.seconds = time.monotonic() - started
+        return self.report
+
+    def _replay(self, started: float) -> None:
+        files = [s for s in self.sources if isinstance(s, FileSource)]
+        firsts = [f.first_time for f in files if f.first_time is not None]
+        if not firsts:
+            return
+        t_first = min(firsts)
+        now = math.floor(t_first / self.tick_s) * self.tick_s
+        while not self._stop.is_set():
+            boundary = now + self.tick_s
+            if self.speed > 0:
+                due = started + (boundary - t_first) / self.speed
+                while not self._stop.is_set() and time.monotonic() < due:
+                    time.sleep(min(0.05, due - time.monotonic()))
+            batch = [f.take_until(boundary) for f in files]
+            self._receive(pl.concat(batch, how="vertical_relaxed") if batch else empty_tracks(), time.monotonic())
+            if all(f.exhausted for f in files):
+                self._tick(boundary, done=True)
+                break
+            self._tick(boundary)
+            now = boundary
+            if self.speed == 0 and self._new == 0 and self.window.rows == 0 and self.tracker.open_count() == 0:
+                nxt = min(f.times[f.position] for f in files if not f.exhausted)
+                now = max(now, math.floor(nxt / self.tick_s) * self.tick_s)  # nothing to watch: skip the quiet
+            if self.duration is not None and time.monotonic() - started >= self.duration:
+                break
+
+    def _live(self, started: float) -> None:
+        for s in self.sources:
+            s.start(self.log)
+        files = [s for s in self.sources if isinstance(s, FileSource)]
+        t_first = min((f.first_time for f in files if f.first_time is not None), default=None)
+        next_tick = time.monotonic() + self.tick_s
+        now_data: float | None = None
+        while not self._stop.is_set():
+            pause = next_tick - time.monotonic()
+            if pause > 0:
+                self._stop.wait(pause)
+            next_tick = max(next_tick + self.tick_s, time.monotonic())
+            frames, arrivals = [], []
+            for s in self.sources:
+                if isinstance(s, FileSource):
+                    if t_first is None:
+                        continue
+                    reach = math.inf if self.speed == 0 else t_first + (time.monotonic() - started) * self.speed
+                    df, arrival = s.take_until(reach), time.monotonic()
+                else:
+                    df, arrival = s.take()
+                if df.height:
+                    frames.append(df)
+                    arrivals.append(arrival)
+            batch = pl.concat(frames, how="vertical_relaxed") if frames else empty_tracks()
+            if batch.height:
+                latest = batch["time"].max().timestamp()
+                now_data = latest if now_data is None else max(now_data, latest)
+            self._receive(batch, min(arrivals) if arrivals else None)
+            if now_data is not None:
+                self._tick(now_data)
+            if self.duration is not None and time.monotonic() - started >= self.duration:
+                break
+        for s in self.sources:
+            s.close()
+        frames = [s.take()[0] for s in self.sources if s.live]
+        self._receive(pl.concat(frames, how="vertical_relaxed") if frames else empty_tracks(), time.monotonic())
+        if now_data is not None or self._new:
+            self._tick(now_data if now_data is not None else time.time(), done=True)
+
+    # ---- one batch, one tick -------------------------------------------------------------------
+
+    def _receive(self, batch: pl.DataFrame, arrival: float | None) -> None:
+        self._count()
+        if batch.height == 0:
+            return
+        if self.sink is not None:
+            self.sink.write(batch)
+        rep = ReadReport()
+        batch = clean_rows(batch, rep)
+        self._row_bad.update(rep.dropped)
+        self._count()
+        if batch.height == 0:
+            return
+        batch = batch.with_columns(self.agreement.identifier.assign(batch["track_id"], batch["callsign"]))
+        if len(self.sources) > 1 or any(not isinstance(s, FileSource) for s in self.sources):
+            batch = self.dedupe(batch)
+        self.report.duplicates = self.dedupe.duplicates
+        if batch.height == 0:
+            return
+        self.picture.update(batch)
+        self.window.append(batch)
+        self.report.states += batch.height
+        t0, t1 = batch["time"].min(), batch["time"].max()
+        self.report.first_time = t0 if self.report.first_time is None else min(self.report.first_time, t0)
+        self.report.last_time = t1 if self.report.last_time is None else max(self.report.last_time, t1)
+        self._new += batch.height
+        if arrival is not None:
+            self._arrival = arrival if self._arrival is None else min(self._arrival, arrival)
+
+    def _count(self) -> None:
+        """Records and bad records: each source's own counts and the row checks'."""
+        self.report.records = sum(s.records for s in self.sources)
+        bad = Counter(self._row_bad)
+        for s in self.sources:
+            bad.update(s.bad)
+        self.report.bad = bad
+
+    def _tick(self, now: float, done: bool = False) -> None:
+        self.report.ticks += 1
+        trusted = self.window.trusted_from(now)
+        updates: list = []
+        if self._new or (done and self._last is None and self.window.rows):
+            keep = self.tracker.open_aircraft()
+            view = self.window.view(now, keep)
+            t0 = time.perf_counter()
+            df = clean_tracks(view, ReadReport(), flight_gap=self.agreement.thresholds.crossing.flight_gap)
+            ev = detect_events(df, self.agreement, self.settings)
+            self.report.detect_seconds.append(time.perf_counter() - t0)
+            self.report.window_states.append(view.height)
+            self.report.detections += 1
+            self._last = (ev, df)
+            updates = self.tracker.update(ev, df, now, trusted, done)
+        elif self._last is not None:
+            updates = self.tracker.update(*self._last, now, trusted, done)
+        self._new = 0
+        self.window.prune(now, self.tracker.open_aircraft())
+        if self.window.rows == 0 and self.tracker.open_count() == 0:
+            self._last = None
+        self._emit(updates, now)
+        if self._arrival is not None:
+            lat = time.monotonic() - self._arrival
+            self.report.latencies.append(lat)
+            self.report.update_latencies.extend([lat] * len(updates))
+            self._arrival = None
+        if self.sink is not None and time.monotonic() - self._last_record_flush >= RECORD_FLUSH:
+            self.sink.flush()
+            self._last_record_flush = time.monotonic()
+        self.picture.tick(datetime.fromtimestamp(now, timezone.utc))
+
+    def _emit(self, updates: list, now: float) -> None:
+        if updates:
+            self.report.updates += len(updates)
+            self.report.incidents.update(u.incident_id for u in updates)
+            if self.outbox is not None:
+                self.outbox.add(updates)
+            for listener in self.listeners:
+                listener(updates)
+        if self.outbox is not None:
+            self.outbox.flush(datetime.fromtimestamp(now, timezone.utc))
+            self.report.store_waiting = len(self.outbox.waiting)
+            self.report.store_written = self.outbox.written
+            self.report.store_failures = self.outbox.failures
+
+    def _close(self) -> None:
+        if self.outbox is not None and self.outbox.waiting:
+            deadline = time.monotonic() + 30.0
+            while self.outbox.waiting and time.monotonic() < deadline:
+                if self.outbox.flush(force=True):
+                    break
+                time.sleep(1.0)
+            if self.outbox.waiting:
+                self.log(f"store still unavailable: {len(self.outbox.waiting)} update(s) not written")
+            self.report.store_waiting = len(self.outbox.waiting)
+            self.report.store_written = self.outbox.written
+        if self.sink is not None:
+            self.sink.close()
+            self.report.recorded = sorted(str(f) for f in self.sink.files)

@@ -1,0 +1,443 @@
+"""Event tables of successive windows turned into incident updates, each state change once.
+
+Every tick the detectors see the same events again, a little further on. :class:`EventTracker` follows
+each event from window to window by what it is (the aircraft, the area or the kind of manoeuvre) and
+when (its interval overlapping the one already known), so an event keeps its identity whatever the
+window boundaries: its id comes from its content (the aircraft, the area, the start to the second)
+the first time it is trusted (:class:`skyfence.live.window.StateWindow`), and later windows only
+move its figures on. It emits an update when the event's state changes:
+
+- crossing: ``crossing_warning`` (predicted entry and time to entry; again with ``ended`` when the
+  warning lapsed without a crossing), ``crossing_started``, ``crossing_ended`` (depth, duration, intent);
+- encounter: ``level_changed`` as its highest level rises (separation at the alerted minimum and at the
+  closest approach), ``encounter_ended`` once it is over (the level falls back to none);
+- manoeuvre and interaction: ``manoeuvre`` / ``interaction`` once detected (confirmed by the detector's
+  own duration rules) and again once over.
+
+An event that ended more than a context ago can no longer change: it is final and forgotten.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import numpy as np
+import polars as pl
+
+from skyfence.agreement.model import Agreement
+from skyfence.analysis.behaviour import with_intent
+from skyfence.analysis.pipeline import Events
+from skyfence.detect.conflicts import LEVELS
+from skyfence.detect.encounter_table import EncounterSettings
+from skyfence.live.contract import Aircraft, EventUpdate, TrackPoint, incident_id
+from skyfence.units import m_to_ft
+
+TRACK_AROUND = 300.0  # s of positions before the event (and after, as far as seen) sent with an update
+TRACK_POINTS = 200  # at most, per aircraft
+WARNING_MERGE = 120.0  # s: warning episodes of one aircraft and area this close are one warning; this long
+# after the last warning state with no crossing, the warning has lapsed
+
+
+@dataclass
+class Followed:
+    """One event followed across windows."""
+
+    id: str
+    kind: str
+    key: tuple
+    start: float  # Unix s, as first trusted
+    end: float  # latest known end (the last time seen while it goes on)
+    tracks: tuple[str, ...]
+    emitted: dict[str, tuple] = field(default_factory=dict)  # event name -> signature last emitted
+    level: int = 0
+    crossed: bool = False
+    ended_at: float | None = None
+
+
+def _s(t) -> float:
+    if t is None:
+        return math.nan
+    return t.timestamp()
+
+
+def _dt(s: float) -> datetime:
+    return datetime.fromtimestamp(s, timezone.utc)
+
+
+def _floor_dt(s: float) -> datetime:
+    return datetime.fromtimestamp(math.floor(s), timezone.utc)
+
+
+def _num(v, nd: int | None = None):
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return None
+    return round(float(v), nd) if nd is not None else float(v)
+
+
+class EventTracker:
+    """Follows events across windows and says what changed (a list of :class:`EventUpdate`)."""
+
+    def __init__(self, agreement: Agreement, settings: EncounterSettings, context: float, tick: float) -> None:
+        self.agreement = agreement
+        self.settings = settings
+        self.context = context
+        self.tick = tick
+        self.data_gap = agreement.thresholds.crossing.data_gap
+        self.lookahead = agreement.thresholds.crossing.warning_lookahead
+        self.following: dict[tuple, list[Followed]] = {}  # (kind, key) -> events
+        self.crossings_made: dict[tuple[str, str], list[float]] = {}  # (track, zone) -> entry times seen
+        self.finished = 0  # events final and forgotten
+
+    # ---- the public surface -------------------------------------------------------------------
+
+    def open_aircraft(self) -> dict[str, float]:
+        """Aircraft in events not yet final, and from when their states are needed."""
+        keep: dict[str, float] = {}
+        for events in self.following.values():
+            for f in events:
+                for t in f.tracks:
+                    keep[t] = min(keep.get(t, math.inf), f.start - self.context)
+        return keep
+
+    def open_count(self) -> int:
+        return sum(len(v) for v in self.following.values())
+
+    def update(self, ev: Events, df: pl.DataFrame, now: float, trusted_from: float, done: bool = False
+               ) -> list[EventUpdate]:
+        """The updates that the events of this window (detected over ``df`` up to ``now``) cause."""
+        out: list[EventUpdate] = []
+        out += self._warnings(ev, df, now, trusted_from)
+        out += self._crossings(ev, df, now, trusted_from)
+        out += self._encounters(ev.encounters, df, now, trusted_from)
+        out += self._spans(ev.manoeuvres, df, now, trusted_from, "manoeuvre", done)
+        out += self._spans(ev.interactions, df, now, trusted_from, "interaction", done)
+        if not done:
+            self._forget(now)
+        return sorted(out, key=lambda u: (u.time, u.incident_id, u.event))
+
+    # ---- matching ------------------------------------------------------------------------------
+
+    def _match(self, kind: str, key: tuple, start: float, end: float, tol: float) -> Followed | None:
+        for f in self.following.get((kind, key), []):
+            if start <= f.end + tol and end >= f.start - tol:
+                return f
+        return None
+
+    def _follow(self, kind: str, key: tuple, start: float, end: float, tracks: tuple[str, ...], *id_parts
+                ) -> Followed:
+        f = Followed(incident_id(kind, *id_parts, _floor_dt(start)), kind, key, start, end, tracks)
+        self.following.setdefault((kind, key), []).append(f)
+        return f
+
+    def _forget(self, now: float) -> None:
+        final_before = now - self.context
+        for k in list(self.following):
+            keep = [f for f in self.following[k] if f.end >= final_before]
+            self.finished += len(self.following[k]) - len(keep)
+            if keep:
+                self.following[k] = keep
+            else:
+                del self.following[k]
+
+    @staticmethod
+    def _emit(f: Followed, event: str, sig: tuple) -> bool:
+        if f.emitted.get(event) == sig:
+            return False
+        f.emitted[event] = sig
+        return True
+
+    # ---- crossings and their warnings ----------------------------------------------------------
+
+    def _warnings(self, ev: Events, df: pl.DataFrame, now: float, trusted_from: float) -> list[EventUpdate]:
+        from skyfence.cluster.window import episodes
+
+        eps = episodes(df, ev.warnings)
+        if eps.height == 0:
+            return []
+        out = []
+        areas = {a.id: a for a in self.agreement.areas}
+        for zone, track, start, end, followed in eps.select("zone", "track_id", "start", "end", "followed").iter_rows():
+            s, e = _s(start), _s(end)
+            key = (track, zone)
+            f = self._match("crossing", key, s, e, WARNING_MERGE)
+            if f is None:
+                if s < trusted_from:
+                    continue
+                f = self._follow("crossing", key, s, e, (track,), track, zone)
+            f.end = max(f.end, e)
+            if f.crossed:
+                continue
+            row = _last_row(df, track, end)
+            predicted = _predict(row, areas[zone], self.agreement, self.lookahead)
+            lapsed = not followed and f.end + WARNING_MERGE < now
+            details = {"zone": zone, "area": zone, "zone_kind": areas[zone].kind, "warning_start": _iso(s),
+                       "warning_end": _iso(e), **predicted}
+            sig = (round(f.start), lapsed)
+            if self._emit(f, "crossing_warning", sig):
+                ac = _aircraft_of(row)
+                tta = predicted.get("time_to_entry_s")
+                what = f"{_name(ac)} ({ac.party}) may enter {zone}" + (f" in {tta:.0f} s" if tta is not None else "")
+                if lapsed:
+                    what = f"{_name(ac)} ({ac.party}): warning for {zone} over, no crossing"
+                out.append(self._update(f, "crossing_warning", _dt(f.end if lapsed else f.start), "warning", (ac,),
+                                        row["lat"], row["lon"], f.end if lapsed else None, lapsed, what, details,
+                                        df))
+        return out
+
+    def _crossings(self, ev: Events, df: pl.DataFrame, now: float, trusted_from: float) -> list[EventUpdate]:
+        table = ev.crossings
+        if table.height == 0:
+            return []
+        table = self._reassess(table, ev.crossing_signs)
+        out = []
+        for r in table.iter_rows(named=True):
+            entry = _s(r["entry_time"])
+            lead = r["warning_lead_s"]
+            first = entry - lead if lead is not None and math.isfinite(lead) else entry
+            ended = r["exit_time"] is not None and not r["open"]
+            last = _s(r["exit_time"]) if ended else entry + (r["duration_s"] or 0.0)
+            key = (r["track_id"], r["zone"])
+            f = self._match("crossing", key, first, last, 1.0)
+            if f is None:
+                if entry < trusted_from:
+                    continue
+                f = self._follow("crossing", key, first, last, (r["track_id"],), r["track_id"], r["zone"])
+            f.end = max(f.end, last)
+            crossed = r["entry_kind"] == "crossed"
+            if crossed and not f.crossed:
+                self.crossings_made.setdefault(key, []).append(entry)
+            f.crossed = True
+            ac = Aircraft(r["track_id"], r["callsign"], r["party"])
+            details = _crossing_details(r)
+            start_known = f.emitted.get("crossing_started")
+            if start_known is None or start_known[0] != round(entry):
+                self._emit(f, "crossing_started", (round(entry),))
+                what = (f"{_name(ac)} ({ac.party}) crossed into {r['zone']}" if crossed else
+                        f"{_name(ac)} ({ac.party}) inside {r['zone']} ({r['entry_kind'].replace('_', ' ')})")
+                out.append(self._update(f, "crossing_started", r["entry_time"], self._severity("crossing", "crossing_started", details),
+                                        (ac,), r["entry_lat"] if r["entry_lat"] is not None else r["deepest_lat"],
+                                        r["entry_lon"] if r["entry_lon"] is not None else r["deepest_lon"],
+                                        None, False, what, details, df))
+            if ended:
+                sig = (round(_s(r["exit_time"])), round(r["max_depth_km"] or 0.0, 2), r["intent"])
+                if self._emit(f, "crossing_ended", sig):
+                    what = (f"{_name(ac)} ({ac.party}) left {r['zone']} after {r['duration_s']:.0f} s, "
+                            f"{r['max_depth_km']:.1f} km deep" + (f", {r['intent']}" if r["intent"] else ""))
+                    out.append(self._update(f, "crossing_ended", r["exit_time"],
+                                            self._severity("crossing", "crossing_ended", details), (ac,),
+                                            r["deepest_lat"], r["deepest_lon"], _s(r["exit_time"]), True, what,
+                                            details, df))
+        return out
+
+    def _reassess(self, table: pl.DataFrame, signs: list) -> pl.DataFrame:
+        """Intent with the crossings the aircraft made before, in all the data the monitor saw (not only the
+        window), as ``analyze`` counts them."""
+        import dataclasses
+
+        if not signs or all(s is None for s in signs):
+            return table
+        renewed = []
+        for r, j in zip(table.select("track_id", "zone", "entry_time").iter_rows(), signs):
+            if j is None:
+                renewed.append(None)
+                continue
+            entry = _s(r[2])
+            before = sum(1 for t in self.crossings_made.get((r[0], r[1]), []) if t < entry - 1.0)
+            renewed.append((dataclasses.replace(j[0], earlier_crossings=before), j[1]))
+        return with_intent(table, renewed)
+
+    # ---- encounters ----------------------------------------------------------------------------
+
+    def _encounters(self, table: pl.DataFrame, df: pl.DataFrame, now: float, trusted_from: float) -> list[EventUpdate]:
+        if table.height == 0:
+            return []
+        out = []
+        over_after = self.settings.merge_gap + self.settings.step
+        for r in table.iter_rows(named=True):
+            s, e = _s(r["start_time"]), _s(r["end_time"])
+            a, b = sorted((r["track_a"], r["track_b"]))
+            key = (a, b)
+            f = self._match("encounter", key, s, e, self.settings.merge_gap)
+            if f is None:
+                if s < trusted_from:
+                    continue
+                f = self._follow("encounter", key, s, e, key, a, b)
+            f.end = max(f.end, e)
+            level = LEVELS.index(r["max_level"]) if r["max_level"] in LEVELS else 0
+            aircraft = (Aircraft(r["track_a"], r["callsign_a"], r["party_a"]),
+                        Aircraft(r["track_b"], r["callsign_b"], r["party_b"]))
+            details = _encounter_details(r)
+            lat, lon = r["lat_at_min"], r["lon_at_min"]
+            if level > f.level:
+                first = f.level == 0
+                f.level = level
+                self._emit(f, "level_changed", (level,))
+                what = (f"{_name(aircraft[0])} ({r['party_a']}) and {_name(aircraft[1])} ({r['party_b']}): "
+                        f"{r['max_level']}, {r['min_horizontal_nm']:.1f} NM / {r['min_vertical_ft']:.0f} ft")
+                # the first level at the encounter's start; a rise later at the tick that saw it (never the same
+                # time twice, so the store keeps both)
+                out.append(self._update(f, "level_changed", r["start_time"] if first else _dt(now),
+                                        self._severity("encounter", "level_changed", details), aircraft, lat, lon,
+                                        None, False, what, details, df))
+            if e + over_after < now:
+                sig = (round(e), r["max_level"], _num(r["min_horizontal_nm"], 2), _num(r["closest_horizontal_nm"], 2))
+                if self._emit(f, "encounter_ended", sig):
+                    f.ended_at = e
+                    what = (f"{_name(aircraft[0])} and {_name(aircraft[1])}: encounter over (highest {r['max_level']}, "
+                            f"closest {r['closest_horizontal_nm']:.1f} NM / {r['closest_vertical_ft']:.0f} ft)")
+                    out.append(self._update(f, "encounter_ended", r["end_time"],
+                                            self._severity("encounter", "encounter_ended", details), aircraft, lat,
+                                            lon, e, True, what, details, df))
+        return out
+
+    # ---- manoeuvres and interactions -----------------------------------------------------------
+
+    def _spans(self, table: pl.DataFrame, df: pl.DataFrame, now: float, trusted_from: float, kind: str,
+               done: bool = False) -> list[EventUpdate]:
+        if table.height == 0:
+            return []
+        out = []
+        # a manoeuvre or interaction is over once it can no longer grow: its detector looks a context back
+        over_after = self.context if not done else self.settings.merge_gap  # at the end of the data: as analyze
+        for r in table.iter_rows(named=True):
+            s, e = _s(r["start_time"]), _s(r["end_time"])
+            if kind == "manoeuvre":
+                what_kind = r["manoeuvre"]
+                key = (r["track_id"], what_kind)
+                tracks = (r["track_id"],)
+                aircraft = (Aircraft(r["track_id"], r["callsign"], r["party"]),)
+                details = {"type": what_kind, "peak": _num(r["peak"], 3), "peak_unit": r["peak_unit"],
+                           "duration_s": _num(r["duration_s"], 1), "near_line_km": _num(r["near_line_km"], 2)}
+            else:
+                what_kind = r["interaction"]
+                key = (what_kind, r["track_id"], r["other_track_id"])
+                tracks = (r["track_id"], r["other_track_id"])
+                aircraft = (Aircraft(r["track_id"], r["callsign"], r["party"]),
+                            Aircraft(r["other_track_id"], r["other_callsign"], r["other_party"]))
+                details = {"type": what_kind, "closest_nm": _num(r["closest_nm"], 3),
+                           "duration_s": _num(r["duration_s"], 1)}
+            details.update(start_time=_iso(s), end_time=_iso(e))
+            f = self._match(kind, key, s, e, self.settings.merge_gap)
+            if f is None:
+                if s < trusted_from:
+                    continue
+                f = self._follow(kind, key, s, e, tracks, *key)
+            f.end = max(f.end, e)
+            over = e + over_after < now
+            if kind in f.emitted and (f.emitted[kind] != ("open",) or not over):
+                continue  # told once when confirmed, once when over
+            if self._emit(f, kind, ("over",) if over else ("open",)):
+                if kind == "manoeuvre":
+                    text = f"{_name(aircraft[0])} ({aircraft[0].party}): {what_kind.replace('_', ' ')}"
+                else:
+                    text = (f"{_name(aircraft[0])} ({aircraft[0].party}) {what_kind.replace('_', ' ')} of "
+                            f"{_name(aircraft[1])} ({aircraft[1].party})")
+                if over:
+                    text += f", {r['duration_s']:.0f} s"
+                out.append(self._update(f, kind, r["end_time"] if over else r["start_time"],
+                                        self._severity(kind, kind, details), aircraft, r["lat"], r["lon"],
+                                        e if over else None, over, text, details, df))
+        return out
+
+    # ---- building an update --------------------------------------------------------------------
+
+    def _severity(self, kind: str, event: str, details: dict) -> str:
+        from skyfence.live.severity import severity
+
+        return severity(self.agreement, kind, event, details)
+
+    def _update(self, f: Followed, event: str, time, severity: str, aircraft: tuple[Aircraft, ...], lat, lon,
+                end: float | None, ended: bool, summary: str, details: dict, df: pl.DataFrame) -> EventUpdate:
+        if isinstance(time, (int, float)):
+            time = _dt(time)
+        parties = tuple(sorted({a.party for a in aircraft if a.party and a.party != "unknown"}))
+        if f.kind == "encounter":
+            details["level"] = LEVELS[f.level]
+        return EventUpdate(f.id, f.kind, event, time, severity, aircraft, parties,
+                           float(lat) if lat is not None else math.nan, float(lon) if lon is not None else math.nan,
+                           _floor_dt(f.start) if f.kind != "crossing" else _dt(f.start),
+                           _dt(end) if end is not None else None, ended, summary, details,
+                           _track(df, f.tracks, f.start - TRACK_AROUND))
+
+
+def _iso(s: float) -> str | None:
+    if s is None or not math.isfinite(s):
+        return None
+    return _dt(s).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _name(a: Aircraft) -> str:
+    return a.callsign or a.track_id
+
+
+def _aircraft_of(row: dict) -> Aircraft:
+    party = row.get("party")
+    return Aircraft(row["track_id"], row.get("callsign"), str(party) if party is not None else None)
+
+
+def _last_row(df: pl.DataFrame, track: str, time) -> dict:
+    rows = df.filter((pl.col("track_id") == track) & (pl.col("time") <= time)).tail(1)
+    if rows.height == 0:
+        rows = df.filter(pl.col("track_id") == track).tail(1)
+    return rows.row(0, named=True)
+
+
+def _predict(row: dict, area, agreement: Agreement, lookahead: float) -> dict:
+    """Where and when the aircraft's straight path from its latest warning state enters the area (the
+    detector's own look-ahead, :meth:`first_hit`)."""
+    gs, trk = row.get("ground_speed"), row.get("track")
+    if gs is None or trk is None:
+        return {}
+    x, y = agreement.projection.forward(np.array([row["lon"]]), np.array([row["lat"]]))
+    vx = np.array([gs * math.sin(math.radians(trk))], dtype=np.float64)
+    vy = np.array([gs * math.cos(math.radians(trk))], dtype=np.float64)
+    t_hit = area.area_index.first_hit(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64), vx, vy,
+                                      lookahead)
+    if not np.isfinite(t_hit[0]):
+        return {}
+    th = float(t_hit[0])
+    lon, lat = agreement.projection.inverse(np.asarray(x) + vx * th, np.asarray(y) + vy * th)
+    return {"time_to_entry_s": round(th, 1), "predicted_entry_time": _iso(row["time"].timestamp() + th),
+            "predicted_entry_lat": round(float(np.asarray(lat).ravel()[0]), 5),
+            "predicted_entry_lon": round(float(np.asarray(lon).ravel()[0]), 5)}
+
+
+def _crossing_details(r: dict) -> dict:
+    return {"zone": r["zone"], "area": r["zone"], "zone_kind": r["zone_kind"], "entry_kind": r["entry_kind"],
+            "entry_time": _iso(_s(r["entry_time"])), "exit_time": _iso(_s(r["exit_time"])),
+            "duration_s": _num(r["duration_s"], 1), "depth_km": _num(r["max_depth_km"], 3),
+            "entry_lat": _num(r["entry_lat"], 5), "entry_lon": _num(r["entry_lon"], 5),
+            "exit_lat": _num(r["exit_lat"], 5), "exit_lon": _num(r["exit_lon"], 5),
+            "deepest_lat": _num(r["deepest_lat"], 5), "deepest_lon": _num(r["deepest_lon"], 5),
+            "warning_lead_s": _num(r["warning_lead_s"], 1), "alt_min_ft": _num(r["alt_min_ft"], 0),
+            "alt_max_ft": _num(r["alt_max_ft"], 0), "data_gap": bool(r["data_gap"]), "open": bool(r["open"]),
+            "intent": r.get("intent"), "intent_score": r.get("intent_score"),
+            "intent_reasons": r.get("intent_reasons"), "country": r.get("country")}
+
+
+def _encounter_details(r: dict) -> dict:
+    return {"level": r["max_level"], "start_time": _iso(_s(r["start_time"])), "end_time": _iso(_s(r["end_time"])),
+            "horizontal_nm": _num(r["min_horizontal_nm"], 3), "vertical_ft": _num(r["min_vertical_ft"], 0),
+            "time_of_min": _iso(_s(r["time_of_min"])), "closest_horizontal_nm": _num(r["closest_horizontal_nm"], 3),
+            "closest_vertical_ft": _num(r["closest_vertical_ft"], 0), "closest_time": _iso(_s(r["closest_time"])),
+            "closest_above": r["closest_above"], "loss_time": _iso(_s(r["loss_time"])),
+            "warning_time_s": _num(r["warning_time_s"], 1), "duration_s": _num(r["duration_s"], 1),
+            "level_interpolated": bool(r["level_interpolated"]) if r["level_interpolated"] is not None else None}
+
+
+def _track(df: pl.DataFrame, tracks: tuple[str, ...], since: float) -> tuple[TrackPoint, ...]:
+    """The positions of the aircraft involved in the window, from a little before the event."""
+    if df.height == 0:
+        return ()
+    lo = _dt(since)
+    pts = df.filter(pl.col("track_id").is_in(list(tracks)) & (pl.col("time") >= lo)).select(
+        "track_id", "time", "lat", "lon", "altitude")
+    out: list[TrackPoint] = []
+    for (track,), part in pts.group_by("track_id", maintain_order=True):
+        if part.height > TRACK_POINTS:
+            part = part.gather_every(math.ceil(part.height / TRACK_POINTS))
+        for t, tm, lat, lon, alt in part.iter_rows():
+            out.append(TrackPoint(t, tm, lat, lon, round(float(m_to_ft(alt))) if alt is not None else None))
+    return tuple(out)

@@ -1,0 +1,95 @@
+"""The rolling window of recent states that detection runs over every tick.
+
+Its length comes from the agreement: twice the longest stretch any detector or cleaning rule looks
+across (:func:`skyfence.cluster.archive.context_seconds`). An event that starts in the last half of
+the window was decided on as much history as a run over the whole recording gives it, so it is
+*trusted*; one starting earlier is either already known or an artefact of the cut. Aircraft in events
+still open keep their states back to the event's start (less one context), so a long crossing or orbit
+is seen whole; everything else older than the window is dropped, and the cost of a tick stays with the
+window and the open events, not with the day.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from skyfence.tracks.schema import TIME, empty_tracks
+
+OPEN_CAP = 4 * 3600.0  # s: the longest an open event keeps its aircraft's older states
+
+
+class StateWindow:
+    """States kept for detection: chunks appended as they come, pruned as time moves on."""
+
+    def __init__(self, length: float, context: float) -> None:
+        self.length = length
+        self.context = context
+        self.chunks: list[pl.DataFrame] = []
+        self.rows = 0
+        self.first_time: float | None = None  # the earliest state ever received (Unix s)
+
+    def append(self, states: pl.DataFrame) -> None:
+        if states.height == 0:
+            return
+        t0 = states["time"].min().timestamp()
+        self.first_time = t0 if self.first_time is None else min(self.first_time, t0)
+        self.chunks.append(states)
+        self.rows += states.height
+
+    def trusted_from(self, now: float) -> float:
+        """Events starting at or after this time are seen with all the history they need."""
+        start = self.first_time if self.first_time is not None else now
+        return max(start, now - self.length + self.context)
+
+    def view(self, now: float, keep: dict[str, float]) -> pl.DataFrame:
+        """States up to ``now``: the window, plus the older states of the aircraft in ``keep`` (track id:
+        from when)."""
+        df = self._table()
+        if df.height == 0:
+            return df
+        lo = _time(now - self.length)
+        hi = _time(now)
+        recent = (pl.col("time") >= lo) & (pl.col("time") <= hi)
+        if keep:
+            since = pl.DataFrame({"track_id": list(keep), "_from": [_time(max(v, now - OPEN_CAP)) for v in keep.values()]},
+                                 schema={"track_id": pl.String, "_from": TIME})
+            df = df.join(since, on="track_id", how="left")
+            df = df.filter(recent | ((pl.col("time") >= pl.col("_from")) & (pl.col("time") <= hi))).drop("_from")
+        else:
+            df = df.filter(recent)
+        return df
+
+    def prune(self, now: float, keep: dict[str, float]) -> None:
+        """Drop what no later tick can need."""
+        df = self._table()
+        if df.height == 0:
+            return
+        oldest = now - self.length
+        if keep:
+            oldest = min(oldest, max(min(keep.values()), now - OPEN_CAP))
+        if df["time"].min().timestamp() >= oldest:
+            return
+        lo = _time(now - self.length)
+        if keep:
+            since = pl.DataFrame({"track_id": list(keep), "_from": [_time(max(v, now - OPEN_CAP)) for v in keep.values()]},
+                                 schema={"track_id": pl.String, "_from": TIME})
+            df = df.join(since, on="track_id", how="left")
+            df = df.filter((pl.col("time") >= lo) | (pl.col("time") >= pl.col("_from"))).drop("_from")
+        else:
+            df = df.filter(pl.col("time") >= lo)
+        self.chunks = [df] if df.height else []
+        self.rows = df.height
+
+    def _table(self) -> pl.DataFrame:
+        if not self.chunks:
+            return empty_tracks()
+        if len(self.chunks) > 1:
+            self.chunks = [pl.concat(self.chunks, how="vertical_relaxed")]
+        return self.chunks[0]
+
+
+def _time(seconds: float):
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(float(np.floor(seconds * 1e6) / 1e6), timezone.utc)

@@ -1,0 +1,142 @@
+"""``skyfence incidents list|show|ack|resolve|comment|export`` as a user runs them (a real process),
+on a SQLite store and on PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from datetime import timedelta
+
+import pytest
+
+from skyfence.incidents import IncidentStore
+from tests.incident_stores import T0, crossing, encounter, pg_database, pg_url, store_url  # noqa: F401
+
+
+def skyfence(*args: str, ok: bool = True) -> subprocess.CompletedProcess:
+    proc = subprocess.run([sys.executable, "-m", "skyfence", *args], capture_output=True, text=True, timeout=120,
+                          env={"COLUMNS": "200", "PATH": "/usr/bin:/bin", "HOME": "/tmp", "USER": "tester"})
+    if ok:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+@pytest.fixture
+def filled(store_url):
+    """A store with a deep crossing (ended), an NMAC encounter and a second, resolved crossing."""
+    with IncidentStore.open(store_url) as store:
+        store.apply([crossing("crossing_warning", 0, "warning", points=3),
+                     crossing("crossing_started", 60, "crossing", points=3),
+                     crossing("crossing_ended", 400, "deep_crossing", ended=True, depth_km=14.0, points=3),
+                     encounter("level_changed", 100, "caution"), encounter("level_changed", 130, "nmac"),
+                     crossing("crossing_started", 9000, "crossing", track_id="151abc", area="zone-a",
+                              key_time=T0 + timedelta(seconds=9000))], T0)
+        other = store.incidents(aircraft="151abc")[0].id
+        store.resolve(other, by="analyst", why="test flight")
+        ids = {i.kind + ("-2" if i.id == other else ""): i.id for i in store.incidents()}
+    return store_url, ids
+
+
+def test_list_json_has_the_fields(filled):
+    url, ids = filled
+    rows = json.loads(skyfence("incidents", "list", "--store", url, "--format", "json").stdout)
+    assert {r["id"] for r in rows} == set(ids.values())
+    for r in rows:
+        for key in ("id", "kind", "status", "severity", "parties", "aircraft", "start_time", "end_time", "lat", "lon",
+                    "summary"):
+            assert key in r
+        assert all(set(a) >= {"track_id", "callsign", "party"} for a in r["aircraft"])
+        assert r["start_time"].endswith("Z")
+    enc = next(r for r in rows if r["kind"] == "encounter")
+    assert enc["severity"] == "nmac" and enc["parties"] == ["red", "blue"]
+
+
+@pytest.mark.parametrize("args, expect", [
+    (["--kind", "encounter"], {"encounter"}),
+    (["--severity", "deep_crossing"], {"crossing", "encounter"}),
+    (["--status", "resolved"], {"crossing-2"}),
+    (["--party", "blue"], {"encounter"}),
+    (["--aircraft", "151ABC"], {"crossing-2"}),
+    (["--since", "2017-11-01T09:30Z"], {"encounter", "crossing-2"}),  # the first crossing ended at 09:06:40
+    (["--kind", "crossing", "--status", "open"], {"crossing"}),
+])
+def test_list_filters(filled, args, expect):
+    url, ids = filled
+    rows = json.loads(skyfence("incidents", "list", "--store", url, "-f", "json", *args).stdout)
+    assert {r["id"] for r in rows} == {ids[k] for k in expect}
+
+
+def test_list_table_and_csv(filled):
+    url, ids = filled
+    table = skyfence("incidents", "list", "--store", url).stdout
+    assert "3 incident(s)" in table and ids["encounter"] in table and "nmac" in table
+    rows = list(csv.DictReader(io.StringIO(skyfence("incidents", "list", "--store", url, "-f", "csv").stdout)))
+    assert {r["id"] for r in rows} == set(ids.values())
+    assert {r["severity"] for r in rows} == {"deep_crossing", "nmac", "crossing"}
+
+
+def test_ack_comment_resolve_show(filled):
+    url, ids = filled
+    enc = ids["encounter"]
+    out = skyfence("incidents", "ack", enc, "--store", url, "--by", "Maj. Smith", "--party", "blue").stdout
+    assert "acknowledged by Maj. Smith for blue" in out
+    skyfence("incidents", "comment", enc, "hotline called, red confirms", "--store", url, "--by", "Maj. Smith")
+    skyfence("incidents", "resolve", enc, "--store", url, "--why", "aircraft separated")  # --by: the user name
+    shown = json.loads(skyfence("incidents", "show", enc, "--store", url, "-f", "json").stdout)
+    assert shown["status"] == "resolved" and shown["resolved_by"] == "tester"
+    assert [c["action"] for c in shown["audit"]] == ["opened", "severity_raised", "acknowledged", "commented",
+                                                     "resolved"]
+    assert shown["audit"][3]["why"] == "hotline called, red confirms" and shown["audit"][3]["who"] == "Maj. Smith"
+    assert shown["acks"]["blue"]["by"] == "Maj. Smith"
+    text = skyfence("incidents", "show", enc, "--store", url).stdout
+    assert "audit trail" in text and "hotline called, red confirms" in text and "aircraft separated" in text
+
+
+def test_export_csv_json_geojson(filled, tmp_path):
+    url, ids = filled
+    for fmt in ("csv", "json", "geojson"):
+        skyfence("incidents", "export", "--store", url, "--format", fmt, "--out", str(tmp_path / f"i.{fmt}"))
+    assert len(list(csv.DictReader((tmp_path / "i.csv").open()))) == 3
+    full = json.loads((tmp_path / "i.json").read_text())
+    cr = next(r for r in full if r["id"] == ids["crossing"])
+    assert len(cr["audit"]) == 3 and len(cr["track"]) == 9  # 3 updates x 3 points
+    geo = json.loads((tmp_path / "i.geojson").read_text())
+    assert geo["type"] == "FeatureCollection"
+    points = [f for f in geo["features"] if f["properties"]["feature"] == "incident"]
+    tracks = [f for f in geo["features"] if f["properties"]["feature"] == "track"]
+    assert {f["id"] for f in points} == set(ids.values())
+    line = next(f for f in tracks if f["properties"]["incident_id"] == ids["crossing"])
+    assert line["geometry"]["type"] == "LineString" and len(line["geometry"]["coordinates"]) == 9
+    lon, lat, alt_m = line["geometry"]["coordinates"][0]
+    assert 39 < lon < 41 and 34 < lat < 37 and 9000 < alt_m < 9200  # 30,000 ft
+
+
+def test_bad_input_is_one_line_and_exit_2(tmp_path):
+    url = str(tmp_path / "s.db")
+    IncidentStore.open(url).close()
+    cases = [
+        (["incidents", "list", "--store", "mysql://u@h/db"], "bad store URL"),
+        (["incidents", "list", "--store", str(tmp_path / "none.db")], "no incident store there"),
+        (["incidents", "show", "EN-0000", "--store", url], "no incident EN-0000"),
+        (["incidents", "ack", "EN-0000", "--store", url], "no incident EN-0000"),
+        (["incidents", "list", "--store", url, "--format", "xml"], "--format must be one of"),
+        (["incidents", "list", "--store", url, "--severity", "huge"], "unknown severity 'huge'"),
+        (["incidents", "list", "--store", url, "--since", "yesterday"], "--since 'yesterday'"),
+        (["incidents", "list", "--store", "postgresql://nobody@127.0.0.1:1/x"], "unavailable"),
+    ]
+    for args, message in cases:
+        proc = skyfence(*args, ok=False)
+        assert proc.returncode == 2, (args, proc.stderr)
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0], (args, proc.stderr)
+        assert "Traceback" not in proc.stderr
+
+
+def test_help_explains():
+    text = skyfence("incidents", "--help").stdout
+    for cmd in ("list", "show", "ack", "resolve", "comment", "export"):
+        assert cmd in text
+    assert "This severity or higher" in skyfence("incidents", "list", "--help").stdout
