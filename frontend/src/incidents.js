@@ -61,7 +61,7 @@ export class IncidentPanel {
 
   activeAt(inc, t) {
     if (t == null) return false;
-    const s = epochOf(inc.start_time), e = epochOf(inc.end_time) ?? s;
+    const s = epochOf(inc.start_time), e = epochOf(inc.end_time) ?? epochOf(inc.last_update_time) ?? s;
     return s - 30 <= t && t <= e + 30;
   }
 

@@ -8,7 +8,7 @@ import { Fleet } from "./fleet.js";
 import { IncidentPanel } from "./incidents.js";
 import { Live } from "./live.js";
 import { Replay } from "./replay.js";
-import { el, hexToRgb, hms, num, sevColour, epochOf } from "./format.js";
+import { el, hexToRgb, hms, iso, num, sevColour, epochOf } from "./format.js";
 import { planeAtlas } from "./icon.js";
 
 const stats = { frames: 0, draws: 0, pictures: 0, started: performance.now() };
@@ -46,6 +46,7 @@ async function main() {
   map.addControl(overlay);
   window.skyfence.map = map;
   window.skyfence.overlay = overlay;
+  window.skyfence.fleet = fleet;
   placeLayers((layer) => api(`/api/basemap/${layer}`)).then((f) => (places = f));
 
   const panel = new IncidentPanel({ user: () => user, parties: agreement.parties,
@@ -54,7 +55,13 @@ async function main() {
   await panel.load();
 
   const live = new Live({
-    onPicture: (frame) => { fleet.apply(frame); stats.pictures++; window.skyfence.lastFrame = { time: frame.time, n: fleet.list.length }; },
+    onPicture: (frame) => {
+      const first = fleet.time == null;
+      fleet.apply(frame);
+      stats.pictures++;
+      window.skyfence.lastFrame = { time: frame.time, n: fleet.list.length };
+      if (first || frame.reset) seedTrails(health.mode === "replay" ? frame.time : null);
+    },
     onIncident: (change) => panel.changed(change),
     onResync: () => panel.load(),
     onState: (on) => { const c = document.getElementById("conn"); c.className = `conn ${on ? "on" : "off"}`; c.textContent = on ? (health.mode === "replay" ? "replay" : "live") : "offline"; },
@@ -65,9 +72,6 @@ async function main() {
     window.skyfence.replay = replay;
   }
   live.connect();
-  if (health.mode !== "replay") {
-    api("/api/tracks", { query: { since: new Date(Date.now() - 300e3).toISOString() } }).then((t) => fleet.seedTrails(t)).catch(() => {});
-  }
 
   // Draw only what changed: a new frame, the aircraft moved half a pixel or more since the last draw
   // (at regional zooms a jet moves a fraction of a pixel a second), a selection, or the incident pulse.
@@ -103,6 +107,12 @@ async function main() {
   };
   map.on("zoom", () => (dirty.any = true));
   requestAnimationFrame(frame);
+}
+
+// Trails of the last five minutes (of the picture's time; in a replay, before the moment shown).
+function seedTrails(at) {
+  const query = at == null ? {} : { since: iso(at - 300), until: iso(at) };
+  api("/api/tracks", { query }).then((t) => { fleet.seedTrails(t); dirty.any = true; }).catch(() => {});
 }
 
 function layers(zoom, n, now, trails, panel) {

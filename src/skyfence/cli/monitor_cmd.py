@@ -34,6 +34,8 @@ def monitor_cmd(
     summary: Path = typer.Option(None, "--summary", help="Also write the run's figures as JSON here."),
     updates_out: Path = typer.Option(None, "--updates", help="Also write every update, one JSON object a line."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No table or progress; only errors and the final line."),
+    web: str = typer.Option(None, "--web", help="Also serve the web page and API here, [HOST]:PORT such as :8080 "
+                            "(needs --store; after recorded data ends the page stays up until Ctrl-C)."),
 ) -> None:
     """Watch the air picture against an agreement as it happens: crossing warnings, crossings,
     encounters, manoeuvres and interactions, as incident updates written to a store.
@@ -68,6 +70,11 @@ def monitor_cmd(
         incident_store = IncidentStore.open(store, quiet_period=ag.thresholds.incidents.quiet_period)
     log = (lambda _: None) if quiet else (lambda text: stderr.print(text, highlight=False, soft_wrap=True))
     monitor = Monitor(sources, ag, incident_store, record, tick, speed, duration, log=log)
+    web_server = None
+    if web is not None:
+        from skyfence.web.server import start_beside_monitor
+
+        web_server = start_beside_monitor(web, incident_store, ag, monitor.picture)
     lines = updates_out.open("w") if updates_out is not None else None
     if lines is not None:
         from skyfence.live.jsonl import update_json
@@ -83,7 +90,13 @@ def monitor_cmd(
                     now, monitor.report, len(monitor.picture),
                     len(monitor.outbox.waiting) if monitor.outbox else 0)))
                 report = monitor.run()
+        if web_server is not None:
+            from skyfence.web.server import keep_serving
+
+            keep_serving(web_server)
     finally:
+        if web_server is not None:
+            web_server.should_exit = True
         if lines is not None:
             lines.close()
         if incident_store is not None:

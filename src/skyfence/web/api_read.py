@@ -27,9 +27,13 @@ async def health(request: Request) -> dict:
     from skyfence.web.app import iso
 
     hub = ctx.hub
-    last = hub.live.last if hub and hub.live else None
+    picture_time, count = None, 0
+    if ctx.picture is not None:
+        rows = await asyncio.to_thread(ctx.picture.aircraft)
+        times = [epoch(a.get("time")) for a in rows if a.get("time") is not None]
+        picture_time, count = (max(times) if times else None), len(rows)
     doc = {"status": "ok", "mode": ctx.mode, "time": iso(datetime.now(timezone.utc)),
-           "picture_time": iso(last.time) if last else None, "aircraft": len(last.rows) if last else 0,
+           "picture_time": iso(picture_time), "aircraft": count,
            **(hub.stats() if hub else {"clients": 0, "frames_sent": 0, "frames_dropped": 0}), "replay": None}
     if ctx.recording is not None:
         rec = ctx.recording
@@ -84,7 +88,8 @@ def _aircraft(a: dict) -> dict:
 
 @router.get("/tracks", response_model=dict[str, list[list[float | None]]], tags=["picture"])
 async def tracks(request: Request, user: Reader,
-                 since: Annotated[datetime | None, Query(description="from (ISO 8601); default 5 minutes ago")] = None,
+                 since: Annotated[datetime | None, Query(description="from (ISO 8601); default 5 minutes before the "
+                                                                     "picture's time")] = None,
                  until: Annotated[datetime | None, Query(description="replay only: to (ISO 8601)")] = None,
                  aircraft: Name = None) -> dict:
     """Trails: ``{track_id: [[unix_s, lat, lon, alt_ft], ...]}`` since ``since``."""
@@ -95,7 +100,10 @@ async def tracks(request: Request, user: Reader,
         lo = epoch(since) if since else hi - 300
         raw = await asyncio.to_thread(ctx.recording.tracks, lo, hi)
     elif ctx.picture is not None:
-        raw = await asyncio.to_thread(ctx.picture.tracks, since or datetime.now(timezone.utc) - timedelta(minutes=5))
+        if since is None:  # the picture's own clock: a replayed recording is not at the wall clock's time
+            now = getattr(ctx.picture, "time", None) or datetime.now(timezone.utc)
+            since = now - timedelta(minutes=5)
+        raw = await asyncio.to_thread(ctx.picture.tracks, since)
     else:
         raw = {}
     out = {}

@@ -53,3 +53,37 @@ def _check_port(host: str, port: int) -> None:
             s.bind((host, port))
         except OSError as exc:
             raise InputError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+def start_beside_monitor(listen: str, store, agreement, picture):
+    """``monitor --web [HOST]:PORT``: the page and API over the monitor's own store and picture, served from a
+    thread of the monitor's process. Returns the uvicorn server (``should_exit = True`` stops it)."""
+    from skyfence.progress import stderr
+    from skyfence.web import WebContext, create_app
+
+    if store is None:
+        raise InputError("--web needs --store: the page's incidents and users live in the store")
+    host, port = parse_listen(listen)
+    server, _ = serve_in_thread(create_app(WebContext(store=store, agreement=agreement, picture=picture)), host, port)
+    stderr.print(f"web page on http://{host}:{port}/ (tokens: skyfence users add ... --store)", highlight=False)
+    return server
+
+
+def keep_serving(server) -> None:
+    """After the monitor's data ended: serve the page until Ctrl-C or SIGTERM, then stop the server."""
+    import signal
+    import time
+
+    from skyfence.progress import stderr
+
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stderr.print("the data has ended; the page stays up until Ctrl-C", highlight=False)
+    try:
+        while not stop.is_set() and not server.should_exit:
+            time.sleep(0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        server.should_exit = True
