@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 import time as wall
 from collections import deque
 from dataclasses import dataclass, field
@@ -83,21 +84,23 @@ class Feed:
     builder: FrameBuilder = field(default_factory=FrameBuilder)
     clients: set[Client] = field(default_factory=set)
     last: Frame | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)  # steps run on worker threads
 
     def picture(self) -> tuple[float, list[dict], float]:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def step(self) -> Frame:
-        t, aircraft, rate = self.picture()
-        self.last = self.builder.step(t, aircraft, rate)
-        return self.last
+        with self.lock:
+            t, aircraft, rate = self.picture()
+            self.last = self.builder.step(t, aircraft, rate)
+            return self.last
 
 
 class LiveFeed(Feed):
     """The monitor's picture (``Picture.aircraft()``); its time is the newest state in it."""
 
     def __init__(self, picture) -> None:
-        super().__init__()
+        super().__init__()  # dataclass fields: builder, clients, last, lock
         self.source = picture
         self._prev: tuple[float, float] | None = None
 
@@ -125,6 +128,10 @@ class ReplayFeed(Feed):
         self._wall = wall.monotonic()
 
     def set_clock(self, time: float | None, speed: float | None, playing: bool | None) -> None:
+        with self.lock:
+            self._set_clock(time, speed, playing)
+
+    def _set_clock(self, time: float | None, speed: float | None, playing: bool | None) -> None:
         self.advance()
         if time is not None:
             self.time = min(max(float(time), self.recording.start), self.recording.end)
@@ -207,6 +214,16 @@ class Hub:
         feed.set_clock(_number(msg.get("time")), _number(msg.get("speed")),
                        msg.get("playing") if isinstance(msg.get("playing"), bool) else None)
         client.offer(await asyncio.to_thread(feed.step))
+
+    async def welcome(self, client: Client) -> None:
+        """A new live client gets a picture at once: the last tick's (full, as its first frame always is), or a
+        fresh one when nobody else was watching (the feed then had not stepped since)."""
+        feed = self.live
+        if feed is None or client.feed is not feed:
+            return
+        if feed.last is None or feed.clients == {client}:
+            await asyncio.to_thread(feed.step)
+        client.offer(feed.last)
 
     def stats(self) -> dict:
         return {"clients": len(self.clients),

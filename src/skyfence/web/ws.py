@@ -40,8 +40,7 @@ async def websocket(ws: WebSocket) -> None:
             replay = {"start": ctx.recording.start, "end": ctx.recording.end, "time": feed.time, "speed": feed.speed}
         await ws.send_text(json.dumps({"type": "hello", "mode": ctx.mode, "replay": replay,
                                        "user": {"name": user.name, "role": user.role, "party": user.party}}))
-        if hub.live is not None and hub.live.last is not None:
-            client.offer(hub.live.last)
+        await hub.welcome(client)
         while True:
             text = await ws.receive_text()
             if len(text) > MAX_MESSAGE:
