@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 BENCHES = ("crossings", "manoeuvres", "conflicts", "conflicts-stress", "swiss-day", "simulate", "ingest", "report",
-           "swiss-user", "cluster")
+           "swiss-user", "cluster", "web")
 
 
 def peak_rss_mb() -> float:
@@ -346,6 +346,13 @@ def main(argv: list[str] | None = None) -> None:
                 print(json.dumps(bc.bench_single(folder, args.cluster_baseline_hours)))
             else:
                 print(json.dumps(bc.bench_on_cluster(folder, int(what), args.hours_per_task)))
+        elif args.child.startswith("web:"):
+            from skyfence import bench_web
+
+            what = args.child.split(":")[1]
+            bench = bench_web.bench_ws(5000, 50, 30.0, args.seed, args.workdir) if what == "ws" else \
+                bench_web.bench_page(5000, 10.0, args.seed, args.workdir)
+            print(json.dumps(bench))
         elif args.child.startswith("all-pairs:"):
             _, n, box = args.child.split(":")
             print(json.dumps(bench_all_pairs(int(n), args.seed, float(box))))
@@ -368,6 +375,8 @@ def main(argv: list[str] | None = None) -> None:
             children = ["swiss-user:cold-user", "swiss-user:cold-builtin", "swiss-user"]
         elif name == "cluster":
             children = ["cluster:archive", "cluster:1", "cluster:2", "cluster:single"]
+        elif name == "web":
+            children = ["web:ws", "web:page"]
         else:
             children = ["conflicts:10000:600", "all-pairs:10000:600"]
         for child in children:
