@@ -52,6 +52,7 @@ async function main() {
   const panel = new IncidentPanel({ user: () => user, parties: agreement.parties,
     onSelect: (inc) => showIncident(map, inc), onAircraft: (id) => selectAircraft(fleet.keyOf(id)) });
   window.skyfence.panel = panel;
+  if (health.mode === "replay") document.getElementById("f-status").value = ""; // a past day: every incident
   await panel.load();
 
   const live = new Live({

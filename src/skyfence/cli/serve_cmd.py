@@ -74,8 +74,9 @@ def first_incident(store, recording) -> float | None:
 
 def run(ctx, host: str, port: int) -> None:
     from skyfence.web import create_app
-    from skyfence.web.server import serve
+    from skyfence.web.server import check_port, serve
 
+    check_port(host, port)
     stderr.print(f"skyfence: serving {ctx.mode} on http://{host}:{port}/ (API docs: /docs); Ctrl-C stops")
     serve(create_app(ctx), host, port)
 

@@ -30,20 +30,20 @@ def config(app, host: str, port: int) -> uvicorn.Config:
 def serve(app, host: str, port: int) -> None:
     """Serve until interrupted; a port in use is one clear line."""
     server = uvicorn.Server(config(app, host, port))
-    _check_port(host, port)
+    check_port(host, port)
     server.run()
 
 
 def serve_in_thread(app, host: str, port: int) -> tuple[uvicorn.Server, threading.Thread]:
     """Start serving in a daemon thread (the monitor's ``--web``); ``server.should_exit = True`` stops it."""
-    _check_port(host, port)
+    check_port(host, port)
     server = uvicorn.Server(config(app, host, port))
     thread = threading.Thread(target=server.run, name="skyfence-web", daemon=True)
     thread.start()
     return server, thread
 
 
-def _check_port(host: str, port: int) -> None:
+def check_port(host: str, port: int) -> None:
     import socket
 
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
