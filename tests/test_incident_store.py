@@ -212,3 +212,16 @@ def test_a_file_that_is_no_database(tmp_path):
         IncidentStore.open(junk)
     with pytest.raises(StoreError, match="no incident store there"):
         IncidentStore.open(tmp_path / "missing.db", create=False)
+
+
+def test_changes_are_recorded_at_the_wall_clock(store_url):
+    from datetime import datetime, timezone
+
+    before = datetime.now(timezone.utc)
+    with IncidentStore.open(store_url) as store:
+        (opened,) = store.apply([encounter("level_changed", 0, "loss")], T0)  # now: the data time of a replay
+        ack = store.acknowledge(opened.incident_id, by="ops", at=T0 + timedelta(minutes=3))
+        after = datetime.now(timezone.utc)
+        assert opened.time == T0 and ack.time == T0 + timedelta(minutes=3)
+        for c in store.audit(opened.incident_id):
+            assert before - timedelta(seconds=1) <= c.recorded_at <= after + timedelta(seconds=1)

@@ -23,8 +23,9 @@ def report_cmd(
     end: str = typer.Option(None, "--to", help="Last day to report (that whole day), or a time (excluded)."),
     claims: Path = typer.Option(None, "--claims", help="Claims to check, as YAML (default: the public 2017 "
                                 "figures on the Euphrates line; see skyfence/report/claims/ for the fields)."),
-    store: str = typer.Option(None, "--store", help="Incident store URL (not available yet: needs the "
-                              "incident store)."),
+    store: str = typer.Option(None, "--store", help="Incident store (a SQLite file, sqlite:///PATH or "
+                              "postgresql://...): adds an incidents section (counts by kind, severity and status, "
+                              "acknowledgement times, the list), incidents that began in --from/--to."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
     cluster: str = typer.Option(None, "--cluster", help="Report on track archives instead of results folders: "
                                 "analyse them first on a Dask cluster (local, local:N or tcp://HOST:8786), into "
@@ -41,8 +42,6 @@ def report_cmd(
     Maps are drawn offline from the Natural Earth layers in the package. The HTML file holds its
     figures as inline SVG; the PDF is the same document typeset by WeasyPrint.
     """
-    if store is not None:
-        raise SkyfenceError("--store needs the incident store, which this version does not have yet")
     from skyfence.report.build import build_report
     from skyfence.report.results import parse_period
 
@@ -52,11 +51,12 @@ def report_cmd(
 
         results = [analyze_for_report(results, cluster, agreement, out_file, quiet)]
     with steps(not quiet) as progress:
-        report = build_report(results, out_file, period, claims, progress)
+        report = build_report(results, out_file, period, claims, progress, store)
     fig = report.figures
     pages = f", {report.pages} pages" if report.pages else ""
+    inc = f", {report.incidents.total} incidents" if report.incidents is not None else ""
     out.print(f"Report of {len(fig.days)} day(s): {fig.crossings['total']} crossings, "
-              f"{fig.encounters['total']} encounters, {fig.behaviour['interactions']['total']} interactions "
+              f"{fig.encounters['total']} encounters, {fig.behaviour['interactions']['total']} interactions{inc} "
               f"-> {report.path}{pages}")
     for note in report.results.notes:
         out.print(f"[yellow]note:[/] {note}")

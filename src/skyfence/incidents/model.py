@@ -117,7 +117,9 @@ class Incident:
 @dataclass(frozen=True)
 class Change:
     """One audit record: when, who (a user, a party or ``system``), what (``action``) and why;
-    ``incident`` is the incident after the change. ``seq`` grows with every committed change."""
+    ``incident`` is the incident after the change. ``seq`` grows with every committed change (with
+    gaps on PostgreSQL, where a transaction that failed used up its numbers). ``time`` is data time
+    for the system's changes and the moment of the act for a person's."""
 
     seq: int
     incident_id: str
@@ -126,6 +128,8 @@ class Change:
     action: str
     why: str
     incident: Incident
+    recorded_at: datetime | None = None
+    """When the store wrote it (wall clock)."""
 
 
 def utc(t: datetime | None) -> datetime | None:
@@ -189,4 +193,5 @@ def incident_from_json(d: dict[str, Any]) -> Incident:
 def change_json(change: Change) -> dict[str, Any]:
     """A change as JSON: the audit record and the incident after it."""
     return {"seq": change.seq, "incident_id": change.incident_id, "time": iso(change.time), "who": change.who,
-            "action": change.action, "why": change.why, "incident": incident_json(change.incident)}
+            "action": change.action, "why": change.why, "recorded_at": iso(change.recorded_at),
+            "incident": incident_json(change.incident)}

@@ -98,13 +98,14 @@ class IncidentStore:
 
     def apply(self, updates: Sequence[EventUpdate], now: datetime | None = None) -> list[Change]:
         """Apply the monitor's updates in one transaction and return the changes they made (none for
-        an update applied before). ``now`` is when this happens (kept as ``recorded_at``); the changes
-        themselves are timed by the data (the update's time)."""
+        an update applied before). The changes are timed by the data (each update's time) and carry
+        the wall clock of the commit as ``recorded_at`` (acknowledgement times are measured from it).
+        ``now``, the caller's clock (data time when replaying), is accepted as :meth:`tick` takes it
+        and does not change the result: the same updates give the same changes whenever applied."""
         for u in updates:
             _check(u)
-        now = utc(now) or _now()
         with self._writing("apply updates") as conn:
-            changes = _Batch(conn, self.quiet_period, now).apply(updates)
+            changes = _Batch(conn, self.quiet_period, _now()).apply(updates)
         self._notify(changes)
         return changes
 
@@ -156,7 +157,7 @@ class IncidentStore:
             raise StoreError(f"cannot {what} {incident_id}: say who (a user or a party)")
         at = utc(at) or _now()
         with self._writing(f"{what} {incident_id}") as conn:
-            batch = _Batch(conn, self.quiet_period, at)
+            batch = _Batch(conn, self.quiet_period, _now())
             inc = batch.load(incident_id)
             if inc is None:
                 raise UnknownIncident(f"no incident {incident_id} in {self.name}")
@@ -302,7 +303,7 @@ def _resolve_id(conn: sa.Connection, incident_id: str) -> str | None:
 
 def _change(row) -> Change:
     return Change(seq=row.seq, incident_id=row.incident_id, time=row.time, who=row.who, action=row.action,
-                  why=row.why, incident=incident_from_json(row.incident))
+                  why=row.why, incident=incident_from_json(row.incident), recorded_at=row.recorded_at)
 
 
 class _Batch:
@@ -338,9 +339,12 @@ class _Batch:
             if inc is None:
                 inc, steps = lifecycle.open_incident(u, self.quiet_period)
                 self.loaded[inc.id] = inc
+                changed = True
             else:
+                before = incident_json(inc)
                 steps = lifecycle.apply_update(inc, u, self.quiet_period)
-            if steps:
+                changed = incident_json(inc) != before  # also when only the last update time moved on
+            if changed:
                 self.save(inc)  # the row exists before the changes and track points that refer to it
             for action, why in steps:
                 changes.append(self.record(inc, u.time, SYSTEM, action, why))
@@ -368,7 +372,7 @@ class _Batch:
         seq = self.conn.execute(sa.insert(t.changes).values(
             incident_id=inc.id, time=time, who=who, action=action, why=why, incident=snapshot,
             recorded_at=self.now).returning(t.changes.c.seq)).scalar_one()
-        return Change(seq, inc.id, utc(time), who, action, why, incident_from_json(snapshot))
+        return Change(seq, inc.id, utc(time), who, action, why, incident_from_json(snapshot), self.now)
 
     def save(self, inc: Incident) -> None:
         """Write the incident's row, its parties and aircraft."""

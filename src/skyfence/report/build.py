@@ -22,11 +22,14 @@ class Report:
     claims: list
     html: str
     pages: int | None = None
+    incidents: object = None
+    """The incidents section's figures (:class:`skyfence.report.incidents.IncidentFigures`), with a store."""
 
 
 def build_report(folders: Path | list[Path], out: Path, period: Period = Period(), claims_file: Path | None = None,
-                 progress: Steps | None = None) -> Report:
-    """Read the results folder(s), draw every figure, write ``out`` (.html or .pdf by its extension)."""
+                 progress: Steps | None = None, store: str | Path | None = None) -> Report:
+    """Read the results folder(s), draw every figure, write ``out`` (.html or .pdf by its extension);
+    with ``store`` (an incident store URL), an incidents section too."""
     suffix = out.suffix.lower()
     if suffix not in FORMATS:
         raise SkyfenceError(f"{out}: the report is written as .html or .pdf (by the file's extension)")
@@ -48,9 +51,16 @@ def build_report(folders: Path | list[Path], out: Path, period: Period = Period(
     with progress.step("counting"):
         fig = compute(results)
         checked = check_claims(claims, results, fig)
+    incidents = None
+    if store is not None:
+        from skyfence.incidents import IncidentStore
+        from skyfence.report.incidents import incident_figures
+
+        with progress.step("reading the incident store"), IncidentStore.open(store, create=False) as opened:
+            incidents = incident_figures(opened, period)
     svgs = draw_figures(results, fig, progress)
     with progress.step("writing the document"):
-        html = render_html(results, fig, checked, svgs)
+        html = render_html(results, fig, checked, svgs, incidents)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -64,7 +74,7 @@ def build_report(folders: Path | list[Path], out: Path, period: Period = Period(
             out.write_text(html, encoding="utf-8")
         except OSError as exc:
             raise SkyfenceError(f"{out}: cannot write ({exc.strerror})") from None
-    return Report(out, results, fig, checked, html, pages)
+    return Report(out, results, fig, checked, html, pages, incidents)
 
 
 def draw_figures(results: Results, fig, progress: Steps) -> dict[str, str]:
@@ -96,7 +106,7 @@ def draw_figures(results: Results, fig, progress: Steps) -> dict[str, str]:
     return svgs
 
 
-def render_html(results: Results, fig, checked, svgs: dict[str, str]) -> str:
+def render_html(results: Results, fig, checked, svgs: dict[str, str], incidents=None) -> str:
     """The document, from the bundled Jinja2 template."""
     import jinja2
 
@@ -105,7 +115,7 @@ def render_html(results: Results, fig, checked, svgs: dict[str, str]) -> str:
     env = jinja2.Environment(loader=jinja2.PackageLoader("skyfence.report", "templates"),
                              autoescape=jinja2.select_autoescape(["html", "j2"]), undefined=jinja2.StrictUndefined,
                              trim_blocks=True, lstrip_blocks=True)
-    return env.get_template("report.html.j2").render(**context(results, fig, checked, svgs))
+    return env.get_template("report.html.j2").render(**context(results, fig, checked, svgs, incidents))
 
 
 def write_pdf(html: str, out: Path) -> int:

@@ -14,7 +14,7 @@ from skyfence.report.style import INTENT_COLOURS, LEVEL_COLOURS
 
 MAX_ROWS = 100
 """Rows listed in a table of events; the rest are in the CSV files."""
-SECTIONS = {"crossings": 1, "encounters": 2, "behaviour": 3, "warnings": 4, "claims": 5}
+SECTIONS = {"crossings": 1, "encounters": 2, "behaviour": 3, "warnings": 4, "claims": 5, "incidents": 6}
 LEVEL_WORDS = {"caution": "a predicted close approach within the caution distance",
                "warning": "a predicted loss of separation within the look-ahead",
                "loss": "separation lost", "nmac": "a near mid-air collision"}
@@ -63,8 +63,8 @@ def _length(m: float | None, fallback: str) -> str:
     return f"{m / 1000:g} km" if m >= 1000 else f"{m:g} m"
 
 
-def context(results: Results, fig: Figures, checked: list[Checked], svgs: dict[str, str]) -> dict:
-    """Everything the template shows."""
+def context(results: Results, fig: Figures, checked: list[Checked], svgs: dict[str, str], incidents=None) -> dict:
+    """Everything the template shows (``incidents``: the incidents section's figures, or None)."""
     s = results.summary
     th = (results.agreement or {}).get("skyfence", {}).get("thresholds", {})
     cross_th = th.get("crossing", {})
@@ -108,7 +108,25 @@ def context(results: Results, fig: Figures, checked: list[Checked], svgs: dict[s
                         f"All counts are those of the {results.folders} folders' summary.json, added up")
                        + (" over the period." if results.period.bounded else "."),
         "notes": results.notes,
+        "incidents": incidents, "incident_rows": _incident_rows(incidents), "duration": _duration,
     }
+
+
+def _duration(v: float | None) -> str:
+    if v is None:
+        return "–"
+    if v < 120:
+        return f"{v:.0f} s"
+    return f"{v / 60:.0f} min" if v < 7200 else f"{v / 3600:.1f} h"
+
+
+def _incident_rows(incidents) -> list[dict]:
+    if incidents is None:
+        return []
+    return [{"id": i.id, "kind": i.kind, "severity": i.severity, "status": i.status, "start": _time(i.start_time),
+             "aircraft": ", ".join(_who(a.callsign, a.track_id) for a in i.aircraft), "parties": ", ".join(i.parties),
+             "acks": ", ".join(f"{p} ({by})" if p != by else by for p, (by, _t) in sorted(i.acks.items())) or "–",
+             "summary": i.summary} for i in incidents.incidents[:MAX_ROWS]]
 
 
 def _days_text(fig: Figures) -> str:

@@ -1,0 +1,70 @@
+"""The lifecycle as pure functions: opened, updated, severity raised, acknowledged per party,
+resolved by hand or by the system after the quiet period, reopened on a flare-up."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from skyfence.incidents import Aircraft
+from skyfence.incidents import lifecycle as lc
+from tests.incident_stores import T0, crossing, encounter
+
+Q = 600.0
+
+
+def test_open_then_updates():
+    inc, steps = lc.open_incident(crossing("crossing_warning", 0, "warning"), Q)
+    assert (inc.status, inc.severity, steps[0][0]) == ("open", "warning", "opened")
+    assert lc.apply_update(inc, crossing("crossing_warning", 0, "warning"), Q) == []  # nothing new
+    assert lc.apply_update(inc, crossing("crossing_started", 30, "crossing"), Q)[0][0] == "severity_raised"
+    (step,) = lc.apply_update(inc, crossing("crossing_ended", 90, "crossing", ended=True), Q)
+    assert step[0] == "updated" and inc.ended_at == T0 + timedelta(seconds=90)
+    assert inc.quiet_until == T0 + timedelta(seconds=90 + Q) and inc.updated_at == T0 + timedelta(seconds=90)
+
+
+def test_a_stale_update_adds_only_aircraft_and_severity():
+    inc, _ = lc.open_incident(encounter("level_changed", 60, "warning"), Q)
+    late = encounter("level_changed", 30, "loss")
+    late = type(late)(**{**late.__dict__, "aircraft": late.aircraft + (Aircraft("ffffff", None, None),),
+                         "summary": "an older summary"})
+    (step,) = lc.apply_update(inc, late, Q)
+    assert step[0] == "severity_raised" and inc.severity == "loss"
+    assert inc.summary != "an older summary" and inc.last_update_time == T0 + timedelta(seconds=60)
+    assert "ffffff" in [a.track_id for a in inc.aircraft]
+
+
+def test_a_later_callsign_fills_a_missing_one():
+    u = encounter("level_changed", 0, "caution")
+    first = type(u)(**{**u.__dict__, "aircraft": (Aircraft("4b1805", None, None), u.aircraft[1])})
+    inc, _ = lc.open_incident(first, Q)
+    lc.apply_update(inc, encounter("level_changed", 10, "caution"), Q)
+    assert inc.aircraft[0] == Aircraft("4b1805", "RFF01", "red") and len(inc.aircraft) == 2
+
+
+def test_acknowledge_per_party_and_for_oneself():
+    inc, _ = lc.open_incident(encounter("level_changed", 0, "warning"), Q)
+    at = T0 + timedelta(minutes=1)
+    assert lc.acknowledge(inc, "Maj. Smith", "blue", "", at) == ("acknowledged", "Maj. Smith for blue")
+    lc.acknowledge(inc, "analyst", None, "looking", at)
+    assert inc.status == "acknowledged" and inc.acks == {"blue": ("Maj. Smith", at), "analyst": ("analyst", at)}
+
+
+def test_resolved_by_hand_stays_resolved_on_routine_updates_and_reopens_on_a_rise():
+    inc, _ = lc.open_incident(encounter("level_changed", 0, "warning"), Q)
+    lc.resolve(inc, "ops", "handled", T0 + timedelta(minutes=1))
+    assert lc.apply_update(inc, encounter("level_changed", 70, "warning"), Q) == []  # same as before, still resolved
+    assert inc.status == "resolved"
+    (step,) = lc.apply_update(inc, encounter("level_changed", 80, "nmac"), Q)
+    assert step[0] == "reopened" and "severity rose to nmac" in step[1]
+    assert inc.status == "open" and inc.resolved_by is None
+
+
+def test_due_and_auto_resolve():
+    inc, _ = lc.open_incident(crossing("crossing_ended", 100, "crossing", ended=True), Q)
+    assert not lc.due(inc, T0 + timedelta(seconds=100 + Q - 1))
+    assert lc.due(inc, T0 + timedelta(seconds=100 + Q))
+    action, why = lc.auto_resolve(inc)
+    assert action == "resolved" and inc.resolved_by == "system" and inc.resolved_at == inc.quiet_until
+    assert "600 s" in why and not lc.due(inc, T0 + timedelta(days=1))
+    (step,) = lc.apply_update(inc, crossing("crossing_started", 300, "crossing"), Q)
+    assert step[0] == "reopened" and "flared up" in step[1] and inc.quiet_until is None
