@@ -1,0 +1,366 @@
+"""``skyfence monitor``: a replay gives analyze's events; feeds, polled endpoints and files as sources; a store
+that goes away; kill -9 and restart; bad input.
+
+The replays run at ``--speed 0`` with a 30 s tick (entry and exit times come from the data, not from the
+tick, so the tick only sets how soon an event is told, not what it says).
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from skyfence.agreement import load_agreement
+from skyfence.analysis.run import analyze
+from skyfence.live.monitor import Monitor
+from skyfence.live.replay import ReplayServer, records_from_states
+from skyfence.live.replay_check import analysis_events, differences, final_events
+from skyfence.live.sources import open_source
+from skyfence.sources.formats import read_any
+from skyfence.sources.opensky import to_states_answer
+from skyfence.sources.readsb import to_snapshots
+
+from tests.incident_stores import pg_database, pg_url  # noqa: F401 - fixtures
+
+ROOT = Path(__file__).resolve().parents[1]
+SWISS = ROOT / "tests" / "data" / "swiss-line.yaml"
+TICK = 30.0
+
+
+def run_monitor(paths, agreement, store=None, tick=TICK, **kw):
+    ups = []
+    m = Monitor([open_source(str(p)) for p in paths], agreement, store, tick=tick, speed=0, **kw)
+    m.subscribe(ups.extend)
+    report = m.run()
+    return ups, report, m
+
+
+@pytest.fixture(scope="module")
+def sim_slice(tmp_path_factory, euphrates):
+    """Two hours of the simulated day with two crossings (warned) and an encounter between parties."""
+    from skyfence.sim.run import simulate
+    from skyfence.sim.scenario import load_scenario
+
+    tmp = tmp_path_factory.mktemp("sim")
+    scenario, base = load_scenario("euphrates-2017")
+    sim = simulate(scenario, base, 8.0, 7, None)
+    t = pl.col("time")
+    lo, hi = datetime(2017, 11, 1, 5, 30, tzinfo=timezone.utc), datetime(2017, 11, 1, 7, 40, tzinfo=timezone.utc)
+    part = sim.tracks.filter((t >= lo) & (t < hi))
+    path = tmp / "slice.parquet"
+    part.write_parquet(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def sim_run(sim_slice, euphrates):
+    ups, report, _ = run_monitor([sim_slice], euphrates)
+    return ups, report
+
+
+@pytest.fixture(scope="module")
+def swiss_hour(samples, tmp_path_factory):
+    """An hour of the real Swiss en-route day (../shared/data), 10 s reports, under a user's line."""
+    tmp = tmp_path_factory.mktemp("swiss")
+    day = samples.filter(pl.col("scenario") == "enroute_rvsm_traffic")
+    t0 = day["timestamp"].min()
+    lo = t0 + (day["timestamp"].max() - t0) / 2
+    hour = day.filter((pl.col("timestamp") >= lo) & (pl.col("timestamp") < lo + timedelta(hours=1)))
+    path = tmp / "swiss-hour.parquet"
+    hour.write_parquet(path)
+    return path
+
+
+# ---- the property: a replay gives analyze's events -----------------------------------------------------
+
+
+def test_replay_of_the_simulated_day_gives_analyze_events(sim_slice, sim_run, euphrates):
+    ups, report = sim_run
+    a = analyze([sim_slice], euphrates)
+    mine, theirs = final_events(ups), analysis_events(a.crossings, a.encounters, a.manoeuvres, a.interactions)
+    assert a.crossings.filter(pl.col("entry_kind") == "crossed").height == 2
+    assert a.encounters.height >= 1 and a.manoeuvres.height >= 5
+    assert differences(mine, theirs) == []
+    assert report.bad == {} or sum(report.bad.values()) == 0
+
+
+def test_replay_of_real_data_gives_analyze_events(swiss_hour):
+    ag = load_agreement(SWISS)
+    a = analyze([swiss_hour], ag)
+    ups, report, _ = run_monitor([swiss_hour], ag)
+    mine, theirs = final_events(ups), analysis_events(a.crossings, a.encounters, a.manoeuvres, a.interactions)
+    assert a.crossings.height >= 5 and a.encounters.height >= 1, "the hour holds crossings and encounters"
+    assert differences(mine, theirs) == []
+    assert report.states == a.report.rows_read - a.report.rows_dropped or report.states > 0
+
+
+def test_each_crossing_is_one_incident_warned_started_and_ended(sim_run):
+    ups, _ = sim_run
+    crossings = {}
+    for u in ups:
+        if u.kind == "crossing":
+            crossings.setdefault(u.incident_id, []).append(u)
+    crossed = {k: v for k, v in crossings.items() if any(u.event == "crossing_started" for u in v)}
+    assert len(crossed) == 2
+    for steps in crossed.values():
+        events = [u.event for u in steps]
+        assert events == ["crossing_warning", "crossing_started", "crossing_ended"], events
+        warning, started, ended = steps
+        assert warning.details["time_to_entry_s"] > 0 and "predicted_entry_lat" in warning.details
+        assert warning.time < started.time < ended.time
+        assert ended.ended and ended.end_time is not None and ended.details["depth_km"] > 1.0
+        assert ended.details["duration_s"] > 20 and ended.details["intent"]
+        assert ended.severity in ("crossing", "deep_crossing") and started.track
+    # every update is told once: no (incident, event, time) twice
+    keys = [(u.incident_id, u.event, u.time) for u in ups]
+    assert len(keys) == len(set(keys))
+
+
+def test_encounter_levels_rise_then_end_with_separation_now_and_closest(sim_run):
+    ups, _ = sim_run
+    enc = [u for u in ups if u.kind == "encounter"]
+    assert enc
+    first = enc[0]
+    assert first.event == "level_changed" and first.details["level"] in ("caution", "warning", "loss", "nmac")
+    for key in ("horizontal_nm", "vertical_ft", "closest_horizontal_nm", "closest_vertical_ft"):
+        assert first.details[key] is not None
+    assert any(u.event == "encounter_ended" and u.ended for u in enc)
+    assert {a.party for a in first.aircraft} == set(first.parties)
+
+
+def test_ids_do_not_depend_on_the_window_or_the_tick(sim_slice, sim_run, euphrates):
+    ups, _ = sim_run
+    again, _, _ = run_monitor([sim_slice], euphrates, tick=20.0)
+    assert {u.incident_id for u in ups} == {u.incident_id for u in again}
+
+
+def test_detection_cost_per_tick_stays_with_the_window(sim_run):
+    _, report = sim_run
+    sizes = report.window_states
+    assert report.detections > 100
+    # the window holds a window's states (and the open events' aircraft), not the day's
+    assert max(sizes) < report.states / 2
+
+
+# ---- sources ---------------------------------------------------------------------------------------------
+
+
+def test_two_receivers_make_one_picture_and_bad_lines_are_counted(sim_slice, euphrates):
+    states, _ = read_any(sim_slice)
+    states = states.sort("time").head(20_000)
+    lines = records_from_states(states, "sbs")
+    bad = [b"MSG,3,this is not,a record\n", b"\xff\xfe garbage\n"]
+    a = ReplayServer(lines[:5000] + bad + lines[5000:])
+    b = ReplayServer(lines)
+    a.start(), b.start()
+    try:
+        sources = [open_source(f"sbs://127.0.0.1:{a.port}"), open_source(f"sbs://127.0.0.1:{b.port}")]
+        m = Monitor(sources, euphrates, tick=0.5, speed=1.0, duration=8.0)
+        report = m.run()
+    finally:
+        a.close(), b.close()
+    assert report.records >= 2 * len(lines)
+    assert sum(report.bad.values()) >= 2
+    assert report.records == 2 * len(lines) + len(bad)
+    assert report.duplicates == states.height  # the second receiver's copy of every state
+    assert report.states == states.height
+    recent = states.filter(pl.col("time") >= states["time"].max() - timedelta(seconds=m.picture.stale))
+    assert {a["track_id"] for a in m.picture.aircraft()} == set(recent["track_id"].unique().to_list())
+    ac = m.picture.aircraft()[0]
+    assert set(ac) >= {"track_id", "callsign", "party", "country", "lat", "lon", "alt_ft", "gs_kt", "track_deg",
+                       "vrate_fpm", "time", "on_ground"}
+
+
+class _Endpoint(http.server.BaseHTTPRequestHandler):
+    answers: list[bytes] = []
+    served = 0
+
+    def do_GET(self):  # noqa: N802
+        cls = type(self)
+        body = cls.answers[min(cls.served, len(cls.answers) - 1)]
+        cls.served += 1
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def _serve(answers: list[bytes]):
+    handler = type("Handler", (_Endpoint,), {"answers": answers, "served": 0})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, handler
+
+
+@pytest.mark.parametrize("kind", ["readsb", "opensky"])
+def test_polled_endpoints_readsb_and_opensky(kind, sim_slice, euphrates):
+    states, _ = read_any(sim_slice)
+    states = states.sort("time")
+    t0 = states["time"].min()
+    first = states.filter(pl.col("time") < t0 + timedelta(seconds=60))
+    if kind == "readsb":
+        docs = to_snapshots(first, period=10.0)
+        path = "/data/aircraft.json"
+    else:
+        docs = [to_states_answer(g, float(k)) for (k,), g in first.with_columns(
+            (pl.col("time").dt.epoch("s") // 10 * 10).alias("k")).group_by("k", maintain_order=True)]
+        path = "/api/states/all"
+    answers = [json.dumps(d).encode() for d in docs] + [b'{"now": 1, "aircraft": [{"hex": 5}]', b"not json"]
+    server, handler = _serve(answers)
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}{path}"
+        m = Monitor([open_source(url, interval=0.1)], euphrates, tick=0.2, duration=3.0)
+        report = m.run()
+    finally:
+        server.shutdown()
+    assert handler.served >= len(docs)
+    assert report.states >= first["track_id"].n_unique()
+    assert sum(report.bad.values()) >= 1
+    assert {a["track_id"] for a in m.picture.aircraft()} <= set(first["track_id"].unique().to_list())
+
+
+def test_record_keeps_every_state_in_hourly_parquet(sim_slice, euphrates, tmp_path):
+    states, _ = read_any(sim_slice)
+    part = tmp_path / "part.parquet"
+    states.sort("time").head(5000).write_parquet(part)
+    _, report, _ = run_monitor([part], euphrates, record=tmp_path / "rec")
+    files = sorted((tmp_path / "rec").glob("tracks-*.parquet"))
+    assert files and sum(pl.read_parquet(f).height for f in files) == 5000 == report.records
+
+
+# ---- the store: outages, kill -9 -------------------------------------------------------------------------
+
+
+def _incidents(url: str) -> list[tuple]:
+    from skyfence.incidents.store import IncidentStore
+
+    with IncidentStore.open(url) as s:
+        return sorted((i.id, i.kind, i.severity, i.start_time, i.end_time, i.status) for i in s.incidents())
+
+
+def _cli(*args, **kw):
+    return subprocess.run([sys.executable, "-m", "skyfence", *args], capture_output=True, text=True, **kw)
+
+
+def _kill_and_restart(slice_path: Path, url: str, count) -> None:
+    args = ["monitor", "--source", str(slice_path), "--agreement", "euphrates-2017", "--store", url, "--speed", "0",
+            "--tick", str(TICK), "--quiet"]
+    proc = subprocess.Popen([sys.executable, "-m", "skyfence", *args], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    try:
+        while time.monotonic() < deadline and proc.poll() is None and count() < 3:
+            time.sleep(0.2)
+        assert proc.poll() is None, "the monitor ended before it could be killed"
+        assert count() >= 3
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    done = _cli(*args, timeout=600)
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_kill_9_then_restart_ends_with_the_same_incidents(backend, sim_slice, tmp_path, request):
+    if backend == "sqlite":
+        killed, calm = str(tmp_path / "killed.db"), str(tmp_path / "calm.db")
+
+        def count():
+            try:
+                with sqlite3.connect(killed) as c:
+                    return c.execute("select count(*) from incidents").fetchone()[0]
+            except sqlite3.Error:
+                return 0
+    else:
+        killed, calm = request.getfixturevalue("pg_url"), request.getfixturevalue("pg_url")
+        import psycopg
+
+        schema = killed.rsplit("%3D", 1)[1]
+
+        def count():
+            try:
+                with psycopg.connect(killed.split("?")[0]) as c:
+                    return c.execute(f'select count(*) from "{schema}".incidents').fetchone()[0]
+            except psycopg.Error:
+                return 0
+    _kill_and_restart(sim_slice, killed, count)
+    done = _cli("monitor", "--source", str(sim_slice), "--agreement", "euphrates-2017", "--store", calm, "--speed",
+                "0", "--tick", str(TICK), "--quiet", timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert _incidents(killed) == _incidents(calm)
+    assert len(_incidents(calm)) > 5
+
+
+def test_updates_wait_in_memory_while_the_store_is_down(sim_slice, euphrates, pg_database):
+    """A real outage of a PostgreSQL database of this test session: connections refused and cut, then allowed
+    again; every update is written once it is back."""
+    import psycopg
+
+    from skyfence.incidents.store import IncidentStore
+
+    admin = pg_database.rsplit("/", 1)[0] + "/test"
+    name = pg_database.rsplit("/", 1)[1]
+    store = IncidentStore.open(pg_database)
+    m = Monitor([open_source(str(sim_slice))], euphrates, store, tick=TICK, speed=0)
+    ups, outage = [], {"on": False, "seen": 0}
+
+    def listener(batch):
+        ups.extend(batch)
+        if not outage["on"] and len(ups) >= 5 and outage["seen"] == 0:
+            with psycopg.connect(admin, autocommit=True) as c:
+                c.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+                c.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+            outage["on"] = True
+        elif outage["on"]:
+            outage["seen"] += 1
+            if outage["seen"] == 30:
+                assert m.outbox.waiting, "updates wait while the store is down"
+                with psycopg.connect(admin, autocommit=True) as c:
+                    c.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+                outage["on"] = False
+
+    m.subscribe(listener)
+    try:
+        report = m.run()
+    finally:
+        with psycopg.connect(admin, autocommit=True) as c:
+            c.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+    assert report.store_failures >= 1 and report.store_waiting == 0
+    assert report.store_written == len(ups)
+    stored = {i.id for i in store.incidents()}
+    store.close()
+    for u in ups:
+        assert u.incident_id in stored or IncidentStore.open(pg_database).get(u.incident_id) is not None
+
+
+# ---- bad input: one line, exit 2 -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("args,expect", [
+    (["--source", "missing.parquet", "--agreement", "euphrates-2017"], "missing.parquet"),
+    (["--source", "sbs://", "--agreement", "euphrates-2017"], "not a feed address"),
+    (["--source", "{slice}", "--agreement", "no-such-agreement"], "no-such-agreement"),
+    (["--source", "{slice}", "--agreement", "euphrates-2017", "--store", "mysql://x/y"], "store"),
+    (["--source", "{slice}", "--agreement", "euphrates-2017", "--tick", "0"], "--tick"),
+])
+def test_bad_source_agreement_or_store_is_one_line_and_exit_2(args, expect, sim_slice, tmp_path):
+    args = [a.replace("{slice}", str(sim_slice)) for a in args]
+    r = _cli("monitor", *args, "--quiet", cwd=tmp_path, timeout=120)
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.strip().count("\n") == 0 and expect in r.stderr and "Traceback" not in r.stderr
