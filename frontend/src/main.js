@@ -12,7 +12,8 @@ import { el, hexToRgb, hms, iso, num, sevColour, epochOf } from "./format.js";
 import { planeAtlas } from "./icon.js";
 
 const stats = { frames: 0, draws: 0, pictures: 0, started: performance.now() };
-const dirty = { any: false }; // read by the tests and the benchmark
+const dirty = { any: false };
+const TRAILS_FOR_ALL = 1000; // read by the tests and the benchmark
 window.skyfence = { stats };
 
 let user = null;
@@ -92,7 +93,9 @@ async function main() {
       const n = fleet.positions(now, (party) => partyRgb(colours, party));
       if (fresh) {
         lastVersion = fleet.version;
-        trails = fleet.list.map((k) => ({ path: fleet.state.get(k).trail, c: partyRgb(colours, fleet.meta.get(k)?.party, 110) }));
+        // every aircraft's trail up to TRAILS_FOR_ALL aircraft; beyond, the selected one's (as tar1090 does)
+        const keys = n <= TRAILS_FOR_ALL ? fleet.list : fleet.list.filter((k) => k === selectedAircraft);
+        trails = keys.map((k) => ({ path: fleet.state.get(k).trail, c: partyRgb(colours, fleet.meta.get(k)?.party, 110) }));
         document.getElementById("counts").textContent = `${n} aircraft`;
         panel.setMoment(health.mode === "replay" ? now : null);
       }
@@ -165,6 +168,7 @@ function pick(info) {
 function selectAircraft(key) {
   selectedAircraft = key;
   dirty.any = true;
+  fleet.version++; // its trail
   if (key == null) return document.getElementById("aircraft-card").classList.add("hidden");
   updateCard(true);
 }
