@@ -20,7 +20,7 @@ from skyfence.web import WebContext
 from skyfence.web.recording import Recording
 from skyfence.web.users import Users
 from tests.incident_stores import pg_database, pg_url  # noqa: F401
-from tests.web_helpers import Server, crossing_updates, make_recording, wait_for
+from tests.web_helpers import decode, Server, crossing_updates, make_recording, wait_for
 
 AGREEMENT = load_agreement("euphrates-2017")
 
@@ -165,7 +165,7 @@ async def _ws(url: str, token: str | None):
 async def _next(ws, kind: str, timeout: float = 10.0) -> dict:
     async def loop():
         while True:
-            msg = json.loads(await ws.recv())
+            msg = decode(await ws.recv())
             if msg["type"] == kind:
                 return msg
     return await asyncio.wait_for(loop(), timeout)

@@ -19,7 +19,7 @@ from skyfence.web import WebContext
 from skyfence.web.frames import FrameBuilder
 from skyfence.web.hub import Client
 from skyfence.web.users import Users
-from tests.web_helpers import T0, Server, make_recording
+from tests.web_helpers import decode, T0, Server, make_recording
 
 AGREEMENT = load_agreement("euphrates-2017")
 
@@ -70,13 +70,13 @@ def test_a_slow_client_loses_only_its_own_frames():
             fast.offer(frame)
             await asyncio.sleep(0.01)
         assert len(fast_sent) == 6 and fast.dropped == 0  # the fast one got every frame, as a delta after the first
-        assert [json.loads(t)["full"] for t in fast_sent] == [True] + [False] * 5
+        assert [decode(t)["full"] for t in fast_sent] == [True] + [False] * 5
         # the slow one is stuck sending frame 0; frames 1-4 were replaced in its slot, frame 5 waits
         assert slow.dropped == 4 and len(sent) == 0
         release.set()
         await asyncio.sleep(0.05)
         assert len(sent) == 2
-        last = json.loads(sent[-1])
+        last = decode(sent[-1])
         assert last["full"] and last["time"] == 105.0  # after a drop: a full frame, the newest one
         for t in tasks:
             t.cancel()
@@ -109,14 +109,14 @@ def test_the_monitors_picture_reaches_the_page(live_site):
         await ws.send(json.dumps({"type": "auth", "token": token}))
         msgs = []
         while len([m for m in msgs if m["type"] == "picture"]) < 1:
-            msgs.append(json.loads(await asyncio.wait_for(ws.recv(), 10)))
+            msgs.append(decode(await asyncio.wait_for(ws.recv(), 10)))
         first = [m for m in msgs if m["type"] == "picture"][0]
         assert msgs[0]["type"] == "hello" and msgs[0]["mode"] == "live"
         assert first["full"] and len(first["rows"]) == 8
         assert first["time"] == pytest.approx((T0 + timedelta(seconds=10)).timestamp())
         feed(60)
         while True:
-            m = json.loads(await asyncio.wait_for(ws.recv(), 10))
+            m = decode(await asyncio.wait_for(ws.recv(), 10))
             if m["type"] == "picture" and m["time"] > first["time"]:
                 break
         assert not m["full"] and len(m["rows"]) == 8  # everyone moved

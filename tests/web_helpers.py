@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import socket
 import threading
@@ -63,6 +64,15 @@ def crossing_updates(recording, every_s: float = 240.0) -> list[EventUpdate]:
             summary=f"{cs} crossed the Euphrates eastward", details={"area": "east", "depth_km": 3.0 + n},
             track=pts))
     return ups
+
+
+def decode(message: str | bytes) -> dict:
+    """A websocket message as the page reads it: text is JSON, binary is raw-DEFLATE'd JSON (pictures)."""
+    if isinstance(message, bytes):
+        from skyfence.web.frames import inflate
+
+        return inflate(message)
+    return json.loads(message)
 
 
 def free_port() -> int:

@@ -28,8 +28,8 @@ acknowledges and comments on its party's incidents, and resolves those of its pa
 does everything.
 
 **Websocket `/ws`.** Send `{"type": "auth", "token": "..."}` first. The server then pushes
-`{"type": "picture", ...}` once a second (only the aircraft that changed; see
-`skyfence.web.frames`), `{"type": "incident", "change": {...}}` as incidents change, and
+`{"type": "picture", ...}` once a second as a binary message, the JSON compressed with raw DEFLATE
+(only the aircraft that changed; see `skyfence.web.frames`), `{"type": "incident", "change": {...}}` as incidents change, and
 `{"type": "resync"}` when a client fell behind on incident changes. In replay mode a client sets its
 own clock with `{"type": "clock", "time": <unix s>, "speed": 1-120, "playing": true}`.
 """

@@ -32,7 +32,7 @@ TICK = 1.0
 class Client:
     """One websocket: its latest-only picture slot and its queue of incident messages."""
 
-    def __init__(self, send: Callable[[str], Any], name: str) -> None:
+    def __init__(self, send: Callable[[str | bytes], Any], name: str) -> None:
         self.send = send
         self.name = name
         self.slot: Frame | None = None
@@ -67,14 +67,14 @@ class Client:
                 await self._send(self.events.popleft())
             frame, self.slot = self.slot, None
             if frame is not None:
-                text = frame.full if self.need_full else frame.delta
+                data = frame.full_deflated if self.need_full else frame.delta_deflated
                 self.need_full = False
-                await self._send(text)
+                await self._send(data)
                 self.sent += 1
 
-    async def _send(self, text: str) -> None:
-        await self.send(text)
-        self.bytes += len(text)
+    async def _send(self, data: str | bytes) -> None:
+        await self.send(data)
+        self.bytes += len(data)
 
 
 @dataclass(eq=False)

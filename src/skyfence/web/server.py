@@ -24,7 +24,8 @@ def parse_listen(text: str, default_host: str = "127.0.0.1") -> tuple[str, int]:
 
 def config(app, host: str, port: int) -> uvicorn.Config:
     return uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="on",
-                          ws_max_size=64 * 1024, timeout_graceful_shutdown=3)
+                          ws_max_size=64 * 1024, timeout_graceful_shutdown=3,
+                          ws_per_message_deflate=False)  # frames come deflated once for all (web.frames)
 
 
 def serve(app, host: str, port: int) -> None:

@@ -29,7 +29,10 @@ async def websocket(ws: WebSocket) -> None:
     if user is None and not (ctx.public and msg.get("type") == "auth"):
         return await _close(ws, 4401, "unknown or missing token")
     user = user or ANONYMOUS
-    client = Client(ws.send_text, user.name)
+    async def send(data: str | bytes) -> None:  # pictures are binary (deflated JSON), the rest text
+        await (ws.send_bytes(data) if isinstance(data, bytes) else ws.send_text(data))
+
+    client = Client(send, user.name)
     hub = ctx.hub
     hub.join(client)
     sender = asyncio.create_task(client.run())
