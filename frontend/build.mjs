@@ -24,8 +24,8 @@ await build({
   logLevel: "info",
 });
 
-// MapLibre runs its tile work in a module worker loaded next to the page's script.
-copyFileSync(join(nm, "maplibre-gl", "dist", "maplibre-gl-worker.mjs"), join(out, "maplibre-gl-worker.mjs"));
+// MapLibre runs its tile work in a worker loaded from a file next to the page's script.
+copyFileSync(join(nm, "maplibre-gl", "dist", "maplibre-gl-csp-worker.js"), join(out, "maplibre-gl-csp-worker.js"));
 copyFileSync(join(here, "src", "index.html"), join(out, "index.html"));
 copyFileSync(join(here, "src", "icon.svg"), join(out, "icon.svg"));
 // The API's documentation page (/docs) from swagger-ui-dist, served by skyfence itself.

@@ -21,15 +21,16 @@ export class Fleet {
     this.colour = new Uint8Array(0);
   }
 
-  /** Apply a `picture` frame: {time, full, meta: {k: [id, callsign, party, country]}, rows, gone, rate}. */
-  apply(frame) {
+  /** Apply a `picture` frame: {time, full, meta: {k: [id, callsign, party, country]}, rows, gone, rate};
+   * `jumped`: the clock jumped (a replay's seek), so the trails start anew. */
+  apply(frame, jumped = false) {
     if (frame.full) {
       this.meta.clear();
       const keep = new Map();
       for (const row of frame.rows) if (this.state.has(row[0])) keep.set(row[0], this.state.get(row[0]));
       this.state = keep;
-      if (frame.reset) for (const s of this.state.values()) s.trail = [];
     }
+    if (jumped) for (const s of this.state.values()) s.trail = [];
     for (const [k, m] of Object.entries(frame.meta || {})) {
       this.meta.set(Number(k), { id: m[0], callsign: m[1], party: m[2], country: m[3] });
     }

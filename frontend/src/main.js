@@ -11,7 +11,7 @@ import { Replay } from "./replay.js";
 import { el, hexToRgb, hms, iso, num, sevColour, epochOf } from "./format.js";
 import { planeAtlas } from "./icon.js";
 
-const stats = { frames: 0, draws: 0, pictures: 0, started: performance.now() };
+const stats = { frames: 0, draws: 0, drawMs: 0, pictures: 0, started: performance.now() };
 const dirty = { any: false };
 const TRAILS_FOR_ALL = 1000; // read by the tests and the benchmark
 window.skyfence = { stats };
@@ -42,7 +42,9 @@ async function main() {
   legend(agreement);
 
   const map = createMap("map", agreement);
-  const overlay = new MapboxOverlay({ interleaved: false, layers: [], onClick: pick,
+  // interleaved: deck.gl draws into MapLibre's own WebGL context; a second full-size canvas to composite costs
+  // more than everything else together in a software renderer (1.5 against 18-34 frames a second, 5,000 aircraft)
+  const overlay = new MapboxOverlay({ interleaved: true, layers: [], onClick: pick,
     getCursor: ({ isHovering }) => (isHovering ? "pointer" : "grab") });
   map.addControl(overlay);
   window.skyfence.map = map;
@@ -58,11 +60,12 @@ async function main() {
 
   const live = new Live({
     onPicture: (frame) => {
-      const first = fleet.time == null;
-      fleet.apply(frame);
+      // a new start or a jump of the replay's clock: the trails are fetched anew for the moment shown
+      const jumped = fleet.time == null || frame.reset || Math.abs(frame.time - fleet.time) > 30 * Math.max(1, fleet.rate);
+      fleet.apply(frame, jumped);
       stats.pictures++;
       window.skyfence.lastFrame = { time: frame.time, n: fleet.list.length };
-      if (first || frame.reset) seedTrails(health.mode === "replay" ? frame.time : null);
+      if (jumped) seedTrails(health.mode === "replay" ? frame.time : null);
     },
     onIncident: (change) => panel.changed(change),
     onResync: () => panel.load(),
@@ -90,12 +93,13 @@ async function main() {
     const pulse = panel.active().length > 0 && performance.now() - drawnWall > 66;
     if (fresh || moved >= 0.5 || pulse || dirty.any) {
       dirty.any = false;
-      const n = fleet.positions(now, (party) => partyRgb(colours, party));
+      const t0 = performance.now();
+      const n = fleet.positions(now, partyColour);
       if (fresh) {
         lastVersion = fleet.version;
         // every aircraft's trail up to TRAILS_FOR_ALL aircraft; beyond, the selected one's (as tar1090 does)
         const keys = n <= TRAILS_FOR_ALL ? fleet.list : fleet.list.filter((k) => k === selectedAircraft);
-        trails = keys.map((k) => ({ path: fleet.state.get(k).trail, c: partyRgb(colours, fleet.meta.get(k)?.party, 110) }));
+        trails = keys.map((k) => ({ path: fleet.state.get(k).trail, c: partyRgb(colours, fleet.meta.get(k)?.party, 150) }));
         document.getElementById("counts").textContent = `${n} aircraft`;
         panel.setMoment(health.mode === "replay" ? now : null);
       }
@@ -103,6 +107,7 @@ async function main() {
       if (window.skyfence.only) ls = ls.filter((l) => window.skyfence.only.includes(l.id));
       overlay.setProps({ layers: ls });
       stats.draws++;
+      stats.drawMs += performance.now() - t0;
       drawnAt = now;
       drawnWall = performance.now();
       if (selectedAircraft != null) updateCard();
@@ -119,15 +124,22 @@ function seedTrails(at) {
   api("/api/tracks", { query }).then((t) => { fleet.seedTrails(t); dirty.any = true; }).catch(() => {});
 }
 
+const rgbCache = new Map();
+function partyColour(party) {
+  let c = rgbCache.get(party);
+  if (!c) rgbCache.set(party, (c = partyRgb(colours, party)));
+  return c;
+}
+
 function layers(zoom, n, now, trails, panel) {
   const data = { length: n, attributes: { getPosition: { value: fleet.pos, size: 2 },
     getAngle: { value: fleet.angle, size: 1 }, getColor: { value: fleet.colour, size: 4, normalized: true } } };
   const out = [...places(zoom)];
   out.push(new PathLayer({ id: "trails", data: trails, getPath: (d) => d.path, getColor: (d) => d.c,
-    widthMinPixels: 1.2, widthUnits: "pixels", getWidth: 1, _pathType: "open" }));
+    widthMinPixels: 1.6, widthUnits: "pixels", getWidth: 1.6 }));
   if (incidentTracks) {
     out.push(new PathLayer({ id: "incident-tracks", data: incidentTracks.paths, getPath: (d) => d.path,
-      getColor: (d) => d.c, getWidth: 2.5, widthUnits: "pixels", _pathType: "open" }));
+      getColor: (d) => d.c, getWidth: 2.5, widthUnits: "pixels" }));
   }
   const active = panel.active();
   const pulse = 10 + 6 * Math.sin(performance.now() / 250);

@@ -1,9 +1,10 @@
 // The map: an offline basemap (Natural Earth, served by skyfence) and the agreement drawn by party.
-import * as maplibregl from "maplibre-gl";
+// MapLibre's CSP build: its worker is a file of its own (the page's policy allows no eval).
+import maplibregl from "maplibre-gl/dist/maplibre-gl-csp.js";
 import { TextLayer, ScatterplotLayer } from "@deck.gl/layers";
 import { hexToRgb } from "./format.js";
 
-maplibregl.setWorkerUrl(new URL("/static/maplibre-gl-worker.mjs", location.origin).href);
+maplibregl.setWorkerUrl(new URL("/static/maplibre-gl-csp-worker.js", location.origin).href);
 
 const basemap = (layer) => new URL(`/api/basemap/${layer}`, location.origin).href;
 

@@ -350,7 +350,7 @@ def main(argv: list[str] | None = None) -> None:
             from skyfence import bench_web
 
             what = args.child.split(":")[1]
-            bench = bench_web.bench_ws(5000, 50, 30.0, args.seed, args.workdir) if what == "ws" else \
+            bench = bench_web.bench_ws(5000, 50, 60.0, args.seed, args.workdir) if what == "ws" else \
                 bench_web.bench_page(5000, 10.0, args.seed, args.workdir)
             print(json.dumps(bench))
         elif args.child.startswith("all-pairs:"):
