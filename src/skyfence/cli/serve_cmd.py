@@ -74,11 +74,11 @@ def first_incident(store, recording) -> float | None:
 
 def run(ctx, host: str, port: int) -> None:
     from skyfence.web import create_app
-    from skyfence.web.server import check_port, serve
+    from skyfence.web.server import listen, serve
 
-    check_port(host, port)
+    sock = listen(host, port)
     stderr.print(f"skyfence: serving {ctx.mode} on http://{host}:{port}/ (API docs: /docs); Ctrl-C stops")
-    serve(create_app(ctx), host, port)
+    serve(create_app(ctx), host, port, sock)
 
 
 def _time(text: str, option: str) -> float:

@@ -28,32 +28,43 @@ def config(app, host: str, port: int) -> uvicorn.Config:
                           ws_per_message_deflate=False)  # frames come deflated once for all (web.frames)
 
 
-def serve(app, host: str, port: int) -> None:
-    """Serve until interrupted; a port in use is one clear line."""
-    server = uvicorn.Server(config(app, host, port))
-    check_port(host, port)
-    server.run()
+# The kernel's send buffer of each connection. Linux would let it grow to 4 MB: some 50 frames of 5,000
+# aircraft queued for a client that does not read, all stale before it sees them. With 256 KB (the kernel
+# doubles it) a slow client holds a few frames at most; then its latest-only slot drops the rest.
+SEND_BUFFER = 256 * 1024
+
+
+def listen(host: str, port: int):
+    """The listening socket (its connections inherit ``SEND_BUFFER``); a port in use is one clear line."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise InputError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve(app, host: str, port: int, sock=None) -> None:
+    """Serve until interrupted."""
+    sock = sock or listen(host, port)
+    uvicorn.Server(config(app, host, port)).run(sockets=[sock])
 
 
 def serve_in_thread(app, host: str, port: int) -> tuple[uvicorn.Server, threading.Thread]:
     """Start serving in a daemon thread (the monitor's ``--web``); ``server.should_exit = True`` stops it."""
-    check_port(host, port)
+    sock = listen(host, port)
     server = uvicorn.Server(config(app, host, port))
-    thread = threading.Thread(target=server.run, name="skyfence-web", daemon=True)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="skyfence-web", daemon=True)
     thread.start()
     return server, thread
-
-
-def check_port(host: str, port: int) -> None:
-    import socket
-
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind((host, port))
-        except OSError as exc:
-            raise InputError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
 def start_beside_monitor(listen: str, store, agreement, picture):
