@@ -119,3 +119,15 @@ def test_an_update_that_changes_nothing_visible_still_moves_the_clock(tmp_path):
     with IncidentStore.open(tmp_path / "b.db") as store:
         (inc,) = store.incidents()
         assert inc.last_event == "crossing_started" and inc.last_update_time == T0 + timedelta(seconds=120)
+
+
+def test_an_event_and_its_flare_up_in_one_batch(tmp_path):
+    """A new incident that ends and flares up within one batch (its alias names a row written in the
+    same transaction), as in separate batches."""
+    ups = [crossing("crossing_started", 0, "crossing", track_id="aaa111"),
+           crossing("crossing_ended", 300, "crossing", track_id="aaa111", ended=True),
+           crossing("crossing_started", 900, "crossing", track_id="aaa111", key_time=T0 + timedelta(seconds=900))]
+    _check(ups, [ups[:1], ups[1:2], ups[2:]], str(tmp_path / "a.db"), str(tmp_path / "b.db"))
+    with IncidentStore.open(tmp_path / "a.db") as store:
+        (inc,) = store.incidents()
+        assert inc.aliases == (ups[2].incident_id,) and store.get(ups[2].incident_id).id == inc.id

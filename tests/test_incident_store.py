@@ -225,3 +225,64 @@ def test_changes_are_recorded_at_the_wall_clock(store_url):
         assert opened.time == T0 and ack.time == T0 + timedelta(minutes=3)
         for c in store.audit(opened.incident_id):
             assert before - timedelta(seconds=1) <= c.recorded_at <= after + timedelta(seconds=1)
+
+
+def test_numpy_and_nan_figures_are_stored_as_strict_json(store_url):
+    """The monitor's figures come from numpy and may be NaN (a position not known): stored as null."""
+    import json
+    import math
+
+    import numpy as np
+
+    from skyfence.incidents import TrackPoint
+
+    u = encounter("level_changed", 0, "loss")
+    u = type(u)(**{**u.__dict__, "lat": math.nan, "lon": float("inf"),
+                   "details": {"horizontal_nm": np.float64(2.5), "vertical_ft": np.float32("nan"), "n": np.int64(3),
+                               "when": T0, "pair": ("a", "b")},
+                   "track": (TrackPoint("4b1805", T0, math.nan, 40.0, 100.0),
+                             TrackPoint("4b1805", T0 + timedelta(seconds=1), 35.0, 40.0, math.nan))})
+    with IncidentStore.open(store_url) as store:
+        (opened,) = store.apply([u], T0)
+        inc = store.get(opened.incident_id)
+        d = incident_json(inc)
+        json.loads(json.dumps(d), parse_constant=lambda c: pytest.fail(f"{c} in the JSON"))
+        assert d["lat"] is None and d["lon"] is None
+        assert d["details"] == {"horizontal_nm": 2.5, "vertical_ft": None, "n": 3, "when": "2017-11-01T09:00:00Z",
+                                "pair": ["a", "b"]}
+        (point,) = store.track(inc.id)  # the point without a position is left out
+        assert point.lat == 35.0 and point.alt_ft is None
+
+
+def test_migration_goes_down_and_up_again(store_url):
+    """The migration is reversible: down to nothing, up to the head, and the store works again."""
+    from alembic import command
+
+    from skyfence.incidents.database import writing
+
+    with IncidentStore.open(store_url) as store:
+        store.apply([encounter("level_changed", 0, "loss")], T0)
+        with writing(store.engine) as conn:
+            command.downgrade(migrations.config(conn), "base")
+        with store.engine.connect() as conn:
+            assert "incidents" not in sa.inspect(conn).get_table_names()
+            assert migrations.current(conn) is None
+    with IncidentStore.open(store_url) as store:
+        assert store.incidents() == []
+        assert store.apply([encounter("level_changed", 0, "loss")], T0)[0].action == "opened"
+
+
+def test_a_bad_update_is_counted_and_skipped(store_url):
+    good = encounter("level_changed", 0, "loss")
+    bad_kind = type(good)(**{**good.__dict__, "incident_id": "XX-1", "kind": "collision"})
+    bad_severity = type(good)(**{**good.__dict__, "incident_id": "XX-2", "severity": "severe"})
+    bad_details = type(good)(**{**good.__dict__, "incident_id": "XX-3", "details": 42})
+    naive = crossing("crossing_started", 10, "crossing")
+    naive = type(naive)(**{**naive.__dict__, "time": naive.time.replace(tzinfo=None),
+                           "start_time": naive.start_time.replace(tzinfo=None)})
+    with IncidentStore.open(store_url) as store:
+        changes = store.apply([bad_kind, good, bad_severity, naive, bad_details], T0)
+        assert [c.incident_id for c in changes] == [good.incident_id, naive.incident_id]
+        assert store.rejected == 3 and "'XX-3'" in store.last_rejection
+        assert store.get(naive.incident_id).start_time == T0  # the naive time read as UTC
+        assert store.apply([bad_kind], T0) == [] and store.rejected == 4

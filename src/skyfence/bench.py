@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 BENCHES = ("crossings", "manoeuvres", "conflicts", "conflicts-stress", "swiss-day", "simulate", "ingest", "report",
-           "swiss-user", "cluster", "web")
+           "swiss-user", "cluster", "incidents", "web")
 
 
 def peak_rss_mb() -> float:
@@ -330,6 +330,10 @@ def main(argv: list[str] | None = None) -> None:
             from skyfence.bench_ingest import bench_ingest
 
             print(json.dumps(bench_ingest(args.child.split(":")[1], args.shared)))
+        elif args.child == "incidents":
+            from skyfence.bench_incidents import bench_incidents
+
+            print(json.dumps(bench_incidents(args.workdir)))
         elif args.child == "report":
             from skyfence.bench_report import bench_report
 
@@ -367,7 +371,7 @@ def main(argv: list[str] | None = None) -> None:
         elif name == "conflicts":
             # 400,000 at 1 per 1000 km2 covers most of the Earth: the largest such layout that fits
             children = [f"conflicts:{n}:" for n in (1_000, 10_000, 100_000, 400_000)]
-        elif name in ("swiss-day", "simulate", "report"):
+        elif name in ("swiss-day", "simulate", "report", "incidents"):
             children = [name]
         elif name == "ingest":
             children = ["ingest:sbs", "ingest:raw", "ingest:beast"]

@@ -144,7 +144,8 @@ def show_cmd(incident: str = typer.Argument(..., help="Incident id (CR-..., EN-.
             ("summary", inc.summary), ("aircraft", "; ".join(
                 f"{a.track_id} {a.callsign or ''} ({a.party or 'unknown party'})" for a in inc.aircraft)),
             ("parties", ", ".join(inc.parties)), ("start", iso(inc.start_time)), ("end", iso(inc.end_time) or "ongoing"),
-            ("position", f"{inc.lat:.4f} N, {inc.lon:.4f} E"), ("opened", iso(inc.opened_at)),
+            ("position", f"{inc.lat:.4f} N, {inc.lon:.4f} E" if inc.lat is not None and inc.lon is not None
+             else "not known"), ("opened", iso(inc.opened_at)),
             ("acknowledged", "; ".join(f"{p}: {by} at {iso(t)}" for p, (by, t) in sorted(inc.acks.items())) or "no"),
             ("resolved", f"{iso(inc.resolved_at)} by {inc.resolved_by}" if inc.resolved_at else "no"),
             ("quiet until", iso(inc.quiet_until) or "-"), ("track", f"{len(track)} points"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 
@@ -64,8 +65,9 @@ def to_geojson(incidents: Sequence[Incident], track: Callable[[str], list[TrackP
         props = {k: v for k, v in incident_json(inc).items() if k not in ("lat", "lon")}
         props["aircraft"] = ";".join(a.track_id for a in inc.aircraft)
         props["parties"] = ";".join(inc.parties)
+        known = inc.lat is not None and inc.lon is not None and math.isfinite(inc.lat) and math.isfinite(inc.lon)
         features.append({"type": "Feature", "id": inc.id, "properties": {"feature": "incident", **props},
-                         "geometry": {"type": "Point", "coordinates": [inc.lon, inc.lat]}})
+                         "geometry": {"type": "Point", "coordinates": [inc.lon, inc.lat]} if known else None})
         by_aircraft: dict[str, list[TrackPoint]] = defaultdict(list)
         for p in track(inc.id):
             by_aircraft[p.track_id].append(p)

@@ -9,6 +9,7 @@ of an incident (API, ``incidents list --format json``, webhook bodies).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Literal
@@ -156,15 +157,35 @@ def parse_time(text: str | None) -> datetime | None:
     return utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
 
 
+def json_safe(value: Any) -> Any:
+    """``value`` as strict JSON: numpy scalars as Python numbers, NaN and infinities as null, datetimes
+    as ISO 8601, tuples as lists (PostgreSQL's json type refuses NaN)."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, datetime):
+        return iso(value)
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if hasattr(value, "item") and callable(value.item):  # numpy scalar
+        value = value.item()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, int):
+        return value
+    return str(value)
+
+
 def incident_json(incident: Incident) -> dict[str, Any]:
-    """The one JSON shape of an incident (times ISO 8601 UTC with Z)."""
+    """The one JSON shape of an incident (times ISO 8601 UTC with Z; strict JSON: no NaN)."""
     i = incident
     return {
         "id": i.id, "kind": i.kind, "status": i.status, "severity": i.severity,
         "parties": list(i.parties),
         "aircraft": [{"track_id": a.track_id, "callsign": a.callsign, "party": a.party} for a in i.aircraft],
         "start_time": iso(i.start_time), "end_time": iso(i.end_time),
-        "lat": i.lat, "lon": i.lon, "summary": i.summary, "details": i.details,
+        "lat": json_safe(i.lat), "lon": json_safe(i.lon), "summary": i.summary, "details": json_safe(i.details),
         "acks": {p: {"by": by, "time": iso(t)} for p, (by, t) in sorted(i.acks.items())},
         "opened_at": iso(i.opened_at), "updated_at": iso(i.updated_at),
         "last_event": i.last_event, "last_update_time": iso(i.last_update_time),

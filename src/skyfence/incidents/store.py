@@ -17,6 +17,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -28,12 +29,11 @@ from skyfence.incidents import lifecycle, migrations
 from skyfence.incidents import tables as t
 from skyfence.incidents.database import create_engine, describe, engine_url, reading, unavailable_as_error, writing
 from skyfence.incidents.errors import NotAllowed, StoreError, UnknownIncident
-from skyfence.incidents.ids import flare_key
 from skyfence.incidents.model import (
-    EVENTS, KINDS, SEVERITIES, STATUSES, SYSTEM, Change, EventUpdate, Incident, TrackPoint, incident_from_json,
-    incident_json, utc,
+    EVENTS, KINDS, SEVERITIES, STATUSES, SYSTEM, Change, EventUpdate, Incident, TrackPoint, incident_from_json, utc,
 )
-from skyfence.incidents.severity import at_least, rank
+from skyfence.incidents.severity import rank
+from skyfence.incidents.writer import WriteBatch, resolve_id
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,9 @@ class IncidentStore:
         agreement's ``thresholds.incidents.quiet_period``; applies to events that end from now on)."""
         self.name = name or describe(engine.url)
         self._followers: list[Callable[[Change], None]] = []
+        self.rejected = 0
+        """Updates ``apply`` refused (unknown kind, event or severity, no id or time), counted and skipped."""
+        self.last_rejection = ""
         self._lock = threading.Lock()
 
     @classmethod
@@ -98,14 +101,26 @@ class IncidentStore:
 
     def apply(self, updates: Sequence[EventUpdate], now: datetime | None = None) -> list[Change]:
         """Apply the monitor's updates in one transaction and return the changes they made (none for
-        an update applied before). The changes are timed by the data (each update's time) and carry
+        an update applied before). A bad update (unknown kind, event or severity; no id or time) is
+        counted in :attr:`rejected`, logged and skipped; naive times are taken as UTC. The changes are timed by the data (each update's time) and carry
         the wall clock of the commit as ``recorded_at`` (acknowledgement times are measured from it).
         ``now``, the caller's clock (data time when replaying), is accepted as :meth:`tick` takes it
         and does not change the result: the same updates give the same changes whenever applied."""
+        good = []
         for u in updates:
-            _check(u)
+            checked = _checked(u)
+            if isinstance(checked, str):  # a bad update is counted and skipped, never stops the others
+                self.rejected += 1
+                self.last_rejection = checked
+                log.warning("incident update rejected: %s", checked)
+            else:
+                good.append(checked)
+        if not good:
+            return []
         with self._writing("apply updates") as conn:
-            changes = _Batch(conn, self.quiet_period, _now()).apply(updates)
+            batch = WriteBatch(conn, self.quiet_period, _now())
+            batch.apply(good)
+            changes = batch.flush()
         self._notify(changes)
         return changes
 
@@ -117,14 +132,14 @@ class IncidentStore:
             ids = conn.execute(sa.select(t.incidents.c.id).where(
                 t.incidents.c.status != "resolved", t.incidents.c.quiet_until <= now)
                 .order_by(t.incidents.c.quiet_until, t.incidents.c.id)).scalars().all()
-            batch = _Batch(conn, self.quiet_period, _now())
-            changes = []
+            batch = WriteBatch(conn, self.quiet_period, _now())
+            batch.prefetch(ids)
             for cid in ids:
                 inc = batch.load(cid)
                 if lifecycle.due(inc, now):
                     action, why = lifecycle.auto_resolve(inc)
-                    changes.append(batch.record(inc, inc.resolved_at, SYSTEM, action, why))
-                    batch.save(inc)
+                    batch.record(inc, inc.resolved_at, SYSTEM, action, why)
+            changes = batch.flush()
         self._notify(changes)
         return changes
 
@@ -157,13 +172,13 @@ class IncidentStore:
             raise StoreError(f"cannot {what} {incident_id}: say who (a user or a party)")
         at = utc(at) or _now()
         with self._writing(f"{what} {incident_id}") as conn:
-            batch = _Batch(conn, self.quiet_period, _now())
+            batch = WriteBatch(conn, self.quiet_period, _now())
             inc = batch.load(incident_id)
             if inc is None:
                 raise UnknownIncident(f"no incident {incident_id} in {self.name}")
             action, why = step(inc, at)
-            change = batch.record(inc, at, by.strip(), action, why)
-            batch.save(inc)
+            batch.record(inc, at, by.strip(), action, why)
+            (change,) = batch.flush()
         self._notify([change])
         return change
 
@@ -175,12 +190,12 @@ class IncidentStore:
     def get(self, incident_id: str) -> Incident | None:
         """The incident with this id (or the id of a flare-up it absorbed), None if there is none."""
         with _guarded(self._engine, f"read incident {incident_id}") as conn:
-            return _Batch(conn, self.quiet_period, _now()).load(incident_id)
+            return WriteBatch(conn, self.quiet_period, _now()).load(incident_id)
 
     def audit(self, incident_id: str) -> list[Change]:
         """Every change of the incident, oldest first."""
         with _guarded(self._engine, f"read the audit of {incident_id}") as conn:
-            cid = _resolve_id(conn, incident_id) or incident_id
+            cid = resolve_id(conn, incident_id) or incident_id
             rows = conn.execute(sa.select(t.changes).where(t.changes.c.incident_id == cid)
                                 .order_by(t.changes.c.seq)).all()
         return [_change(r) for r in rows]
@@ -233,7 +248,7 @@ class IncidentStore:
         """The positions of the aircraft involved around the incident, by aircraft and time."""
         p = t.track_points
         with _guarded(self._engine, f"read the track of {incident_id}") as conn:
-            cid = _resolve_id(conn, incident_id) or incident_id
+            cid = resolve_id(conn, incident_id) or incident_id
             rows = conn.execute(sa.select(p.c.track_id, p.c.time, p.c.lat, p.c.lon, p.c.alt_ft)
                                 .where(p.c.incident_id == cid).order_by(p.c.track_id, p.c.time)).all()
         return [TrackPoint(*r) for r in rows]
@@ -275,16 +290,27 @@ def _guarded(engine: sa.Engine, what: str, write: bool = False) -> Iterator[sa.C
         yield conn
 
 
-def _check(u: EventUpdate) -> None:
-    if u.kind not in KINDS:
-        raise ValueError(f"update of {u.incident_id}: unknown kind {u.kind!r}")
-    if u.severity not in SEVERITIES:
-        raise ValueError(f"update of {u.incident_id}: unknown severity {u.severity!r}")
-    if u.event not in EVENTS:
-        raise ValueError(f"update of {u.incident_id}: unknown event {u.event!r}")
-    for name in ("time", "start_time"):
-        if getattr(u, name).tzinfo is None:
-            raise ValueError(f"update of {u.incident_id}: {name} has no time zone (give UTC)")
+def _checked(u: EventUpdate) -> EventUpdate | str:
+    """The update with its times in UTC (naive ones taken as UTC), or why it cannot be applied."""
+    who = f"update {getattr(u, 'event', '?')} of {getattr(u, 'incident_id', '?')!r}"
+    try:
+        if not u.incident_id or not isinstance(u.incident_id, str):
+            return f"{who}: no incident id"
+        if u.kind not in KINDS:
+            return f"{who}: unknown kind {u.kind!r}"
+        if u.severity not in SEVERITIES:
+            return f"{who}: unknown severity {u.severity!r}"
+        if u.event not in EVENTS:
+            return f"{who}: unknown event {u.event!r}"
+        if not isinstance(u.time, datetime) or not isinstance(u.start_time, datetime):
+            return f"{who}: no time or start time"
+        if u.end_time is not None and not isinstance(u.end_time, datetime):
+            return f"{who}: end time {u.end_time!r} is not a time"
+        return replace(u, time=utc(u.time), start_time=utc(u.start_time), end_time=utc(u.end_time),
+                       aircraft=tuple(u.aircraft), parties=tuple(u.parties), details=dict(u.details or {}),
+                       track=tuple(u.track or ()))
+    except (AttributeError, TypeError, ValueError) as e:
+        return f"{who}: {e}"
 
 
 def _known(name: str, values: list[str], known: tuple[str, ...]) -> None:
@@ -293,117 +319,6 @@ def _known(name: str, values: list[str], known: tuple[str, ...]) -> None:
             raise StoreError(f"unknown {name} {v!r} (one of {', '.join(known)})")
 
 
-def _resolve_id(conn: sa.Connection, incident_id: str) -> str | None:
-    """The incident an id names: itself, or the incident a flare-up with this id continued."""
-    if conn.execute(sa.select(t.incidents.c.id).where(t.incidents.c.id == incident_id)).first():
-        return incident_id
-    return conn.execute(sa.select(t.incident_aliases.c.incident_id)
-                        .where(t.incident_aliases.c.alias == incident_id)).scalar_one_or_none()
-
-
 def _change(row) -> Change:
     return Change(seq=row.seq, incident_id=row.incident_id, time=row.time, who=row.who, action=row.action,
                   why=row.why, incident=incident_from_json(row.incident), recorded_at=row.recorded_at)
-
-
-class _Batch:
-    """The work of one write transaction: incidents loaded once, saved once, changes recorded in order."""
-
-    def __init__(self, conn: sa.Connection, quiet_period: float, now: datetime) -> None:
-        self.conn, self.quiet_period, self.now = conn, quiet_period, now
-        self.loaded: dict[str, Incident] = {}
-        self.stored: set[str] = set()
-        self.seen: set[tuple] = set()
-
-    def load(self, incident_id: str) -> Incident | None:
-        cid = _resolve_id(self.conn, incident_id) if incident_id not in self.loaded else incident_id
-        if cid is None:
-            return None
-        if cid not in self.loaded:
-            body = self.conn.execute(sa.select(t.incidents.c.body).where(t.incidents.c.id == cid)).scalar_one()
-            self.loaded[cid] = incident_from_json(body)
-            self.stored.add(cid)
-        return self.loaded[cid]
-
-    def apply(self, updates: Sequence[EventUpdate]) -> list[Change]:
-        changes: list[Change] = []
-        for u in updates:
-            key = (u.incident_id, u.event, utc(u.time))
-            if key in self.seen or self.conn.execute(sa.select(sa.literal(1)).where(
-                    t.applied_updates.c.incident_id == key[0], t.applied_updates.c.event == key[1],
-                    t.applied_updates.c.time == key[2])).first():
-                continue
-            self.seen.add(key)
-            self.conn.execute(sa.insert(t.applied_updates).values(incident_id=key[0], event=key[1], time=key[2]))
-            inc = self.load(u.incident_id) or self._flared(u)
-            if inc is None:
-                inc, steps = lifecycle.open_incident(u, self.quiet_period)
-                self.loaded[inc.id] = inc
-                changed = True
-            else:
-                before = incident_json(inc)
-                steps = lifecycle.apply_update(inc, u, self.quiet_period)
-                changed = incident_json(inc) != before  # also when only the last update time moved on
-            if changed:
-                self.save(inc)  # the row exists before the changes and track points that refer to it
-            for action, why in steps:
-                changes.append(self.record(inc, u.time, SYSTEM, action, why))
-            self._track(inc.id, u.track)
-        return changes
-
-    def _flared(self, u: EventUpdate) -> Incident | None:
-        """The ended incident that ``u`` (a new event) continues, if it flares up within its quiet period."""
-        i = t.incidents
-        key = flare_key(u.kind, [a.track_id for a in u.aircraft], u.details)
-        cid = self.conn.execute(sa.select(i.c.id).where(
-            i.c.flare_key == key, i.c.ended_at <= utc(u.time), i.c.quiet_until >= utc(u.time))
-            .order_by(i.c.quiet_until.desc(), i.c.id).limit(1)).scalar_one_or_none()
-        if cid is None:
-            return None
-        inc = self.load(cid)
-        if inc.ended_at is None:  # changed earlier in this batch, no longer ended
-            return None
-        inc.aliases = (*inc.aliases, u.incident_id)
-        self.conn.execute(sa.insert(t.incident_aliases).values(alias=u.incident_id, incident_id=cid))
-        return inc
-
-    def record(self, inc: Incident, time: datetime, who: str, action: str, why: str) -> Change:
-        snapshot = incident_json(inc)
-        seq = self.conn.execute(sa.insert(t.changes).values(
-            incident_id=inc.id, time=time, who=who, action=action, why=why, incident=snapshot,
-            recorded_at=self.now).returning(t.changes.c.seq)).scalar_one()
-        return Change(seq, inc.id, utc(time), who, action, why, incident_from_json(snapshot), self.now)
-
-    def save(self, inc: Incident) -> None:
-        """Write the incident's row, its parties and aircraft."""
-        values = dict(kind=inc.kind, status=inc.status, severity=inc.severity, severity_rank=rank(inc.severity),
-                      start_time=inc.start_time, end_time=inc.end_time, updated_at=inc.updated_at,
-                      ended_at=inc.ended_at, quiet_until=inc.quiet_until,
-                      flare_key=flare_key(inc.kind, [a.track_id for a in inc.aircraft], inc.details),
-                      body=incident_json(inc))
-        if inc.id in self.stored:
-            self.conn.execute(sa.update(t.incidents).where(t.incidents.c.id == inc.id).values(**values))
-            self.conn.execute(sa.delete(t.incident_parties).where(t.incident_parties.c.incident_id == inc.id))
-            self.conn.execute(sa.delete(t.incident_aircraft).where(t.incident_aircraft.c.incident_id == inc.id))
-        else:
-            self.conn.execute(sa.insert(t.incidents).values(id=inc.id, **values))
-            self.stored.add(inc.id)
-        if inc.parties:
-            self.conn.execute(sa.insert(t.incident_parties),
-                              [{"incident_id": inc.id, "party": p} for p in inc.parties])
-        if inc.aircraft:
-            self.conn.execute(sa.insert(t.incident_aircraft),
-                              [{"incident_id": inc.id, "track_id": a.track_id, "callsign": a.callsign,
-                                "party": a.party} for a in inc.aircraft])
-
-    def _track(self, incident_id: str, points: Sequence[TrackPoint]) -> None:
-        if not points:
-            return
-        if self.conn.dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        rows = {(p.track_id, utc(p.time)): p for p in points}
-        stmt = insert(t.track_points).on_conflict_do_nothing()
-        self.conn.execute(stmt, [{"incident_id": incident_id, "track_id": k[0], "time": k[1], "lat": p.lat,
-                                  "lon": p.lon, "alt_ft": p.alt_ft} for k, p in rows.items()])
