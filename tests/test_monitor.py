@@ -55,7 +55,7 @@ def sim_slice(tmp_path_factory, euphrates):
 
     tmp = tmp_path_factory.mktemp("sim")
     scenario, base = load_scenario("euphrates-2017")
-    sim = simulate(scenario, base, 8.0, 7, None)
+    sim = simulate(scenario, base, 24.0, 7, None)
     t = pl.col("time")
     lo, hi = datetime(2017, 11, 1, 5, 30, tzinfo=timezone.utc), datetime(2017, 11, 1, 7, 40, tzinfo=timezone.utc)
     part = sim.tracks.filter((t >= lo) & (t < hi))

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 BENCHES = ("crossings", "manoeuvres", "conflicts", "conflicts-stress", "swiss-day", "simulate", "ingest", "report",
-           "swiss-user", "cluster", "incidents", "web")
+           "swiss-user", "cluster", "incidents", "monitor-day", "monitor-load", "web")
 
 
 def peak_rss_mb() -> float:
@@ -283,7 +283,8 @@ def _run_child(name: str, args: argparse.Namespace, workdir: Path) -> dict:
     cmd = [sys.executable, "-m", "skyfence.bench", "--child", name, "--rows", str(args.rows), "--seed",
            str(args.seed), "--workdir", str(workdir), "--shared", str(args.shared),
            "--cluster-states", str(args.cluster_states), "--cluster-baseline-hours", str(args.cluster_baseline_hours),
-           "--hours-per-task", str(args.hours_per_task)]
+           "--hours-per-task", str(args.hours_per_task), "--monitor-tick", str(args.monitor_tick),
+           "--monitor-aircraft", str(args.monitor_aircraft), "--monitor-seconds", str(args.monitor_seconds)]
     if ":cold" in name:  # a fresh, empty kernel cache: the first run after installing
         import os
 
@@ -309,6 +310,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cluster-baseline-hours", type=int, default=48,
                         help="hours of that archive one process analyses, for the cluster's overhead")
     parser.add_argument("--hours-per-task", type=int, default=1, help="the cluster benchmark's task size")
+    parser.add_argument("--monitor-tick", type=float, default=1.0, help="the monitor benchmarks' tick (s of data)")
+    parser.add_argument("--monitor-aircraft", type=int, default=10_000, help="aircraft in monitor-load")
+    parser.add_argument("--monitor-seconds", type=float, default=600.0, help="how long monitor-load runs")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -350,6 +354,15 @@ def main(argv: list[str] | None = None) -> None:
                 print(json.dumps(bc.bench_single(folder, args.cluster_baseline_hours)))
             else:
                 print(json.dumps(bc.bench_on_cluster(folder, int(what), args.hours_per_task)))
+        elif args.child == "monitor-day":
+            from skyfence.bench_monitor import bench_monitor_day
+
+            print(json.dumps(bench_monitor_day(args.workdir, args.seed, args.monitor_tick)))
+        elif args.child == "monitor-load":
+            from skyfence.bench_monitor import bench_monitor_load
+
+            print(json.dumps(bench_monitor_load(args.workdir, args.seed, args.monitor_aircraft, args.monitor_seconds,
+                                                args.monitor_tick)))
         elif args.child.startswith("web:"):
             from skyfence import bench_web
 
@@ -371,7 +384,7 @@ def main(argv: list[str] | None = None) -> None:
         elif name == "conflicts":
             # 400,000 at 1 per 1000 km2 covers most of the Earth: the largest such layout that fits
             children = [f"conflicts:{n}:" for n in (1_000, 10_000, 100_000, 400_000)]
-        elif name in ("swiss-day", "simulate", "report", "incidents"):
+        elif name in ("swiss-day", "simulate", "report", "incidents", "monitor-day", "monitor-load"):
             children = [name]
         elif name == "ingest":
             children = ["ingest:sbs", "ingest:raw", "ingest:beast"]

@@ -20,6 +20,10 @@ out = Console()
 def demo(out_dir: Path = typer.Option(Path("out/demo"), "--out", "-o", help="Folder for the demo's files."),
          hours: float = typer.Option(24.0, "--hours", help="Hours of the built-in scenario to simulate."),
          seed: int = typer.Option(2017, "--seed", help="Random seed."),
+         monitor: bool = typer.Option(True, "--monitor/--no-monitor", help="Then replay the day through the live "
+                                      "monitor into a SQLite incident store."),
+         monitor_tick: float = typer.Option(120.0, "--monitor-tick", help="The replay's tick (seconds of data time "
+                                            "between detection runs): smaller tells events sooner and takes longer."),
          quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
          serve: bool = typer.Option(True, "--serve/--no-serve", help="End by serving the day on the web page."),
          port: int = typer.Option(8080, "--port", help="Port of the web page.")) -> None:
@@ -28,8 +32,11 @@ def demo(out_dir: Path = typer.Option(Path("out/demo"), "--out", "-o", help="Fol
     Simulates a day of coalition and Russian/Syrian traffic with crossings,
     intercepts and manoeuvres injected, analyses it against the agreement,
     scores the analysis against the simulation's ground truth, and prints the
-    summary and where the files are; then serves the day on the web page
-    (replay, incidents) and prints a viewer's and an officer's token.
+    summary and where the files are. Then the same day is replayed as fast as
+    it can go through the live monitor into a SQLite incident store
+    (incidents.db), with the live table of open incidents, and the incidents
+    are listed. Last, the day is served on the web page (replay, incidents)
+    with a viewer's and an officer's token printed.
     """
     from skyfence.agreement import load_agreement
     from skyfence.analysis.outputs import ISO, write_json
@@ -53,8 +60,42 @@ def demo(out_dir: Path = typer.Option(Path("out/demo"), "--out", "-o", help="Fol
     print_evaluation(doc)
     out.print(f"\nSimulated tracks: {tracks}\nGround truth: {truth}\nResults in {out_dir}/: "
               + ", ".join(p.name for p in result.files) + ", evaluation.json")
+    if monitor:
+        replay_through_monitor(tracks, out_dir / "incidents.db", monitor_tick, quiet)
     if serve:
         _serve_day(out_dir, port)
+
+
+def replay_through_monitor(tracks: Path, db: Path, tick: float, quiet: bool) -> None:
+    """The simulated day through ``skyfence monitor --speed 0`` into a fresh SQLite store, then ``incidents list``."""
+    from skyfence.agreement import load_agreement
+    from skyfence.cli.incidents_cmd import incident_table
+    from skyfence.incidents.store import IncidentStore
+    from skyfence.live.console import MonitorConsole, status_line
+    from skyfence.live.monitor import Monitor
+    from skyfence.live.sources import open_source
+    from skyfence.progress import stderr
+
+    for old in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        old.unlink(missing_ok=True)
+    ag = load_agreement("euphrates-2017")
+    out.print(f"\n[bold]Live monitor[/]: replaying {tracks} as fast as it can (a detection run every {tick:g} s of "
+              f"data) into {db}")
+    with IncidentStore.open(db, quiet_period=ag.thresholds.incidents.quiet_period) as store:
+        m = Monitor([open_source(str(tracks))], ag, store, tick=tick, speed=0)
+        if quiet:
+            report = m.run()
+        else:
+            with MonitorConsole(stderr) as console:
+                m.subscribe(console.updates)
+                m.picture.subscribe(lambda now: console.progress(status_line(now, m.report, len(m.picture), 0)))
+                report = m.run()
+        incidents = store.incidents()
+        serious = store.incidents(severity="crossing")
+    out.print(f"{report.updates:,} updates of {len(report.incidents):,} events -> {len(incidents):,} incidents in {db} "
+              f"({report.detections:,} detection runs, {report.seconds:.0f} s)")
+    out.print(incident_table(serious, f"skyfence incidents list --store {db} --severity crossing"))
+    out.print(f"All {len(incidents):,}: skyfence incidents list --store {db}")
 
 
 def _serve_day(out_dir: Path, port: int) -> None:

@@ -36,6 +36,7 @@ from skyfence.units import m_to_ft
 
 TRACK_AROUND = 300.0  # s of positions before the event (and after, as far as seen) sent with an update
 TRACK_POINTS = 200  # at most, per aircraft
+KEEP_WHOLE = ("crossing", "encounter")
 WARNING_MERGE = 120.0  # s: warning episodes of one aircraft and area this close are one warning; this long
 # after the last warning state with no crossing, the warning has lapsed
 
@@ -93,10 +94,17 @@ class EventTracker:
     # ---- the public surface -------------------------------------------------------------------
 
     def open_aircraft(self) -> dict[str, float]:
-        """Aircraft in events not yet final, and from when their states are needed."""
+        """Aircraft in crossings and encounters not yet final, and from when their states are needed: their
+        figures (depth, duration, intent; closest approach) are taken over the whole event. A manoeuvre or an
+        interaction longer than the window (an orbit of hours) is followed by its overlap alone, so its aircraft
+        keep no older states."""
         keep: dict[str, float] = {}
-        for events in self.following.values():
+        for (kind, _), events in self.following.items():
+            if kind not in KEEP_WHOLE:
+                continue
             for f in events:
+                if kind == "crossing" and not f.crossed:
+                    continue
                 for t in f.tracks:
                     keep[t] = min(keep.get(t, math.inf), f.start - self.context)
         return keep
@@ -110,6 +118,7 @@ class EventTracker:
         out: list[EventUpdate] = []
         out += self._warnings(ev, df, now, trusted_from)
         out += self._crossings(ev, df, now, trusted_from)
+        out += self._lapses(df, now)
         out += self._encounters(ev.encounters, df, now, trusted_from)
         out += self._spans(ev.manoeuvres, df, now, trusted_from, "manoeuvre", done)
         out += self._spans(ev.interactions, df, now, trusted_from, "interaction", done)
@@ -151,14 +160,17 @@ class EventTracker:
     # ---- crossings and their warnings ----------------------------------------------------------
 
     def _warnings(self, ev: Events, df: pl.DataFrame, now: float, trusted_from: float) -> list[EventUpdate]:
+        """A warning as soon as an episode is trusted; the episodes of one aircraft and area close together are
+        one warning (one incident)."""
         from skyfence.cluster.window import episodes
 
+        self._warned: list[tuple[Followed, dict, str]] = []
         eps = episodes(df, ev.warnings)
         if eps.height == 0:
             return []
         out = []
         areas = {a.id: a for a in self.agreement.areas}
-        for zone, track, start, end, followed in eps.select("zone", "track_id", "start", "end", "followed").iter_rows():
+        for zone, track, start, end in eps.sort("start").select("zone", "track_id", "start", "end").iter_rows():
             s, e = _s(start), _s(end)
             key = (track, zone)
             f = self._match("crossing", key, s, e, WARNING_MERGE)
@@ -170,20 +182,37 @@ class EventTracker:
             if f.crossed:
                 continue
             row = _last_row(df, track, end)
+            self._warned.append((f, row, zone))
+            if "crossing_warning" in f.emitted:
+                continue
             predicted = _predict(row, areas[zone], self.agreement, self.lookahead)
-            lapsed = not followed and f.end + WARNING_MERGE < now
             details = {"zone": zone, "area": zone, "zone_kind": areas[zone].kind, "warning_start": _iso(s),
                        "warning_end": _iso(e), **predicted}
-            sig = (round(f.start), lapsed)
-            if self._emit(f, "crossing_warning", sig):
-                ac = _aircraft_of(row)
-                tta = predicted.get("time_to_entry_s")
-                what = f"{_name(ac)} ({ac.party}) may enter {zone}" + (f" in {tta:.0f} s" if tta is not None else "")
-                if lapsed:
-                    what = f"{_name(ac)} ({ac.party}): warning for {zone} over, no crossing"
-                out.append(self._update(f, "crossing_warning", _dt(f.end if lapsed else f.start), "warning", (ac,),
-                                        row["lat"], row["lon"], f.end if lapsed else None, lapsed, what, details,
-                                        df))
+            self._emit(f, "crossing_warning", (round(f.start), False))
+            ac = _aircraft_of(row)
+            tta = predicted.get("time_to_entry_s")
+            what = f"{_name(ac)} ({ac.party}) may enter {zone}" + (f" in {tta:.0f} s" if tta is not None else "")
+            out.append(self._update(f, "crossing_warning", _dt(f.start), "warning", (ac,), row["lat"], row["lon"],
+                                    None, False, what, details, df))
+        return out
+
+    def _lapses(self, df: pl.DataFrame, now: float) -> list[EventUpdate]:
+        """Warnings that lapsed: no crossing, and no warning of the same aircraft and area for a while (decided
+        after the crossings of the window, so that a warning followed by its crossing never lapses)."""
+        out, seen = [], set()
+        for f, row, zone in getattr(self, "_warned", []):
+            if f.crossed or id(f) in seen or f.end + WARNING_MERGE >= now:
+                continue
+            seen.add(id(f))
+            if not self._emit(f, "crossing_warning", (round(f.start), True)):
+                continue
+            ac = _aircraft_of(row)
+            details = {"zone": zone, "area": zone, "warning_start": _iso(f.start), "warning_end": _iso(f.end),
+                       "crossed": False}
+            out.append(self._update(f, "crossing_warning", _dt(f.end + WARNING_MERGE), "warning", (ac,), row["lat"],
+                                    row["lon"], f.end, True, f"{_name(ac)} ({ac.party}): warning for {zone} over, no crossing",
+                                    details, df))
+        self._warned = []
         return out
 
     def _crossings(self, ev: Events, df: pl.DataFrame, now: float, trusted_from: float) -> list[EventUpdate]:
@@ -254,7 +283,9 @@ class EventTracker:
         if table.height == 0:
             return []
         out = []
-        over_after = self.settings.merge_gap + self.settings.step
+        # over once it can no longer merge with a new alert, told once its closest approach (which looks a
+        # look-ahead past the end) is settled
+        over_after = max(self.settings.merge_gap + self.settings.step, self.agreement.thresholds.separation.lookahead)
         for r in table.iter_rows(named=True):
             s, e = _s(r["start_time"]), _s(r["end_time"])
             a, b = sorted((r["track_a"], r["track_b"]))
@@ -282,7 +313,7 @@ class EventTracker:
                                         self._severity("encounter", "level_changed", details), aircraft, lat, lon,
                                         None, False, what, details, df))
             if e + over_after < now:
-                sig = (round(e), r["max_level"], _num(r["min_horizontal_nm"], 2), _num(r["closest_horizontal_nm"], 2))
+                sig = (round(e),)
                 if self._emit(f, "encounter_ended", sig):
                     f.ended_at = e
                     what = (f"{_name(aircraft[0])} and {_name(aircraft[1])}: encounter over (highest {r['max_level']}, "
@@ -318,13 +349,15 @@ class EventTracker:
                             Aircraft(r["other_track_id"], r["other_callsign"], r["other_party"]))
                 details = {"type": what_kind, "closest_nm": _num(r["closest_nm"], 3),
                            "duration_s": _num(r["duration_s"], 1)}
-            details.update(start_time=_iso(s), end_time=_iso(e))
             f = self._match(kind, key, s, e, self.settings.merge_gap)
             if f is None:
                 if s < trusted_from:
                     continue
                 f = self._follow(kind, key, s, e, tracks, *key)
             f.end = max(f.end, e)
+            # an event longer than the window is seen cut at the window's start: its start is the one first seen
+            start = min(f.start, s)
+            details.update(start_time=_iso(start), end_time=_iso(e), duration_s=_num(e - start, 1))
             over = e + over_after < now
             if kind in f.emitted and (f.emitted[kind] != ("open",) or not over):
                 continue  # told once when confirmed, once when over
@@ -335,7 +368,7 @@ class EventTracker:
                     text = (f"{_name(aircraft[0])} ({aircraft[0].party}) {what_kind.replace('_', ' ')} of "
                             f"{_name(aircraft[1])} ({aircraft[1].party})")
                 if over:
-                    text += f", {r['duration_s']:.0f} s"
+                    text += f", {e - start:.0f} s"
                 out.append(self._update(f, kind, r["end_time"] if over else r["start_time"],
                                         self._severity(kind, kind, details), aircraft, r["lat"], r["lon"],
                                         e if over else None, over, text, details, df))

@@ -1,0 +1,142 @@
+"""Monitor benchmarks.
+
+- ``monitor-day``: the simulated 24 h day replayed through the monitor at ``--speed 0`` against ``analyze``
+  on the same file (time and ratio), with the check that both give the same events.
+- ``monitor-load``: N aircraft each reporting once a second (the simulator's load mode) served as an SBS
+  feed by a replay server in another process, paced by the recording's clock (real time); the monitor
+  follows it for a while: time from a message's arrival to the end of the tick that took it (and to each
+  update it caused), CPU and memory every 10 s.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import resource
+import socket
+import threading
+import time
+from pathlib import Path
+
+
+def _day(workdir: Path, seed: int) -> Path:
+    path = workdir / f"monitor-day-{seed}.parquet"
+    if not path.exists():
+        from skyfence.sim.run import simulate
+        from skyfence.sim.scenario import load_scenario
+
+        scenario, base = load_scenario("euphrates-2017")
+        simulate(scenario, base, 24.0, seed, None).tracks.write_parquet(path)
+    return path
+
+
+def bench_monitor_day(workdir: Path, seed: int, tick: float) -> dict:
+    from skyfence.agreement import load_agreement
+    from skyfence.analysis.run import analyze
+    from skyfence.live.monitor import Monitor
+    from skyfence.live.replay_check import analysis_events, differences, final_events
+    from skyfence.live.sources import open_source
+
+    path = _day(workdir, seed)
+    ag = load_agreement("euphrates-2017")
+    analyze([path], ag)  # warm: kernels compiled, files cached
+    t0 = time.perf_counter()
+    a = analyze([path], ag)
+    t_analyze = time.perf_counter() - t0
+    ups: list = []
+    t0 = time.perf_counter()
+    m = Monitor([open_source(str(path))], ag, tick=tick, speed=0)
+    m.subscribe(ups.extend)
+    report = m.run()
+    t_monitor = time.perf_counter() - t0
+    diff = differences(final_events(ups), analysis_events(a.crossings, a.encounters, a.manoeuvres, a.interactions))
+    doc = report.as_dict()
+    return {"bench": "monitor-day", "tick_s": tick, "states": a.tracks.height, "analyze_s": round(t_analyze, 2),
+            "monitor_s": round(t_monitor, 2), "ratio": round(t_monitor / t_analyze, 1),
+            "detections": doc["detections"], "detect_s_p50": doc["detect_s_p50"], "detect_s_p99": doc["detect_s_p99"],
+            "window_states_max": max(report.window_states or [0]), "updates": doc["updates"],
+            "incidents": doc["incidents"], "differences_from_analyze": len(diff), "peak_rss_mb": _peak_rss_mb(),
+            "load_average": os.getloadavg()}
+
+
+def _serve_load(path: str, port: int, ready, speed: float) -> None:
+    import polars as pl
+
+    from skyfence.live.replay import ReplayServer, record_times, records_from_states
+
+    states = pl.read_parquet(path).sort("time")
+    records = records_from_states(states, "sbs")
+    del states
+    server = ReplayServer(records, port=port, times=record_times(records, "sbs"), speed=speed)
+    ready.set()
+    server.serve()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def bench_monitor_load(workdir: Path, seed: int, aircraft: int, seconds: float, tick: float) -> dict:
+    import polars as pl
+
+    from skyfence.agreement import load_agreement
+    from skyfence.live.monitor import Monitor
+    from skyfence.live.sources import open_source
+
+    path = workdir / f"monitor-load-{aircraft}-{int(seconds)}-{seed}.parquet"
+    if not path.exists():
+        from skyfence.sim.run import simulate_load
+        from skyfence.sim.scenario import load_scenario
+
+        scenario, base = load_scenario("euphrates-2017")
+        sim = simulate_load(scenario, base, aircraft, (seconds + 120) / 3600.0, seed)
+        sim.tracks.write_parquet(path)
+    states = pl.scan_parquet(path).select(pl.len()).collect().item()
+    port = _free_port()
+    ctx = multiprocessing.get_context("spawn")
+    ready = ctx.Event()
+    proc = ctx.Process(target=_serve_load, args=(str(path), port, ready, 1.0), daemon=True)
+    proc.start()
+    ready.wait(1800)
+    ag = load_agreement("euphrates-2017")
+    m = Monitor([open_source(f"sbs://127.0.0.1:{port}")], ag, tick=tick, speed=1.0, duration=seconds)
+    samples: list[dict] = []
+    stop = threading.Event()
+
+    def sample() -> None:
+        t0, c0 = time.monotonic(), time.process_time()
+        while not stop.wait(10.0):
+            t1, c1 = time.monotonic(), time.process_time()
+            samples.append({"t_s": round(t1 - t0), "cpu_percent": round(100 * (c1 - c0) / (t1 - t0)),
+                            "rss_mb": round(_rss_mb()), "window_states": m.window.rows,
+                            "states": m.report.states, "load_average": round(os.getloadavg()[0], 1)})
+            t0, c0 = t1, c1
+
+    threading.Thread(target=sample, daemon=True).start()
+    report = m.run()
+    stop.set()
+    proc.terminate()
+    proc.join(5)
+    doc = report.as_dict()
+    return {"bench": "monitor-load", "aircraft": aircraft, "seconds": seconds, "tick_s": tick,
+            "states_in_file": states, "records": doc["records_received"], "states": doc["states"],
+            "records_per_second": round(doc["records_received"] / max(doc["seconds"], 1e-9)),
+            "detections": doc["detections"], "detect_s_p50": doc["detect_s_p50"], "detect_s_p99": doc["detect_s_p99"],
+            "latency_s_p50": doc["latency_s_p50"], "latency_s_p99": doc["latency_s_p99"],
+            "update_latency_s_p50": doc["update_latency_s_p50"], "update_latency_s_p99": doc["update_latency_s_p99"],
+            "updates": doc["updates"], "bad_records": doc["bad_records"], "over_time": samples,
+            "peak_rss_mb": _peak_rss_mb(), "load_average": os.getloadavg()}
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024.0
+    return 0.0
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
