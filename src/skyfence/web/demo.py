@@ -15,7 +15,7 @@ def fill_store(store, tracks: Path, agreement) -> None:
     from skyfence.live.monitor import Monitor
     from skyfence.live.sources import open_source
 
-    Monitor([open_source(str(tracks))], agreement, store, None, 1.0, 0.0, None).run()
+    Monitor([open_source(str(tracks))], agreement, store, tick=120.0, speed=0).run()  # as the demo's own replay
 
 
 def demo_tokens(store) -> dict[str, tuple[str, str | None]]:
