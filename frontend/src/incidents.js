@@ -113,7 +113,8 @@ export class IncidentPanel {
     const acks = Object.entries(inc.acks || {}).map(([p, a]) => `${p}: ${a.by} at ${shortTime(a.time)}`);
     const details = Object.entries(inc.details || {})
       .filter(([, v]) => v !== null && typeof v !== "object")
-      .map(([k, v]) => row(k.replaceAll("_", " "), typeof v === "number" ? +v.toFixed(2) : String(v)));
+      .map(([k, v]) => row(k.replaceAll("_", " "), typeof v === "number" ? +v.toFixed(2)
+        : /^\d{4}-\d\d-\d\dT/.test(String(v)) ? shortTime(String(v)) : String(v)));
     this.detail.replaceChildren(
       el("h3", {}, `${inc.kind} `, badge(inc.severity), el("span", { class: `status ${inc.status}` }, inc.status)),
       el("div", { class: "summary" }, inc.summary),
