@@ -90,7 +90,7 @@ def monitor_cmd(
                     now, monitor.report, len(monitor.picture),
                     len(monitor.outbox.waiting) if monitor.outbox else 0)))
                 report = monitor.run()
-        if web_server is not None:
+        if web_server is not None and not monitor.stop_requested:  # the files ended: the page stays up
             from skyfence.web.server import keep_serving
 
             keep_serving(web_server)
