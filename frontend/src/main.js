@@ -42,8 +42,7 @@ async function main() {
   legend(agreement);
 
   const map = createMap("map", agreement);
-  // interleaved: deck.gl draws into MapLibre's own WebGL context; a second full-size canvas to composite costs
-  // more than everything else together in a software renderer (1.5 against 18-34 frames a second, 5,000 aircraft)
+  // interleaved: deck.gl draws into MapLibre's own WebGL context (one canvas to composite, not two)
   const overlay = new MapboxOverlay({ interleaved: true, layers: [], onClick: pick,
     getCursor: ({ isHovering }) => (isHovering ? "pointer" : "grab") });
   map.addControl(overlay);
