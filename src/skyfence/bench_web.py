@@ -208,7 +208,7 @@ def bench_ws(n: int, clients: int, seconds: float, seed: int, workdir: Path) -> 
     }
 
 
-def bench_page(n: int, seconds: float, seed: int, workdir: Path) -> dict:
+def bench_page(n: int, seconds: float, seed: int, workdir: Path, viewport: tuple[int, int] = (1280, 800)) -> dict:
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
@@ -219,15 +219,16 @@ def bench_page(n: int, seconds: float, seed: int, workdir: Path) -> dict:
               " if (dt < s * 1000) requestAnimationFrame(f); else r([k / (dt / 1000), (st.draws - d0) / (dt / 1000),"
               " (st.drawMs - m0) / Math.max(1, st.draws - d0)]); };"
               " requestAnimationFrame(f); })")
-    out = {"bench": "web-page", "aircraft": n, "viewport": "1280x800", "browser": "chromium (swiftshader, headless)"}
+    out = {"bench": "web-page", "aircraft": n, "viewport": f"{viewport[0]}x{viewport[1]}",
+           "browser": "chromium (swiftshader, headless)"}
     try:
         with sync_playwright() as p:
             b = p.chromium.launch(executable_path=CHROMIUM, args=["--use-angle=swiftshader",
                                                                   "--enable-unsafe-swiftshader",
                                                                   "--ignore-gpu-blocklist"])
             # bypass_csp: the bench evaluates JavaScript strings, which the page's policy forbids
-            page = b.new_page(viewport={"width": 1280, "height": 800}, bypass_csp=True)
-            page.goto(f"{srv.url}/{os.environ.get('SKYFENCE_PAGE_QUERY', '')}#token={srv.token}")
+            page = b.new_page(viewport={"width": viewport[0], "height": viewport[1]}, bypass_csp=True)
+            page.goto(f"{srv.url}/#token={srv.token}")
             page.wait_for_function(f"window.skyfence && window.skyfence.lastFrame && window.skyfence.lastFrame.n >= {n}",
                                    timeout=120_000)
             page.wait_for_timeout(3000)
@@ -257,6 +258,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=2017)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--viewport", default="1280x800", help="the page's size, WIDTHxHEIGHT")
     args = parser.parse_args(argv)
     if args.what == "serve":
         _serve(args.n, args.port, args.store, args.seed)
@@ -265,7 +267,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.what == "ws":
         print(json.dumps(bench_ws(args.n, args.clients, args.seconds, args.seed, work)))
     else:
-        print(json.dumps(bench_page(args.n, min(args.seconds, 10.0), args.seed, work)))
+        w, h = (int(v) for v in args.viewport.lower().split("x"))
+        print(json.dumps(bench_page(args.n, min(args.seconds, 10.0), args.seed, work, (w, h))))
 
 
 if __name__ == "__main__":
