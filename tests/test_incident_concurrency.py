@@ -68,3 +68,38 @@ def test_two_processes_migrate_a_new_store_once(store_url):
     with IncidentStore.open(store_url) as store, store.engine.connect() as conn:
         assert migrations.current(conn) == migrations.head()
         assert conn.exec_driver_sql("SELECT count(*) FROM alembic_version").scalar() == 1
+
+
+def test_threads_sharing_one_store(store_url):
+    """The monitor writing while web requests read, acknowledge and comment on other threads of the same
+    process (one IncidentStore): no error, every change once, in order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    batches = stream()
+    with IncidentStore.open(store_url) as store:
+        store.apply(batches[0], T0)
+        first = store.incidents()[0].id
+        errors: list = []
+
+        def writer():
+            for b in batches[1:]:
+                store.apply(b, T0)
+
+        def person(k: int):
+            for j in range(15):
+                store.comment(first, by=f"user{k}", text=f"note {j}")
+                store.incidents(severity="warning")
+                store.changes_since(0, 100)
+
+        with ThreadPoolExecutor(4) as pool:
+            futures = [pool.submit(writer)] + [pool.submit(person, k) for k in range(3)]
+            for f in futures:
+                try:
+                    f.result(timeout=600)
+                except Exception as e:  # noqa: BLE001
+                    errors.append(e)
+        assert errors == []
+        everything = store.changes_since(0, limit=10**6)
+        assert sum(c.action == "commented" for c in everything) == 45
+        assert [c.seq for c in everything] == sorted({c.seq for c in everything})
+        assert store.get(first).comments == 45

@@ -286,3 +286,12 @@ def test_a_bad_update_is_counted_and_skipped(store_url):
         assert store.rejected == 3 and "'XX-3'" in store.last_rejection
         assert store.get(naive.incident_id).start_time == T0  # the naive time read as UTC
         assert store.apply([bad_kind], T0) == [] and store.rejected == 4
+
+
+def test_a_store_of_a_newer_skyfence_gives_one_line(store_url):
+    with IncidentStore.open(store_url) as store, store.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0099_future'")
+    with pytest.raises(StoreError) as e:
+        IncidentStore.open(store_url)
+    assert "schema revision this skyfence does not know" in str(e.value) and "0099_future" in str(e.value)
+    assert "\n" not in str(e.value)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 from datetime import timedelta
@@ -18,7 +19,8 @@ from tests.incident_stores import T0, crossing, encounter, pg_database, pg_url, 
 
 def skyfence(*args: str, ok: bool = True) -> subprocess.CompletedProcess:
     proc = subprocess.run([sys.executable, "-m", "skyfence", *args], capture_output=True, text=True, timeout=120,
-                          env={"COLUMNS": "200", "PATH": "/usr/bin:/bin", "HOME": "/tmp", "USER": "tester"})
+                          env={**{k: v for k, v in os.environ.items() if k != "SKYFENCE_STORE"},
+                               "COLUMNS": "200", "USER": "tester", "LOGNAME": "tester"})
     if ok:
         assert proc.returncode == 0, proc.stderr
     return proc
@@ -140,3 +142,15 @@ def test_help_explains():
     for cmd in ("list", "show", "ack", "resolve", "comment", "export"):
         assert cmd in text
     assert "This severity or higher" in skyfence("incidents", "list", "--help").stdout
+
+
+def test_since_takes_a_time_or_a_duration_back():
+    from datetime import datetime, timezone
+
+    from skyfence.cli.incidents_cmd import _since
+
+    now = datetime(2017, 11, 1, 12, 0, tzinfo=timezone.utc)
+    assert _since("2017-11-01T09:00Z") == datetime(2017, 11, 1, 9, 0, tzinfo=timezone.utc)
+    assert _since("2017-11-01") == datetime(2017, 11, 1, tzinfo=timezone.utc)
+    assert _since("2h", now) == datetime(2017, 11, 1, 10, 0, tzinfo=timezone.utc)
+    assert _since("30 min", now) == datetime(2017, 11, 1, 11, 30, tzinfo=timezone.utc)

@@ -224,7 +224,8 @@ def test_report_errors_are_one_line(sim, tmp_path):
         (["report", str(sim), "--out", str(tmp_path / "r.html"), "--from", "yesterday"], "--from"),
         (["report", str(sim), "--out", str(tmp_path / "r.html"), "--from", "2017-11-02", "--to", "2017-11-01"],
          "--to must be after"),
-        (["report", str(sim), "--out", str(tmp_path / "r.html"), "--store", "sqlite:///x.db"], "incident store"),
+        (["report", str(sim), "--out", str(tmp_path / "r.html"), "--store", f"sqlite:///{tmp_path}/none.db"],
+         "no incident store there"),
     ]
     for args, message in cases:
         result = runner.invoke(app, args)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 import json
 import sys
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import typer
@@ -37,13 +37,21 @@ def _open(url: str):
     return IncidentStore.open(url, create=False)
 
 
-def _since(text: str | None) -> datetime | None:
+def _since(text: str | None, now: datetime | None = None) -> datetime | None:
+    """``--since``: a UTC time (2017-11-01T09:00Z), a day (2017-11-01), or a duration back from now (2h, 30 min)."""
     if text is None:
         return None
     try:
         t = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise SkyfenceError(f"--since {text!r}: give a UTC time such as 2017-11-01T09:00Z or a day 2017-11-01") from None
+        from skyfence.units import UnitError, parse_duration
+
+        try:
+            back = parse_duration(text)
+        except (UnitError, ValueError):
+            raise SkyfenceError(f"--since {text!r}: give a UTC time such as 2017-11-01T09:00Z, a day 2017-11-01, "
+                                "or a time back from now such as 2h or 30 min") from None
+        return (now or datetime.now(timezone.utc)) - timedelta(seconds=back)
     return t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t.astimezone(timezone.utc)
 
 
@@ -93,7 +101,8 @@ Kind = typer.Option(None, "--kind", "-k", help="crossing, encounter, manoeuvre o
 StatusOpt = typer.Option(None, "--status", help="open, acknowledged or resolved (repeat for several).")
 Severity = typer.Option(None, "--severity", help="This severity or higher: info, caution, warning, crossing, "
                         "deep_crossing, loss, nmac.")
-Since = typer.Option(None, "--since", help="Only incidents going on at or after this UTC time (2017-11-01T09:00Z).")
+Since = typer.Option(None, "--since", help="Only incidents going on at or after this UTC time (2017-11-01T09:00Z), "
+                     "or this long ago (2h, 30 min).")
 AircraftOpt = typer.Option(None, "--aircraft", help="Only incidents involving this aircraft (ICAO address or callsign).")
 Limit = typer.Option(None, "--limit", "-n", min=1, help="At most this many (the newest).")
 

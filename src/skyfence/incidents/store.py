@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import sqlalchemy as sa
+from alembic.util import CommandError
 from sqlalchemy import exc
 
 from skyfence.agreement.model import IncidentThresholds
@@ -78,6 +79,10 @@ class IncidentStore:
         try:
             with _guarded(engine, f"open the store {name}", write=True) as conn:
                 migrations.upgrade(conn)
+        except CommandError as e:  # a revision this skyfence does not have: a store of a newer version
+            engine.dispose()
+            raise StoreError(f"cannot open the store {name}: it is at a schema revision this skyfence does not "
+                             f"know ({' '.join(str(e).split())}); use the skyfence that wrote it, or a newer one") from None
         except BaseException:
             engine.dispose()
             raise
