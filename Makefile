@@ -7,13 +7,14 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 OUT    ?= out/demo
 
-.PHONY: help install demo test test-fast bench fuzz clean
+.PHONY: help install demo test test-fast bench fuzz clean web
 
 help:
 	@echo "make demo   - set up .venv and run the demo (simulate, analyse, evaluate); results in $(OUT)"
 	@echo "make test   - set up .venv and run the test suite"
 	@echo "make bench  - run the benchmarks and print the figures"
 	@echo "make fuzz   - fuzz every reader and live feed (10,000 seeded cases; FUZZ_CASES=... to change)"
+	@echo "make web    - rebuild the page (frontend/ with npm and esbuild) into src/skyfence/web/static/"
 	@echo "make clean  - remove .venv and outputs"
 
 $(STAMP): requirements.lock pyproject.toml
@@ -43,6 +44,10 @@ FUZZ_CASES ?= 10000
 
 fuzz: $(STAMP)
 	$(BIN)/python -m tests.fuzz.run --cases $(FUZZ_CASES)
+
+# The page's built files are committed; only a change under frontend/ needs npm (the npm registry).
+web:
+	cd frontend && npm ci --no-audit --no-fund && node build.mjs
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 BENCHES = ("crossings", "manoeuvres", "conflicts", "conflicts-stress", "swiss-day", "simulate", "ingest", "report",
-           "swiss-user", "cluster", "incidents", "hotline", "monitor-day", "monitor-load")
+           "swiss-user", "cluster", "incidents", "hotline", "monitor-day", "monitor-load", "web")
 
 
 def peak_rss_mb() -> float:
@@ -370,6 +370,13 @@ def main(argv: list[str] | None = None) -> None:
 
             print(json.dumps(bench_monitor_load(args.workdir, args.seed, args.monitor_aircraft, args.monitor_seconds,
                                                 args.monitor_tick)))
+        elif args.child.startswith("web:"):
+            from skyfence import bench_web
+
+            what = args.child.split(":")[1]
+            bench = bench_web.bench_ws(5000, 50, 60.0, args.seed, args.workdir) if what == "ws" else \
+                bench_web.bench_page(5000, 10.0, args.seed, args.workdir)
+            print(json.dumps(bench))
         elif args.child.startswith("all-pairs:"):
             _, n, box = args.child.split(":")
             print(json.dumps(bench_all_pairs(int(n), args.seed, float(box))))
@@ -394,6 +401,8 @@ def main(argv: list[str] | None = None) -> None:
             children = ["hotline"]
         elif name == "cluster":
             children = ["cluster:archive", "cluster:1", "cluster:2", "cluster:single"]
+        elif name == "web":
+            children = ["web:ws", "web:page"]
         else:
             children = ["conflicts:10000:600", "all-pairs:10000:600"]
         for child in children:

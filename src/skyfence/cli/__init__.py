@@ -6,3 +6,4 @@ from skyfence.cli import agreement_cmd, analyze_cmd, demo_cmd, evaluate_cmd, ing
 __all__ = ["app", "main"]
 from skyfence.cli import compare_cmd, export_cmd, incidents_cmd, monitor_cmd, report_cmd  # noqa: F401,E402
 from skyfence.cli import hotline_cmd  # noqa: F401,E402
+from skyfence.cli import serve_cmd, users_cmd  # noqa: F401,E402

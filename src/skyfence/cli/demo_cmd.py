@@ -24,7 +24,9 @@ def demo(out_dir: Path = typer.Option(Path("out/demo"), "--out", "-o", help="Fol
                                       "monitor into a SQLite incident store."),
          monitor_tick: float = typer.Option(120.0, "--monitor-tick", help="The replay's tick (seconds of data time "
                                             "between detection runs): smaller tells events sooner and takes longer."),
-         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display.")) -> None:
+         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
+         serve: bool = typer.Option(True, "--serve/--no-serve", help="End by serving the day on the web page."),
+         port: int = typer.Option(8080, "--port", help="Port of the web page.")) -> None:
     """The main job end to end on the built-in Euphrates 2017 scenario.
 
     Simulates a day of coalition and Russian/Syrian traffic with crossings,
@@ -33,7 +35,8 @@ def demo(out_dir: Path = typer.Option(Path("out/demo"), "--out", "-o", help="Fol
     summary and where the files are. Then the same day is replayed as fast as
     it can go through the live monitor into a SQLite incident store
     (incidents.db), with the live table of open incidents, and the incidents
-    are listed.
+    are listed. Last, the day is served on the web page (replay, incidents)
+    with a viewer's and an officer's token printed.
     """
     from skyfence.agreement import load_agreement
     from skyfence.analysis.outputs import ISO, write_json
@@ -60,6 +63,8 @@ def demo(out_dir: Path = typer.Option(Path("out/demo"), "--out", "-o", help="Fol
     if monitor:
         replay_through_monitor(tracks, out_dir / "incidents.db", monitor_tick, quiet)
     demo_hotline(out_dir)
+    if serve:
+        _serve_day(out_dir, port)
 
 
 def replay_through_monitor(tracks: Path, db: Path, tick: float, quiet: bool) -> None:
@@ -114,3 +119,10 @@ def demo_hotline(out_dir: Path) -> None:
                   highlight=False)
     out.print(f"Hotline store (outbox, audit): {ex.store}  (try: skyfence hotline outbox --status all "
               f"--store {ex.store})")
+
+
+def _serve_day(out_dir: Path, port: int) -> None:
+    """The web page over the simulated day (skyfence.web.demo)."""
+    from skyfence.web.demo import serve_demo
+
+    serve_demo(out_dir, port, console=out)

@@ -41,6 +41,8 @@ def monitor_cmd(
                                     "(the outbox is kept there)."),
     ack_listen: str = typer.Option(None, "--ack-listen", help="HOST:PORT: serve the acknowledgement links that "
                                    "hotline messages carry (POST /ack/TOKEN)."),
+    web: str = typer.Option(None, "--web", help="Also serve the web page and API here, [HOST]:PORT such as :8080 "
+                            "(needs --store; after recorded data ends the page stays up until Ctrl-C)."),
 ) -> None:
     """Watch the air picture against an agreement as it happens: crossing warnings, crossings,
     encounters, manoeuvres and interactions, as incident updates written to a store.
@@ -85,6 +87,11 @@ def monitor_cmd(
     hotline = ack = None
     if incident_store is not None and hotline_on:
         hotline, ack = _start_hotline(monitor, incident_store, ag, alert or (), ack_listen, speed, log)
+    web_server = None
+    if web is not None:
+        from skyfence.web.server import start_beside_monitor
+
+        web_server = start_beside_monitor(web, incident_store, ag, monitor.picture)
     lines = updates_out.open("w") if updates_out is not None else None
     if lines is not None:
         from skyfence.live.jsonl import update_json
@@ -100,7 +107,13 @@ def monitor_cmd(
                     now, monitor.report, len(monitor.picture),
                     len(monitor.outbox.waiting) if monitor.outbox else 0)))
                 report = monitor.run()
+        if web_server is not None and not monitor.stop_requested:  # the files ended: the page stays up
+            from skyfence.web.server import keep_serving
+
+            keep_serving(web_server)
     finally:
+        if web_server is not None:
+            web_server.should_exit = True
         if lines is not None:
             lines.close()
         if hotline is not None:

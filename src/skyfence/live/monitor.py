@@ -147,6 +147,11 @@ class Monitor:
     def stop(self) -> None:
         self._stop.set()
 
+    @property
+    def stop_requested(self) -> bool:
+        """A stop was asked for (``stop()``, Ctrl-C, SIGTERM), as opposed to the recorded data ending."""
+        return self._stop.is_set()
+
     # ---- the loop ------------------------------------------------------------------------------
 
     def run(self) -> MonitorReport:

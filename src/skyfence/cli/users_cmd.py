@@ -1,0 +1,52 @@
+"""``skyfence users``: who may use the web page and API, with which role; tokens printed once."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+from skyfence.cli.app import app
+from skyfence.cli.serve_cmd import STORE_HELP
+
+out = Console(soft_wrap=True)
+users_app = typer.Typer(name="users", no_args_is_help=True, add_completion=False,
+                        help="Users of the web page and API (kept in the incident store): add one and print its "
+                             "token, list them, remove one.")
+app.add_typer(users_app, name="users")
+
+
+def _store(url: str):
+    from skyfence.incidents import IncidentStore
+    from skyfence.web.users import Users
+
+    return Users(IncidentStore.open(url).engine)
+
+
+@users_app.command("add")
+def add(name: str = typer.Argument(..., help="User name (letters, digits, _.@-)."),
+        role: str = typer.Option(..., "--role", "-r", help="viewer (reads), officer (acknowledges and comments on "
+                                 "its party's incidents), admin (everything)."),
+        party: str = typer.Option(None, "--party", "-p", help="The party an officer acts for (a party id of the "
+                                  "agreement)."),
+        store: str = typer.Option("incidents.db", "--store", "-s", envvar="SKYFENCE_STORE", help=STORE_HELP)) -> None:
+    """Add a user and print its bearer token: the only time it is shown (only a hash is kept)."""
+    token = _store(store).add(name, role, party)
+    out.print(token, highlight=False)
+
+
+@users_app.command("list")
+def list_(store: str = typer.Option("incidents.db", "--store", "-s", envvar="SKYFENCE_STORE", help=STORE_HELP)) -> None:
+    """List the users: name, role, party."""
+    for u in _store(store).list():
+        out.print(f"{u.name}\t{u.role}\t{u.party or ''}", highlight=False)
+
+
+@users_app.command("remove")
+def remove(name: str = typer.Argument(...),
+           store: str = typer.Option("incidents.db", "--store", "-s", envvar="SKYFENCE_STORE", help=STORE_HELP)) -> None:
+    """Remove a user (its token stops working at once)."""
+    from skyfence.errors import InputError
+
+    if not _store(store).remove(name):
+        raise InputError(f"no user {name!r}")
+    out.print(f"removed {name}")

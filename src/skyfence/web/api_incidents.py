@@ -1,0 +1,115 @@
+"""Incidents: the list (with the filters of ``skyfence incidents list``), one with its audit trail and
+track, and the acknowledge, resolve and comment actions."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Query, Request
+
+from skyfence.errors import SkyfenceError
+from skyfence.incidents.errors import StoreUnavailable, UnknownIncident
+from skyfence.web.auth import Reader, Writer
+from skyfence.web.schemas import (ChangeOut, Comment, IncidentDetail, IncidentOut, Kind, Severity, Status, Why,
+                                  parse_since)
+
+router = APIRouter(prefix="/api/incidents", tags=["incidents"])
+IdPath = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:\-]+$")]
+Name = Annotated[str | None, Query(max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")]
+NOT_FOUND = {404: {"description": "no such incident"}}
+WRITE = {**NOT_FOUND, 401: {"description": "no token, or an unknown one"},
+         403: {"description": "the user may not change this incident"},
+         409: {"description": "the store refused the change (e.g. already resolved)"},
+         413: {"description": "body too large"}}
+
+
+@router.get("", response_model=list[IncidentOut])
+async def incidents(request: Request, user: Reader, party: Name = None, kind: Kind | None = None,
+                    status: Status | None = None, severity: Severity | None = None,
+                    since: Annotated[datetime | None, Query(description="ISO 8601; naive is UTC")] = None,
+                    aircraft: Name = None,
+                    limit: Annotated[int, Query(ge=1, le=5000)] = 1000) -> list[dict]:
+    """Incidents, newest first, with the filters of ``skyfence incidents list``."""
+    ctx = request.app.state.ctx
+    rows = await asyncio.to_thread(lambda: ctx.store.incidents(party=party, kind=kind, status=status,
+                                                               severity=severity, since=parse_since(since),
+                                                               aircraft=aircraft, limit=limit))
+    return [ctx.incident_json(i) for i in rows]
+
+
+@router.get("/{incident_id}", response_model=IncidentDetail, responses=NOT_FOUND)
+async def incident(request: Request, user: Reader, incident_id: IdPath) -> dict:
+    """One incident with its audit trail (oldest first)."""
+    ctx = request.app.state.ctx
+    inc = await _get(ctx, incident_id)
+    audit = await asyncio.to_thread(ctx.store.audit, incident_id)
+    return {"incident": ctx.incident_json(inc), "audit": [ctx.change_json(c) for c in audit]}
+
+
+@router.get("/{incident_id}/track", responses=NOT_FOUND)
+async def incident_track(request: Request, user: Reader, incident_id: IdPath) -> dict:
+    """The positions of the aircraft involved around the incident, as GeoJSON LineStrings (one per aircraft;
+    coordinates [lon, lat, alt_ft], ``times`` in Unix seconds)."""
+    ctx = request.app.state.ctx
+    await _get(ctx, incident_id)
+    points = await asyncio.to_thread(ctx.store.track, incident_id)
+    by: dict[str, list] = {}
+    for p in sorted(points, key=lambda p: (p.track_id, p.time)):
+        by.setdefault(p.track_id, []).append(p)
+    feats = [{"type": "Feature", "properties": {"track_id": tid, "times": [p.time.timestamp() for p in pts]},
+              "geometry": {"type": "LineString",
+                           "coordinates": [[p.lon, p.lat, None if p.alt_ft is None else round(p.alt_ft)] for p in pts]}}
+             for tid, pts in by.items()]
+    return {"type": "FeatureCollection", "features": feats}
+
+
+@router.post("/{incident_id}/ack", response_model=ChangeOut, responses=WRITE)
+async def acknowledge(request: Request, user: Writer, incident_id: IdPath, body: Why) -> dict:
+    """Acknowledge for the user's party (an admin acknowledges as ``admin``)."""
+    ctx = request.app.state.ctx
+    inc = await _get(ctx, incident_id)
+    if not user.may_act_on(inc.parties):
+        raise HTTPException(403, f"{user.name} acts for {user.party}, not a party of this incident")
+    party = user.party if user.role == "officer" else (user.party or None)
+    return await _change(ctx, lambda: ctx.store.acknowledge(incident_id, by=user.name, party=party, why=body.why))
+
+
+@router.post("/{incident_id}/resolve", response_model=ChangeOut, responses=WRITE)
+async def resolve(request: Request, user: Writer, incident_id: IdPath, body: Why) -> dict:
+    """Resolve (an officer only an incident of its party alone)."""
+    ctx = request.app.state.ctx
+    inc = await _get(ctx, incident_id)
+    if not user.may_resolve(inc.parties):
+        raise HTTPException(403, "an incident of several parties is resolved by an admin")
+    return await _change(ctx, lambda: ctx.store.resolve(incident_id, by=user.name, why=body.why))
+
+
+@router.post("/{incident_id}/comment", response_model=ChangeOut, responses=WRITE)
+async def comment(request: Request, user: Writer, incident_id: IdPath, body: Comment) -> dict:
+    """Add a comment to the audit trail."""
+    ctx = request.app.state.ctx
+    inc = await _get(ctx, incident_id)
+    if not user.may_act_on(inc.parties):
+        raise HTTPException(403, f"{user.name} acts for {user.party}, not a party of this incident")
+    return await _change(ctx, lambda: ctx.store.comment(incident_id, by=user.name, text=body.text))
+
+
+async def _get(ctx, incident_id: str):
+    inc = await asyncio.to_thread(ctx.store.get, incident_id)
+    if inc is None:
+        raise HTTPException(404, f"no incident {incident_id}")
+    return inc
+
+
+async def _change(ctx, do) -> dict:
+    try:
+        change = await asyncio.to_thread(do)
+    except UnknownIncident as exc:
+        raise HTTPException(404, str(exc)) from None
+    except StoreUnavailable as exc:
+        raise HTTPException(503, str(exc)) from None
+    except SkyfenceError as exc:
+        raise HTTPException(409, str(exc)) from None
+    return ctx.change_json(change)

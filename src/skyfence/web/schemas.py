@@ -1,0 +1,137 @@
+"""The API's request and response bodies (pydantic): what ``/openapi.json`` documents."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from skyfence.incidents.model import SEVERITIES
+
+Kind = Literal["crossing", "encounter", "manoeuvre", "interaction"]
+Status = Literal["open", "acknowledged", "resolved"]
+Severity = Literal[SEVERITIES]  # type: ignore[valid-type]
+# Free text: no control characters other than newline and tab (PostgreSQL refuses NUL).
+Text = Annotated[str, StringConstraints(pattern=r"^[^\x00-\x08\x0b-\x1f\x7f]*$")]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")]
+IncidentId = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:\-]+$")]
+
+
+class Why(BaseModel):
+    """Body of ``ack`` and ``resolve``: an optional reason, kept in the audit trail."""
+
+    model_config = ConfigDict(extra="forbid")
+    why: Annotated[Text, Field(max_length=500)] = ""
+
+
+class Comment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: Annotated[Text, Field(min_length=1, max_length=2000)]
+
+
+class UserOut(BaseModel):
+    name: str
+    role: Literal["viewer", "officer", "admin"]
+    party: str | None = None
+
+
+class AircraftRef(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    track_id: str
+    callsign: str | None = None
+    party: str | None = None
+
+
+class IncidentOut(BaseModel):
+    """An incident as ``skyfence.incidents.model.incident_json`` writes it (times ISO 8601 UTC)."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str
+    kind: Kind
+    status: Status
+    severity: str
+    parties: list[str]
+    aircraft: list[AircraftRef]
+    start_time: str
+    end_time: str | None = None
+    lat: float
+    lon: float
+    summary: str
+    details: dict = {}
+    acks: dict = {}
+
+
+class ChangeOut(BaseModel):
+    """One audit record: who did what to an incident, when and why; the incident after it."""
+
+    seq: int
+    incident_id: str
+    time: str
+    who: str
+    action: str
+    why: str | None = ""
+    incident: IncidentOut
+
+
+class IncidentDetail(BaseModel):
+    incident: IncidentOut
+    audit: list[ChangeOut]
+
+
+class AircraftOut(BaseModel):
+    """One aircraft of the picture (feet, knots, ft/min; ``time`` of its last state, ISO 8601 UTC)."""
+
+    model_config = ConfigDict(extra="allow")
+    track_id: str
+    callsign: str | None = None
+    party: str | None = None
+    country: str | None = None
+    lat: float
+    lon: float
+    alt_ft: float | None = None
+    gs_kt: float | None = None
+    track_deg: float | None = None
+    vrate_fpm: float | None = None
+    time: str | None = None
+    on_ground: bool | None = None
+
+
+class ReplaySpan(BaseModel):
+    start: float = Field(description="first state of the recording, Unix seconds")
+    end: float
+    time: float | None = Field(None, description="where the page starts")
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    mode: Literal["live", "replay", "store"]
+    time: str = Field(description="the server's clock, ISO 8601 UTC")
+    picture_time: str | None = None
+    aircraft: int
+    clients: int
+    frames_sent: int
+    frames_dropped: int
+    replay: ReplaySpan | None = None
+
+
+class DayCount(BaseModel):
+    day: str
+    total: int
+    by_kind: dict[str, int]
+    by_severity: dict[str, int]
+    by_party: dict[str, int]
+
+
+class Figures(BaseModel):
+    days: list[DayCount]
+    total: int
+
+
+def parse_since(value: datetime | None) -> datetime | None:
+    """A naive time is UTC."""
+    from datetime import timezone
+
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)

@@ -1,0 +1,245 @@
+"""The web API over a real store and a real HTTP server: roles and tokens, validation, limits, CORS,
+the websocket's frames and incident changes, and the users command."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+import websockets
+
+from skyfence.agreement import load_agreement
+from skyfence.incidents import IncidentStore
+from skyfence.web import WebContext
+from skyfence.web.recording import Recording
+from skyfence.web.users import Users
+from tests.incident_stores import pg_database, pg_url  # noqa: F401
+from tests.web_helpers import decode, Server, crossing_updates, make_recording, wait_for
+
+AGREEMENT = load_agreement("euphrates-2017")
+
+
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory):
+    return Recording.load([make_recording(tmp_path_factory.mktemp("rec") / "small.parquet")], AGREEMENT)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path, recording):
+    url = str(tmp_path / "incidents.db") if request.param == "sqlite" else request.getfixturevalue("pg_url")
+    st = IncidentStore.open(url)
+    st.apply(crossing_updates(recording))
+    yield st
+    st.close()
+
+
+@pytest.fixture
+def tokens(store):
+    users = Users(store.engine)
+    return {"viewer": users.add("vera", "viewer"), "officer": users.add("oleg", "officer", "russia_syria"),
+            "other": users.add("cora", "officer", "coalition"), "admin": users.add("ada", "admin")}
+
+
+@pytest.fixture
+def server(store, recording, tokens):
+    srv = Server(WebContext(store=store, agreement=AGREEMENT, recording=recording))
+    yield srv
+    srv.stop()
+
+
+def auth(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_reads_need_a_token_and_health_does_not(server, tokens):
+    with httpx.Client(base_url=server.url) as c:
+        assert c.get("/api/health").json()["mode"] == "replay"
+        for path in ("/api/incidents", "/api/agreement", "/api/aircraft", "/api/tracks", "/api/figures", "/api/me"):
+            r = c.get(path)
+            assert r.status_code == 401, path
+            assert r.headers["www-authenticate"] == "Bearer"
+        assert c.get("/api/incidents", headers=auth("sf_not-a-token")).status_code == 401
+        me = c.get("/api/me", headers=auth(tokens["officer"])).json()
+        assert me == {"name": "oleg", "role": "officer", "party": "russia_syria"}
+
+
+def test_agreement_incidents_figures_and_picture(server, tokens, recording):
+    with httpx.Client(base_url=server.url, headers=auth(tokens["viewer"])) as c:
+        ag = c.get("/api/agreement").json()
+        kinds = {f["properties"]["kind"] for f in ag["features"]}
+        assert kinds == {"line", "side", "zone"}
+        assert {p["id"] for p in ag["parties"]} == {"coalition", "russia_syria"}
+        assert len({p["colour"] for p in ag["parties"]}) == 2
+        incs = c.get("/api/incidents").json()
+        assert len(incs) == 3 and all(i["kind"] == "crossing" and i["status"] == "open" for i in incs)
+        assert {i["aircraft"][0]["callsign"] for i in incs} == {"RFF1021", "RFF1022", "SYR4410"}
+        assert len(c.get("/api/incidents", params={"aircraft": "RFF1022"}).json()) == 1
+        assert c.get("/api/incidents", params={"party": "coalition"}).json() == []
+        assert len(c.get("/api/incidents", params={"severity": "deep_crossing"}).json()) == 1  # or higher
+        assert c.get("/api/incidents", params={"kind": "nonsense"}).status_code == 422
+        one = c.get(f"/api/incidents/{incs[0]['id']}").json()
+        assert one["incident"]["id"] == incs[0]["id"] and one["audit"][0]["action"] == "opened"
+        track = c.get(f"/api/incidents/{incs[0]['id']}/track").json()
+        assert track["features"][0]["properties"]["track_id"] == incs[0]["aircraft"][0]["track_id"]
+        assert len(track["features"][0]["geometry"]["coordinates"]) > 10
+        assert c.get("/api/incidents/CR-0000000000000000").status_code == 404
+        figs = c.get("/api/figures").json()
+        assert figs["total"] == 3 and figs["days"][0]["day"] == "2017-11-01"
+        assert figs["days"][0]["by_kind"] == {"crossing": 3}
+        at = "2017-11-01T09:10:00Z"
+        planes = c.get("/api/aircraft", params={"at": at}).json()
+        assert len(planes) == 8
+        rff = next(p for p in planes if p["callsign"] == "RFF1021")
+        assert rff["party"] == "russia_syria" and rff["country"] == "Russia"
+        assert rff["alt_ft"] == pytest.approx(7000 / 0.3048, abs=1) and rff["gs_kt"] == pytest.approx(427.6, abs=0.5)
+        trails = c.get("/api/tracks", params={"since": "2017-11-01T09:05:00Z", "until": at}).json()
+        assert len(trails) == 8 and len(trails["1512a1"]) == 61
+        assert c.get("/api/basemap/rivers").json()["type"] == "FeatureCollection"
+        assert c.get("/api/basemap/nothing").status_code == 422
+
+
+def test_roles(server, tokens, store):
+    inc = store.incidents(aircraft="RFF1021")[0]
+    path = f"/api/incidents/{inc.id}"
+    with httpx.Client(base_url=server.url) as c:
+        assert c.post(f"{path}/ack", json={}).status_code == 401
+        assert c.post(f"{path}/ack", json={}, headers=auth(tokens["viewer"])).status_code == 403
+        assert c.post(f"{path}/comment", json={"text": "hi"}, headers=auth(tokens["viewer"])).status_code == 403
+        assert c.post(f"{path}/ack", json={}, headers=auth(tokens["other"])).status_code == 403  # coalition's officer
+        r = c.post(f"{path}/ack", json={"why": "called the hotline"}, headers=auth(tokens["officer"]))
+        assert r.status_code == 200, r.text
+        assert r.json()["action"] == "acknowledged" and r.json()["who"] == "oleg"
+        assert r.json()["incident"]["acks"]["russia_syria"]["by"] == "oleg"
+        assert c.post(f"{path}/comment", json={"text": "pilot briefed"}, headers=auth(tokens["officer"])).status_code == 200
+        r = c.post(f"{path}/resolve", json={}, headers=auth(tokens["officer"]))  # its party's alone
+        assert r.status_code == 200 and r.json()["incident"]["status"] == "resolved"
+        assert c.post(f"{path}/resolve", json={}, headers=auth(tokens["admin"])).status_code == 409  # resolved already
+        audit = c.get(path, headers=auth(tokens["viewer"])).json()["audit"]
+        assert [(a["action"], a["who"]) for a in audit][-3:] == [("acknowledged", "oleg"), ("commented", "oleg"),
+                                                                  ("resolved", "oleg")]
+
+
+def test_validation_and_body_limit(server, tokens, store):
+    inc = store.incidents()[0]
+    h = auth(tokens["admin"])
+    with httpx.Client(base_url=server.url, headers=h) as c:
+        url = f"/api/incidents/{inc.id}/comment"
+        assert c.post(url, json={"text": ""}).status_code == 422
+        assert c.post(url, json={"text": "x", "extra": 1}).status_code == 422
+        assert c.post(url, json={"text": "nul\x00"}).status_code == 422
+        assert c.post(url, content=b"{not json", headers={"Content-Type": "application/json"}).status_code == 422
+        assert c.post(url, json={"text": "x" * 20_000}).status_code == 413
+        assert c.post(url, json={"text": "x" * 2_001}).status_code == 422
+        assert c.get("/api/incidents/bad%20id").status_code == 422
+        assert c.get("/api/incidents", params={"limit": 0}).status_code == 422
+        # a body streamed without Content-Length is cut off too
+        r = c.post(url, content=iter([b'{"text": "', b"y" * 17_000, b'"}']), headers={"Content-Type": "application/json"})
+        assert r.status_code == 413
+
+
+def test_cors_closed_by_default_and_opened_by_option(store, recording, tokens):
+    origin = {"Origin": "https://elsewhere.example", "Access-Control-Request-Method": "GET"}
+    for cors, allowed in (((), False), (("https://elsewhere.example",), True)):
+        srv = Server(WebContext(store=store, agreement=AGREEMENT, recording=recording, cors_origins=cors))
+        try:
+            r = httpx.get(f"{srv.url}/api/incidents", headers={**origin, **auth(tokens["viewer"])})
+            assert ("access-control-allow-origin" in r.headers) is allowed
+            pre = httpx.options(f"{srv.url}/api/incidents", headers=origin)
+            assert ("access-control-allow-origin" in pre.headers) is allowed
+        finally:
+            srv.stop()
+
+
+async def _ws(url: str, token: str | None):
+    ws = await websockets.connect(url.replace("http", "ws") + "/ws", max_size=2**24)
+    await ws.send(json.dumps({"type": "auth", "token": token}))
+    return ws
+
+
+async def _next(ws, kind: str, timeout: float = 10.0) -> dict:
+    async def loop():
+        while True:
+            msg = decode(await ws.recv())
+            if msg["type"] == kind:
+                return msg
+    return await asyncio.wait_for(loop(), timeout)
+
+
+def test_websocket_refuses_without_token(server):
+    async def go():
+        ws = await _ws(server.url, "sf_wrong")
+        with pytest.raises(websockets.ConnectionClosed) as err:
+            await asyncio.wait_for(ws.recv(), 5)
+        return err.value.rcvd.code
+    assert asyncio.run(go()) == 4401
+
+
+def test_websocket_pictures_move_and_incident_changes_arrive(server, tokens, store, recording):
+    inc = store.incidents(aircraft="RFF1022")[0]
+
+    async def go():
+        ws = await _ws(server.url, tokens["viewer"])
+        hello = await _next(ws, "hello")
+        assert hello["mode"] == "replay" and hello["user"]["role"] == "viewer"
+        t = recording.start + 600
+        await ws.send(json.dumps({"type": "clock", "time": t, "speed": 60, "playing": True}))
+        first = await _next(ws, "picture")
+        while not first.get("reset"):  # the frame made for our seek
+            first = await _next(ws, "picture")
+        assert first["full"] and len(first["rows"]) == 8 and first["rate"] == 60
+        meta = {int(k): v for k, v in first["meta"].items()}
+        assert {m[1] for m in meta.values()} >= {"RFF1021", "RCH301", "QTR8"}
+        later = await _next(ws, "picture")
+        assert not later["full"] and later["time"] > first["time"] + 30  # 60x: a minute a second
+        assert later["meta"] == {} and 0 < len(later["rows"]) <= 8  # only what changed, no identities again
+        before = {r[0]: (r[1], r[2]) for r in first["rows"]}
+        moved = [r for r in later["rows"] if (r[1], r[2]) != before[r[0]]]
+        assert len(moved) >= 7
+        # an incident change reaches the websocket as it happens
+        await asyncio.to_thread(store.comment, inc.id, "someone", "seen on radar")
+        change = await _next(ws, "incident")
+        assert change["change"]["action"] == "commented" and change["change"]["incident"]["id"] == inc.id
+        await ws.close()
+    asyncio.run(go())
+
+
+def test_users_command_prints_a_token_once_and_keeps_only_its_hash(tmp_path):
+    db = tmp_path / "users.db"
+    run = lambda *a: subprocess.run([sys.executable, "-m", "skyfence", "users", *a, "--store", str(db)],
+                                    capture_output=True, text=True)
+    r = run("add", "olga", "--role", "officer", "--party", "russia_syria")
+    assert r.returncode == 0, r.stderr
+    token = r.stdout.strip()
+    assert token.startswith("sf_") and len(token) > 40
+    raw = db.read_bytes()
+    assert token.encode() not in raw
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("select name, role, party from web_users").fetchall() == [("olga", "officer", "russia_syria")]
+    assert Users(IncidentStore.open(db).engine).by_token(token).name == "olga"
+    bad = run("add", "olga", "--role", "viewer")
+    assert bad.returncode == 2 and "exists already" in bad.stderr and "Traceback" not in bad.stderr
+    assert run("add", "x", "--role", "pilot").returncode == 2
+    assert "give --party" in run("add", "y", "--role", "officer").stderr
+    assert run("list").stdout.split() == ["olga", "officer", "russia_syria"]
+
+
+def test_users_table_comes_from_the_store_migrations(tmp_path):
+    from alembic.script import ScriptDirectory
+
+    from skyfence.incidents import migrations
+
+    heads = migrations.head() if callable(getattr(migrations, "head", None)) else None
+    script = ScriptDirectory(str(Path(migrations.__file__).parent))
+    assert "0003_users" in {r.revision for r in script.walk_revisions()}
+    st = IncidentStore.open(tmp_path / "m.db")
+    with st.engine.connect() as conn:
+        assert migrations.current(conn) == heads
+    import sqlalchemy as sa
+
+    assert "web_users" in sa.inspect(st.engine).get_table_names()

@@ -1,0 +1,192 @@
+"""The page as a person uses it, in Debian's chromium driven by playwright: no network beyond the server,
+the basemap and the line drawn, aircraft moving, incidents listed, acknowledged by an officer, refused
+to a viewer, the API docs offline."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+
+from skyfence.agreement import load_agreement
+from skyfence.incidents import IncidentStore
+from skyfence.web import WebContext
+from skyfence.web.recording import Recording
+from skyfence.web.users import Users
+from tests.web_helpers import Server, crossing_updates, make_recording, wait_for
+
+CHROMIUM = os.environ.get("SKYFENCE_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist", "--no-sandbox"]
+AGREEMENT = load_agreement("euphrates-2017")
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                reason=f"no chromium at {CHROMIUM} (apt-get install chromium; .ci/run does)")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("page")
+    rec = Recording.load([make_recording(tmp / "small.parquet")], AGREEMENT)
+    store = IncidentStore.open(tmp / "incidents.db")
+    store.apply(crossing_updates(rec))
+    users = Users(store.engine)
+    tokens = {"officer": users.add("oleg", "officer", "russia_syria"), "viewer": users.add("vera", "viewer")}
+    srv = Server(WebContext(store=store, agreement=AGREEMENT, recording=rec, replay_start=rec.start + 240))
+    yield srv, tokens, store, rec
+    srv.stop()
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+class Page:
+    """A page of the site, with every request that is not to the server blocked and recorded."""
+
+    def __init__(self, browser, url: str, token: str | None) -> None:
+        self.url = url
+        self.outside: list[str] = []
+        self.errors: list[str] = []
+        # bypass_csp: the test itself evaluates JavaScript strings, which the page's policy forbids
+        self.ctx = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
+        self.page = self.ctx.new_page()
+        self.page.route("**/*", self._route)
+        self.page.on("websocket", lambda ws: None if ws.url.startswith(url.replace("http", "ws")) else self.outside.append(ws.url))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.goto(f"{url}/#token={token}" if token else url)
+
+    def _route(self, route):
+        if route.request.url.startswith(self.url + "/"):
+            return route.continue_()
+        self.outside.append(route.request.url)
+        return route.abort()
+
+    def js(self, expr: str):
+        return self.page.evaluate(expr)
+
+    def wait(self, expr: str, timeout: float = 30.0):
+        self.page.wait_for_function(expr, timeout=timeout * 1000)
+
+    def close(self):
+        self.ctx.close()
+
+
+def test_page_loads_offline_and_draws_the_map_and_line(site, browser):
+    srv, tokens, _, _ = site
+    p = Page(browser, srv.url, tokens["viewer"])
+    try:
+        p.wait("window.skyfence && window.skyfence.lastFrame && window.skyfence.lastFrame.n === 8")
+        p.wait("document.querySelectorAll('#incidents li').length === 3")
+        p.page.wait_for_timeout(1500)  # basemap tiles of the GeoJSON sources
+        import numpy as np
+        from PIL import Image
+
+        px = np.asarray(Image.open(io.BytesIO(p.page.locator("#map").screenshot())).convert("RGB")).reshape(-1, 3)
+        r, g, b = px[:, 0].astype(int), px[:, 1].astype(int), px[:, 2].astype(int)
+        colours = len(np.unique(px, axis=0))
+        line = int(((r > 200) & (g > 150) & (g < 230) & (b < 110)).sum())  # the line, #ffc93c
+        sea = int(((r == 7) & (g == 11) & (b == 16)).sum())  # the background, where nothing is drawn
+        assert colours > 50, colours
+        assert line > 500, line
+        assert sea < len(px) * 0.7, sea
+        assert p.js("window.skyfence.stats.draws") > 0
+        assert p.outside == [] and p.errors == []
+    finally:
+        p.close()
+
+
+def test_aircraft_move_between_two_moments(site, browser):
+    srv, tokens, _, _ = site
+    p = Page(browser, srv.url, tokens["viewer"])
+    try:
+        p.wait("window.skyfence && window.skyfence.lastFrame && window.skyfence.lastFrame.n === 8")
+        where = ("(() => { const f = window.skyfence.fleet; f.positions(f.now(), () => [0,0,0,0]);"
+                 " return Object.fromEntries(f.list.map((k, i) => [f.meta.get(k).id, [f.pos[2*i], f.pos[2*i+1]]])); })()")
+        before, t0 = p.js(where), p.js("window.skyfence.fleet.now()")
+        p.page.wait_for_timeout(3000)
+        after, t1 = p.js(where), p.js("window.skyfence.fleet.now()")
+        assert t1 - t0 > 30  # replaying at 30x
+        moved = [k for k in before if abs(after[k][0] - before[k][0]) + abs(after[k][1] - before[k][1]) > 0.02]
+        assert len(moved) == 8, (before, after)
+        # eastbound RFF1021 (track 080) went east
+        assert after["1512a1"][0] > before["1512a1"][0]
+        assert p.outside == []
+    finally:
+        p.close()
+
+
+def test_officer_acknowledges_and_is_in_the_audit_trail(site, browser):
+    srv, tokens, store, _ = site
+    p = Page(browser, srv.url, tokens["officer"])
+    try:
+        p.wait("document.querySelectorAll('#incidents li').length === 3")
+        p.page.locator("#incidents li", has_text="RFF1022").click()
+        p.page.wait_for_selector("#detail #ack")
+        # the map flies to the incident
+        inc = store.incidents(aircraft="RFF1022")[0]
+        p.page.wait_for_timeout(2500)
+        centre = p.js("window.skyfence.map.getCenter().toArray()")
+        assert abs(centre[0] - inc.lon) < 0.05 and abs(centre[1] - inc.lat) < 0.05
+        p.page.fill("#why", "hotline call 09:12")
+        p.page.click("#detail #ack")
+        row = p.page.locator("#audit tr[data-action=acknowledged]")
+        row.wait_for()
+        assert "oleg" in row.inner_text() and "hotline call 09:12" in row.inner_text()
+        got = store.get(inc.id)
+        assert got.status == "acknowledged" and got.acks["russia_syria"][0] == "oleg"
+        assert p.outside == [] and p.errors == []
+    finally:
+        p.close()
+
+
+def test_a_viewer_cannot_acknowledge(site, browser):
+    srv, tokens, store, _ = site
+    p = Page(browser, srv.url, tokens["viewer"])
+    try:
+        p.wait("document.querySelectorAll('#incidents li').length >= 1")
+        p.page.locator("#incidents li", has_text="SYR4410").click()
+        p.page.wait_for_selector("#detail .actions")
+        assert p.page.locator("#detail #ack").count() == 0
+        assert "viewers read only" in p.page.inner_text("#detail .actions")
+        inc = store.incidents(aircraft="SYR4410")[0]
+        status = p.js(f"""fetch('/api/incidents/{inc.id}/ack', {{method: 'POST', headers: {{'Content-Type':
+            'application/json', Authorization: 'Bearer ' + localStorage.getItem('skyfence.token')}}, body: '{{}}'}})
+            .then(r => r.status)""")
+        assert status == 403
+        assert store.get(inc.id).status == "open"
+    finally:
+        p.close()
+
+
+def test_without_a_token_the_page_asks_for_one(site, browser):
+    srv, tokens, _, _ = site
+    p = Page(browser, srv.url, None)
+    try:
+        p.page.wait_for_selector("#login:not(.hidden)")
+        p.page.fill("#token", tokens["viewer"])
+        p.page.click("#login button")
+        p.wait("document.querySelectorAll('#incidents li').length >= 2")
+        assert "vera" in p.page.inner_text("#who")
+    finally:
+        p.close()
+
+
+def test_api_docs_work_offline(site, browser):
+    srv, _, _, _ = site
+    p = Page(browser, srv.url, None)
+    try:
+        p.page.goto(f"{srv.url}/docs")
+        p.page.wait_for_selector(".opblock", timeout=30_000)
+        assert p.page.locator(".opblock").count() >= 12
+        assert p.outside == []
+    finally:
+        p.close()
