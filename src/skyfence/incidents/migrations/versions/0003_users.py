@@ -1,7 +1,7 @@
 """Users of the web page and API: name, role, party and the SHA-256 of their bearer token.
 
 Revision ID: 0003_users
-Revises: 0001_incidents (becomes 0002_hotline once the hotline's revision is merged)
+Revises: 0002_hotline
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_users"
-down_revision = "0001_incidents"
+down_revision = "0002_hotline"
 branch_labels = None
 depends_on = None
 
