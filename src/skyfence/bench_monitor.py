@@ -106,10 +106,11 @@ def bench_monitor_load(workdir: Path, seed: int, aircraft: int, seconds: float, 
     stop = threading.Event()
 
     def sample() -> None:
-        t0, c0 = time.monotonic(), time.process_time()
+        begin = t0 = time.monotonic()
+        c0 = time.process_time()
         while not stop.wait(10.0):
             t1, c1 = time.monotonic(), time.process_time()
-            samples.append({"t_s": round(t1 - t0), "cpu_percent": round(100 * (c1 - c0) / (t1 - t0)),
+            samples.append({"t_s": round(t1 - begin), "cpu_percent": round(100 * (c1 - c0) / (t1 - t0)),
                             "rss_mb": round(_rss_mb()), "window_states": m.window.rows,
                             "states": m.report.states, "load_average": round(os.getloadavg()[0], 1)})
             t0, c0 = t1, c1
