@@ -36,7 +36,10 @@ from skyfence.errors import SkyfenceError
 from skyfence.progress import Steps
 
 WORKER_ENV = {"POLARS_MAX_THREADS": "1", "NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
-"""One thread per worker process: a LocalCluster has one worker per core."""
+"""One thread per worker process: a LocalCluster has one worker per core. Polars and numba read these once, when
+they are imported, and a worker process imports them before Dask's per-worker ``env`` is applied (unpickling
+its start-up function imports the driver's modules), so they are given as ``distributed.nanny.pre-spawn-environ``:
+set in the environment the worker process is started with."""
 
 
 @dataclass
@@ -84,11 +87,14 @@ def connect(spec: str, timeout: float = 20.0) -> Iterator:
     from distributed import Client, LocalCluster
 
     where, n = parse_cluster(spec)
-    with dask.config.set({"distributed.worker.daemon": False, "distributed.admin.system-monitor.gil.enabled": False}):
+    saved = {k: os.environ.get(k) for k in WORKER_ENV}  # the nannies, in this process, set them here to spawn
+    pre_spawn = {**dask.config.get("distributed.nanny.pre-spawn-environ", {}), **WORKER_ENV}
+    with dask.config.set({"distributed.worker.daemon": False, "distributed.admin.system-monitor.gil.enabled": False,
+                          "distributed.nanny.pre-spawn-environ": pre_spawn}):
         if where == "local":
             n = n or os.cpu_count() or 1
             cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                                   env=WORKER_ENV, memory_limit=0)
+                                   memory_limit=0)
             client = Client(cluster)
         else:
             cluster = None
@@ -102,6 +108,11 @@ def connect(spec: str, timeout: float = 20.0) -> Iterator:
         client.close()
         if cluster is not None:
             cluster.close()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def check_workers(client, mine: str | None = None) -> int:
