@@ -283,7 +283,7 @@ def _run_child(name: str, args: argparse.Namespace, workdir: Path) -> dict:
     cmd = [sys.executable, "-m", "skyfence.bench", "--child", name, "--rows", str(args.rows), "--seed",
            str(args.seed), "--workdir", str(workdir), "--shared", str(args.shared),
            "--cluster-states", str(args.cluster_states), "--cluster-baseline-hours", str(args.cluster_baseline_hours),
-           "--hours-per-task", str(args.hours_per_task)]
+           *(["--hours-per-task", str(args.hours_per_task)] if args.hours_per_task else [])]
     if ":cold" in name:  # a fresh, empty kernel cache: the first run after installing
         import os
 
@@ -308,7 +308,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="states in the cluster benchmark's archive (a week of hourly files)")
     parser.add_argument("--cluster-baseline-hours", type=int, default=48,
                         help="hours of that archive one process analyses, for the cluster's overhead")
-    parser.add_argument("--hours-per-task", type=int, default=1, help="the cluster benchmark's task size")
+    parser.add_argument("--hours-per-task", type=int, default=None,
+                        help="the cluster benchmark's task size (default: chosen from the archive)")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:

@@ -84,8 +84,9 @@ def generate_archive(folder: Path, states: int, seed: int, hours: float = 168.0,
     return info
 
 
-def bench_on_cluster(folder: Path, workers: int, hours_per_task: int) -> dict:
-    """The archive analysed on a LocalCluster of ``workers`` processes (one thread each)."""
+def bench_on_cluster(folder: Path, workers: int, hours_per_task: int | None) -> dict:
+    """The archive analysed on a LocalCluster of ``workers`` processes (one thread each); ``hours_per_task`` None:
+    chosen from the archive, as ``analyze --cluster`` does."""
     from skyfence.agreement import load_agreement
     from skyfence.cluster.archive import archive_files
     from skyfence.cluster.run import analyze_on_cluster, connect
@@ -98,9 +99,10 @@ def bench_on_cluster(folder: Path, workers: int, hours_per_task: int) -> dict:
         result, run = analyze_on_cluster(files, ag, client, encounters=_pairs(), hours_per_task=hours_per_task)
         seconds = time.perf_counter() - t0
     states = result.summary["input"]["records_read"]
-    return {"bench": "cluster", "workers": workers, "hours_per_task": hours_per_task, "files": len(files),
+    return {"bench": "cluster", "workers": workers, "hours_per_task": run.hours_per_task, "files": len(files),
             "states": states, "tasks": run.tasks, "tasks_read_further": run.extended,
             "states_analysed_with_halos": run.states, "seconds": round(seconds, 1),
+            "task_seconds": round(run.task_seconds, 1),
             "states_per_second": round(states / seconds), "peak_memory_per_worker_mb":
             round(max(run.peak_rss_mb.values(), default=0.0)), "crossings": result.crossings.height,
             "encounters": result.encounters.height, "manoeuvres": result.manoeuvres.height,

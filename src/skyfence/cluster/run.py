@@ -28,7 +28,7 @@ from skyfence.analysis.inputs import Selection
 from skyfence.analysis.run import Analysis, write_results
 from skyfence.analysis.summary import behaviour_figures, encounter_figures, summary, traffic_figures
 from skyfence.cluster import stitch
-from skyfence.cluster.archive import Period, default_halo, plan_periods
+from skyfence.cluster.archive import Period, default_halo, plan_periods, task_hours
 from skyfence.cluster.scan import FileScan, merged_report, scan_file
 from skyfence.cluster.window import WindowResult, WindowSpec, analyze_window
 from skyfence.detect.encounter_table import EncounterSettings
@@ -53,6 +53,8 @@ class ClusterRun:
     states: int  # states analysed by the tasks, halos included
     peak_rss_mb: dict[str, float] = field(default_factory=dict)  # worker -> peak resident memory
     extended: int = 0  # tasks that read further to settle a long event
+    hours_per_task: int = 0
+    task_seconds: float = 0.0  # the tasks' own time (second pass), added up
     failed_files: list[dict] = field(default_factory=list)
     failed_periods: list[dict] = field(default_factory=list)
 
@@ -145,12 +147,12 @@ def _each(client, futures: dict, progress: Steps, on_done: Callable, on_error: C
 
 def analyze_on_cluster(paths: Sequence[Path], agreement: Agreement, client, out: Path | None = None,
                        progress: Steps | None = None, encounters: EncounterSettings = EncounterSettings(),
-                       hours_per_task: int = 1, halo: float | None = None,
+                       hours_per_task: int | None = None, halo: float | None = None,
                        reference: tuple[float, float] | None = None, select: Selection = Selection()
                        ) -> tuple[Analysis, ClusterRun]:
     """The batch pipeline over an archive's files (the part ``select`` asks for), on a Dask cluster: the results
     of one machine. The :class:`Analysis`'s ``tracks`` are the states round the events (the whole track table
-    is never in one place)."""
+    is never in one place). ``hours_per_task`` None: chosen from the archive (:func:`task_hours`)."""
     progress = progress or Steps(None)
     paths = [p for p in paths if select.wants_file(Path(p))]
     if not paths:
@@ -169,8 +171,10 @@ def analyze_on_cluster(paths: Sequence[Path], agreement: Agreement, client, out:
     ordered = [scans[k] for k in sorted(scans)]
     spans = [(s.first, s.last) for s in ordered if s.first is not None]
     files = tuple((s.path, s.first, s.last) for s in ordered if s.first is not None)
+    if hours_per_task is None:
+        hours_per_task = task_hours(spans, sum(s.rows for s in ordered), workers, halo)
     periods = plan_periods(spans, hours_per_task)
-    run.tasks = len(periods)
+    run.tasks, run.hours_per_task = len(periods), hours_per_task
 
     ag = client.scatter(agreement, broadcast=True)
     results: list[WindowResult] = []
@@ -191,6 +195,7 @@ def analyze_on_cluster(paths: Sequence[Path], agreement: Agreement, client, out:
     for r in results:
         run.states += r.states
         run.extended += r.runs > 1
+        run.task_seconds += r.seconds
         run.peak_rss_mb[r.worker] = max(run.peak_rss_mb.get(r.worker, 0.0), r.peak_rss_mb)
 
     with progress.step("joining the parts"):
