@@ -283,7 +283,8 @@ def _run_child(name: str, args: argparse.Namespace, workdir: Path) -> dict:
     cmd = [sys.executable, "-m", "skyfence.bench", "--child", name, "--rows", str(args.rows), "--seed",
            str(args.seed), "--workdir", str(workdir), "--shared", str(args.shared),
            "--cluster-states", str(args.cluster_states), "--cluster-baseline-hours", str(args.cluster_baseline_hours),
-           *(["--hours-per-task", str(args.hours_per_task)] if args.hours_per_task else [])]
+           *(["--hours-per-task", str(args.hours_per_task)] if args.hours_per_task else []),
+           *(["--cluster-hours", str(args.cluster_hours)] if args.cluster_hours else [])]
     if ":cold" in name:  # a fresh, empty kernel cache: the first run after installing
         import os
 
@@ -308,6 +309,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="states in the cluster benchmark's archive (a week of hourly files)")
     parser.add_argument("--cluster-baseline-hours", type=int, default=48,
                         help="hours of that archive one process analyses, for the cluster's overhead")
+    parser.add_argument("--cluster-hours", type=int, default=None,
+                        help="only the first N hourly files of that archive on the cluster (default: the week)")
     parser.add_argument("--hours-per-task", type=int, default=None,
                         help="the cluster benchmark's task size (default: chosen from the archive)")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
@@ -346,7 +349,7 @@ def main(argv: list[str] | None = None) -> None:
             elif what == "single":
                 print(json.dumps(bc.bench_single(folder, args.cluster_baseline_hours)))
             else:
-                print(json.dumps(bc.bench_on_cluster(folder, int(what), args.hours_per_task)))
+                print(json.dumps(bc.bench_on_cluster(folder, int(what), args.hours_per_task, args.cluster_hours)))
         elif args.child.startswith("all-pairs:"):
             _, n, box = args.child.split(":")
             print(json.dumps(bench_all_pairs(int(n), args.seed, float(box))))

@@ -84,15 +84,15 @@ def generate_archive(folder: Path, states: int, seed: int, hours: float = 168.0,
     return info
 
 
-def bench_on_cluster(folder: Path, workers: int, hours_per_task: int | None) -> dict:
-    """The archive analysed on a LocalCluster of ``workers`` processes (one thread each); ``hours_per_task`` None:
-    chosen from the archive, as ``analyze --cluster`` does."""
+def bench_on_cluster(folder: Path, workers: int, hours_per_task: int | None, hours: int | None = None) -> dict:
+    """The archive (its first ``hours`` files, or all) analysed on a LocalCluster of ``workers`` processes (one
+    thread each); ``hours_per_task`` None: chosen from the archive, as ``analyze --cluster`` does."""
     from skyfence.agreement import load_agreement
     from skyfence.cluster.archive import archive_files
     from skyfence.cluster.run import analyze_on_cluster, connect
 
     ag = load_agreement("euphrates-2017")
-    files = archive_files([folder])
+    files = archive_files([folder])[:hours]
     with connect(f"local:{workers}") as client:
         _warm(client, files, ag)
         t0 = time.perf_counter()

@@ -1,7 +1,7 @@
 """Settling a task's long events: read further, for the aircraft concerned only.
 
 An event a task keeps (it starts in the task's period) that is still going on towards the end of the
-data at hand may go on after it. The task then reads further, a stretch twice as long each time, but only the
+data at hand may go on after it. The task then reads further, twice as far each time, but only the
 states of the aircraft in such events (an encounter or interaction is a matter of its two aircraft; a
 manoeuvre, of one), and takes those aircraft's events from the longer run. A crossing's intent also
 looks at aircraft of other parties around it, so for a crossing (or a warning before one) those
@@ -31,15 +31,14 @@ twice that of longitude: more than the 100 km intent looks at, plus what interpo
 
 def settle(result: WindowResult, need: tuple[float, set[str], bool], spec: WindowSpec, agreement: Agreement,
            settings: EncounterSettings) -> None:
-    """Read further until every event ``result`` keeps is settled (or the data end), updating it. Each run reads
-    twice as long a stretch as the one before (so the runs together cost at most about twice the last), and
-    each file once for the aircraft concerned (:data:`~skyfence.cluster.window.FileCache`)."""
+    """Read further until every event ``result`` keeps is settled (or the data end), updating it; each file is
+    read once for the aircraft concerned (:data:`~skyfence.cluster.window.FileCache`), not once a run."""
     data_end = max((last for _, _, last in spec.files), default=spec.end)
     lo, hi = result.read_from, result.read_to
     cache: FileCache = {}
     while need is not None and hi <= data_end:
         latest, focus, crossing = need
-        hi = max(latest + spec.halo, lo + 2 * (hi - lo))
+        hi = max(latest + spec.halo, spec.end + 2 * (hi - spec.end))
         read = focus | (neighbours(spec, lo, hi, focus, agreement) if crossing else set())
         more, need = run_window(spec, lo, hi, agreement, settings, read, focus, cache)
         take_events(result, more, focus)
