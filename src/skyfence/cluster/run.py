@@ -55,6 +55,8 @@ class ClusterRun:
     extended: int = 0  # tasks that read further to settle a long event
     hours_per_task: int = 0
     task_seconds: float = 0.0  # the tasks' own time (second pass), added up
+    task_cpu_seconds: float = 0.0  # and their processor time
+    scan_cpu_seconds: float = 0.0  # the first pass's processor time
     failed_files: list[dict] = field(default_factory=list)
     failed_periods: list[dict] = field(default_factory=list)
 
@@ -169,6 +171,7 @@ def analyze_on_cluster(paths: Sequence[Path], agreement: Agreement, client, out:
         _each(client, futures, progress, lambda k, s: scans.__setitem__(k, s),
               lambda k, exc: run.failed_files.append({"file": str(paths[k]), "error": _one_line(exc)}))
     ordered = [scans[k] for k in sorted(scans)]
+    run.scan_cpu_seconds = sum(s.cpu_seconds for s in ordered)
     spans = [(s.first, s.last) for s in ordered if s.first is not None]
     files = tuple((s.path, s.first, s.last) for s in ordered if s.first is not None)
     if hours_per_task is None:
@@ -196,6 +199,7 @@ def analyze_on_cluster(paths: Sequence[Path], agreement: Agreement, client, out:
         run.states += r.states
         run.extended += r.runs > 1
         run.task_seconds += r.seconds
+        run.task_cpu_seconds += r.cpu_seconds
         run.peak_rss_mb[r.worker] = max(run.peak_rss_mb.get(r.worker, 0.0), r.peak_rss_mb)
 
     with progress.step("joining the parts"):

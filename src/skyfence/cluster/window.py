@@ -71,6 +71,7 @@ class WindowResult:
     around: pl.DataFrame  # the states around its events (analysis.event_tracks; its own flight numbers)
     states: int  # states it analysed (period and halo)
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # the processor time of the process running it, during it (all its threads)
     peak_rss_mb: float = 0.0  # the peak resident memory of the process running it, during it
     files: list[str] = field(default_factory=list)
     worker: str = ""
@@ -81,12 +82,12 @@ def analyze_window(spec: WindowSpec, agreement: Agreement, settings: EncounterSe
     (:func:`skyfence.cluster.settle.settle`)."""
     from skyfence.cluster.settle import settle
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     reset_peak_rss()
     result, need = run_window(spec, spec.start - spec.halo, spec.end + spec.halo, agreement, settings)
     if need is not None:
         settle(result, need, spec, agreement, settings)
-    result.seconds = time.perf_counter() - t0
+    result.seconds, result.cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
     result.peak_rss_mb = peak_rss_mb()
     result.worker = _worker_name()
     return result
