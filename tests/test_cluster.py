@@ -231,11 +231,11 @@ def test_archive_layouts(tmp_path):
 
 
 def test_task_size_chosen_from_the_archive():
-    """Long tasks (few states read twice for halos) while a task holds at most 1.5 million states and every
-    worker gets four tasks."""
+    """Long tasks (few states read twice for halos) while a task holds at most a million states and every worker
+    gets four tasks."""
     hour = 3600.0
     week = [(k * hour, (k + 1) * hour - 1.0) for k in range(168)]
-    assert task_hours(week, 168 * 180_000, 2, 1800.0) == 6  # 7 h with halos: 1.26 M states; 8 h would be 1.62 M
+    assert task_hours(week, 168 * 180_000, 2, 1800.0) == 4  # 5 h with halos: 900,000 states; 6 h would be 1.26 M
     assert task_hours(week, 168 * 10_000, 2, 1800.0) == 12  # a day a task would give 2 workers 7 tasks
     assert task_hours(week, 168 * 10_000, 1, 1800.0) == 24
     assert task_hours(week, 168 * 1_000_000, 2, 1800.0) == 1  # denser than a task holds: still an hour a task

@@ -45,7 +45,7 @@ def analyze_cmd(
                                 "the same as on one machine."),
     hours_per_task: int = typer.Option(None, "--hours-per-task", help="With --cluster: hours of data each task owns "
                                        "(default: chosen from the archive, up to a day, so that a task holds about "
-                                       "1.5 million states with its halos)."),
+                                       "a million states with its halos)."),
     halo: str = typer.Option(None, "--halo", help="With --cluster: data read on each side of a task's hours "
                              "(default: twice the longest time any detector looks across, at least '30 min')."),
 ) -> None:

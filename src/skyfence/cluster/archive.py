@@ -79,9 +79,10 @@ def plan_periods(spans: Sequence[tuple[float, float]], hours_per_task: int) -> l
 
 
 TASK_HOURS = (1, 2, 3, 4, 6, 8, 12, 24)  # task sizes that divide a day, so that tasks end at UTC midnight
-TASK_STATES = 1_500_000
-"""A task's states, halos included, at most, when its size is chosen from the archive: about 2.5 GB of peak memory
-in its worker (a task of 830,000 states peaked at 1.5 GB on the cluster benchmark's archive)."""
+TASK_STATES = 1_000_000
+"""A task's states, halos included, at most, when its size is chosen from the archive: about 3.5 GB of peak memory
+in its worker (measured on the cluster benchmark's archive: 1.1 GB once the kernels are loaded, and a task of
+460,000 states peaked at 2.2 GB)."""
 TASKS_PER_WORKER = 4  # at least, when the size is chosen: short tasks at the end even out the workers' loads
 
 
