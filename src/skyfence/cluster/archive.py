@@ -80,9 +80,9 @@ def plan_periods(spans: Sequence[tuple[float, float]], hours_per_task: int) -> l
 
 TASK_HOURS = (1, 2, 3, 4, 6, 8, 12, 24)  # task sizes that divide a day, so that tasks end at UTC midnight
 TASK_STATES = 1_000_000
-"""A task's states, halos included, at most, when its size is chosen from the archive: about 3.5 GB of peak memory
-in its worker (measured on the cluster benchmark's archive: 1.1 GB once the kernels are loaded, and a task of
-460,000 states peaked at 2.2 GB)."""
+"""A task's states, halos included, at most, when its size is chosen from the archive: about 4 GB of peak memory
+in its worker (measured on the cluster benchmark's archive: 1.1 GB once the kernels are loaded, a task of
+460,000 states peaked at 2.2 GB, tasks of 4 hours, some 890,000 states, at 4.0 GB)."""
 TASKS_PER_WORKER = 4  # at least, when the size is chosen: short tasks at the end even out the workers' loads
 
 
