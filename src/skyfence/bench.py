@@ -307,8 +307,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="the shared data folder (for swiss-day)")
     parser.add_argument("--cluster-states", type=int, default=30_000_000,
                         help="states in the cluster benchmark's archive (a week of hourly files)")
-    parser.add_argument("--cluster-baseline-hours", type=int, default=48,
-                        help="hours of that archive one process analyses, for the cluster's overhead")
+    parser.add_argument("--cluster-baseline-hours", type=int, default=12,
+                        help="hours of that archive one process analyses, for the cluster's overhead (one process "
+                        "needed 9 GB for 12 hours of the default archive)")
     parser.add_argument("--cluster-hours", type=int, default=None,
                         help="only the first N hourly files of that archive on the cluster (default: the week)")
     parser.add_argument("--hours-per-task", type=int, default=None,
