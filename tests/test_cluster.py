@@ -19,7 +19,7 @@ import pytest
 from skyfence.analysis.inputs import Selection
 from skyfence.analysis.run import analyze
 from skyfence.cluster import run as cluster_run
-from skyfence.cluster.archive import Period, archive_files, plan_periods
+from skyfence.cluster.archive import Period, archive_files, plan_periods, task_hours
 from skyfence.cluster.run import analyze_on_cluster, connect, parse_cluster
 from skyfence.cluster.scan import merged_report, scan_file
 from skyfence.detect.encounter_table import EncounterSettings
@@ -48,7 +48,7 @@ def _at(h: int, m: int = 0) -> datetime:
 def test_events_across_hour_boundaries_are_identical(client, boundary_archive, euphrates):
     files = archive_files([boundary_archive])
     single = analyze(files, euphrates)
-    cluster, run = analyze_on_cluster(files, euphrates, client)
+    cluster, run = analyze_on_cluster(files, euphrates, client, hours_per_task=1)
     assert_same(single, cluster)
     assert run.tasks == 4 and run.workers == 2 and not run.failed_files and not run.failed_periods
     # the boundaries do fall inside the events
@@ -228,6 +228,19 @@ def test_archive_layouts(tmp_path):
     assert plan_periods([(hour + 0.5, hour + 100), (3 * hour, 4 * hour)], 1) == \
         [Period(hour, 2 * hour), Period(3 * hour, 4 * hour), Period(4 * hour, 5 * hour)]
     assert plan_periods([(hour + 0.5, 3 * hour)], 2) == [Period(0.0, 2 * hour), Period(2 * hour, 4 * hour)]
+
+
+def test_task_size_chosen_from_the_archive():
+    """Long tasks (few states read twice for halos) while a task holds at most a million states and every worker
+    gets four tasks."""
+    hour = 3600.0
+    week = [(k * hour, (k + 1) * hour - 1.0) for k in range(168)]
+    assert task_hours(week, 168 * 180_000, 2, 1800.0) == 4  # 5 h with halos: 900,000 states; 6 h would be 1.26 M
+    assert task_hours(week, 168 * 10_000, 2, 1800.0) == 12  # a day a task would give 2 workers 7 tasks
+    assert task_hours(week, 168 * 10_000, 1, 1800.0) == 24
+    assert task_hours(week, 168 * 1_000_000, 2, 1800.0) == 1  # denser than a task holds: still an hour a task
+    assert task_hours(week[:4], 4 * 10_000, 2, 1800.0) == 1  # too short to give each worker 4 tasks
+    assert task_hours([], 0, 2, 1800.0) == 1
 
 
 @pytest.mark.slow

@@ -283,9 +283,11 @@ def _run_child(name: str, args: argparse.Namespace, workdir: Path) -> dict:
     cmd = [sys.executable, "-m", "skyfence.bench", "--child", name, "--rows", str(args.rows), "--seed",
            str(args.seed), "--workdir", str(workdir), "--shared", str(args.shared),
            "--cluster-states", str(args.cluster_states), "--cluster-baseline-hours", str(args.cluster_baseline_hours),
-           "--hours-per-task", str(args.hours_per_task), "--hotline-seconds", str(args.hotline_seconds),
+           "--hotline-seconds", str(args.hotline_seconds),
            "--monitor-tick", str(args.monitor_tick), "--monitor-aircraft", str(args.monitor_aircraft),
-           "--monitor-seconds", str(args.monitor_seconds)]
+           "--monitor-seconds", str(args.monitor_seconds),
+           *(["--hours-per-task", str(args.hours_per_task)] if args.hours_per_task else []),
+           *(["--cluster-hours", str(args.cluster_hours)] if args.cluster_hours else [])]
     if ":cold" in name:  # a fresh, empty kernel cache: the first run after installing
         import os
 
@@ -308,9 +310,13 @@ def main(argv: list[str] | None = None) -> None:
                         help="the shared data folder (for swiss-day)")
     parser.add_argument("--cluster-states", type=int, default=30_000_000,
                         help="states in the cluster benchmark's archive (a week of hourly files)")
-    parser.add_argument("--cluster-baseline-hours", type=int, default=48,
-                        help="hours of that archive one process analyses, for the cluster's overhead")
-    parser.add_argument("--hours-per-task", type=int, default=1, help="the cluster benchmark's task size")
+    parser.add_argument("--cluster-baseline-hours", type=int, default=12,
+                        help="hours of that archive one process analyses, for the cluster's overhead (one process "
+                        "needed 9 GB for 12 hours of the default archive)")
+    parser.add_argument("--cluster-hours", type=int, default=None,
+                        help="only the first N hourly files of that archive on the cluster (default: the week)")
+    parser.add_argument("--hours-per-task", type=int, default=None,
+                        help="the cluster benchmark's task size (default: chosen from the archive)")
     parser.add_argument("--hotline-seconds", type=float, default=60.0,
                         help="how long the hotline benchmark feeds 1,000 updates a minute")
     parser.add_argument("--monitor-tick", type=float, default=1.0, help="the monitor benchmarks' tick (s of data)")
@@ -356,7 +362,7 @@ def main(argv: list[str] | None = None) -> None:
             elif what == "single":
                 print(json.dumps(bc.bench_single(folder, args.cluster_baseline_hours)))
             else:
-                print(json.dumps(bc.bench_on_cluster(folder, int(what), args.hours_per_task)))
+                print(json.dumps(bc.bench_on_cluster(folder, int(what), args.hours_per_task, args.cluster_hours)))
         elif args.child == "hotline":
             from skyfence.bench_hotline import bench_hotline
 

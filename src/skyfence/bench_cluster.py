@@ -84,23 +84,26 @@ def generate_archive(folder: Path, states: int, seed: int, hours: float = 168.0,
     return info
 
 
-def bench_on_cluster(folder: Path, workers: int, hours_per_task: int) -> dict:
-    """The archive analysed on a LocalCluster of ``workers`` processes (one thread each)."""
+def bench_on_cluster(folder: Path, workers: int, hours_per_task: int | None, hours: int | None = None) -> dict:
+    """The archive (its first ``hours`` files, or all) analysed on a LocalCluster of ``workers`` processes (one
+    thread each); ``hours_per_task`` None: chosen from the archive, as ``analyze --cluster`` does."""
     from skyfence.agreement import load_agreement
     from skyfence.cluster.archive import archive_files
     from skyfence.cluster.run import analyze_on_cluster, connect
 
     ag = load_agreement("euphrates-2017")
-    files = archive_files([folder])
+    files = archive_files([folder])[:hours]
     with connect(f"local:{workers}") as client:
         _warm(client, files, ag)
         t0 = time.perf_counter()
         result, run = analyze_on_cluster(files, ag, client, encounters=_pairs(), hours_per_task=hours_per_task)
         seconds = time.perf_counter() - t0
     states = result.summary["input"]["records_read"]
-    return {"bench": "cluster", "workers": workers, "hours_per_task": hours_per_task, "files": len(files),
+    return {"bench": "cluster", "workers": workers, "hours_per_task": run.hours_per_task, "files": len(files),
             "states": states, "tasks": run.tasks, "tasks_read_further": run.extended,
             "states_analysed_with_halos": run.states, "seconds": round(seconds, 1),
+            "task_seconds": round(run.task_seconds, 1), "task_cpu_seconds": round(run.task_cpu_seconds, 1),
+            "scan_cpu_seconds": round(run.scan_cpu_seconds, 1),
             "states_per_second": round(states / seconds), "peak_memory_per_worker_mb":
             round(max(run.peak_rss_mb.values(), default=0.0)), "crossings": result.crossings.height,
             "encounters": result.encounters.height, "manoeuvres": result.manoeuvres.height,
@@ -125,19 +128,23 @@ def bench_single(folder: Path, hours: int) -> dict:
     ag = load_agreement("euphrates-2017")
     files = archive_files([folder])[:hours]
     analyze(files[:1], ag, encounters=_pairs())
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     single = analyze(files, ag, encounters=_pairs())
-    t_single = time.perf_counter() - t0
+    t_single, c_single = time.perf_counter() - t0, time.process_time() - c0
     from skyfence.bench import peak_rss_mb
 
     peak = peak_rss_mb()
     with connect("local:1") as client:
         _warm(client, files, ag)
         t0 = time.perf_counter()
-        analyze_on_cluster(files, ag, client, encounters=_pairs())
+        _, run = analyze_on_cluster(files, ag, client, encounters=_pairs())
         t_cluster = time.perf_counter() - t0
     states = single.summary["input"]["records_read"]
     return {"bench": "cluster-vs-one-process", "hours": len(files), "states": states,
-            "seconds_one_process": round(t_single, 1), "peak_memory_one_process_mb": round(peak),
+            "seconds_one_process": round(t_single, 1), "cpu_seconds_one_process": round(c_single, 1),
+            "peak_memory_one_process_mb": round(peak),
             "states_per_second_one_process": round(states / t_single),
-            "seconds_cluster_1_worker": round(t_cluster, 1), "overhead": round(t_cluster / t_single, 2)}
+            "seconds_cluster_1_worker": round(t_cluster, 1), "hours_per_task": run.hours_per_task,
+            "cpu_seconds_cluster_1_worker": round(run.scan_cpu_seconds + run.task_cpu_seconds, 1),
+            "overhead": round(t_cluster / t_single, 2),
+            "overhead_cpu": round((run.scan_cpu_seconds + run.task_cpu_seconds) / c_single, 2)}

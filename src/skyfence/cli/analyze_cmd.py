@@ -43,7 +43,9 @@ def analyze_cmd(
     cluster: str = typer.Option(None, "--cluster", help="Run on a Dask cluster: local or local:N (N worker "
                                 "processes on this machine) or a scheduler address tcp://HOST:8786. The results are "
                                 "the same as on one machine."),
-    hours_per_task: int = typer.Option(1, "--hours-per-task", help="With --cluster: hours of data each task owns."),
+    hours_per_task: int = typer.Option(None, "--hours-per-task", help="With --cluster: hours of data each task owns "
+                                       "(default: chosen from the archive, up to a day, so that a task holds about "
+                                       "a million states with its halos)."),
     halo: str = typer.Option(None, "--halo", help="With --cluster: data read on each side of a task's hours "
                              "(default: twice the longest time any detector looks across, at least '30 min')."),
 ) -> None:

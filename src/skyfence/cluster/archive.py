@@ -78,6 +78,28 @@ def plan_periods(spans: Sequence[tuple[float, float]], hours_per_task: int) -> l
     return [Period(b * size, (b + 1) * size) for b in sorted(blocks)]
 
 
+TASK_HOURS = (1, 2, 3, 4, 6, 8, 12, 24)  # task sizes that divide a day, so that tasks end at UTC midnight
+TASK_STATES = 1_000_000
+"""A task's states, halos included, at most, when its size is chosen from the archive: about 4 GB of peak memory
+in its worker (measured on the cluster benchmark's archive: 1.1 GB once the kernels are loaded, a task of
+460,000 states peaked at 2.2 GB, tasks of 4 hours, some 890,000 states, at 4.0 GB)."""
+TASKS_PER_WORKER = 4  # at least, when the size is chosen: short tasks at the end even out the workers' loads
+
+
+def task_hours(spans: Sequence[tuple[float, float]], states: int, workers: int, halo: float) -> int:
+    """Hours per task for an archive (file spans ``(first, last)``, Unix s, holding ``states`` in all), when not
+    given: the largest of :data:`TASK_HOURS` whose tasks, halos included, hold at most :data:`TASK_STATES` states
+    at the archive's mean rate and still give every one of ``workers`` :data:`TASKS_PER_WORKER` tasks; 1 if none
+    does. Longer tasks analyse fewer states twice (a halo is read by two tasks); memory grows with them."""
+    hours = len(plan_periods(spans, 1))
+    if not hours:
+        return 1
+    rate = states / hours
+    fits = [h for h in TASK_HOURS if rate * (h + 2 * halo / HOUR) <= TASK_STATES
+            and len(plan_periods(spans, h)) >= TASKS_PER_WORKER * workers]
+    return max(fits, default=1)
+
+
 def context_seconds(agreement: Agreement) -> float:
     """The longest stretch of time any detector or cleaning rule looks across, for this agreement: the
     flight gap, the loiter window (plus its minute grid), the intercept's 10-minute look back at the turn

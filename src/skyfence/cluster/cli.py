@@ -30,13 +30,13 @@ def parse_halo(text: str | None) -> float | None:
 
 
 def run_cluster(cluster: str, files: list[Path], agreement: Agreement, out_dir: Path, settings: EncounterSettings,
-                hours_per_task: int, halo: str | None, reference, quiet: bool, select=None):
+                hours_per_task: int | None, halo: str | None, reference, quiet: bool, select=None):
     """Analyse on the cluster, print how it went; the :class:`~skyfence.analysis.run.Analysis` and the run."""
     from skyfence.cluster.run import analyze_on_cluster, connect, parse_cluster
 
     parse_cluster(cluster)
     halo_s = parse_halo(halo)
-    if hours_per_task < 1:
+    if hours_per_task is not None and hours_per_task < 1:
         raise SkyfenceError("--hours-per-task must be at least 1")
     with connect(cluster) as client, steps(not quiet) as progress:
         result, run = analyze_on_cluster(files, agreement, client, out_dir, progress, settings, hours_per_task,
@@ -47,7 +47,7 @@ def run_cluster(cluster: str, files: list[Path], agreement: Agreement, out_dir: 
 def print_run(run, out) -> None:
     """One line on how the cluster run went, and what is missing if anything failed."""
     peak = max(run.peak_rss_mb.values(), default=0.0)
-    out.print(f"Cluster: {run.workers} worker(s), {run.files:,} files, {run.tasks:,} tasks"
+    out.print(f"Cluster: {run.workers} worker(s), {run.files:,} files, {run.tasks:,} tasks of {run.hours_per_task} h"
               + (f" ({run.extended} read further to settle long events)" if run.extended else "")
               + f"; {run.states:,} states analysed with halos; peak memory per worker {peak:,.0f} MB; "
               f"{run.seconds:.1f} s")
@@ -66,6 +66,6 @@ def analyze_for_report(archives: list[Path], cluster: str, agreement: str, repor
 
     folder = report.with_name(report.stem + "-results")
     _, run = run_cluster(cluster, archive_files(archives), load_agreement(agreement), folder, EncounterSettings(),
-                         1, None, None, quiet)
+                         None, None, None, quiet)
     print_run(run, err)
     return folder

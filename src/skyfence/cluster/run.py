@@ -28,7 +28,7 @@ from skyfence.analysis.inputs import Selection
 from skyfence.analysis.run import Analysis, write_results
 from skyfence.analysis.summary import behaviour_figures, encounter_figures, summary, traffic_figures
 from skyfence.cluster import stitch
-from skyfence.cluster.archive import Period, default_halo, plan_periods
+from skyfence.cluster.archive import Period, default_halo, plan_periods, task_hours
 from skyfence.cluster.scan import FileScan, merged_report, scan_file
 from skyfence.cluster.window import WindowResult, WindowSpec, analyze_window
 from skyfence.detect.encounter_table import EncounterSettings
@@ -36,7 +36,10 @@ from skyfence.errors import SkyfenceError
 from skyfence.progress import Steps
 
 WORKER_ENV = {"POLARS_MAX_THREADS": "1", "NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
-"""One thread per worker process: a LocalCluster has one worker per core."""
+"""One thread per worker process: a LocalCluster has one worker per core. Polars and numba read these once, when
+they are imported, and a worker process imports them before Dask's per-worker ``env`` is applied (unpickling
+its start-up function imports the driver's modules), so they are given as ``distributed.nanny.pre-spawn-environ``:
+set in the environment the worker process is started with."""
 
 
 @dataclass
@@ -50,6 +53,10 @@ class ClusterRun:
     states: int  # states analysed by the tasks, halos included
     peak_rss_mb: dict[str, float] = field(default_factory=dict)  # worker -> peak resident memory
     extended: int = 0  # tasks that read further to settle a long event
+    hours_per_task: int = 0
+    task_seconds: float = 0.0  # the tasks' own time (second pass), added up
+    task_cpu_seconds: float = 0.0  # and their processor time
+    scan_cpu_seconds: float = 0.0  # the first pass's processor time
     failed_files: list[dict] = field(default_factory=list)
     failed_periods: list[dict] = field(default_factory=list)
 
@@ -84,11 +91,14 @@ def connect(spec: str, timeout: float = 20.0) -> Iterator:
     from distributed import Client, LocalCluster
 
     where, n = parse_cluster(spec)
-    with dask.config.set({"distributed.worker.daemon": False, "distributed.admin.system-monitor.gil.enabled": False}):
+    saved = {k: os.environ.get(k) for k in WORKER_ENV}  # the nannies, in this process, set them here to spawn
+    pre_spawn = {**dask.config.get("distributed.nanny.pre-spawn-environ", {}), **WORKER_ENV}
+    with dask.config.set({"distributed.worker.daemon": False, "distributed.admin.system-monitor.gil.enabled": False,
+                          "distributed.nanny.pre-spawn-environ": pre_spawn}):
         if where == "local":
             n = n or os.cpu_count() or 1
             cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                                   env=WORKER_ENV, memory_limit=0)
+                                   memory_limit=0)
             client = Client(cluster)
         else:
             cluster = None
@@ -102,6 +112,11 @@ def connect(spec: str, timeout: float = 20.0) -> Iterator:
         client.close()
         if cluster is not None:
             cluster.close()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def check_workers(client, mine: str | None = None) -> int:
@@ -134,12 +149,12 @@ def _each(client, futures: dict, progress: Steps, on_done: Callable, on_error: C
 
 def analyze_on_cluster(paths: Sequence[Path], agreement: Agreement, client, out: Path | None = None,
                        progress: Steps | None = None, encounters: EncounterSettings = EncounterSettings(),
-                       hours_per_task: int = 1, halo: float | None = None,
+                       hours_per_task: int | None = None, halo: float | None = None,
                        reference: tuple[float, float] | None = None, select: Selection = Selection()
                        ) -> tuple[Analysis, ClusterRun]:
     """The batch pipeline over an archive's files (the part ``select`` asks for), on a Dask cluster: the results
     of one machine. The :class:`Analysis`'s ``tracks`` are the states round the events (the whole track table
-    is never in one place)."""
+    is never in one place). ``hours_per_task`` None: chosen from the archive (:func:`task_hours`)."""
     progress = progress or Steps(None)
     paths = [p for p in paths if select.wants_file(Path(p))]
     if not paths:
@@ -156,10 +171,13 @@ def analyze_on_cluster(paths: Sequence[Path], agreement: Agreement, client, out:
         _each(client, futures, progress, lambda k, s: scans.__setitem__(k, s),
               lambda k, exc: run.failed_files.append({"file": str(paths[k]), "error": _one_line(exc)}))
     ordered = [scans[k] for k in sorted(scans)]
+    run.scan_cpu_seconds = sum(s.cpu_seconds for s in ordered)
     spans = [(s.first, s.last) for s in ordered if s.first is not None]
     files = tuple((s.path, s.first, s.last) for s in ordered if s.first is not None)
+    if hours_per_task is None:
+        hours_per_task = task_hours(spans, sum(s.rows for s in ordered), workers, halo)
     periods = plan_periods(spans, hours_per_task)
-    run.tasks = len(periods)
+    run.tasks, run.hours_per_task = len(periods), hours_per_task
 
     ag = client.scatter(agreement, broadcast=True)
     results: list[WindowResult] = []
@@ -180,6 +198,8 @@ def analyze_on_cluster(paths: Sequence[Path], agreement: Agreement, client, out:
     for r in results:
         run.states += r.states
         run.extended += r.runs > 1
+        run.task_seconds += r.seconds
+        run.task_cpu_seconds += r.cpu_seconds
         run.peak_rss_mb[r.worker] = max(run.peak_rss_mb.get(r.worker, 0.0), r.peak_rss_mb)
 
     with progress.step("joining the parts"):

@@ -11,6 +11,7 @@ every task of the second pass agrees on what is missing.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import polars as pl
@@ -33,17 +34,19 @@ class FileScan:
     last: float | None
     out_of_order: int  # rows earlier than the previous row of their aircraft, within the file
     ends: pl.DataFrame  # track_id, first, last: each aircraft's first and last time in file order
+    cpu_seconds: float = 0.0  # the processor time it took
 
 
 def scan_file(path: str, reference: tuple[float, float] | None = None, select: Selection = Selection()) -> FileScan:
     """Read one file (the part of it ``select`` asks for) and measure it (runs on a worker)."""
+    c0 = time.process_time()
     df, report = read_any(path, reference=reference)
     df = clean_rows(select.apply(df, report.dropped), report)
     ends = (df.group_by("track_id", maintain_order=True)
             .agg(pl.col("time").first().alias("first"), pl.col("time").last().alias("last")))
     t = seconds(df["time"]) if df.height else None
     return FileScan(str(path), report, df.height, float(t.min()) if t is not None else None,
-                    float(t.max()) if t is not None else None, out_of_order(df), ends)
+                    float(t.max()) if t is not None else None, out_of_order(df), ends, time.process_time() - c0)
 
 
 def out_of_order_across(scans: list[FileScan]) -> int:

@@ -17,7 +17,7 @@ import numpy as np
 import polars as pl
 
 from skyfence.agreement.model import Agreement
-from skyfence.cluster.window import TABLES, WindowResult, WindowSpec, read_window, run_window
+from skyfence.cluster.window import TABLES, FileCache, WindowResult, WindowSpec, read_window, run_window
 from skyfence.detect.encounter_table import EncounterSettings
 from skyfence.sources.formats import read_any
 from skyfence.tracks.schema import TIME, seconds, times
@@ -31,14 +31,16 @@ twice that of longitude: more than the 100 km intent looks at, plus what interpo
 
 def settle(result: WindowResult, need: tuple[float, set[str], bool], spec: WindowSpec, agreement: Agreement,
            settings: EncounterSettings) -> None:
-    """Read further until every event ``result`` keeps is settled (or the data end), updating it."""
+    """Read further until every event ``result`` keeps is settled (or the data end), updating it; each file is
+    read once for the aircraft concerned (:data:`~skyfence.cluster.window.FileCache`), not once a run."""
     data_end = max((last for _, _, last in spec.files), default=spec.end)
     lo, hi = result.read_from, result.read_to
+    cache: FileCache = {}
     while need is not None and hi <= data_end:
         latest, focus, crossing = need
         hi = max(latest + spec.halo, spec.end + 2 * (hi - spec.end))
         read = focus | (neighbours(spec, lo, hi, focus, agreement) if crossing else set())
-        more, need = run_window(spec, lo, hi, agreement, settings, read, focus)
+        more, need = run_window(spec, lo, hi, agreement, settings, read, focus, cache)
         take_events(result, more, focus)
         result.read_to = hi
         result.runs += 1

@@ -71,6 +71,7 @@ class WindowResult:
     around: pl.DataFrame  # the states around its events (analysis.event_tracks; its own flight numbers)
     states: int  # states it analysed (period and halo)
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # the processor time of the process running it, during it (all its threads)
     peak_rss_mb: float = 0.0  # the peak resident memory of the process running it, during it
     files: list[str] = field(default_factory=list)
     worker: str = ""
@@ -81,44 +82,62 @@ def analyze_window(spec: WindowSpec, agreement: Agreement, settings: EncounterSe
     (:func:`skyfence.cluster.settle.settle`)."""
     from skyfence.cluster.settle import settle
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     reset_peak_rss()
     result, need = run_window(spec, spec.start - spec.halo, spec.end + spec.halo, agreement, settings)
     if need is not None:
         settle(result, need, spec, agreement, settings)
-    result.seconds = time.perf_counter() - t0
+    result.seconds, result.cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
     result.peak_rss_mb = peak_rss_mb()
     result.worker = _worker_name()
     return result
 
 
-def read_window(spec: WindowSpec, lo: float, hi: float, aircraft: set[str] | None = None
-                ) -> tuple[pl.DataFrame, list[str]]:
+FileCache = dict[str, tuple[frozenset[str], pl.DataFrame]]
+"""A task's files as already read for some aircraft: path -> (those aircraft, their states after the checks on
+single rows). Settling reads the same files again and again for fewer and fewer aircraft."""
+
+
+def read_window(spec: WindowSpec, lo: float, hi: float, aircraft: set[str] | None = None,
+                cache: FileCache | None = None) -> tuple[pl.DataFrame, list[str]]:
     """The states with times in ``[lo, hi)`` (of the given aircraft, or all) from every file that has some, in
-    archive order, after the checks on single rows (whose counts belong to the first pass)."""
+    archive order, after the checks on single rows (whose counts belong to the first pass). With a ``cache``,
+    a file already read for a set of aircraft that holds the ones asked for is not read again."""
     frames, used = [], []
     t_lo, t_hi = times(np.array([lo, hi]))
     for path, first, last in spec.files:
         if last < lo or first >= hi:
             continue
-        df = spec.select.apply(read_any(path, reference=spec.reference)[0], Counter())
-        if aircraft is not None:
-            df = df.filter(pl.col("track_id").is_in(list(aircraft)))
-        df = clean_rows(df, ReadReport())
+        df = _cached(cache, path, aircraft)
+        if df is None:
+            df = spec.select.apply(read_any(path, reference=spec.reference)[0], Counter())
+            if aircraft is not None:
+                df = df.filter(pl.col("track_id").is_in(list(aircraft)))
+            df = clean_rows(df, ReadReport())
+            if cache is not None and aircraft is not None:
+                cache[path] = (frozenset(aircraft), df)
         frames.append(df.filter((pl.col("time") >= t_lo) & (pl.col("time") < t_hi)))
         used.append(path)
     return (pl.concat(frames, how="vertical_relaxed") if frames else empty_tracks()), used
 
 
+def _cached(cache: FileCache | None, path: str, aircraft: set[str] | None) -> pl.DataFrame | None:
+    """A file's states of ``aircraft`` from the cache, if it holds them all."""
+    if cache is None or aircraft is None or path not in cache or not cache[path][0] >= aircraft:
+        return None
+    held, df = cache[path]
+    return df if held == aircraft else df.filter(pl.col("track_id").is_in(list(aircraft)))
+
+
 def run_window(spec: WindowSpec, lo: float, hi: float, agreement: Agreement, settings: EncounterSettings,
-               aircraft: set[str] | None = None, focus: set[str] | None = None
+               aircraft: set[str] | None = None, focus: set[str] | None = None, cache: FileCache | None = None
                ) -> tuple[WindowResult, tuple[float, set[str], bool] | None]:
-    """One run over ``[lo, hi)`` (of the given aircraft, or all); and, if events it keeps (of the ``focus``
-    aircraft alone, or all) are not settled, the latest end among them, their aircraft, and whether one is a
-    crossing or a warning."""
+    """One run over ``[lo, hi)`` (of the given aircraft, or all; files read through ``cache`` if given); and, if
+    events it keeps (of the ``focus`` aircraft alone, or all) are not settled, the latest end among them, their
+    aircraft, and whether one is a crossing or a warning."""
     from skyfence.cluster.settle import unsettled
 
-    df, used = read_window(spec, lo, hi, aircraft)
+    df, used = read_window(spec, lo, hi, aircraft, cache)
     own_lo, own_hi = times(np.array([spec.start, spec.end]))
     df = df.with_columns(((pl.col("time") >= own_lo) & (pl.col("time") < own_hi)).alias(OWNED))
     report = ReadReport()
