@@ -10,7 +10,7 @@ OUT    ?= out/demo
 .PHONY: help install demo test test-fast bench fuzz clean web
 
 help:
-	@echo "make demo   - set up .venv and run the demo (simulate, analyse, evaluate, then the live monitor into a SQLite incident store); results in $(OUT)"
+	@echo "make demo   - set up .venv and run the demo (simulate, analyse, evaluate, the live monitor into a SQLite incident store, a hotline exchange, then the web page until Ctrl-C); results in $(OUT)"
 	@echo "make test   - set up .venv and run the test suite"
 	@echo "make bench  - run the benchmarks and print the figures"
 	@echo "make fuzz   - fuzz every reader and live feed (10,000 seeded cases; FUZZ_CASES=... to change)"
