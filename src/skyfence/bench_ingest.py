@@ -40,7 +40,8 @@ def _serve(kind: str, shared: str, port: int, ready) -> None:
     server.serve()
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port free on this machine now (for a benchmark's own server)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -49,7 +50,7 @@ def _free_port() -> int:
 def bench_ingest(kind: str, shared: Path, seconds: float = 10.0) -> dict:
     from skyfence.live.ingest import ingest
 
-    port = _free_port()
+    port = free_port()
     ctx = multiprocessing.get_context("fork")
     ready = ctx.Event()
     proc = ctx.Process(target=_serve, args=(kind, str(shared), port, ready), daemon=True)

@@ -13,10 +13,11 @@ from __future__ import annotations
 import multiprocessing
 import os
 import resource
-import socket
 import threading
 import time
 from pathlib import Path
+
+from skyfence.bench_ingest import free_port
 
 
 def _day(workdir: Path, seed: int) -> Path:
@@ -72,12 +73,6 @@ def _serve_load(path: str, port: int, ready, speed: float) -> None:
     server.serve()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def bench_monitor_load(workdir: Path, seed: int, aircraft: int, seconds: float, tick: float) -> dict:
     import polars as pl
 
@@ -94,7 +89,7 @@ def bench_monitor_load(workdir: Path, seed: int, aircraft: int, seconds: float, 
         sim = simulate_load(scenario, base, aircraft, (seconds + 120) / 3600.0, seed)
         sim.tracks.write_parquet(path)
     states = pl.scan_parquet(path).select(pl.len()).collect().item()
-    port = _free_port()
+    port = free_port()
     ctx = multiprocessing.get_context("spawn")
     ready = ctx.Event()
     proc = ctx.Process(target=_serve_load, args=(str(path), port, ready, 1.0), daemon=True)
