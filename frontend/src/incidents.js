@@ -1,6 +1,7 @@
 // The incident list beside the map (open first, by severity), its filters, the selected incident
 // with its audit trail, and the acknowledge / resolve / comment actions.
 import { api } from "./api.js";
+import { incidentHotline } from "./hotline.js";
 import { badge, el, epochOf, SEVERITIES, severityRank, sevColour, shortTime, hms } from "./format.js";
 
 const STATUS_ORDER = { open: 0, acknowledged: 1, resolved: 2 };
@@ -10,6 +11,7 @@ export class IncidentPanel {
     this.byId = new Map();
     this.selected = null;
     this.user = user;
+    this.partyName = (id) => parties.find((p) => p.id === id)?.name || id;
     this.onSelect = onSelect;
     this.onAircraft = onAircraft;
     this.moment = null; // replay time: incidents under way then are marked
@@ -109,6 +111,8 @@ export class IncidentPanel {
     }
     const inc = doc.incident;
     this.byId.set(inc.id, inc);
+    const hotline = el("div", { id: "hotline-detail" }, el("span", { class: "muted" }, "…"));
+    incidentHotline(inc.id, this.partyName).then((h) => hotline.replaceChildren(h));
     const row = (k, v) => el("tr", {}, el("td", {}, k), el("td", {}, v));
     const acks = Object.entries(inc.acks || {}).map(([p, a]) => `${p}: ${a.by} at ${shortTime(a.time)}`);
     const details = Object.entries(inc.details || {})
@@ -129,6 +133,8 @@ export class IncidentPanel {
         row("acknowledged by", acks.length ? acks.join("; ") : "nobody yet"),
         ...details),
       this.actions(inc),
+      el("h4", {}, "hotline"),
+      hotline,
       el("h4", {}, "audit trail"),
       el("table", { id: "audit" }, doc.audit.map((c) => el("tr", { "data-action": c.action },
         el("td", {}, shortTime(c.time)), el("td", {}, el("b", {}, c.action), ` by ${c.who}`,
@@ -136,6 +142,15 @@ export class IncidentPanel {
     this.detail.classList.remove("hidden");
     this.render();
     return inc;
+  }
+
+  /** Fetch the selected incident's hotline part again (the hotline acts on its own clock). */
+  async refreshHotline() {
+    const box = document.getElementById("hotline-detail");
+    if (!this.selected || !box) return;
+    const id = this.selected;
+    const h = await incidentHotline(id, this.partyName);
+    if (this.selected === id && box.isConnected) box.replaceChildren(h);
   }
 
   actions(inc) {

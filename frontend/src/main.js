@@ -6,6 +6,7 @@ import { api, ApiError, setToken, takeTokenFromUrl, token } from "./api.js";
 import { createMap, partyRgb, placeLayers } from "./map.js";
 import { Fleet } from "./fleet.js";
 import { IncidentPanel } from "./incidents.js";
+import { HotlineBadge } from "./hotline.js";
 import { Live } from "./live.js";
 import { Replay } from "./replay.js";
 import { el, hexToRgb, hms, iso, num, sevColour, epochOf } from "./format.js";
@@ -56,6 +57,10 @@ async function main() {
   window.skyfence.panel = panel;
   if (health.mode === "replay") document.getElementById("f-status").value = ""; // a past day: every incident
   await panel.load();
+  const hotline = new HotlineBadge((id) => agreement.parties.find((p) => p.id === id)?.name || id,
+    () => panel.refreshHotline());
+  window.skyfence.hotline = hotline;
+  hotline.start();
 
   const live = new Live({
     onPicture: (frame) => {
@@ -66,7 +71,7 @@ async function main() {
       window.skyfence.lastFrame = { time: frame.time, n: fleet.list.length };
       if (jumped) seedTrails(health.mode === "replay" ? frame.time : null);
     },
-    onIncident: (change) => panel.changed(change),
+    onIncident: (change) => { panel.changed(change); hotline.soon(); },
     onResync: () => panel.load(),
     onState: (on) => { const c = document.getElementById("conn"); c.className = `conn ${on ? "on" : "off"}`; c.textContent = on ? (health.mode === "replay" ? "replay" : "live") : "offline"; },
   });

@@ -72,6 +72,7 @@ def replay_through_monitor(tracks: Path, db: Path, tick: float, quiet: bool) -> 
     from skyfence.agreement import load_agreement
     from skyfence.cli.incidents_cmd import incident_table
     from skyfence.incidents.store import IncidentStore
+    from skyfence.cli.monitor_cmd import _hotline_line, _start_hotline
     from skyfence.live.console import MonitorConsole, status_line
     from skyfence.live.monitor import Monitor
     from skyfence.live.sources import open_source
@@ -84,19 +85,25 @@ def replay_through_monitor(tracks: Path, db: Path, tick: float, quiet: bool) -> 
               f"data) into {db}")
     with IncidentStore.open(db, quiet_period=ag.thresholds.incidents.quiet_period) as store:
         m = Monitor([open_source(str(tracks))], ag, store, tick=tick, speed=0)
-        if quiet:
-            report = m.run()
-        else:
-            with MonitorConsole(stderr) as console:
-                m.subscribe(console.updates)
-                m.picture.subscribe(lambda now: console.progress(status_line(now, m.report, len(m.picture), 0)))
+        # the hotline on the data's clock, its messages into a file: the page shows whom it told of what
+        hotline, _ = _start_hotline(m, store, ag, (f"log:{db.parent / 'hotline-day.jsonl'}",), None, 0, lambda _: None)
+        try:
+            if quiet:
                 report = m.run()
+            else:
+                with MonitorConsole(stderr) as console:
+                    m.subscribe(console.updates)
+                    m.picture.subscribe(lambda now: console.progress(status_line(now, m.report, len(m.picture), 0)))
+                    report = m.run()
+        finally:
+            hotline.stop(drain=10)
         incidents = store.incidents()
         serious = store.incidents(severity="crossing")
     out.print(f"{report.updates:,} updates of {len(report.incidents):,} events -> {len(incidents):,} incidents in {db} "
               f"({report.detections:,} detection runs, {report.seconds:.0f} s)")
     out.print(incident_table(serious, f"skyfence incidents list --store {db} --severity crossing"))
     out.print(f"All {len(incidents):,}: skyfence incidents list --store {db}")
+    _hotline_line(hotline)
 
 
 def demo_hotline(out_dir: Path) -> None:

@@ -114,37 +114,31 @@ def resend_cmd(ids: list[str] = typer.Argument(None, help="Message ids (see `out
 
 
 @hotline_app.command("status")
-def status_cmd(store: str = _store_option()) -> None:
+def status_cmd(store: str = _store_option(),
+               fmt: str = typer.Option("table", "--format", "-f", help="table or json")) -> None:
     """Per channel: messages waiting, sent and dead, the oldest waiting and the last error; and the
     parties whose acknowledgement is awaited."""
-    import sqlalchemy as sa
+    from skyfence.hotline.view import status
 
-    from skyfence.hotline import outbox as ob
-    from skyfence.hotline.tables import outbox, threads
-
+    if fmt not in ("table", "json"):
+        raise SkyfenceError(f"--format {fmt!r}: use table or json")
     with _open(store) as s:
-        counts = ob.counts(s.engine)
-        with s.engine.connect() as conn:
-            oldest = dict(conn.execute(sa.select(outbox.c.channel, sa.func.min(outbox.c.created_at))
-                                       .where(outbox.c.status == "pending").group_by(outbox.c.channel)).all())
-            errors = {}
-            for ch, err in conn.execute(sa.select(outbox.c.channel, outbox.c.last_error)
-                                        .where(outbox.c.last_error.is_not(None)).order_by(outbox.c.ord)):
-                errors[ch] = err
-            waiting = conn.execute(sa.select(threads).where(threads.c.ack_due.is_not(None))
-                                   .order_by(threads.c.ack_due)).all()
+        st = status(s.engine)
+    if fmt == "json":
+        print(json.dumps(st.json(), indent=1))
+        return
     t = Table(title="hotline channels", expand=True)
     for col in ("channel", "pending", "sent", "dead", "oldest pending", "last error"):
         t.add_column(col, overflow="fold")
-    for ch in sorted({c for c, _ in counts}):
-        age = f"{time.time() - oldest[ch]:.0f} s" if ch in oldest else ""
-        t.add_row(ch, *(str(counts.get((ch, k), 0)) for k in ("pending", "sent", "dead")), age, errors.get(ch, ""))
+    for c in st.channels:
+        age = f"{c.oldest_pending_s:.0f} s" if c.oldest_pending_s is not None else ""
+        t.add_row(c.channel, str(c.pending), str(c.sent), str(c.dead), age, c.last_error or "")
     out.print(t)
     a = Table(title="acknowledgements awaited", expand=True)
     for col in ("incident", "party", "contact #", "re-sent", "due (hotline clock, UTC)"):
         a.add_column(col)
-    for r in waiting:
-        a.add_row(r.incident_id, r.party, str((r.contact_index or 0) + 1), str(r.resends), _when(r.ack_due))
+    for r in st.awaited:
+        a.add_row(r.incident_id, r.party, str(r.contact_number), str(r.resends), _when(r.ack_due))
     out.print(a)
 
 

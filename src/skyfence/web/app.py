@@ -20,7 +20,7 @@ mimetypes.add_type("text/javascript", ".mjs")  # MapLibre's module worker
 
 DESCRIPTION = """\
 skyfence watches an air picture against a deconfliction agreement. This API serves the agreement,
-the air picture, incidents with their audit trail, and daily figures.
+the air picture, incidents with their audit trail, the hotline to each party, and daily figures.
 
 **Tokens.** Every request but `/api/health` and `/api/basemap` carries `Authorization: Bearer <token>`
 (from `skyfence users add NAME --role viewer|officer|admin [--party P]`). A viewer reads; an officer
@@ -94,7 +94,7 @@ def static_dir() -> Path:
 
 def create_app(ctx: WebContext) -> FastAPI:
     """The application for ``ctx``; its websocket hub starts and stops with it."""
-    from skyfence.web import api_incidents, api_read, pages, ws
+    from skyfence.web import api_hotline, api_incidents, api_read, pages, ws
     from skyfence.web.hub import Hub
 
     @asynccontextmanager
@@ -120,6 +120,7 @@ def create_app(ctx: WebContext) -> FastAPI:
 
     app.include_router(api_read.router)
     app.include_router(api_incidents.router)
+    app.include_router(api_hotline.router)
     app.include_router(ws.router)
     pages.mount(app)
     if ctx.cors_origins:

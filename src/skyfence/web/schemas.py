@@ -135,3 +135,67 @@ def parse_since(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+class HotlineChannel(BaseModel):
+    channel: str = Field(description="the channel's address as the agreement or --alert names it (never a secret)")
+    pending: int
+    sent: int
+    dead: int
+    oldest_pending_s: float | None = Field(None, description="age of the oldest message waiting, s")
+    last_error: str | None = None
+
+
+class HotlineAwaited(BaseModel):
+    incident_id: str
+    party: str
+    contact_number: int = Field(description="1 for the first contact, 2 once escalated, ...")
+    resends: int
+    ack_due: float = Field(description="Unix s, on the hotline's clock (data time in a replay)")
+
+
+class HotlineStatusOut(BaseModel):
+    """The hotline: per channel what waits, went or died; acknowledgements awaited (a user of a party sees
+    that party's part)."""
+
+    channels: list[HotlineChannel]
+    awaited: list[HotlineAwaited]
+    totals: dict[str, int]
+
+
+class HotlineThread(BaseModel):
+    party: str
+    involved: bool = Field(description="the party's own aircraft are in it (else it was told as the counterpart)")
+    contact: str | None = None
+    contact_number: int | None = None
+    messages: int
+    last_sent_at: float | None = None
+    acknowledged: bool
+    ack_due: float | None = None
+    resends: int
+
+
+class HotlineDelivery(BaseModel):
+    channel: str
+    status: Literal["pending", "sent", "dead"]
+    attempts: int
+    sent_at: float | None = None
+    last_error: str | None = None
+
+
+class HotlineMessage(BaseModel):
+    id: str
+    party: str
+    contact: str
+    type: str
+    created_at: float
+    text: str | None = None
+    channels: list[HotlineDelivery]
+
+
+class IncidentHotline(BaseModel):
+    """One incident on the hotline: per party where it stands, and the messages (oldest first)."""
+
+    incident_id: str
+    parties: list[HotlineThread]
+    messages: list[HotlineMessage]

@@ -21,6 +21,7 @@ from typing import Literal, get_args
 import sqlalchemy as sa
 
 from skyfence.errors import InputError
+from skyfence.incidents.database import writing
 
 Role = Literal["viewer", "officer", "admin"]
 ROLES: tuple[str, ...] = get_args(Role)
@@ -74,7 +75,7 @@ class Users:
         if role == "officer" and not party:
             raise InputError("an officer acts for a party: give --party")
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:  # a write transaction from its start: no upgrade refused mid-way
             if conn.execute(sa.select(users_table.c.id).where(users_table.c.name == name)).first():
                 raise InputError(f"user {name!r} exists already (remove it first to issue a new token)")
             conn.execute(users_table.insert().values(name=name, role=role, party=party or None,
@@ -83,7 +84,7 @@ class Users:
         return token
 
     def remove(self, name: str) -> bool:
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             return conn.execute(users_table.delete().where(users_table.c.name == name)).rowcount > 0
 
     def by_token(self, token: str | None) -> User | None:
