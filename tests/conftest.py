@@ -33,3 +33,18 @@ def samples(shared) -> pl.DataFrame:
 @pytest.fixture(scope="session")
 def euphrates():
     return load_agreement("euphrates-2017")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium driven by playwright (swiftshader WebGL); skipped, with the reason, without it."""
+    from tests.web_helpers import ARGS, CHROMIUM
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no chromium at {CHROMIUM} (apt-get install chromium; .ci/run does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()

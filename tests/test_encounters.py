@@ -39,6 +39,7 @@ def test_head_on_encounter_timing(line):
     row = enc.row(0, named=True)
     assert {row["party_a"], row["party_b"]} == {"blue", "red"}
     assert row["max_level"] == "nmac" and row["min_horizontal_nm"] < 0.05
+    assert row["last_level"] == "loss"  # past each other, still within 5 NM at the same level
     assert row["time_of_min"].timestamp() - T0 == pytest.approx(150.0, abs=1.0)
     loss = (60_000.0 - 5 * NAUTICAL_MILE) / 400.0
     assert row["loss_time"].timestamp() - T0 == pytest.approx(loss, abs=0.5)

@@ -111,6 +111,10 @@ def test_outbox_dead_resend_status(tmp_path):
         r = cli("hotline", "status", "--store", str(db))
         assert r.returncode == 0 and rx.url in r.stdout and "HTTP 500" in r.stdout
         assert "acknowledgements awaited" in r.stdout
+        r = cli("hotline", "status", "--store", str(db), "--format", "json")
+        st = json.loads(r.stdout)
+        assert st["totals"] == {"pending": 0, "sent": 0, "dead": 1}
+        assert st["channels"][0]["channel"] == rx.url and st["channels"][0]["last_error"] == "HTTP 500"
         r = cli("hotline", "resend", dead["id"], "--store", str(db))
         assert r.returncode == 0 and "1 message back in the outbox" in r.stdout
         r = cli("hotline", "outbox", "--store", str(db), "--format", "json")

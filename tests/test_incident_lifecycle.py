@@ -68,3 +68,25 @@ def test_due_and_auto_resolve():
     assert "600 s" in why and not lc.due(inc, T0 + timedelta(days=1))
     (step,) = lc.apply_update(inc, crossing("crossing_started", 300, "crossing"), Q)
     assert step[0] == "reopened" and "flared up" in step[1] and inc.quiet_until is None
+
+
+def test_a_lesser_update_keeps_the_worst_told_and_goes_to_the_audit():
+    """A warning that lapsed after a crossing of the same aircraft (merged within the quiet period), or an
+    encounter's level falling: the incident still reads as its worst; the lesser update is a change."""
+    inc, _ = lc.open_incident(crossing("crossing_started", 0, "deep_crossing", depth_km=9.0), Q)
+    lc.apply_update(inc, crossing("crossing_ended", 60, "deep_crossing", ended=True), Q)
+    lapsed = crossing("crossing_warning", 200, "warning", ended=True)
+    lapsed = type(lapsed)(**{**lapsed.__dict__, "summary": "warning over, no crossing", "lat": 36.0,
+                             "details": {"area": "west", "lapsed": True}})
+    (step,) = lc.apply_update(inc, lapsed, Q)
+    assert step == ("updated", "warning over, no crossing")
+    assert inc.summary == "4b1805 crossing ended (west)" and inc.lat == 35.0 and inc.severity == "deep_crossing"
+    assert inc.details == {"area": "west", "depth_km": 9.0, "lapsed": True}
+    assert inc.end_time == lapsed.end_time and inc.last_event == "crossing_warning"
+
+    enc, _ = lc.open_incident(encounter("level_changed", 0, "loss"), Q)
+    (step,) = lc.apply_update(enc, encounter("level_changed", 30, "warning"), Q)
+    assert step[0] == "updated" and "warning" in step[1]
+    assert enc.summary == "4b1805 and ae1234: loss" and enc.details["level"] == "loss"
+    (step,) = lc.apply_update(enc, encounter("level_changed", 40, "nmac"), Q)
+    assert step[0] == "severity_raised" and enc.summary == "4b1805 and ae1234: nmac"

@@ -364,3 +364,37 @@ def test_bad_source_agreement_or_store_is_one_line_and_exit_2(args, expect, sim_
     r = _cli("monitor", *args, "--quiet", cwd=tmp_path, timeout=120)
     assert r.returncode == 2, r.stderr
     assert r.stderr.strip().count("\n") == 0 and expect in r.stderr and "Traceback" not in r.stderr
+
+
+def test_an_encounter_level_falling_while_it_goes_on_is_told(tmp_path):
+    """Blue and red head-on at the same level: warning, loss, near collision as they close; once past each
+    other, still within 5 NM, the level at the latest instant falls back to loss: told as ``level_fell``
+    with the separation now, while the incident keeps its highest level and the summary of the worst."""
+    from skyfence import synthetic
+    from skyfence.incidents import IncidentStore
+    from tests.agreements import simple, write
+
+    ag = load_agreement(write(tmp_path, simple()))
+    lon_b, lat_b = synthetic.position_at(39.5, 35.5, 90.0, 60_000.0, 1.0)
+    back = synthetic.WGS84.inv(lon_b, lat_b, 39.5, 35.5)[0]
+    blue = synthetic.straight_track(39.5, 35.5, 90.0, 200.0, 700.0, 1.0, track_id="a00001", callsign="BLUE1")
+    red = synthetic.straight_track(lon_b, lat_b, back, 200.0, 700.0, 1.0, track_id="778001", callsign="RED1")
+    path = tmp_path / "head-on.parquet"  # long enough after they part for the encounter to be told over
+    pl.concat([blue, red]).write_parquet(path)
+    with IncidentStore.open(tmp_path / "s.db") as store:
+        ups, _, _ = run_monitor([path], ag, store, tick=2.0)
+        (inc,) = store.incidents(kind="encounter")
+        audit = [c.action for c in store.audit(inc.id)]
+    enc = [u for u in ups if u.kind == "encounter"]
+    events = [(u.event, u.details.get("level_now") or u.details["level"]) for u in enc]
+    assert events[:3] == [("level_changed", "warning"), ("level_changed", "loss"), ("level_changed", "nmac")], events
+    fell = [u for u in enc if u.event == "level_fell"]
+    assert [u.details["level_now"] for u in fell] == ["loss"], events
+    f = fell[0]
+    assert f.severity == "nmac" and f.details["level"] == "nmac"  # the incident's highest stays
+    assert 0 < f.details["horizontal_now_nm"] < 5.0 and f.details["vertical_now_ft"] == 0
+    assert "now loss (highest nmac)" in f.summary
+    assert enc[-1].event == "encounter_ended", [(u.event, u.time.isoformat(), u.details.get("level_now")) for u in enc]
+    assert fell[0].time < enc[-1].time
+    assert inc.severity == "nmac" and inc.last_event == "encounter_ended"
+    assert audit.count("severity_raised") == 2 and "updated" in audit

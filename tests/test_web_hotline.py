@@ -16,7 +16,7 @@ from skyfence.web import WebContext
 from skyfence.web.recording import Recording
 from skyfence.web.users import Users
 from tests.incident_stores import pg_database, pg_url  # noqa: F401
-from tests.web_helpers import Server, crossing_updates, make_recording, wait_for
+from tests.web_helpers import Page, Server, crossing_updates, make_recording
 
 AGREEMENT = load_agreement("euphrates-2017")
 
@@ -121,23 +121,7 @@ def test_unanswered_is_resent_then_escalated_as_the_api_shows(site):
     assert doc["parties"][1]["party"] == "coalition" and doc["parties"][1]["messages"] == 1  # told once
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from tests.test_web_page import ARGS, CHROMIUM
-
-    if not __import__("pathlib").Path(CHROMIUM).exists():
-        pytest.skip(f"no chromium at {CHROMIUM} (apt-get install chromium; .ci/run does)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
 def test_the_page_shows_the_hotline_and_an_acknowledgement_ends_the_wait(tmp_path, recording, browser):
-    from tests.test_web_page import Page
-
     store = IncidentStore.open(tmp_path / "incidents.db")
     hot, clock, log = told(store, recording, tmp_path)
     hot.start()  # folds the officer's acknowledgement in, as `monitor --alert` runs it

@@ -5,7 +5,6 @@ to a viewer, the API docs offline."""
 from __future__ import annotations
 
 import io
-import os
 from pathlib import Path
 
 import pytest
@@ -15,10 +14,8 @@ from skyfence.incidents import IncidentStore
 from skyfence.web import WebContext
 from skyfence.web.recording import Recording
 from skyfence.web.users import Users
-from tests.web_helpers import Server, crossing_updates, make_recording, wait_for
+from tests.web_helpers import CHROMIUM, Page, Server, crossing_updates, make_recording
 
-CHROMIUM = os.environ.get("SKYFENCE_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist", "--no-sandbox"]
 AGREEMENT = load_agreement("euphrates-2017")
 
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
@@ -37,47 +34,6 @@ def site(tmp_path_factory):
     yield srv, tokens, store, rec
     srv.stop()
     store.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-class Page:
-    """A page of the site, with every request that is not to the server blocked and recorded."""
-
-    def __init__(self, browser, url: str, token: str | None) -> None:
-        self.url = url
-        self.outside: list[str] = []
-        self.errors: list[str] = []
-        # bypass_csp: the test itself evaluates JavaScript strings, which the page's policy forbids
-        self.ctx = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
-        self.page = self.ctx.new_page()
-        self.page.route("**/*", self._route)
-        self.page.on("websocket", lambda ws: None if ws.url.startswith(url.replace("http", "ws")) else self.outside.append(ws.url))
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.goto(f"{url}/#token={token}" if token else url)
-
-    def _route(self, route):
-        if route.request.url.startswith(self.url + "/"):
-            return route.continue_()
-        self.outside.append(route.request.url)
-        return route.abort()
-
-    def js(self, expr: str):
-        return self.page.evaluate(expr)
-
-    def wait(self, expr: str, timeout: float = 30.0):
-        self.page.wait_for_function(expr, timeout=timeout * 1000)
-
-    def close(self):
-        self.ctx.close()
 
 
 def test_page_loads_offline_and_draws_the_map_and_line(site, browser):

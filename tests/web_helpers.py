@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import math
 import socket
 import threading
@@ -110,3 +111,40 @@ def wait_for(predicate, timeout: float = 10.0, every: float = 0.1):
         if value or time.monotonic() > deadline:
             return value
         time.sleep(every)
+
+
+# ---- the page in Debian's chromium (playwright drives it; no browser download) ---------------------------
+
+CHROMIUM = os.environ.get("SKYFENCE_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist", "--no-sandbox"]
+
+
+class Page:
+    """A page of the site, with every request that is not to the server blocked and recorded."""
+
+    def __init__(self, browser, url: str, token: str | None) -> None:
+        self.url = url
+        self.outside: list[str] = []
+        self.errors: list[str] = []
+        # bypass_csp: the test itself evaluates JavaScript strings, which the page's policy forbids
+        self.ctx = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
+        self.page = self.ctx.new_page()
+        self.page.route("**/*", self._route)
+        self.page.on("websocket", lambda ws: None if ws.url.startswith(url.replace("http", "ws")) else self.outside.append(ws.url))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.goto(f"{url}/#token={token}" if token else url)
+
+    def _route(self, route):
+        if route.request.url.startswith(self.url + "/"):
+            return route.continue_()
+        self.outside.append(route.request.url)
+        return route.abort()
+
+    def js(self, expr: str):
+        return self.page.evaluate(expr)
+
+    def wait(self, expr: str, timeout: float = 30.0):
+        self.page.wait_for_function(expr, timeout=timeout * 1000)
+
+    def close(self):
+        self.ctx.close()

@@ -19,6 +19,7 @@ export class Fleet {
     this.pos = new Float32Array(0);
     this.angle = new Float32Array(0);
     this.colour = new Uint8Array(0);
+    this.filled = -1; // the version the angles and colours were filled for
   }
 
   /** Apply a `picture` frame: {time, full, meta: {k: [id, callsign, party, country]}, rows, gone, rate};
@@ -73,14 +74,18 @@ export class Fleet {
     return this.time + ((performance.now() - this.received) / 1000) * this.rate;
   }
 
-  /** Fill the typed arrays with each aircraft's position at `now` (data time). */
+  /** Fill the typed arrays with each aircraft's position at `now` (data time); angles and colours change
+   * only with a frame, so they are filled once per frame. */
   positions(now, colourOf) {
     const n = this.list.length;
     if (this.pos.length !== n * 2) {
       this.pos = new Float32Array(n * 2);
       this.angle = new Float32Array(n);
       this.colour = new Uint8Array(n * 4);
+      this.filled = -1;
     }
+    const refill = this.filled !== this.version;
+    this.filled = this.version;
     for (let i = 0; i < n; i++) {
       const k = this.list[i];
       const s = this.state.get(k);
@@ -94,9 +99,10 @@ export class Fleet {
       }
       this.pos[2 * i] = lon;
       this.pos[2 * i + 1] = lat;
-      this.angle[i] = -(s.trk || 0);
-      const c = colourOf(this.meta.get(k)?.party);
-      this.colour.set(c, 4 * i);
+      if (refill) {
+        this.angle[i] = -(s.trk || 0);
+        this.colour.set(colourOf(this.meta.get(k)?.party), 4 * i);
+      }
     }
     return n;
   }

@@ -60,18 +60,21 @@ function addAgreement(map, agreement) {
     paint: { "line-color": "#ffc93c", "line-width": 2.4 } });
 }
 
-// Towns and airfields as deck.gl layers (labels need no glyph server).
+// Towns and airfields as deck.gl layers (labels need no glyph server), of those in view only: each label's
+// every character is vertex work on every frame drawn, on screen or not.
 export async function placeLayers(getJson) {
   const [places, airports] = await Promise.all([getJson("places"), getJson("airports")]);
   const pts = (fc) => fc.features.map((f) => ({ p: f.geometry.coordinates, ...f.properties }));
   const P = pts(places), A = pts(airports);
-  const cache = new Map();
-  return (zoom) => {
+  let key = null, cached = [];
+  return (zoom, inBounds) => {
     const bucket = zoom >= 6.5 ? 2 : zoom >= 6 ? 1 : 0;
-    if (!cache.has(bucket)) cache.set(bucket, build(bucket));
-    return cache.get(bucket);
+    const p = P.filter((d) => inBounds(d.p)), a = A.filter((d) => inBounds(d.p));
+    const k = `${bucket}|${p.map((d) => d.name).join("|")}|${a.map((d) => d.icao).join("|")}`;
+    if (k !== key) { key = k; cached = build(bucket, p, a); }
+    return cached;
   };
-  function build(bucket) {
+  function build(bucket, P, A) {
     return [
     new ScatterplotLayer({ id: "places", data: P, getPosition: (d) => d.p, getRadius: 2.2, radiusUnits: "pixels",
       getFillColor: [120, 132, 146, 200] }),

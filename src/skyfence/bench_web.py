@@ -3,8 +3,9 @@
 ``ws``: 5,000 aircraft moving at 1 Hz, pushed to 50 websocket clients and one deliberately slow client (it
 reads a frame every 10 s through a small socket buffer): the server's CPU, bytes per frame, frames each
 client got, frames dropped. ``page``: the page in headless chromium (swiftshader) with the same 5,000
-aircraft: frames per second by requestAnimationFrame over the whole region and zoomed in (where the
-aircraft move visibly every frame, so every frame is drawn), and how many frames were drawn.
+aircraft: frames per second by requestAnimationFrame over the whole region and zoomed in to 9, 11 and 13
+(at 13 the aircraft move more than half a pixel every frame, so every frame is drawn), and how many
+frames were drawn.
 
 The server runs in its own process (``python -m skyfence.bench_web serve``) so its CPU time is its own.
 """
@@ -233,15 +234,15 @@ def bench_page(n: int, seconds: float, seed: int, workdir: Path, viewport: tuple
                                    timeout=120_000)
             page.wait_for_timeout(3000)
             load0 = os.getloadavg()[0]
-            fps, draws, ms = page.evaluate(fps_js, seconds)
-            out.update(fps_region=round(fps, 1), draws_per_second_region=round(draws, 1),
-                       js_ms_per_draw_region=round(ms, 1))
-            page.evaluate("window.skyfence.map.jumpTo({zoom: 9})")
-            page.wait_for_timeout(2000)
-            fps, draws, ms = page.evaluate(fps_js, seconds)
-            out.update(fps_zoomed_in=round(fps, 1), draws_per_second_zoomed_in=round(draws, 1),
-                       js_ms_per_draw_zoomed_in=round(ms, 1),
+            fps, draws, ms = {}, {}, {}
+            for view, zoom in (("region", None), ("zoom 9", 9), ("zoom 11", 11), ("zoom 13", 13)):
+                if zoom is not None:
+                    page.evaluate(f"window.skyfence.map.jumpTo({{zoom: {zoom}}})")
+                    page.wait_for_timeout(3000)  # the basemap's tiles at that zoom
+                fps[view], draws[view], ms[view] = (round(v, 1) for v in page.evaluate(fps_js, seconds))
+            out.update(fps=fps, draws_per_second=draws, js_ms_per_draw=ms,
                        aircraft_on_page=page.evaluate("window.skyfence.fleet.list.length"),
+                       aircraft_drawn_at_zoom_13=page.evaluate("window.skyfence.shown.idx.length"),
                        load_average_before_after=[round(load0, 2), round(os.getloadavg()[0], 2)])
             b.close()
     finally:

@@ -44,6 +44,7 @@ class Encounters:
     state_a: np.ndarray  # snapshot state index of aircraft a at the minimum
     state_b: np.ndarray
     snapshots: np.ndarray
+    last_level: np.ndarray  # the level at the encounter's last instant (below max_level once it eased)
 
     def __len__(self) -> int:
         return len(self.start)
@@ -92,7 +93,7 @@ def merge_encounters(figs: PairFigures, time: np.ndarray, group: np.ndarray, fli
     m = len(level)
     if m == 0:
         e, i = np.empty(0), np.empty(0, np.int64)
-        return Encounters(i, i, i, e, e, e, e, e, e, np.empty(0, np.int8), e, e, i, i, i)
+        return Encounters(i, i, i, e, e, e, e, e, e, np.empty(0, np.int8), e, e, i, i, i, np.empty(0, np.int8))
     max_steps = max(int(round(merge_gap / step)), 1)
     new = np.ones(m, dtype=bool)
     same_pair = (key_a[1:] == key_a[:-1]) & (key_b[1:] == key_b[:-1])
@@ -156,7 +157,7 @@ def merge_encounters(figs: PairFigures, time: np.ndarray, group: np.ndarray, fli
         warning_time[starts_in_loss] = np.nan
     return Encounters(key_a[first], key_b[first], first, t[first], t[last], row_min[best], row_t[best], row_v[best],
                       np.where(np.isfinite(min_v), min_v, np.nan), max_level, loss_time, warning_time, sa[best],
-                      sb[best], last - first + 1)
+                      sb[best], last - first + 1, level[last].astype(np.int8))
 
 
 def presence_keys(flight: np.ndarray, group: np.ndarray) -> np.ndarray:

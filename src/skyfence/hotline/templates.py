@@ -96,6 +96,11 @@ def render(incident, party: str, party_names: dict[str, str], line_name: str | N
         closest = f", closest {ch:.1f} NM and {cv:,.0f} ft" if ch is not None and cv is not None else ""
         if event == "encounter_ended":
             text = f"The encounter of {first} and {second} ended at {when}, {where}{closest}."
+        elif event in ("level_fell", "level_rose") and d.get("level_now"):
+            hn, vn = _num(d.get("horizontal_now_nm")), _num(d.get("vertical_now_ft"))
+            now_apart = f", {hn:.1f} NM and {vn:,.0f} ft apart" if hn is not None and vn is not None else ""
+            text = (f"{first} and {second}: separation now {str(d['level_now']).upper()} (highest "
+                    f"{str(level).upper()}) at {when}, {where}{now_apart}{closest}.")
         else:
             text = f"{first} and {second}: separation {str(level).upper()} at {when}, {where}{apart}{closest}."
     elif incident.kind == "interaction":

@@ -10,7 +10,10 @@
                                                     ended, or its severity rises) -> reopened -> open
 
 - Opened by the first update of an event; every later update of the same incident updates it.
-- ``severity`` is the highest seen; a rise is its own change (``severity_raised``).
+- ``severity`` is the highest seen; a rise is its own change (``severity_raised``). The summary, the
+  position and the details are those of the most severe update (the latest of equals): a warning that
+  lapsed after a crossing of the same aircraft does not make the crossing read "no crossing"; the
+  lesser update is in the audit trail.
 - Acknowledged per party: ``acks`` keeps who acknowledged for each party (or for themselves when no
   party is given); the first acknowledgement makes the incident ``acknowledged``.
 - Resolved by hand at any time, or by the system once the event has ended and the quiet period
@@ -68,14 +71,18 @@ def apply_update(inc: Incident, u: EventUpdate, quiet_period: float) -> list[Ste
     inc.severity = highest(inc.severity, u.severity)
     inc.parties = _union(inc.parties, tuple(u.parties))
     inc.aircraft = _aircraft_union(inc.aircraft, u.aircraft)
-    flared = False
+    flared = lesser = False
     stale = inc.last_update_time is not None and u.time < inc.last_update_time
     if not stale:  # an update older than the last one only adds aircraft, parties and severity
         flared = inc.ended_at is not None and not u.ended
         inc.start_time = min(inc.start_time, u.start_time)
         inc.end_time = u.end_time
-        inc.lat, inc.lon, inc.summary = u.lat, u.lon, u.summary
-        inc.details = {**inc.details, **u.details}
+        if rank(u.severity) >= rank(old_severity):
+            inc.lat, inc.lon, inc.summary = u.lat, u.lon, u.summary
+            inc.details = {**inc.details, **u.details}
+        else:  # a lesser event merged in (a warning after a crossing): the worst stays told, this goes to the audit
+            inc.details = {**u.details, **inc.details}
+            lesser = True
         inc.last_event, inc.last_update_time = u.event, u.time
         if u.ended:
             inc.ended_at, inc.quiet_until = u.time, u.time + timedelta(seconds=quiet_period)
@@ -96,7 +103,7 @@ def apply_update(inc: Incident, u: EventUpdate, quiet_period: float) -> list[Ste
         steps.append(("severity_raised", why))
     elif flared:
         steps.append(("updated", f"flared up again within the quiet period: {u.summary}"))
-    elif _differs(before, incident_json(inc)):
+    elif lesser or _differs(before, incident_json(inc)):
         steps.append(("updated", u.summary))
     if steps:
         inc.updated_at = u.time

@@ -22,7 +22,7 @@ STATUSES: tuple[str, ...] = ("open", "acknowledged", "resolved")
 SEVERITIES: tuple[str, ...] = ("info", "caution", "warning", "crossing", "deep_crossing", "loss", "nmac")
 """Low to high."""
 EVENTS: tuple[str, ...] = ("crossing_warning", "crossing_started", "crossing_ended", "level_changed",
-                           "encounter_ended", "manoeuvre", "interaction")
+                           "level_fell", "level_rose", "encounter_ended", "manoeuvre", "interaction")
 ACTIONS: tuple[str, ...] = ("opened", "updated", "severity_raised", "acknowledged", "resolved", "reopened",
                             "commented")
 SYSTEM = "system"

@@ -10,7 +10,9 @@ move its figures on. It emits an update when the event's state changes:
 - crossing: ``crossing_warning`` (predicted entry and time to entry; again with ``ended`` when the
   warning lapsed without a crossing), ``crossing_started``, ``crossing_ended`` (depth, duration, intent);
 - encounter: ``level_changed`` as its highest level rises (separation at the alerted minimum and at the
-  closest approach), ``encounter_ended`` once it is over (the level falls back to none);
+  closest approach), ``level_fell`` / ``level_rose`` as the level at its latest instant falls (loss ->
+  warning) or rises again below its highest (with the separation now), ``encounter_ended`` once it is
+  over (the level falls back to none);
 - manoeuvre and interaction: ``manoeuvre`` / ``interaction`` once detected (confirmed by the detector's
   own duration rules) and again once over.
 
@@ -55,6 +57,7 @@ class Followed:
     tracks: tuple[str, ...]
     emitted: dict[str, tuple] = field(default_factory=dict)  # event name -> signature last emitted
     level: int = 0
+    now_level: int | None = None  # encounter: the level at its latest instant, as last told
     crossed: bool = False
     ended_at: float | None = None
 
@@ -305,7 +308,7 @@ class EventTracker:
             lat, lon = r["lat_at_min"], r["lon_at_min"]
             if level > f.level:
                 first = f.level == 0
-                f.level = level
+                f.level = f.now_level = level
                 self._emit(f, "level_changed", (level,))
                 what = (f"{_name(aircraft[0])} ({r['party_a']}) and {_name(aircraft[1])} ({r['party_b']}): "
                         f"{r['max_level']}, {r['min_horizontal_nm']:.1f} NM / {r['min_vertical_ft']:.0f} ft")
@@ -314,6 +317,21 @@ class EventTracker:
                 out.append(self._update(f, "level_changed", r["start_time"] if first else _dt(now),
                                         self._severity("encounter", "level_changed", details), aircraft, lat, lon,
                                         None, False, what, details, df))
+            # the level at the encounter's latest instant, while it goes on: told when it falls (loss -> warning)
+            # or rises again below its highest
+            now_level = LEVELS.index(r["last_level"]) if r.get("last_level") in LEVELS else level
+            if f.now_level is None:
+                f.now_level = f.level
+            if now_level != f.now_level and e + over_after >= now and e >= now - self.tick - self.settings.step:
+                event = "level_fell" if now_level < f.now_level else "level_rose"
+                f.now_level = now_level
+                h, v = _separation_now(df, a, b, self.agreement)
+                sep = f", {h:.1f} NM / {v:.0f} ft apart" if h is not None else ""
+                what = (f"{_name(aircraft[0])} and {_name(aircraft[1])}: now {LEVELS[now_level]} (highest "
+                        f"{r['max_level']}){sep}")
+                d = {**details, "level_now": LEVELS[now_level], "horizontal_now_nm": h, "vertical_now_ft": v}
+                out.append(self._update(f, event, _dt(now), self._severity("encounter", event, details), aircraft,
+                                        lat, lon, None, False, what, d, df))
             if e + over_after < now:
                 sig = (round(e),)
                 if self._emit(f, "encounter_ended", sig):
@@ -461,6 +479,19 @@ def _encounter_details(r: dict) -> dict:
             "closest_above": r["closest_above"], "loss_time": _iso(_s(r["loss_time"])),
             "warning_time_s": _num(r["warning_time_s"], 1), "duration_s": _num(r["duration_s"], 1),
             "level_interpolated": bool(r["level_interpolated"]) if r["level_interpolated"] is not None else None}
+
+
+def _separation_now(df: pl.DataFrame, a: str, b: str, agreement: Agreement) -> tuple[float | None, float | None]:
+    """Horizontal (NM) and vertical (ft) separation of two aircraft at their latest states in ``df``."""
+    last = df.filter(pl.col("track_id").is_in([a, b])).group_by("track_id").agg(
+        pl.col("lon").last(), pl.col("lat").last(), pl.col("altitude").last())
+    if last.height != 2:
+        return None, None
+    x, y = agreement.projection.forward(last["lon"].to_numpy(), last["lat"].to_numpy())
+    h = float(np.hypot(x[1] - x[0], y[1] - y[0])) / 1852.0
+    alt = last["altitude"].to_numpy()
+    v = abs(float(m_to_ft(alt[1] - alt[0]))) if np.isfinite(alt).all() else None
+    return round(h, 2), (round(v) if v is not None else None)
 
 
 def _track(df: pl.DataFrame, tracks: tuple[str, ...], since: float) -> tuple[TrackPoint, ...]:
