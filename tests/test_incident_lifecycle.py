@@ -81,7 +81,7 @@ def test_a_lesser_update_keeps_the_worst_told_and_goes_to_the_audit():
     (step,) = lc.apply_update(inc, lapsed, Q)
     assert step == ("updated", "warning over, no crossing")
     assert inc.summary == "4b1805 crossing ended (west)" and inc.lat == 35.0 and inc.severity == "deep_crossing"
-    assert inc.details == {"area": "west", "depth_km": 9.0, "lapsed": True}
+    assert inc.details == {"area": "west", "depth_km": 9.0}  # not the lapsed warning's figures
     assert inc.end_time == lapsed.end_time and inc.last_event == "crossing_warning"
 
     enc, _ = lc.open_incident(encounter("level_changed", 0, "loss"), Q)

@@ -11,7 +11,8 @@
 
 - Opened by the first update of an event; every later update of the same incident updates it.
 - ``severity`` is the highest seen; a rise is its own change (``severity_raised``). The summary, the
-  position and the details are those of the most severe update (the latest of equals): a warning that
+  position and the details are those of the most severe update (the latest of equals; an equal one adds
+  its figures to those known): a warning that
   lapsed after a crossing of the same aircraft does not make the crossing read "no crossing"; the
   lesser update is in the audit trail.
 - Acknowledged per party: ``acks`` keeps who acknowledged for each party (or for themselves when no
@@ -80,9 +81,8 @@ def apply_update(inc: Incident, u: EventUpdate, quiet_period: float) -> list[Ste
         if rank(u.severity) >= rank(old_severity):
             inc.lat, inc.lon, inc.summary = u.lat, u.lon, u.summary
             inc.details = {**inc.details, **u.details}
-        else:  # a lesser event merged in (a warning after a crossing): the worst stays told, this goes to the audit
-            inc.details = {**u.details, **inc.details}
-            lesser = True
+        else:  # a lesser event merged in (a warning that lapsed after a crossing): the worst stays told (its
+            lesser = True  # figures too: a lapsed warning's "crossed: false" would contradict it); the audit has it
         inc.last_event, inc.last_update_time = u.event, u.time
         if u.ended:
             inc.ended_at, inc.quiet_until = u.time, u.time + timedelta(seconds=quiet_period)
