@@ -137,22 +137,39 @@ def monitor_cmd(
 
 
 def _start_hotline(monitor, store, agreement, alerts, ack_listen, speed, log):
-    """The hotline on the monitor's store. A replay of recordings times grouping and acknowledgement on
-    the data's clock (what a duty officer would have lived through); live feeds on the wall clock."""
+    """The hotline on the monitor's store. A replay of recordings runs the hotline's rounds at each tick, on
+    the data's clock (what a duty officer would have lived through: the same messages however fast the
+    replay runs); live feeds on the wall clock, in the hotline's own thread."""
     import time
 
     from skyfence.hotline.runner import start_hotline
 
+    replay = all(not s.live for s in monitor.sources)  # every source a recording
     clock = None
-    if all(not s.live for s in monitor.sources):  # every source a recording
+    if replay:
         data_now = [time.time()]
         monitor.picture.subscribe(lambda now: data_now.__setitem__(0, now.timestamp()))
         clock = lambda: data_now[0]  # noqa: E731
-    hotline, ack = start_hotline(store, agreement, alerts, ack_listen, clock)
+    hotline, ack = start_hotline(store, agreement, alerts, ack_listen, clock, stepping=not replay)
+    if replay:
+        monitor.picture.subscribe(lambda now: _step(hotline, log))
     log(f"hotline on {len(hotline.workers)} channel{'s' if len(hotline.workers) != 1 else ''}: "
         + (", ".join(hotline.workers) or "none (contacts without channels and no --alert)")
         + (f"; acknowledgement links on {ack.base_url}/ack/..." if ack else ""))
     return hotline, ack
+
+
+def _step(hotline, log) -> None:
+    """One round of the hotline at a tick of a replay; a store that is away for now is tried at the next."""
+    import sqlalchemy as sa
+
+    from skyfence.incidents.errors import StoreError
+
+    try:
+        hotline.step()
+    except (sa.exc.OperationalError, StoreError) as exc:
+        hotline.errors += 1
+        log(f"hotline: {str(exc).splitlines()[0]}")
 
 
 def _hotline_line(hotline) -> None:

@@ -18,8 +18,9 @@ def check_alerts(alerts) -> tuple[str, ...]:
     return tuple(out)
 
 
-def start_hotline(store, agreement, alerts=(), ack_listen: str | None = None, clock=None):
-    """A running :class:`Hotline` (and its :class:`AckServer` when ``ack_listen``); stop both when done."""
+def start_hotline(store, agreement, alerts=(), ack_listen: str | None = None, clock=None, stepping: bool = True):
+    """A running :class:`Hotline` (and its :class:`AckServer` when ``ack_listen``); stop both when done.
+    ``stepping`` False: the caller runs its rounds (:meth:`Hotline.step`)."""
     import time
 
     from skyfence.hotline.ackserver import AckServer, parse_listen
@@ -36,7 +37,7 @@ def start_hotline(store, agreement, alerts=(), ack_listen: str | None = None, cl
     hot = Hotline(store, agreement, alert_channels=extra, clock=clock or time.time,
                   ack_base=ack.base_url if ack else None)
     try:
-        hot.start()
+        hot.start(stepping)
     except Exception:
         if ack is not None:
             ack.close()

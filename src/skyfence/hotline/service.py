@@ -97,6 +97,7 @@ class Hotline:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._started = False  # senders running (start)
         self._lock = threading.Lock()
         self.errors = 0
 
@@ -119,7 +120,7 @@ class Hotline:
         if w is None:
             ch = open_channel(name, secret_env=self._secret_env.get(name), env=self.env)
             w = self.workers[name] = ChannelWorker(self.send_engine, ch, self.backoff, on_sent=self.on_sent)
-            if self._thread is not None:
+            if self._started:
                 w.start()
         return w
 
@@ -324,11 +325,17 @@ class Hotline:
                  if x is not None]
         return min(times) if times else None
 
-    def start(self) -> "Hotline":
+    def start(self, stepping: bool = True) -> "Hotline":
+        """Open the channels and start their senders; with ``stepping``, a thread runs :meth:`step` as the store
+        changes and clocks fall due. Without it the caller steps (a replay steps at each tick of the data's
+        clock, so that grouping, reminders and escalations do not depend on how fast the replay ran)."""
         self.open_channels()
-        self._thread = threading.Thread(target=self._run, name="hotline", daemon=True)
         for w in self.workers.values():
             w.start()
+        self._started = True
+        if not stepping:
+            return self
+        self._thread = threading.Thread(target=self._run, name="hotline", daemon=True)
         subscribe = getattr(self.store, "subscribe", None)
         if subscribe is not None:
             subscribe(lambda change: self._wake.set())
@@ -365,9 +372,10 @@ class Hotline:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(10)
+        if self._started:
             self.step()
         if drain > 0 and self.workers:
-            if self._thread is None:
+            if not self._started:
                 for w in self.workers.values():
                     w.send_due()
             else:
