@@ -73,7 +73,7 @@ def replay_through_monitor(tracks: Path, db: Path, tick: float, quiet: bool) -> 
     from skyfence.cli.incidents_cmd import incident_table
     from skyfence.incidents.store import IncidentStore
     from skyfence.cli.monitor_cmd import _hotline_line, _start_hotline
-    from skyfence.live.console import MonitorConsole, status_line
+    from skyfence.live.console import run_watched
     from skyfence.live.monitor import Monitor
     from skyfence.live.sources import open_source
     from skyfence.progress import stderr
@@ -88,13 +88,7 @@ def replay_through_monitor(tracks: Path, db: Path, tick: float, quiet: bool) -> 
         # the hotline on the data's clock, its messages into a file: the page shows whom it told of what
         hotline, _ = _start_hotline(m, store, ag, (f"log:{db.parent / 'hotline-day.jsonl'}",), None, 0, lambda _: None)
         try:
-            if quiet:
-                report = m.run()
-            else:
-                with MonitorConsole(stderr) as console:
-                    m.subscribe(console.updates)
-                    m.picture.subscribe(lambda now: console.progress(status_line(now, m.report, len(m.picture), 0)))
-                    report = m.run()
+            report = run_watched(m, quiet, stderr)
         finally:
             hotline.stop(drain=10)
         incidents = store.incidents()

@@ -57,7 +57,7 @@ def monitor_cmd(
     """
     from skyfence.agreement import load_agreement
     from skyfence.cli.ingest_cmd import parse_reference
-    from skyfence.live.console import MonitorConsole, status_line
+    from skyfence.live.console import run_watched
     from skyfence.live.monitor import Monitor
     from skyfence.live.sources import open_source
 
@@ -98,15 +98,7 @@ def monitor_cmd(
 
         monitor.subscribe(lambda ups: [lines.write(json.dumps(update_json(u)) + "\n") for u in ups])
     try:
-        if quiet:
-            report = monitor.run()
-        else:
-            with MonitorConsole(stderr) as console:
-                monitor.subscribe(console.updates)
-                monitor.picture.subscribe(lambda now: console.progress(status_line(
-                    now, monitor.report, len(monitor.picture),
-                    len(monitor.outbox.waiting) if monitor.outbox else 0)))
-                report = monitor.run()
+        report = run_watched(monitor, quiet, stderr)
         if web_server is not None and not monitor.stop_requested:  # the files ended: the page stays up
             from skyfence.web.server import keep_serving
 
@@ -152,24 +144,11 @@ def _start_hotline(monitor, store, agreement, alerts, ack_listen, speed, log):
         clock = lambda: data_now[0]  # noqa: E731
     hotline, ack = start_hotline(store, agreement, alerts, ack_listen, clock, stepping=not replay)
     if replay:
-        monitor.picture.subscribe(lambda now: _step(hotline, log))
+        monitor.picture.subscribe(lambda now: hotline.round())
     log(f"hotline on {len(hotline.workers)} channel{'s' if len(hotline.workers) != 1 else ''}: "
         + (", ".join(hotline.workers) or "none (contacts without channels and no --alert)")
         + (f"; acknowledgement links on {ack.base_url}/ack/..." if ack else ""))
     return hotline, ack
-
-
-def _step(hotline, log) -> None:
-    """One round of the hotline at a tick of a replay; a store that is away for now is tried at the next."""
-    import sqlalchemy as sa
-
-    from skyfence.incidents.errors import StoreError
-
-    try:
-        hotline.step()
-    except (sa.exc.OperationalError, StoreError) as exc:
-        hotline.errors += 1
-        log(f"hotline: {str(exc).splitlines()[0]}")
 
 
 def _hotline_line(hotline) -> None:

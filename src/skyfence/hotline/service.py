@@ -342,14 +342,18 @@ class Hotline:
         self._thread.start()
         return self
 
+    def round(self) -> None:
+        """One :meth:`step`; a store away for now is counted, logged, and tried again at the next round."""
+        try:
+            self.step()
+        except (sa.exc.OperationalError, StoreError) as exc:
+            self.errors += 1
+            log.warning("hotline: %s", str(exc).splitlines()[0])
+
     def _run(self) -> None:
         while not self._stop.is_set():
             self._wake.clear()
-            try:
-                self.step()
-            except (sa.exc.OperationalError, StoreError) as exc:
-                self.errors += 1
-                log.warning("hotline: %s", str(exc).splitlines()[0])
+            self.round()
             self._wake.wait(self.poll)
 
     def drain(self, timeout: float = 10.0) -> bool:

@@ -86,3 +86,14 @@ def status_line(now: datetime | None, report, picture_size: int, waiting: int) -
     store = f"; store: {waiting} waiting" if waiting else ""
     return (f"{when}  {picture_size:,} aircraft  {report.states:,} states  {bad:,} bad  "
             f"{report.updates:,} updates  {len(report.incidents):,} incidents{store}")
+
+
+def run_watched(monitor, quiet: bool, out: Console):
+    """Run ``monitor`` to its end; unless ``quiet``, with the live table of updates and a status line on ``out``."""
+    if quiet:
+        return monitor.run()
+    with MonitorConsole(out) as console:
+        monitor.subscribe(console.updates)
+        monitor.picture.subscribe(lambda now: console.progress(status_line(
+            now, monitor.report, len(monitor.picture), len(monitor.outbox.waiting) if monitor.outbox else 0)))
+        return monitor.run()

@@ -7,7 +7,7 @@ import asyncio
 
 from fastapi import APIRouter, Request
 
-from skyfence.web.api_incidents import NOT_FOUND, IdPath, _get
+from skyfence.web.api_incidents import NOT_FOUND, IdPath, incident_or_404
 from skyfence.web.auth import Reader
 from skyfence.web.schemas import HotlineStatusOut, IncidentHotline
 
@@ -31,5 +31,5 @@ async def incident_hotline(request: Request, user: Reader, incident_id: IdPath) 
     from skyfence.hotline.view import incident_hotline as view
 
     ctx = request.app.state.ctx
-    await _get(ctx, incident_id)
+    await incident_or_404(ctx, incident_id)
     return await asyncio.to_thread(view, ctx.store.engine, incident_id, user.party)

@@ -43,7 +43,7 @@ async def incidents(request: Request, user: Reader, party: Name = None, kind: Ki
 async def incident(request: Request, user: Reader, incident_id: IdPath) -> dict:
     """One incident with its audit trail (oldest first)."""
     ctx = request.app.state.ctx
-    inc = await _get(ctx, incident_id)
+    inc = await incident_or_404(ctx, incident_id)
     audit = await asyncio.to_thread(ctx.store.audit, incident_id)
     return {"incident": ctx.incident_json(inc), "audit": [ctx.change_json(c) for c in audit]}
 
@@ -53,7 +53,7 @@ async def incident_track(request: Request, user: Reader, incident_id: IdPath) ->
     """The positions of the aircraft involved around the incident, as GeoJSON LineStrings (one per aircraft;
     coordinates [lon, lat, alt_ft], ``times`` in Unix seconds)."""
     ctx = request.app.state.ctx
-    await _get(ctx, incident_id)
+    await incident_or_404(ctx, incident_id)
     points = await asyncio.to_thread(ctx.store.track, incident_id)
     by: dict[str, list] = {}
     for p in sorted(points, key=lambda p: (p.track_id, p.time)):
@@ -69,18 +69,16 @@ async def incident_track(request: Request, user: Reader, incident_id: IdPath) ->
 async def acknowledge(request: Request, user: Writer, incident_id: IdPath, body: Why) -> dict:
     """Acknowledge for the user's party (an admin acknowledges as ``admin``)."""
     ctx = request.app.state.ctx
-    inc = await _get(ctx, incident_id)
-    if not user.may_act_on(inc.parties):
-        raise HTTPException(403, f"{user.name} acts for {user.party}, not a party of this incident")
-    party = user.party if user.role == "officer" else (user.party or None)
-    return await _change(ctx, lambda: ctx.store.acknowledge(incident_id, by=user.name, party=party, why=body.why))
+    await _acting_on(ctx, user, incident_id)
+    return await _change(ctx, lambda: ctx.store.acknowledge(incident_id, by=user.name, party=user.party or None,
+                                                            why=body.why))
 
 
 @router.post("/{incident_id}/resolve", response_model=ChangeOut, responses=WRITE)
 async def resolve(request: Request, user: Writer, incident_id: IdPath, body: Why) -> dict:
     """Resolve (an officer only an incident of its party alone)."""
     ctx = request.app.state.ctx
-    inc = await _get(ctx, incident_id)
+    inc = await incident_or_404(ctx, incident_id)
     if not user.may_resolve(inc.parties):
         raise HTTPException(403, "an incident of several parties is resolved by an admin")
     return await _change(ctx, lambda: ctx.store.resolve(incident_id, by=user.name, why=body.why))
@@ -90,16 +88,22 @@ async def resolve(request: Request, user: Writer, incident_id: IdPath, body: Why
 async def comment(request: Request, user: Writer, incident_id: IdPath, body: Comment) -> dict:
     """Add a comment to the audit trail."""
     ctx = request.app.state.ctx
-    inc = await _get(ctx, incident_id)
-    if not user.may_act_on(inc.parties):
-        raise HTTPException(403, f"{user.name} acts for {user.party}, not a party of this incident")
+    await _acting_on(ctx, user, incident_id)
     return await _change(ctx, lambda: ctx.store.comment(incident_id, by=user.name, text=body.text))
 
 
-async def _get(ctx, incident_id: str):
+async def incident_or_404(ctx, incident_id: str):
     inc = await asyncio.to_thread(ctx.store.get, incident_id)
     if inc is None:
         raise HTTPException(404, f"no incident {incident_id}")
+    return inc
+
+
+async def _acting_on(ctx, user, incident_id: str):
+    """The incident, if the user acts for one of its parties (an admin for all); else 404 or 403."""
+    inc = await incident_or_404(ctx, incident_id)
+    if not user.may_act_on(inc.parties):
+        raise HTTPException(403, f"{user.name} acts for {user.party}, not a party of this incident")
     return inc
 
 
