@@ -112,3 +112,13 @@ def test_real_swiss_day_crossings_1000_ft_apart_are_not_losses(samples, euphrate
                             EncounterSettings(pairs="all"))
     assert enc.height > 0  # predicted conflicts exist (climbs and descents)...
     assert enc.filter(pl.col("loss_time").is_not_null()).height == 0  # ...but no loss of separation
+
+
+def test_which_was_above_is_a_string_column_even_when_the_first_is_unknown():
+    """Regression: the monitor crashed on the real Swiss day when an encounter's first vertical was unknown."""
+    import numpy as np
+
+    from skyfence.detect.encounter_table import above
+
+    col = pl.Series(above(np.array([np.nan, 30.0, -30.0, 1.0])), dtype=pl.String)
+    assert col.to_list() == [None, "b", "a", "same"]

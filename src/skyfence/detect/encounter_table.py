@@ -148,13 +148,14 @@ def detect_encounters(df: pl.DataFrame, thresholds: SeparationThresholds, max_ga
         ["start_time", "track_a", "track_b"], maintain_order=True)
 
 
-def above(vertical: np.ndarray) -> np.ndarray:
+def above(vertical: np.ndarray) -> list[str | None]:
     """Which of the pair was higher, from b's height above a: ``"a"``, ``"b"``, ``"same"`` (within half a
-    25 ft step) or None (unknown)."""
+    25 ft step) or None (unknown). A list: polars reads an object array whose first item is None as
+    objects, which it cannot make strings (a monitor window on the real Swiss day did that)."""
     v = np.asarray(vertical, dtype=float)
     out = np.where(v >= SAME_LEVEL, "b", np.where(v <= -SAME_LEVEL, "a", "same")).astype(object)
     out[~np.isfinite(v)] = None
-    return out
+    return out.tolist()
 
 
 def _midpoint(lat_a, lon_a, lat_b, lon_b) -> tuple[np.ndarray, np.ndarray]:

@@ -311,7 +311,7 @@ class EventTracker:
                 f.level = f.now_level = level
                 self._emit(f, "level_changed", (level,))
                 what = (f"{_name(aircraft[0])} ({r['party_a']}) and {_name(aircraft[1])} ({r['party_b']}): "
-                        f"{r['max_level']}, {r['min_horizontal_nm']:.1f} NM / {r['min_vertical_ft']:.0f} ft")
+                        f"{r['max_level']}, {_f(r['min_horizontal_nm'], 1)} NM / {_f(r['min_vertical_ft'], 0)} ft")
                 # the first level at the encounter's start; a rise later at the tick that saw it (never the same
                 # time twice, so the store keeps both)
                 out.append(self._update(f, "level_changed", r["start_time"] if first else _dt(now),
@@ -326,7 +326,7 @@ class EventTracker:
                 event = "level_fell" if now_level < f.now_level else "level_rose"
                 f.now_level = now_level
                 h, v = _separation_now(df, a, b, self.agreement)
-                sep = f", {h:.1f} NM / {v:.0f} ft apart" if h is not None else ""
+                sep = f", {h:.1f} NM / {_f(v, 0)} ft apart" if h is not None else ""
                 what = (f"{_name(aircraft[0])} and {_name(aircraft[1])}: now {LEVELS[now_level]} (highest "
                         f"{r['max_level']}){sep}")
                 d = {**details, "level_now": LEVELS[now_level], "horizontal_now_nm": h, "vertical_now_ft": v}
@@ -337,7 +337,7 @@ class EventTracker:
                 if self._emit(f, "encounter_ended", sig):
                     f.ended_at = e
                     what = (f"{_name(aircraft[0])} and {_name(aircraft[1])}: encounter over (highest {r['max_level']}, "
-                            f"closest {r['closest_horizontal_nm']:.1f} NM / {r['closest_vertical_ft']:.0f} ft)")
+                            f"closest {_f(r['closest_horizontal_nm'], 1)} NM / {_f(r['closest_vertical_ft'], 0)} ft)")
                     out.append(self._update(f, "encounter_ended", r["end_time"],
                                             self._severity("encounter", "encounter_ended", details), aircraft, lat,
                                             lon, e, True, what, details, df))
@@ -414,6 +414,11 @@ class EventTracker:
                            _floor_dt(f.start) if f.kind != "crossing" else _dt(f.start),
                            _dt(end) if end is not None else None, ended, summary, details,
                            _track(df, f.tracks, f.start - TRACK_AROUND))
+
+
+def _f(v, digits: int) -> str:
+    """A figure for a summary; "?" when unknown (an aircraft without altitude)."""
+    return "?" if v is None or (isinstance(v, float) and not math.isfinite(v)) else f"{v:.{digits}f}"
 
 
 def _iso(s: float) -> str | None:
