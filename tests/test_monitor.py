@@ -398,3 +398,67 @@ def test_an_encounter_level_falling_while_it_goes_on_is_told(tmp_path):
     assert fell[0].time < enc[-1].time
     assert inc.severity == "nmac" and inc.last_event == "encounter_ended"
     assert audit.count("severity_raised") == 2 and "updated" in audit
+
+
+def test_a_slow_detection_holds_up_neither_the_picture_nor_the_events(sim_slice, euphrates, tmp_path, monkeypatch):
+    """Live, detection runs beside the feed: while each run takes 1.5 s (a window too big for a tick) the air
+    picture still ticks every 0.5 s, detection takes the latest data at each run and the report says how far it
+    trailed; the events are still those ``analyze`` finds in what was received (kept with ``--record``)."""
+    import skyfence.live.monitor as monitor_module
+
+    real = monitor_module.detect_events
+
+    def slow(*args, **kw):
+        time.sleep(1.5)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(monitor_module, "detect_events", slow)
+    states, _ = read_any(sim_slice)
+    first = analyze([sim_slice], euphrates).crossings.filter(pl.col("entry_kind") == "crossed")["entry_time"].min()
+    part = states.filter((pl.col("time") >= first - timedelta(minutes=8)) & (pl.col("time") < first + timedelta(minutes=6)))
+    records = records_from_states(part.sort("time"), "sbs")
+    from skyfence.live.replay import record_times
+
+    server = ReplayServer(records, times=record_times(records, "sbs"), speed=120.0)
+    server.start()
+    try:
+        m = Monitor([open_source(f"sbs://127.0.0.1:{server.port}")], euphrates, tick=0.5, speed=1.0,
+                    duration=9.0, record=tmp_path / "rec")
+        ups: list = []
+        m.subscribe(ups.extend)
+        ticks: list[float] = []
+        m.picture.subscribe(lambda now: ticks.append(time.monotonic()))
+        report = m.run()
+    finally:
+        server.close()
+    assert report.states > 0.9 * part.height
+    assert report.ticks >= 14 and report.detections <= report.ticks / 2, (report.ticks, report.detections)
+    gaps = [b - a for a, b in zip(ticks, ticks[1:-1])]  # the last tick is the end's own, after the last run
+    assert max(gaps) < 1.2, gaps
+    assert max(report.behind) >= 60.0  # data seconds: 120x the 1.5 s or so a run lags
+    recorded = sorted((tmp_path / "rec").glob("tracks-*.parquet"))
+    a = analyze(recorded, euphrates)
+    mine, theirs = final_events(ups), analysis_events(a.crossings, a.encounters, a.manoeuvres, a.interactions)
+    assert a.crossings.filter(pl.col("entry_kind") == "crossed").height >= 1
+    diff = differences(mine, theirs)
+    assert diff == [], diff
+
+
+def test_a_detection_run_that_fails_stops_the_live_monitor_with_its_error(sim_slice, euphrates, monkeypatch):
+    import skyfence.live.monitor as monitor_module
+
+    def broken(*args, **kw):
+        raise RuntimeError("detector broke")
+
+    monkeypatch.setattr(monitor_module, "detect_events", broken)
+    states, _ = read_any(sim_slice)
+    server = ReplayServer(records_from_states(states.sort("time").head(2000), "sbs"))
+    server.start()
+    try:
+        m = Monitor([open_source(f"sbs://127.0.0.1:{server.port}")], euphrates, tick=0.3, speed=1.0, duration=20.0)
+        t0 = time.monotonic()
+        with pytest.raises(RuntimeError, match="detector broke"):
+            m.run()
+        assert time.monotonic() - t0 < 10.0
+    finally:
+        server.close()

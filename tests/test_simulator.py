@@ -104,6 +104,17 @@ def test_large_loads():
     assert sim.truth.height == 0
 
 
+def test_load_reporting_once_a_second():
+    """The monitor's load benchmark needs each aircraft once a second (the scenario's sensor reports every
+    2-6 s), less the sensor's dropouts and outages."""
+    scenario, base = load_scenario("euphrates-2017")
+    sim = simulate_load(scenario, base, 50, 0.1, 1, interval=1.0)
+    gaps = sim.tracks.sort("track_id", "time").select(
+        pl.col("time").diff().over("track_id").dt.total_milliseconds().alias("gap")).drop_nulls()["gap"]
+    assert 0.9 * 50 * 360 < sim.tracks.height <= 50 * 360
+    assert 900 <= gaps.median() <= 1100
+
+
 def test_user_scenario_file(tmp_path):
     doc = yaml.safe_load(builtin_scenario_path("euphrates-2017").read_text())
     doc["sorties"] = [s for s in doc["sorties"] if s["type"] in ("F-22", "Su-25")]

@@ -7,6 +7,7 @@ still going on, highest severity first.
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import datetime
 
@@ -31,6 +32,7 @@ class MonitorConsole:
         self.status = ""
         self._live: Live | None = None
         self._drawn = 0.0
+        self._lock = threading.RLock()  # updates come from the detection thread, the status line from the loop
 
     def __enter__(self) -> "MonitorConsole":
         if self.live_mode:
@@ -44,6 +46,10 @@ class MonitorConsole:
             self._live.__exit__(*exc)
 
     def updates(self, updates: list) -> None:
+        with self._lock:
+            self._updates(updates)
+
+    def _updates(self, updates: list) -> None:
         for u in updates:
             if u.ended:
                 self.open.pop(u.incident_id, None)
@@ -55,8 +61,9 @@ class MonitorConsole:
         self._draw()
 
     def progress(self, text: str) -> None:
-        self.status = text
-        self._draw()
+        with self._lock:
+            self.status = text
+            self._draw()
 
     def _draw(self, force: bool = False) -> None:
         if self._live is None:
@@ -80,12 +87,14 @@ class MonitorConsole:
         return Group(t, Text(self.status, style="dim"))
 
 
-def status_line(now: datetime | None, report, picture_size: int, waiting: int) -> str:
+def status_line(now: datetime | None, report, picture_size: int, waiting: int, behind: float = 0.0) -> str:
+    """The progress line; ``behind``: data seconds detection trails the picture (said from 5 s on)."""
     bad = sum(report.bad.values())
     when = f"{now:%Y-%m-%d %H:%M:%S}Z" if now else "waiting for data"
     store = f"; store: {waiting} waiting" if waiting else ""
+    late = f"; detection {behind:,.0f} s behind" if behind >= 5.0 else ""
     return (f"{when}  {picture_size:,} aircraft  {report.states:,} states  {bad:,} bad  "
-            f"{report.updates:,} updates  {len(report.incidents):,} incidents{store}")
+            f"{report.updates:,} updates  {len(report.incidents):,} incidents{store}{late}")
 
 
 def run_watched(monitor, quiet: bool, out: Console):
@@ -95,5 +104,6 @@ def run_watched(monitor, quiet: bool, out: Console):
     with MonitorConsole(out) as console:
         monitor.subscribe(console.updates)
         monitor.picture.subscribe(lambda now: console.progress(status_line(
-            now, monitor.report, len(monitor.picture), len(monitor.outbox.waiting) if monitor.outbox else 0)))
+            now, monitor.report, len(monitor.picture), len(monitor.outbox.waiting) if monitor.outbox else 0,
+            monitor.report.behind[-1] if monitor.report.behind else 0.0)))
         return monitor.run()

@@ -11,9 +11,10 @@ and to every listener.
 Clocks: when every source is a recorded file, the monitor runs on the data's own clock (ticks at whole
 multiples of ``tick`` since the epoch, so two runs see the same windows), paced by ``speed`` (1 real
 time, 60 a minute a second, 0 as fast as it can), and ends once the data does. With a live source, a
-tick comes every ``tick`` seconds of wall time and the data time is the latest state's; a tick whose
-detection takes longer than ``tick`` is followed at once by the next, which takes all that came
-meanwhile.
+tick comes every ``tick`` seconds of wall time and the data time is the latest state's: the loop
+receives, records and ticks the air picture at every tick, and detection runs beside it on its own
+thread (:class:`~skyfence.live.detection_thread.DetectionThread`), each run on the latest data time, so
+a detection run longer than a tick delays the incidents (``behind`` in the report) but not the picture.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from skyfence.agreement.model import Agreement
 from skyfence.analysis.pipeline import detect_events
 from skyfence.cluster.archive import context_seconds
 from skyfence.detect.encounter_table import EncounterSettings
+from skyfence.live.detection_thread import DetectionThread
 from skyfence.live.merge import Deduplicator
 from skyfence.live.outbox import Outbox
 from skyfence.live.picture import Picture
@@ -63,6 +65,8 @@ class MonitorReport:
     latencies: list = field(default_factory=list)  # arrival of a tick's earliest state -> its updates handed over
     update_latencies: list = field(default_factory=list)  # the same, one per update emitted
     window_states: list = field(default_factory=list)
+    behind: list = field(default_factory=list)  # live: data seconds the last finished detection trails each tick
+    tick_gaps: list = field(default_factory=list)  # live: wall seconds between ticks of the picture
     first_time: datetime | None = None
     last_time: datetime | None = None
     seconds: float = 0.0
@@ -86,6 +90,8 @@ class MonitorReport:
                 "latency_s_p50": pct(self.latencies, 0.5), "latency_s_p99": pct(self.latencies, 0.99),
                 "update_latency_s_p50": pct(self.update_latencies, 0.5),
                 "update_latency_s_p99": pct(self.update_latencies, 0.99),
+                "behind_s_p50": pct(self.behind, 0.5), "behind_s_p99": pct(self.behind, 0.99),
+                "picture_tick_s_p50": pct(self.tick_gaps, 0.5), "picture_tick_s_p99": pct(self.tick_gaps, 0.99),
                 "first_time": self.first_time.isoformat() if self.first_time else None,
                 "last_time": self.last_time.isoformat() if self.last_time else None,
                 "store_waiting": self.store_waiting, "store_written": self.store_written,
@@ -131,7 +137,12 @@ class Monitor:
                 log(f"recovered {self.sink.recovered} hour(s) of states left by an interrupted recording")
         self.listeners: list[Callable[[list], None]] = []
         self.report = MonitorReport()
-        self._new = 0
+        self._new = 0  # states received since the last detection run took the window
+        self._lock = threading.Lock()  # _new and _arrival, between the receiving loop and the detection thread
+        self.detection: DetectionThread | None = None
+        self._first_asked: float | None = None
+        self._detected_until: float | None = None  # data time of the last detection run
+        self._last_picture_tick: float | None = None
         self._row_bad: Counter = Counter()
         self._arrival: float | None = None
         self._last: tuple | None = None
@@ -210,6 +221,23 @@ class Monitor:
         t_first = min((f.first_time for f in files if f.first_time is not None), default=None)
         next_tick = time.monotonic() + self.tick_s
         now_data: float | None = None
+        self.detection = DetectionThread(self._detect)
+        try:
+            now_data = self._follow_live(files, t_first, started, next_tick)
+        finally:
+            self.detection.close()
+        error, self.detection = self.detection.error, None
+        if error is not None:
+            raise error
+        for s in self.sources:
+            s.close()
+        frames = [s.take()[0] for s in self.sources if s.live]
+        self._receive(pl.concat(frames, how="vertical_relaxed") if frames else empty_tracks(), time.monotonic())
+        if now_data is not None or self._new:
+            self._tick(now_data if now_data is not None else time.time(), done=True)
+
+    def _follow_live(self, files: list, t_first: float | None, started: float, next_tick: float) -> float | None:
+        now_data: float | None = None
         while not self._stop.is_set():
             pause = next_tick - time.monotonic()
             if pause > 0:
@@ -233,15 +261,10 @@ class Monitor:
                 now_data = latest if now_data is None else max(now_data, latest)
             self._receive(batch, min(arrivals) if arrivals else None)
             if now_data is not None:
-                self._tick(now_data)
+                self._live_tick(now_data)
             if self.duration is not None and time.monotonic() - started >= self.duration:
                 break
-        for s in self.sources:
-            s.close()
-        frames = [s.take()[0] for s in self.sources if s.live]
-        self._receive(pl.concat(frames, how="vertical_relaxed") if frames else empty_tracks(), time.monotonic())
-        if now_data is not None or self._new:
-            self._tick(now_data if now_data is not None else time.time(), done=True)
+        return now_data
 
     # ---- one batch, one tick -------------------------------------------------------------------
 
@@ -269,9 +292,10 @@ class Monitor:
         t0, t1 = batch["time"].min(), batch["time"].max()
         self.report.first_time = t0 if self.report.first_time is None else min(self.report.first_time, t0)
         self.report.last_time = t1 if self.report.last_time is None else max(self.report.last_time, t1)
-        self._new += batch.height
-        if arrival is not None:
-            self._arrival = arrival if self._arrival is None else min(self._arrival, arrival)
+        with self._lock:
+            self._new += batch.height
+            if arrival is not None:
+                self._arrival = arrival if self._arrival is None else min(self._arrival, arrival)
 
     def _count(self) -> None:
         """Records and bad records: each source's own counts and the row checks'."""
@@ -282,12 +306,47 @@ class Monitor:
         self.report.bad = bad
 
     def _tick(self, now: float, done: bool = False) -> None:
+        """One tick with its detection run (a replay, and the end of a live run)."""
         self.report.ticks += 1
-        trusted = self.window.trusted_from(now)
+        self._detect(now, done)
+        self._flush_record()
+        self._picture_tick(now)
+
+    def _live_tick(self, now: float) -> None:
+        """One tick of a live run: detection is asked for, and runs on its own thread."""
+        if self.detection.error is not None:
+            raise self.detection.error
+        self.report.ticks += 1
+        self.detection.ask(now)
+        self._first_asked = now if self._first_asked is None else self._first_asked
+        done_until = self.detection.done_until
+        self.report.behind.append(max(0.0, now - (done_until if done_until is not None else self._first_asked)))
+        self._flush_record()
+        self._picture_tick(now)
+
+    def _picture_tick(self, now: float) -> None:
+        t = time.monotonic()
+        if self._last_picture_tick is not None and self.detection is not None:
+            self.report.tick_gaps.append(t - self._last_picture_tick)
+        self._last_picture_tick = t
+        self.picture.tick(datetime.fromtimestamp(now, timezone.utc))
+
+    def _flush_record(self) -> None:
+        if self.sink is not None and time.monotonic() - self._last_record_flush >= RECORD_FLUSH:
+            self.sink.flush()
+            self._last_record_flush = time.monotonic()
+
+    def _detect(self, now: float, done: bool = False) -> None:
+        """A detection run over the window up to ``now``, and the updates it causes."""
+        with self._lock:
+            new, arrival = self._new, self._arrival
+            self._new, self._arrival = 0, None
+        reach = None if self._detected_until is None else self._detected_until + self.tick_s
+        trusted = self.window.trusted_from(now, reach)
         updates: list = []
-        if self._new or (done and self._last is None and self.window.rows):
+        if new or (done and self._last is None and self.window.rows):
             keep = self.tracker.open_aircraft()
-            view = self.window.view(now, keep)
+            view = self.window.view(now, keep, reach)
             t0 = time.perf_counter()
             df = clean_tracks(view, ReadReport(), flight_gap=self.agreement.thresholds.crossing.flight_gap)
             ev = detect_events(df, self.agreement, self.settings)
@@ -298,20 +357,15 @@ class Monitor:
             updates = self.tracker.update(ev, df, now, trusted, done)
         elif self._last is not None:
             updates = self.tracker.update(*self._last, now, trusted, done)
-        self._new = 0
         self.window.prune(now, self.tracker.open_aircraft())
+        self._detected_until = now
         if self.window.rows == 0 and self.tracker.open_count() == 0:
             self._last = None
         self._emit(updates, now)
-        if self._arrival is not None:
-            lat = time.monotonic() - self._arrival
+        if arrival is not None:
+            lat = time.monotonic() - arrival
             self.report.latencies.append(lat)
             self.report.update_latencies.extend([lat] * len(updates))
-            self._arrival = None
-        if self.sink is not None and time.monotonic() - self._last_record_flush >= RECORD_FLUSH:
-            self.sink.flush()
-            self._last_record_flush = time.monotonic()
-        self.picture.tick(datetime.fromtimestamp(now, timezone.utc))
 
     def _emit(self, updates: list, now: float) -> None:
         if updates:

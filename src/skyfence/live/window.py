@@ -7,6 +7,10 @@ the window was decided on as much history as a run over the whole recording give
 still open keep their states back to the event's start (less one context), so a long crossing or orbit
 is seen whole; everything else older than the window is dropped, and the cost of a tick stays with the
 window and the open events, not with the day.
+
+States may be appended from one thread while another detects on the window: ``append`` only queues a chunk
+(a list append, atomic in Python); ``view`` and ``prune``, called by the detecting thread alone, take the
+queue in.
 """
 
 from __future__ import annotations
@@ -26,29 +30,36 @@ class StateWindow:
         self.length = length
         self.context = context
         self.chunks: list[pl.DataFrame] = []
-        self.rows = 0
+        self._incoming: list[pl.DataFrame] = []
         self.first_time: float | None = None  # the earliest state ever received (Unix s)
+
+    @property
+    def rows(self) -> int:
+        return sum(c.height for c in list(self.chunks)) + sum(c.height for c in list(self._incoming))
 
     def append(self, states: pl.DataFrame) -> None:
         if states.height == 0:
             return
         t0 = states["time"].min().timestamp()
         self.first_time = t0 if self.first_time is None else min(self.first_time, t0)
-        self.chunks.append(states)
-        self.rows += states.height
+        self._incoming.append(states)
 
-    def trusted_from(self, now: float) -> float:
-        """Events starting at or after this time are seen with all the history they need."""
+    def trusted_from(self, now: float, reach: float | None = None) -> float:
+        """Events starting at or after this time are seen with all the history they need.
+
+        ``reach``: the data time detection is sure to have covered, the last run's time plus a tick (None:
+        ``now``). A run further on than that (detection that fell behind the feed) reaches back as far, so
+        that an event confirmed between the two runs is still seen whole by the later one."""
         start = self.first_time if self.first_time is not None else now
-        return max(start, now - self.length + self.context)
+        return max(start, _anchor(now, reach) - self.length + self.context)
 
-    def view(self, now: float, keep: dict[str, float]) -> pl.DataFrame:
-        """States up to ``now``: the window, plus the older states of the aircraft in ``keep`` (track id:
-        from when)."""
+    def view(self, now: float, keep: dict[str, float], reach: float | None = None) -> pl.DataFrame:
+        """States up to ``now``: the window (reaching back from ``reach``, see :meth:`trusted_from`), plus the
+        older states of the aircraft in ``keep`` (track id: from when)."""
         df = self._table()
         if df.height == 0:
             return df
-        lo = _time(now - self.length)
+        lo = _time(_anchor(now, reach) - self.length)
         hi = _time(now)
         recent = (pl.col("time") >= lo) & (pl.col("time") <= hi)
         if keep:
@@ -79,14 +90,19 @@ class StateWindow:
         else:
             df = df.filter(pl.col("time") >= lo)
         self.chunks = [df] if df.height else []
-        self.rows = df.height
 
     def _table(self) -> pl.DataFrame:
+        while self._incoming:
+            self.chunks.append(self._incoming.pop(0))
         if not self.chunks:
             return empty_tracks()
         if len(self.chunks) > 1:
             self.chunks = [pl.concat(self.chunks, how="vertical_relaxed")]
         return self.chunks[0]
+
+
+def _anchor(now: float, reach: float | None) -> float:
+    return now if reach is None else min(now, reach)
 
 
 def _time(seconds: float):

@@ -255,13 +255,19 @@ def truth_table(events: list[dict], by_id) -> pl.DataFrame:
     return df.with_columns(**to_time).sort(["start_time", "event_type", "track_id"])
 
 
-def simulate_load(scenario: Scenario, base_dir: Path, aircraft: int, hours: float, seed: int) -> Simulation:
-    """A benchmark load: ``aircraft`` flying at once for ``hours`` (no injected events, empty truth)."""
+def simulate_load(scenario: Scenario, base_dir: Path, aircraft: int, hours: float, seed: int,
+                  interval: float | None = None) -> Simulation:
+    """A benchmark load: ``aircraft`` flying at once for ``hours`` (no injected events, empty truth); with
+    ``interval``, every aircraft reports every ``interval`` seconds instead of the scenario's range."""
+    from dataclasses import replace
+
     from skyfence.sim.load import synthetic_load
 
     agreement = scenario_agreement(scenario, base_dir)
     rng = np.random.default_rng(seed + 1)
     sensor = Sensor.from_spec(scenario.surveillance)
+    if interval is not None:
+        sensor = replace(sensor, interval=(interval, interval))
     parts, batch = [], []
     for s in synthetic_load(scenario, agreement, aircraft, hours, seed):
         batch.append(s)

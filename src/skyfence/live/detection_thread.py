@@ -1,0 +1,63 @@
+"""Detection beside the feed: a thread that runs the monitor's detection on the latest data time asked of it.
+
+With live sources the monitor's loop receives, records and ticks the air picture every tick whatever
+detection costs; detection runs here, one run at a time. Asking while a run is under way replaces the
+waiting request, so the next run takes everything that came meanwhile and detection is never more than
+one run behind the feed. A run that fails stops the thread; the monitor raises its error at its next tick.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+
+class DetectionThread:
+    """``detect(data_time)`` run on its own thread, on the latest time asked for."""
+
+    def __init__(self, detect: Callable[[float], None]) -> None:
+        self._detect = detect
+        self._wanted: float | None = None
+        self._busy = False
+        self._closing = False
+        self._cv = threading.Condition()
+        self.error: BaseException | None = None
+        self.done_until: float | None = None  # data time of the last finished run
+        self._thread = threading.Thread(target=self._run, name="skyfence-detection", daemon=True)
+        self._thread.start()
+
+    def ask(self, data_time: float) -> None:
+        """Detect up to ``data_time`` as soon as the run under way (if any) ends."""
+        with self._cv:
+            self._wanted = data_time
+            self._cv.notify()
+
+    @property
+    def idle(self) -> bool:
+        with self._cv:
+            return not self._busy and self._wanted is None
+
+    def close(self, timeout: float | None = None) -> None:
+        """Finish the run under way and the one asked for, then stop."""
+        with self._cv:
+            self._closing = True
+            self._cv.notify()
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while True:
+            with self._cv:
+                while self._wanted is None and not self._closing:
+                    self._cv.wait()
+                if self._wanted is None:
+                    return
+                now, self._wanted, self._busy = self._wanted, None, True
+            try:
+                self._detect(now)
+                self.done_until = now
+            except BaseException as e:  # noqa: BLE001 - handed to the monitor's loop, which raises it
+                self.error = e
+                return
+            finally:
+                with self._cv:
+                    self._busy = False
