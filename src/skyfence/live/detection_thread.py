@@ -18,7 +18,6 @@ class DetectionThread:
     def __init__(self, detect: Callable[[float], None]) -> None:
         self._detect = detect
         self._wanted: float | None = None
-        self._busy = False
         self._closing = False
         self._cv = threading.Condition()
         self.error: BaseException | None = None
@@ -32,14 +31,11 @@ class DetectionThread:
             self._wanted = data_time
             self._cv.notify()
 
-    @property
-    def idle(self) -> bool:
+    def close(self, drop_pending: bool = False, timeout: float | None = None) -> None:
+        """Finish the run under way and (unless ``drop_pending``) the one asked for, then stop."""
         with self._cv:
-            return not self._busy and self._wanted is None
-
-    def close(self, timeout: float | None = None) -> None:
-        """Finish the run under way and the one asked for, then stop."""
-        with self._cv:
+            if drop_pending:
+                self._wanted = None
             self._closing = True
             self._cv.notify()
         self._thread.join(timeout)
@@ -51,13 +47,10 @@ class DetectionThread:
                     self._cv.wait()
                 if self._wanted is None:
                     return
-                now, self._wanted, self._busy = self._wanted, None, True
+                now, self._wanted = self._wanted, None
             try:
                 self._detect(now)
                 self.done_until = now
             except BaseException as e:  # noqa: BLE001 - handed to the monitor's loop, which raises it
                 self.error = e
                 return
-            finally:
-                with self._cv:
-                    self._busy = False

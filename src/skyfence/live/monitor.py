@@ -224,15 +224,20 @@ class Monitor:
         self.detection = DetectionThread(self._detect)
         try:
             now_data = self._follow_live(files, t_first, started, next_tick)
+            # what the feeds hold at the stop is taken before waiting for detection, and detected at the end
+            for s in self.sources:
+                s.close()
+            frames = [s.take()[0] for s in self.sources if s.live]
+            last = pl.concat(frames, how="vertical_relaxed") if frames else empty_tracks()
+            self._receive(last, time.monotonic())
+            if last.height:
+                latest = last["time"].max().timestamp()
+                now_data = latest if now_data is None else max(now_data, latest)
         finally:
-            self.detection.close()
+            self.detection.close(drop_pending=True)  # the end's own run below covers what it was asked
         error, self.detection = self.detection.error, None
         if error is not None:
             raise error
-        for s in self.sources:
-            s.close()
-        frames = [s.take()[0] for s in self.sources if s.live]
-        self._receive(pl.concat(frames, how="vertical_relaxed") if frames else empty_tracks(), time.monotonic())
         if now_data is not None or self._new:
             self._tick(now_data if now_data is not None else time.time(), done=True)
 
