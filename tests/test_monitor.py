@@ -422,8 +422,9 @@ def test_a_slow_detection_holds_up_neither_the_picture_nor_the_events(sim_slice,
     server = ReplayServer(records, times=record_times(records, "sbs"), speed=120.0)
     server.start()
     try:
+        logged: list[str] = []
         m = Monitor([open_source(f"sbs://127.0.0.1:{server.port}")], euphrates, tick=0.5, speed=1.0,
-                    duration=60.0, record=tmp_path / "rec")
+                    duration=60.0, record=tmp_path / "rec", log=logged.append)
         ups: list = []
         m.subscribe(ups.extend)
         ticks: list[float] = []
@@ -443,6 +444,8 @@ def test_a_slow_detection_holds_up_neither_the_picture_nor_the_events(sim_slice,
     gaps = [b - a for a, b in zip(ticks, ticks[1:-1])]  # the last tick is the end's own, after the last run
     assert max(gaps) < 1.2, gaps
     assert max(report.behind) >= 60.0  # data seconds: 120x the 1.5 s or so a run lags
+    told = [line for line in logged if "behind the feed" in line]
+    assert len(told) == 1, logged  # once, not at every tick
     recorded = sorted((tmp_path / "rec").glob("tracks-*.parquet"))
     a = analyze(recorded, euphrates)
     mine, theirs = final_events(ups), analysis_events(a.crossings, a.encounters, a.manoeuvres, a.interactions)

@@ -47,6 +47,7 @@ from skyfence.tracks.clean import clean_rows, clean_tracks
 from skyfence.tracks.schema import empty_tracks
 
 RECORD_FLUSH = 5.0  # s of wall time between writes of the recording
+BEHIND_TOLD = 30.0  # s of data time: detection trailing the feed this much is said in the log
 
 
 @dataclass
@@ -142,6 +143,7 @@ class Monitor:
         self.detection: DetectionThread | None = None
         self._first_asked: float | None = None
         self._detected_until: float | None = None  # data time of the last detection run
+        self._behind_told: float | None = None
         self._last_picture_tick: float | None = None
         self._row_bad: Counter = Counter()
         self._arrival: float | None = None
@@ -325,9 +327,23 @@ class Monitor:
         self.detection.ask(now)
         self._first_asked = now if self._first_asked is None else self._first_asked
         done_until = self.detection.done_until
-        self.report.behind.append(max(0.0, now - (done_until if done_until is not None else self._first_asked)))
+        behind = max(0.0, now - (done_until if done_until is not None else self._first_asked))
+        self.report.behind.append(behind)
+        self._tell_behind(behind)
         self._flush_record()
         self._picture_tick(now)
+
+    def _tell_behind(self, behind: float) -> None:
+        """A line in the log when detection trails the feed by ``BEHIND_TOLD`` s or more (again every 10 min)."""
+        t = time.monotonic()
+        if behind < BEHIND_TOLD or (self._behind_told is not None and t - self._behind_told < 600.0):
+            return
+        self._behind_told = t
+        runs = self.report.detect_seconds[-5:]
+        run = f"; a detection run takes {sum(runs) / len(runs):.1f} s" if runs else ""
+        size = f" over {self.report.window_states[-1]:,} states" if runs and self.report.window_states else ""
+        self.log(f"detection is {behind:.0f} s behind the feed{run}{size}: incidents are told late "
+                 "(docs/stream-detectors.md says what the monitor holds)")
 
     def _picture_tick(self, now: float) -> None:
         t = time.monotonic()
