@@ -9,6 +9,7 @@ one run behind the feed. A run that fails stops the thread; the monitor raises i
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 
@@ -18,6 +19,8 @@ class DetectionThread:
     def __init__(self, detect: Callable[[float], None]) -> None:
         self._detect = detect
         self._wanted: float | None = None
+        self._wanted_since: float | None = None  # wall time of the first ask the waiting request stands for
+        self._running_since: float | None = None  # the same, for the run under way
         self._closing = False
         self._cv = threading.Condition()
         self.error: BaseException | None = None
@@ -29,13 +32,21 @@ class DetectionThread:
         """Detect up to ``data_time`` as soon as the run under way (if any) ends."""
         with self._cv:
             self._wanted = data_time
+            if self._wanted_since is None:
+                self._wanted_since = time.monotonic()
             self._cv.notify()
+
+    def behind(self) -> float:
+        """Wall seconds since the oldest ask that no finished run has covered (0 when detection is up to date)."""
+        with self._cv:
+            since = [t for t in (self._running_since, self._wanted_since) if t is not None]
+        return time.monotonic() - min(since) if since else 0.0
 
     def close(self, drop_pending: bool = False, timeout: float | None = None) -> None:
         """Finish the run under way and (unless ``drop_pending``) the one asked for, then stop."""
         with self._cv:
             if drop_pending:
-                self._wanted = None
+                self._wanted = self._wanted_since = None
             self._closing = True
             self._cv.notify()
         self._thread.join(timeout)
@@ -48,9 +59,13 @@ class DetectionThread:
                 if self._wanted is None:
                     return
                 now, self._wanted = self._wanted, None
+                self._running_since, self._wanted_since = self._wanted_since, None
             try:
                 self._detect(now)
                 self.done_until = now
             except BaseException as e:  # noqa: BLE001 - handed to the monitor's loop, which raises it
                 self.error = e
                 return
+            finally:
+                with self._cv:
+                    self._running_since = None

@@ -47,7 +47,7 @@ from skyfence.tracks.clean import clean_rows, clean_tracks
 from skyfence.tracks.schema import empty_tracks
 
 RECORD_FLUSH = 5.0  # s of wall time between writes of the recording
-BEHIND_TOLD = 30.0  # s of data time: detection trailing the feed this much is said in the log
+BEHIND_TOLD = 30.0  # s: detection trailing the feed this much is said in the log
 
 
 @dataclass
@@ -66,7 +66,7 @@ class MonitorReport:
     latencies: list = field(default_factory=list)  # arrival of a tick's earliest state -> its updates handed over
     update_latencies: list = field(default_factory=list)  # the same, one per update emitted
     window_states: list = field(default_factory=list)
-    behind: list = field(default_factory=list)  # live: data seconds the last finished detection trails each tick
+    behind: list = field(default_factory=list)  # live, at each tick: wall s since the oldest data not yet detected came
     tick_gaps: list = field(default_factory=list)  # live: wall seconds between ticks of the picture
     first_time: datetime | None = None
     last_time: datetime | None = None
@@ -141,7 +141,7 @@ class Monitor:
         self._new = 0  # states received since the last detection run took the window
         self._lock = threading.Lock()  # _new and _arrival, between the receiving loop and the detection thread
         self.detection: DetectionThread | None = None
-        self._first_asked: float | None = None
+        self.behind_told = BEHIND_TOLD
         self._detected_until: float | None = None  # data time of the last detection run
         self._behind_told: float | None = None
         self._last_picture_tick: float | None = None
@@ -324,19 +324,22 @@ class Monitor:
         if self.detection.error is not None:
             raise self.detection.error
         self.report.ticks += 1
+        behind = self.detection.behind()  # before asking: what the run under way, or waiting, still owes
         self.detection.ask(now)
-        self._first_asked = now if self._first_asked is None else self._first_asked
-        done_until = self.detection.done_until
-        behind = max(0.0, now - (done_until if done_until is not None else self._first_asked))
         self.report.behind.append(behind)
         self._tell_behind(behind)
         self._flush_record()
         self._picture_tick(now)
 
     def _tell_behind(self, behind: float) -> None:
-        """A line in the log when detection trails the feed by ``BEHIND_TOLD`` s or more (again every 10 min)."""
+        """A line in the log when detection trails the feed by ``behind_told`` s or more (again every 10 min),
+        and one when it has caught up."""
         t = time.monotonic()
-        if behind < BEHIND_TOLD or (self._behind_told is not None and t - self._behind_told < 600.0):
+        if self._behind_told is not None and behind < self.behind_told / 4:
+            self._behind_told = None
+            self.log("detection has caught up with the feed")
+            return
+        if behind < self.behind_told or (self._behind_told is not None and t - self._behind_told < 600.0):
             return
         self._behind_told = t
         runs = self.report.detect_seconds[-5:]
@@ -362,7 +365,9 @@ class Monitor:
         with self._lock:
             new, arrival = self._new, self._arrival
             self._new, self._arrival = 0, None
-        reach = None if self._detected_until is None else self._detected_until + self.tick_s
+        # the first run reaches back to the first state received (a feed that starts with a backlog); later
+        # ones as far as the last left off
+        reach = self.window.first_time if self._detected_until is None else self._detected_until + self.tick_s
         trusted = self.window.trusted_from(now, reach)
         updates: list = []
         if new or (done and self._last is None and self.window.rows):
