@@ -214,3 +214,25 @@ def test_a_first_run_says_it_compiles_the_kernels(tmp_path, monkeypatch, capsys)
     readonly = np.zeros(3)
     readonly.flags.writeable = False
     assert kernels.as_kernel_array(readonly).flags.writeable  # one type to the compiled kernels
+
+
+def test_replay_waiting_for_a_client_stops_on_ctrl_c(tmp_path, shared):
+    """Ctrl-C while ``replay`` waits for its first client ends it at once (the signal may land on one of
+    polars' threads; the main thread, blocked in accept, did not wake for it)."""
+    import signal
+
+    path = tmp_path / "states.parquet"
+    pl.read_parquet(shared / "adsb_samples.parquet").head(5000).write_parquet(path)
+    proc = subprocess.Popen([sys.executable, "-m", "skyfence", "replay", str(path), "--port", "0"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        line = proc.stderr.readline()
+        while "serving" not in line and time.monotonic() < deadline:
+            line = proc.stderr.readline()
+        assert "serving" in line
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=5) == 130
+    finally:
+        proc.kill()

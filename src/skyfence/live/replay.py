@@ -84,9 +84,16 @@ class ReplayServer:
 
     def serve(self) -> None:
         total = len(self.records) * self.repeat
+        # wake now and then while waiting for a client: a Ctrl-C that the kernel hands to another of the
+        # process's threads (polars keeps a pool) is only acted on once the main thread runs again
+        self.sock.settimeout(0.5)
         try:
             while self.position < total:
-                conn, _ = self.sock.accept()
+                try:
+                    conn, _ = self.sock.accept()
+                except TimeoutError:
+                    continue
+                conn.settimeout(None)
                 self.connections += 1
                 with conn:
                     self._send(conn, total)
