@@ -400,6 +400,18 @@ def test_an_encounter_level_falling_while_it_goes_on_is_told(tmp_path):
     assert audit.count("severity_raised") == 2 and "updated" in audit
 
 
+def _run_until_sent(m: Monitor, server: ReplayServer, after: float):
+    """Run ``m`` on a live feed and stop it ``after`` seconds once ``server`` has sent everything (what came
+    meanwhile is detected at the end)."""
+    def stop_once_sent() -> None:
+        server.done.wait(120)
+        time.sleep(after)
+        m.stop()
+
+    threading.Thread(target=stop_once_sent, daemon=True).start()
+    return m.run()
+
+
 def test_a_slow_detection_holds_up_neither_the_picture_nor_the_events(sim_slice, euphrates, tmp_path, monkeypatch):
     """Live, detection runs beside the feed: while each run takes 1.5 s (a window too big for a tick) the air
     picture still ticks every 0.5 s, detection takes the latest data at each run and the report says how far it
@@ -430,14 +442,7 @@ def test_a_slow_detection_holds_up_neither_the_picture_nor_the_events(sim_slice,
         m.subscribe(ups.extend)
         ticks: list[float] = []
         m.picture.subscribe(lambda now: ticks.append(time.monotonic()))
-
-        def stop_once_sent() -> None:
-            server.done.wait(60)
-            time.sleep(1.0)
-            m.stop()  # while a run is under way: what came meanwhile is detected at the end
-
-        threading.Thread(target=stop_once_sent, daemon=True).start()
-        report = m.run()
+        report = _run_until_sent(m, server, 1.0)  # stopped while a run is under way
     finally:
         server.close()
     assert report.states == part.height
@@ -487,14 +492,7 @@ def test_a_feed_that_starts_with_a_backlog_loses_nothing(sim_slice, euphrates, t
                     duration=120.0, record=tmp_path / "rec")
         ups: list = []
         m.subscribe(ups.extend)
-
-        def stop_once_sent() -> None:
-            server.done.wait(120)
-            time.sleep(1.5)
-            m.stop()
-
-        threading.Thread(target=stop_once_sent, daemon=True).start()
-        report = m.run()
+        report = _run_until_sent(m, server, 1.5)
     finally:
         server.close()
     assert report.states == states.height

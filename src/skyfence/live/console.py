@@ -88,7 +88,7 @@ class MonitorConsole:
 
 
 def status_line(now: datetime | None, report, picture_size: int, waiting: int, behind: float = 0.0) -> str:
-    """The progress line; ``behind``: data seconds detection trails the picture (said from 5 s on)."""
+    """The progress line; ``behind``: wall seconds since the oldest data not yet detected came (said from 5 s)."""
     bad = sum(report.bad.values())
     when = f"{now:%Y-%m-%d %H:%M:%S}Z" if now else "waiting for data"
     store = f"; store: {waiting} waiting" if waiting else ""

@@ -24,7 +24,6 @@ class DetectionThread:
         self._closing = False
         self._cv = threading.Condition()
         self.error: BaseException | None = None
-        self.done_until: float | None = None  # data time of the last finished run
         self._thread = threading.Thread(target=self._run, name="skyfence-detection", daemon=True)
         self._thread.start()
 
@@ -62,7 +61,6 @@ class DetectionThread:
                 self._running_since, self._wanted_since = self._wanted_since, None
             try:
                 self._detect(now)
-                self.done_until = now
             except BaseException as e:  # noqa: BLE001 - handed to the monitor's loop, which raises it
                 self.error = e
                 return

@@ -124,7 +124,7 @@ class Monitor:
         self.context = context_seconds(agreement)
         # an event is first seen up to a tick after its detector confirms it (up to a context after its start):
         # the window keeps a context before that, and the tick
-        self.window = StateWindow(2.0 * self.context + tick, self.context)
+        self.window = StateWindow(2.0 * self.context + tick, self.context, tick)
         self.tracker = EventTracker(agreement, settings, self.context, tick)
         self.dedupe = Deduplicator()
         self.picture = picture or Picture()
@@ -142,7 +142,6 @@ class Monitor:
         self._lock = threading.Lock()  # _new and _arrival, between the receiving loop and the detection thread
         self.detection: DetectionThread | None = None
         self.behind_told = BEHIND_TOLD
-        self._detected_until: float | None = None  # data time of the last detection run
         self._behind_told: float | None = None
         self._last_picture_tick: float | None = None
         self._row_bad: Counter = Counter()
@@ -365,14 +364,11 @@ class Monitor:
         with self._lock:
             new, arrival = self._new, self._arrival
             self._new, self._arrival = 0, None
-        # the first run reaches back to the first state received (a feed that starts with a backlog); later
-        # ones as far as the last left off
-        reach = self.window.first_time if self._detected_until is None else self._detected_until + self.tick_s
-        trusted = self.window.trusted_from(now, reach)
+        trusted = self.window.trusted_from(now)
         updates: list = []
         if new or (done and self._last is None and self.window.rows):
             keep = self.tracker.open_aircraft()
-            view = self.window.view(now, keep, reach)
+            view = self.window.view(now, keep)
             t0 = time.perf_counter()
             df = clean_tracks(view, ReadReport(), flight_gap=self.agreement.thresholds.crossing.flight_gap)
             ev = detect_events(df, self.agreement, self.settings)
@@ -384,7 +380,6 @@ class Monitor:
         elif self._last is not None:
             updates = self.tracker.update(*self._last, now, trusted, done)
         self.window.prune(now, self.tracker.open_aircraft())
-        self._detected_until = now
         if self.window.rows == 0 and self.tracker.open_count() == 0:
             self._last = None
         self._emit(updates, now)

@@ -34,7 +34,7 @@ from skyfence.analysis.pipeline import Events
 from skyfence.detect.conflicts import LEVELS
 from skyfence.detect.encounter_table import EncounterSettings
 from skyfence.live.contract import Aircraft, EventUpdate, TrackPoint, incident_id
-from skyfence.units import m_to_ft
+from skyfence.units import m_to_ft, m_to_nm
 
 TRACK_AROUND = 300.0  # s of positions before the event (and after, as far as seen) sent with an update
 TRACK_POINTS = 200  # at most, per aircraft
@@ -493,7 +493,7 @@ def _separation_now(df: pl.DataFrame, a: str, b: str, agreement: Agreement) -> t
     if last.height != 2:
         return None, None
     x, y = agreement.projection.forward(last["lon"].to_numpy(), last["lat"].to_numpy())
-    h = float(np.hypot(x[1] - x[0], y[1] - y[0])) / 1852.0
+    h = float(m_to_nm(np.hypot(x[1] - x[0], y[1] - y[0])))
     alt = last["altitude"].to_numpy()
     v = abs(float(m_to_ft(alt[1] - alt[0]))) if np.isfinite(alt).all() else None
     return round(h, 2), (round(v) if v is not None else None)

@@ -26,9 +26,11 @@ OPEN_CAP = 4 * 3600.0  # s: the longest an open event keeps its aircraft's older
 class StateWindow:
     """States kept for detection: chunks appended as they come, pruned as time moves on."""
 
-    def __init__(self, length: float, context: float) -> None:
+    def __init__(self, length: float, context: float, tick: float) -> None:
         self.length = length
         self.context = context
+        self.tick = tick
+        self.detected_until: float | None = None  # the data time of the last detection run (set by prune)
         self.chunks: list[pl.DataFrame] = []
         self._incoming: list[pl.DataFrame] = []
         self.first_time: float | None = None  # the earliest state ever received (Unix s)
@@ -44,35 +46,39 @@ class StateWindow:
         self.first_time = t0 if self.first_time is None else min(self.first_time, t0)
         self._incoming.append(states)
 
-    def trusted_from(self, now: float, reach: float | None = None) -> float:
-        """Events starting at or after this time are seen with all the history they need.
+    def reach(self, now: float) -> float:
+        """Where a run up to ``now`` reaches back from: ``now``, or where the last run left off (its time plus a
+        tick) when that is earlier, a run further on (detection that fell behind the feed) reaching back as far
+        so that an event confirmed between the two is still seen whole; the first run reaches back to the first
+        state (a feed that starts with a backlog)."""
+        if self.detected_until is None:
+            return min(now, self.first_time) if self.first_time is not None else now
+        return min(now, self.detected_until + self.tick)
 
-        ``reach``: the data time detection is sure to have covered, the last run's time plus a tick (None:
-        ``now``). A run further on than that (detection that fell behind the feed) reaches back as far, so
-        that an event confirmed between the two runs is still seen whole by the later one."""
+    def trusted_from(self, now: float) -> float:
+        """Events starting at or after this time are seen with all the history they need."""
         start = self.first_time if self.first_time is not None else now
-        return max(start, _anchor(now, reach) - self.length + self.context)
+        return max(start, self.reach(now) - self.length + self.context)
 
-    def view(self, now: float, keep: dict[str, float], reach: float | None = None) -> pl.DataFrame:
-        """States up to ``now``: the window (reaching back from ``reach``, see :meth:`trusted_from`), plus the
-        older states of the aircraft in ``keep`` (track id: from when)."""
+    def view(self, now: float, keep: dict[str, float]) -> pl.DataFrame:
+        """States up to ``now``: the window (back from :meth:`reach`), plus the older states of the aircraft in
+        ``keep`` (track id: from when)."""
         df = self._table()
         if df.height == 0:
             return df
-        lo = _time(_anchor(now, reach) - self.length)
+        lo = _time(self.reach(now) - self.length)
         hi = _time(now)
         recent = (pl.col("time") >= lo) & (pl.col("time") <= hi)
         if keep:
-            since = pl.DataFrame({"track_id": list(keep), "_from": [_time(max(v, now - OPEN_CAP)) for v in keep.values()]},
-                                 schema={"track_id": pl.String, "_from": TIME})
-            df = df.join(since, on="track_id", how="left")
+            df = df.join(_kept_from(keep, now), on="track_id", how="left")
             df = df.filter(recent | ((pl.col("time") >= pl.col("_from")) & (pl.col("time") <= hi))).drop("_from")
         else:
             df = df.filter(recent)
         return df
 
     def prune(self, now: float, keep: dict[str, float]) -> None:
-        """Drop what no later tick can need."""
+        """After a detection run up to ``now``: drop what no later run can need."""
+        self.detected_until = now
         df = self._table()
         if df.height == 0:
             return
@@ -83,9 +89,7 @@ class StateWindow:
             return
         lo = _time(now - self.length)
         if keep:
-            since = pl.DataFrame({"track_id": list(keep), "_from": [_time(max(v, now - OPEN_CAP)) for v in keep.values()]},
-                                 schema={"track_id": pl.String, "_from": TIME})
-            df = df.join(since, on="track_id", how="left")
+            df = df.join(_kept_from(keep, now), on="track_id", how="left")
             df = df.filter((pl.col("time") >= lo) | (pl.col("time") >= pl.col("_from"))).drop("_from")
         else:
             df = df.filter(pl.col("time") >= lo)
@@ -101,8 +105,10 @@ class StateWindow:
         return self.chunks[0]
 
 
-def _anchor(now: float, reach: float | None) -> float:
-    return now if reach is None else min(now, reach)
+def _kept_from(keep: dict[str, float], now: float) -> pl.DataFrame:
+    """Each kept aircraft and the time from which its states are kept (at most ``OPEN_CAP`` back)."""
+    return pl.DataFrame({"track_id": list(keep), "_from": [_time(max(v, now - OPEN_CAP)) for v in keep.values()]},
+                        schema={"track_id": pl.String, "_from": TIME})
 
 
 def _time(seconds: float):
