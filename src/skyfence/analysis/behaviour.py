@@ -9,7 +9,7 @@ import shapely
 from skyfence.agreement.model import Agreement
 from skyfence.detect.conflict_table import party_codes
 from skyfence.detect.closest import flight_starts
-from skyfence.detect.conflicts import StateVectors, allowed_pairs
+from skyfence.detect.conflicts import allowed_pairs
 from skyfence.detect.encounter_table import Aligned
 from skyfence.tracks.schema import times
 from skyfence.detect.intent import (
@@ -64,7 +64,7 @@ def interaction_table(df: pl.DataFrame, aligned: Aligned, k: Kinematics, agreeme
     air, snap = aligned.air, aligned.snap
     rows = aligned.table_row
     code_rows, known = party_codes(air["party"])
-    sv = StateVectors.from_arrays(snap.lon, snap.lat, snap.alt, snap.ground_speed, snap.track, snap.vertical_rate)
+    sv = aligned.vectors
     flight = air["flight_id"].to_numpy().astype(np.int64)[snap.row]
     ev = detect_interactions(sv, snap.group, snap.time, flight, np.nan_to_num(k.load_factor[rows], nan=1.0),
                              snap.track, code_rows[snap.row], allowed_pairs(len(known), pairs), step,
@@ -186,7 +186,7 @@ def _toward(aligned: Aligned, flights: np.ndarray, parties: list[str], t_in: np.
     n_flights = len(flight_start) - 1
     order = np.argsort(snap.group, kind="stable")
     groups_sorted = snap.group[order]
-    sv = StateVectors.from_arrays(snap.lon, snap.lat, snap.alt, snap.ground_speed, snap.track, snap.vertical_rate)
+    sv = aligned.vectors
     hostile = {p: (snap_party != p) & (snap_party != "unknown") for p in set(parties)}
     out = []
     for f, party, t0, t1 in zip(flights, parties, t_in, t_end):

@@ -155,8 +155,11 @@ def find_conflicts(sv: StateVectors, rules: ConflictRules, group: np.ndarray | N
     room = np.r_[0, np.cumsum(sizes * (sizes - 1) // 2)]
     # each entry's state in run order, so that the scan reads memory in sequence
     vz = _level_rate(sv.vz, rules.level_rate)
-    i, j = _qualifying_pairs(keys, ids, bounds, boxes, corner, allowed, np.asarray(code, np.int64)[ids], room,
-                             min_level, sv.pos[ids], sv.vel[ids], sv.up[ids], sv.alt[ids], vz[ids],
+    def take(a: np.ndarray) -> np.ndarray:  # np.take gathers rows several times faster than indexing
+        return np.take(a, ids, axis=0)
+
+    i, j = _qualifying_pairs(keys, ids, bounds, boxes, corner, allowed, take(np.asarray(code, np.int64)), room,
+                             min_level, take(sv.pos), take(sv.vel), take(sv.up), take(sv.alt), take(vz),
                              rules.caution_h, rules.caution_v, rules.sep_h, rules.sep_v, rules.lookahead,
                              rules.nmac_h, rules.nmac_v)
     return evaluate_pairs(sv, i, j, rules)

@@ -12,6 +12,7 @@ minimum lies between reports further apart than the agreement's ``interpolation_
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import polars as pl
@@ -65,6 +66,13 @@ class Aligned:
         """The full-table row of each snapshot state."""
         return self.air["row"].to_numpy()[self.snap.row]
 
+    @cached_property
+    def vectors(self) -> StateVectors:
+        """The snapshot states as the conflict engine's vectors (computed once: encounters, interactions and intent
+        all search them)."""
+        snap = self.snap
+        return StateVectors.from_arrays(snap.lon, snap.lat, snap.alt, snap.ground_speed, snap.track, snap.vertical_rate)
+
     @property
     def flight(self) -> np.ndarray:
         """The flight number of each snapshot state (non-decreasing: a flight's states are contiguous)."""
@@ -88,7 +96,7 @@ def detect_encounters(df: pl.DataFrame, thresholds: SeparationThresholds, max_ga
     code_rows, known = party_codes(air["party"])
     code = code_rows[snap.row]
     flight = air["flight_id"].to_numpy().astype(np.int64)[snap.row]
-    sv = StateVectors.from_arrays(snap.lon, snap.lat, snap.alt, snap.ground_speed, snap.track, snap.vertical_rate)
+    sv = aligned.vectors
     rules = ConflictRules.from_thresholds(thresholds)
     min_level = level_code(settings.level)
     figs = find_conflicts(sv, rules, group=snap.group, code=code, allowed=allowed_pairs(len(known), settings.pairs),

@@ -96,7 +96,8 @@ def detect_interactions(sv: StateVectors, group: np.ndarray, time: np.ndarray, f
                                                  (g.b, g.a, g.off_nose_b, g.off_nose_a)):
         closing = ((nose_actor <= th.intercept_off_nose) & (nose_other >= 60.0)
                    & (g.range_rate <= -th.intercept_closing) & (g.range <= th.intercept_range))
-        closing &= _turned(actor, track, flight, group, step, lookback=600.0, degrees=30.0)
+        ask = np.flatnonzero(closing)  # the turn is looked up only where the rest holds
+        closing[ask] = _turned(actor[ask], track, flight, group, step, lookback=600.0, degrees=30.0)
         holding = (nose_actor <= 90.0) & (g.range <= th.intercept_range)
         # how close it got counts only where it came within the vertical distance too
         close = np.where(dz <= th.intercept_vertical, g.range, np.inf)

@@ -26,9 +26,24 @@ def cell_runs(lo: np.ndarray, hi: np.ndarray, group: np.ndarray, cell: float):
     order = np.argsort(keys, kind="stable")
     keys, ids = keys[order], ids[order]
     bounds = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1], True])
-    boxes = np.ascontiguousarray(np.hstack([lo[ids], hi[ids]]))
-    corner = np.floor(lo[ids] / cell).astype(np.int64)  # the cell of each box's low corner
+    boxes, corner = _entry_boxes(lo, hi, ids, cell)
     return keys, ids, bounds, boxes, corner
+
+
+@nb.njit(cache=True, parallel=True)
+def _entry_boxes(lo, hi, ids, cell):
+    """Each entry's box (``lo, hi`` in one row) and the cell of its low corner, in one pass (numpy's row
+    gathers and stacking took several times as long, and as many copies of the entries)."""
+    m = ids.shape[0]
+    boxes = np.empty((m, 6))
+    corner = np.empty((m, 3), np.int64)
+    for k in nb.prange(m):
+        b = ids[k]
+        for d in range(3):
+            boxes[k, d] = lo[b, d]
+            boxes[k, 3 + d] = hi[b, d]
+            corner[k, d] = int(np.floor(lo[b, d] / cell))
+    return boxes, corner
 
 
 @nb.njit(cache=True)

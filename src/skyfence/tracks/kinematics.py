@@ -68,10 +68,10 @@ def kinematics(tr: TrackArrays, on_ground: np.ndarray | None = None) -> Kinemati
     vz = tr.vz.astype(np.float64)
     path_speed = np.hypot(speed, np.nan_to_num(vz))
     course = _course(tr)
-    turn, acc, vacc = _slopes(tr.t, tr.starts, heading, path_speed, vz)
+    turn, acc, vacc = _slopes(tr.t, tr.starts, heading, path_speed, vz, True)
     # the reported track must turn the way the positions do (resampled data sometimes interpolates
     # a track angle the long way round, 350 -> 10 through 180: a phantom 340-degree turn)
-    turn_pos, _, _ = _slopes(tr.t, tr.starts, course, path_speed, vz)
+    turn_pos, _, _ = _slopes(tr.t, tr.starts, course, path_speed, vz, False)
     disagree = np.abs(turn - turn_pos) > np.maximum(np.radians(3.0), 0.5 * np.abs(turn))
     turn[disagree] = np.nan
     # beyond what any aircraft does: a data error (wild speeds, jumping tracks), not a manoeuvre
@@ -182,7 +182,8 @@ def _winding(heading, s, e, held, wind):
 
 
 @nb.njit(cache=True, parallel=True)
-def _slopes(t, starts, heading, speed, vz):
+def _slopes(t, starts, heading, speed, vz, rates):
+    """The turn rate of each report from ``heading``; with ``rates``, its along-path and vertical accelerations."""
     n = t.shape[0]
     turn = np.full(n, np.nan)
     acc = np.full(n, np.nan)
@@ -218,6 +219,7 @@ def _slopes(t, starts, heading, speed, vz):
             for j in range(lo, hi):
                 local[j - s] = held[j - s] + 2 * np.pi * (wind[j - s] - wind[i - s])
             turn[i] = _wls_slope(t, local, s, lo, hi, t0, half, 0.005)  # floors: a third of a degree,
-            acc[i] = _wls_slope(t, speed, 0, lo, hi, t0, half, 0.5)  # half a m/s,
-            vacc[i] = _wls_slope(t, vz, 0, lo, hi, t0, half, 0.33)  # a 64 ft/min step
+            if rates:
+                acc[i] = _wls_slope(t, speed, 0, lo, hi, t0, half, 0.5)  # half a m/s,
+                vacc[i] = _wls_slope(t, vz, 0, lo, hi, t0, half, 0.33)  # a 64 ft/min step
     return turn, acc, vacc
