@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from unittest import mock
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -9,6 +11,7 @@ from hypothesis import strategies as st
 from pyproj import Geod
 
 import skyfence
+import skyfence.parallel
 from skyfence.agreement.model import SeparationThresholds
 from skyfence.detect.conflicts import (
     CAUTION, LOSS, NMAC, WARNING, ConflictRules, StateVectors, allowed_pairs, evaluate_pairs, find_conflicts,
@@ -54,9 +57,32 @@ def test_engine_finds_exactly_the_brute_force_pairs(seed, n, extent, mode, min_l
     lon, lat, alt, speed, track, vz, code = scenario(seed, n, extent, lat0=lat0)
     sv = StateVectors.from_arrays(lon, lat, alt, speed, track, vz)
     allowed = allowed_pairs(2, mode)
-    got = find_conflicts(sv, RULES, code=code, allowed=allowed, min_level=min_level)
     want = brute_force(sv, code, allowed, RULES, min_level)
-    assert as_set(got) == as_set(want)
+    for parallel_from in (0, 10**9):  # on numba's worker threads, and on the calling thread alone
+        with mock.patch.object(skyfence.parallel, "PARALLEL_FROM", parallel_from):
+            got = find_conflicts(sv, RULES, code=code, allowed=allowed, min_level=min_level)
+        assert as_set(got) == as_set(want)
+
+
+def test_small_work_runs_on_the_calling_thread_alone_and_only_there():
+    import threading
+
+    import numba
+
+    before = numba.get_num_threads()
+    seen = {}
+
+    def other():
+        seen["other"] = numba.get_num_threads()
+
+    with skyfence.parallel.serial_below(10, threshold=100):
+        assert numba.get_num_threads() == 1
+        t = threading.Thread(target=other)
+        t.start()
+        t.join()
+    assert numba.get_num_threads() == before and seen["other"] == before
+    with skyfence.parallel.serial_below(100, threshold=100):
+        assert numba.get_num_threads() == before
 
 
 @given(seed=st.integers(0, 10**6), lookahead=st.sampled_from([60.0, 300.0, 900.0]),

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 BENCHES = ("crossings", "manoeuvres", "conflicts", "conflicts-stress", "swiss-day", "simulate", "ingest", "report",
-           "swiss-user", "cluster", "incidents", "hotline", "monitor-day", "monitor-load", "web")
+           "swiss-user", "cluster", "incidents", "hotline", "monitor-day", "monitor-load", "monitor-window", "web")
 
 
 def peak_rss_mb() -> float:
@@ -320,7 +320,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--hotline-seconds", type=float, default=60.0,
                         help="how long the hotline benchmark feeds 1,000 updates a minute")
     parser.add_argument("--monitor-tick", type=float, default=1.0, help="the monitor benchmarks' tick (s of data)")
-    parser.add_argument("--monitor-aircraft", type=int, default=10_000, help="aircraft in monitor-load")
+    parser.add_argument("--monitor-aircraft", type=int, default=10_000,
+                        help="aircraft in monitor-load and monitor-window")
     parser.add_argument("--monitor-seconds", type=float, default=600.0, help="how long monitor-load runs")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -371,6 +372,10 @@ def main(argv: list[str] | None = None) -> None:
             from skyfence.bench_monitor import bench_monitor_day
 
             print(json.dumps(bench_monitor_day(args.workdir, args.seed, args.monitor_tick)))
+        elif args.child == "monitor-window":
+            from skyfence.bench_monitor import bench_monitor_window
+
+            print(json.dumps(bench_monitor_window(args.workdir, args.seed, args.monitor_aircraft, args.monitor_tick)))
         elif args.child == "monitor-load":
             from skyfence.bench_monitor import bench_monitor_load
 
@@ -397,7 +402,8 @@ def main(argv: list[str] | None = None) -> None:
         elif name == "conflicts":
             # 400,000 at 1 per 1000 km2 covers most of the Earth: the largest such layout that fits
             children = [f"conflicts:{n}:" for n in (1_000, 10_000, 100_000, 400_000)]
-        elif name in ("swiss-day", "simulate", "report", "incidents", "monitor-day", "monitor-load"):
+        elif name in ("swiss-day", "simulate", "report", "incidents", "monitor-day", "monitor-load",
+                      "monitor-window"):
             children = [name]
         elif name == "ingest":
             children = ["ingest:sbs", "ingest:raw", "ingest:beast"]

@@ -7,6 +7,8 @@
   follows it for a while: time from a message's arrival to the end of the detection run that took it (and to
   each update it caused), how far detection trails the feed, how regularly the air picture ticks, CPU and
   memory every 10 s.
+- ``monitor-window``: one detection run as the monitor makes it every tick, over a full window of N aircraft
+  reporting once a second, stage by stage: what re-detecting the window costs.
 """
 
 from __future__ import annotations
@@ -16,9 +18,12 @@ import os
 import resource
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from skyfence.bench_ingest import free_port
+from skyfence.progress import Steps
 
 
 def _day(workdir: Path, seed: int) -> Path:
@@ -74,6 +79,68 @@ def _serve_load(path: str, port: int, ready, speed: float) -> None:
     server.serve()
 
 
+def _load(workdir: Path, seed: int, aircraft: int, seconds: float) -> Path:
+    """The simulator's load mode: ``aircraft`` reporting once a second for ``seconds`` and 2 minutes more."""
+    path = workdir / f"monitor-load-{aircraft}-{int(seconds)}-{seed}-1hz.parquet"
+    if not path.exists():
+        from skyfence.sim.run import simulate_load
+        from skyfence.sim.scenario import load_scenario
+
+        workdir.mkdir(parents=True, exist_ok=True)
+        scenario, base = load_scenario("euphrates-2017")
+        sim = simulate_load(scenario, base, aircraft, (seconds + 120) / 3600.0, seed, interval=1.0)
+        sim.tracks.write_parquet(path)
+    return path
+
+
+class _TimedSteps(Steps):
+    """Steps that keep each one's wall time instead of showing it."""
+
+    def __init__(self) -> None:
+        super().__init__(None)
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def step(self, text: str, total: float | None = None) -> Iterator[Steps]:
+        t0 = time.perf_counter()
+        yield self
+        self.seconds[text] = self.seconds.get(text, 0.0) + time.perf_counter() - t0
+
+
+def bench_monitor_window(workdir: Path, seed: int, aircraft: int, tick: float) -> dict:
+    """One detection run as the live monitor makes it over a full window (``clean_tracks`` and ``detect_events``),
+    ``aircraft`` reporting once a second, each stage timed: best of three (one run from 2,000 aircraft)."""
+    from datetime import timedelta
+
+    import polars as pl
+
+    from skyfence.agreement import load_agreement
+    from skyfence.analysis.pipeline import detect_events
+    from skyfence.cluster.archive import context_seconds
+    from skyfence.sources.tabular import ReadReport
+    from skyfence.tracks.clean import clean_tracks
+
+    ag = load_agreement("euphrates-2017")
+    window = 2 * context_seconds(ag) + tick
+    states = pl.read_parquet(_load(workdir, seed, aircraft, window))
+    states = states.filter(pl.col("time") > states["time"].max() - timedelta(seconds=window))
+    runs = []
+    for _ in range(3 if aircraft < 2000 else 1):
+        steps = _TimedSteps()
+        t0 = time.perf_counter()
+        with steps.step("cleaning along each track"):
+            df = clean_tracks(states, ReadReport(), flight_gap=ag.thresholds.crossing.flight_gap)
+        ev = detect_events(df, ag, progress=steps)
+        runs.append((time.perf_counter() - t0, steps.seconds))
+    best, stages = min(runs, key=lambda r: r[0])
+    return {"bench": "monitor-window", "aircraft": aircraft, "window_s": window, "states": states.height,
+            "run_s": round(best, 2), "us_per_state": round(1e6 * best / max(states.height, 1), 2),
+            "stages_s": {k: round(v, 2) for k, v in stages.items()},
+            "events": {"crossings": ev.crossings.height, "encounters": ev.encounters.height,
+                       "manoeuvres": ev.manoeuvres.height, "interactions": ev.interactions.height},
+            "peak_rss_mb": _peak_rss_mb(), "load_average": os.getloadavg()}
+
+
 def bench_monitor_load(workdir: Path, seed: int, aircraft: int, seconds: float, tick: float) -> dict:
     import polars as pl
 
@@ -81,14 +148,7 @@ def bench_monitor_load(workdir: Path, seed: int, aircraft: int, seconds: float, 
     from skyfence.live.monitor import Monitor
     from skyfence.live.sources import open_source
 
-    path = workdir / f"monitor-load-{aircraft}-{int(seconds)}-{seed}-1hz.parquet"
-    if not path.exists():
-        from skyfence.sim.run import simulate_load
-        from skyfence.sim.scenario import load_scenario
-
-        scenario, base = load_scenario("euphrates-2017")
-        sim = simulate_load(scenario, base, aircraft, (seconds + 120) / 3600.0, seed, interval=1.0)
-        sim.tracks.write_parquet(path)
+    path = _load(workdir, seed, aircraft, seconds)
     states = pl.scan_parquet(path).select(pl.len()).collect().item()
     port = free_port()
     ctx = multiprocessing.get_context("spawn")

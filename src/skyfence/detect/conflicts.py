@@ -42,6 +42,7 @@ import numpy as np
 from skyfence.agreement.model import SeparationThresholds
 from skyfence.detect.pairs import cell_runs, decode
 from skyfence.geo.ecef import ground_velocity, surface_position, up_vector
+from skyfence.parallel import serial_below
 
 LEVELS = ("none", "caution", "warning", "loss", "nmac")
 NONE, CAUTION, WARNING, LOSS, NMAC = range(5)
@@ -148,6 +149,13 @@ def find_conflicts(sv: StateVectors, rules: ConflictRules, group: np.ndarray | N
         code = np.zeros(n, dtype=np.int64)
     if n < 2:
         return evaluate_pairs(sv, np.empty(0, np.int64), np.empty(0, np.int64), rules)
+    with serial_below(n):
+        return _find(sv, rules, group, code, allowed, min_level)
+
+
+def _find(sv: StateVectors, rules: ConflictRules, group: np.ndarray, code: np.ndarray, allowed: np.ndarray,
+          min_level: int) -> PairFigures:
+    """:func:`find_conflicts` once its arguments are settled."""
     lo, hi, cell = _swept_boxes(sv, rules, min_level)
     keys, ids, bounds, boxes, corner = cell_runs(lo, hi, group, cell)
     # room for every pair that shares a cell: linear in the traffic at a given density
@@ -155,6 +163,7 @@ def find_conflicts(sv: StateVectors, rules: ConflictRules, group: np.ndarray | N
     room = np.r_[0, np.cumsum(sizes * (sizes - 1) // 2)]
     # each entry's state in run order, so that the scan reads memory in sequence
     vz = _level_rate(sv.vz, rules.level_rate)
+
     def take(a: np.ndarray) -> np.ndarray:  # np.take gathers rows several times faster than indexing
         return np.take(a, ids, axis=0)
 
@@ -167,12 +176,14 @@ def find_conflicts(sv: StateVectors, rules: ConflictRules, group: np.ndarray | N
 
 def evaluate_pairs(sv: StateVectors, i: np.ndarray, j: np.ndarray, rules: ConflictRules) -> PairFigures:
     """The figures and level of the given pairs (any pairs: this is also the brute-force path)."""
-    return PairFigures(i, j, *_evaluate(*_kernel_args(sv, i, j, rules)))
+    with serial_below(len(i)):
+        return PairFigures(i, j, *_evaluate(*_kernel_args(sv, i, j, rules)))
 
 
 def pair_levels(sv: StateVectors, i: np.ndarray, j: np.ndarray, rules: ConflictRules) -> np.ndarray:
     """Only the level of each given pair."""
-    return _levels(*_kernel_args(sv, i, j, rules))
+    with serial_below(len(i)):
+        return _levels(*_kernel_args(sv, i, j, rules))
 
 
 def _kernel_args(sv: StateVectors, i, j, rules: ConflictRules):

@@ -26,6 +26,8 @@ import numpy as np
 import shapely
 from scipy import ndimage
 
+from skyfence.parallel import serial_below
+
 _REF_X, _REF_Y = 0.5731, 0.4583  # reference point in a cell, off its centre lines
 
 
@@ -130,13 +132,15 @@ class BoundaryIndex:
         if self.ref_inside is None:
             raise TypeError("this index was built from a line; it has no inside")
         x, y = _f64(x), _f64(y)
-        return _contains(x, y, self.seg, *self.grids[0].args()[:7], self.ref_inside)
+        with serial_below(len(x)):
+            return _contains(x, y, self.seg, *self.grids[0].args()[:7], self.ref_inside)
 
     def distance(self, x, y, cap: float = np.inf) -> np.ndarray:
         """Distance from each point to the nearest segment; ``inf`` where it is beyond ``cap``."""
         x, y = _f64(x), _f64(y)
         if len(self.grids) == 1 or len(x) == 0:
-            return _distance(x, y, float(cap), self.seg, *self.grids[0].args())
+            with serial_below(len(x)):
+                return _distance(x, y, float(cap), self.seg, *self.grids[0].args())
         # pick for each point the coarsest grid whose cells are no more than a quarter of its clearance
         lead = self.grids[0].clearance_at(x, y)
         cells = np.array([g.cell for g in self.grids])
@@ -145,7 +149,8 @@ class BoundaryIndex:
         for k, grid in enumerate(self.grids):
             sel = np.flatnonzero(level == k)
             if len(sel):
-                out[sel] = _distance(x[sel], y[sel], float(cap), self.seg, *grid.args())
+                with serial_below(len(sel)):
+                    out[sel] = _distance(x[sel], y[sel], float(cap), self.seg, *grid.args())
         return out
 
     def first_hit(self, x, y, vx, vy, t_max, rows: np.ndarray | None = None) -> np.ndarray:
@@ -160,7 +165,8 @@ class BoundaryIndex:
         if rows is not None and len(rows) == 0:
             return np.empty(0)
         rows = np.empty(0, np.int64) if rows is None else np.require(rows, np.int64, ["C", "W"])
-        return _first_hit(x, y, vx, vy, t_max, rows, self.seg, *self.grids[0].args())
+        with serial_below(len(x) if rows is None else len(rows)):
+            return _first_hit(x, y, vx, vy, t_max, rows, self.seg, *self.grids[0].args())
 
 
 def _f64(a) -> np.ndarray:

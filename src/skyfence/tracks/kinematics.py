@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numba as nb
 import numpy as np
 
+from skyfence.parallel import serial_below
 from skyfence.tracks.arrays import TrackArrays
 
 G = 9.80665
@@ -68,10 +69,11 @@ def kinematics(tr: TrackArrays, on_ground: np.ndarray | None = None) -> Kinemati
     vz = tr.vz.astype(np.float64)
     path_speed = np.hypot(speed, np.nan_to_num(vz))
     course = _course(tr)
-    turn, acc, vacc = _slopes(tr.t, tr.starts, heading, path_speed, vz, True)
-    # the reported track must turn the way the positions do (resampled data sometimes interpolates
-    # a track angle the long way round, 350 -> 10 through 180: a phantom 340-degree turn)
-    turn_pos, _, _ = _slopes(tr.t, tr.starts, course, path_speed, vz, False)
+    with serial_below(len(tr.t)):
+        turn, acc, vacc = _slopes(tr.t, tr.starts, heading, path_speed, vz, True)
+        # the reported track must turn the way the positions do (resampled data sometimes interpolates
+        # a track angle the long way round, 350 -> 10 through 180: a phantom 340-degree turn)
+        turn_pos, _, _ = _slopes(tr.t, tr.starts, course, path_speed, vz, False)
     disagree = np.abs(turn - turn_pos) > np.maximum(np.radians(3.0), 0.5 * np.abs(turn))
     turn[disagree] = np.nan
     # beyond what any aircraft does: a data error (wild speeds, jumping tracks), not a manoeuvre
