@@ -202,6 +202,17 @@ def test_help_shows_no_bool_and_starting_imports_nothing_heavy():
     assert loaded == "[]"
 
 
+def test_help_paragraphs_flow_whole_across_the_terminal():
+    # the docstring's own line breaks used to come through, each line wrapped again: ragged help
+    out = CliRunner(env={"COLUMNS": "200"}).invoke(app, ["monitor", "--help"]).output
+    assert "the same detectors as analyze run over a rolling window of recent states (twice" in " ".join(out.split())
+    lines = [ln.strip(" │") for ln in out.splitlines() if "rolling window" in ln]
+    assert lines and "recent states" in lines[0]  # one flowing line at 200 columns, not cut where the source was
+    from skyfence.cli.app import _reflow
+
+    assert _reflow("Head\n  line.\n\nA\nb:\n- one\n  more\n- two") == "Head line.\n\nA b:\n- one more\n- two"
+
+
 def test_a_first_run_says_it_compiles_the_kernels(tmp_path, monkeypatch, capsys):
     stamp = tmp_path / "skyfence-kernels-x.ok"
     calls = []

@@ -7,3 +7,7 @@ __all__ = ["app", "main"]
 from skyfence.cli import compare_cmd, export_cmd, incidents_cmd, monitor_cmd, report_cmd  # noqa: F401,E402
 from skyfence.cli import hotline_cmd  # noqa: F401,E402
 from skyfence.cli import serve_cmd, users_cmd  # noqa: F401,E402
+
+from skyfence.cli.app import reflow_help  # noqa: E402
+
+reflow_help(app)

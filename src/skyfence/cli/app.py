@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+import re
 import sys
 
 import typer
@@ -67,3 +69,32 @@ def _flag_shows_no_type() -> None:
 
 
 _flag_shows_no_type()
+
+
+def _reflow(doc: str) -> str:
+    """A docstring as help text: each paragraph's lines joined into one (typer keeps the source's line breaks
+    after the first paragraph, which the terminal then wraps again: ragged lines), list items kept apart."""
+    paragraphs = []
+    for para in inspect.cleandoc(doc).split("\n\n"):
+        if para.startswith("\b"):
+            paragraphs.append(para)
+            continue
+        lines: list[str] = []
+        for line in para.splitlines():
+            item = re.match(r"\s*([-*]|\d+\.)\s", line)
+            if lines and not item:
+                lines[-1] += " " + line.strip()
+            else:
+                lines.append(line.rstrip())
+        paragraphs.append("\n".join(lines))
+    return "\n\n".join(paragraphs)
+
+
+def reflow_help(typer_app: typer.Typer) -> None:
+    """Every command's help from its docstring, reflowed (:func:`_reflow`), in ``typer_app`` and its groups."""
+    for info in typer_app.registered_commands:
+        if info.help is None and info.callback is not None and info.callback.__doc__:
+            info.help = _reflow(info.callback.__doc__)
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            reflow_help(group.typer_instance)
