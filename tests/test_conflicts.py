@@ -85,6 +85,20 @@ def test_small_work_runs_on_the_calling_thread_alone_and_only_there():
         assert numba.get_num_threads() == before
 
 
+@given(seed=st.integers(0, 10**6), n=st.integers(2, 600), instants=st.integers(1, 40), part=st.integers(1, 200))
+def test_instants_searched_in_parts_give_the_same_pairs_in_the_same_order(seed, n, instants, part):
+    lon, lat, alt, speed, track, vz, code = scenario(seed, n, 100.0)
+    sv = StateVectors.from_arrays(lon, lat, alt, speed, track, vz)
+    group = np.random.default_rng(seed).integers(0, instants, n) * 7  # unsorted, with gaps between instants
+    allowed = allowed_pairs(2, "all")
+    whole = find_conflicts(sv, RULES, group=group, code=code, allowed=allowed)
+    with mock.patch("skyfence.detect.conflicts.SEARCH_STATES", part):
+        parts = find_conflicts(sv, RULES, group=group, code=code, allowed=allowed)
+    assert whole.a.tolist() == parts.a.tolist() and whole.b.tolist() == parts.b.tolist()
+    assert np.array_equal(whole.level, parts.level)
+    assert (group[whole.a] == group[whole.b]).all()
+
+
 @given(seed=st.integers(0, 10**6), lookahead=st.sampled_from([60.0, 300.0, 900.0]),
        caution_nm=st.sampled_from([5.0, 20.0, 50.0]))
 def test_exact_for_other_thresholds_and_across_the_antimeridian(seed, lookahead, caution_nm):

@@ -150,28 +150,53 @@ def find_conflicts(sv: StateVectors, rules: ConflictRules, group: np.ndarray | N
     if n < 2:
         return evaluate_pairs(sv, np.empty(0, np.int64), np.empty(0, np.int64), rules)
     with serial_below(n):
-        return _find(sv, rules, group, code, allowed, min_level)
+        lo, hi, cell = _swept_boxes(sv, rules, min_level)
+        vz = _level_rate(sv.vz, rules.level_rate)
+        found = [_search(sv, vz, lo, hi, cell, rules, group, code, allowed, min_level, part)
+                 for part in _parts(group, SEARCH_STATES)]
+        return evaluate_pairs(sv, np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found]), rules)
 
 
-def _find(sv: StateVectors, rules: ConflictRules, group: np.ndarray, code: np.ndarray, allowed: np.ndarray,
-          min_level: int) -> PairFigures:
-    """:func:`find_conflicts` once its arguments are settled."""
-    lo, hi, cell = _swept_boxes(sv, rules, min_level)
-    keys, ids, bounds, boxes, corner = cell_runs(lo, hi, group, cell)
+SEARCH_STATES = 1 << 19
+"""States searched at once, whole instants at a time. Each state's box is kept in up to 8 cells, with its vectors
+beside it, so memory grows with the states searched together: several GB for a monitor window of 10,000 aircraft
+in one search. Instants never pair, so searching them in parts finds the same pairs in the same order, and the
+parts are faster too (2 million snapshot states within 60 km: 8.7 s at once, 3.9 s in parts of this size)."""
+
+
+def _parts(group: np.ndarray, size: int) -> list[np.ndarray | None]:
+    """The states in parts of whole groups, about ``size`` states each, in group order (``[None]``: all at once).
+    Each part's indices are ascending, so that within a part the states keep their order."""
+    if len(group) <= size:
+        return [None]
+    groups, at, counts = np.unique(group, return_inverse=True, return_counts=True)
+    part_of_group = (np.cumsum(counts) - counts) // size  # by where each group starts: non-decreasing
+    part = part_of_group[at]
+    order = np.argsort(part, kind="stable")
+    return np.split(order, np.flatnonzero(np.diff(part[order])) + 1)
+
+
+def _search(sv: StateVectors, vz: np.ndarray, lo: np.ndarray, hi: np.ndarray, cell: float, rules: ConflictRules,
+            group: np.ndarray, code: np.ndarray, allowed: np.ndarray, min_level: int,
+            part: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """The qualifying pairs among the states of ``part`` (all when None), as indices into ``sv``."""
+    if part is None:
+        keys, ids, bounds, boxes, corner = cell_runs(lo, hi, group, cell)
+    else:
+        keys, ids, bounds, boxes, corner = cell_runs(np.take(lo, part, axis=0), np.take(hi, part, axis=0), group[part],
+                                                     cell)
+        ids = part[ids]
     # room for every pair that shares a cell: linear in the traffic at a given density
     sizes = np.diff(bounds)
     room = np.r_[0, np.cumsum(sizes * (sizes - 1) // 2)]
-    # each entry's state in run order, so that the scan reads memory in sequence
-    vz = _level_rate(sv.vz, rules.level_rate)
 
-    def take(a: np.ndarray) -> np.ndarray:  # np.take gathers rows several times faster than indexing
-        return np.take(a, ids, axis=0)
+    def take(a: np.ndarray) -> np.ndarray:  # each entry's state in run order, so that the scan reads memory in
+        return np.take(a, ids, axis=0)      # sequence (np.take gathers rows several times faster than indexing)
 
-    i, j = _qualifying_pairs(keys, ids, bounds, boxes, corner, allowed, take(np.asarray(code, np.int64)), room,
+    return _qualifying_pairs(keys, ids, bounds, boxes, corner, allowed, take(np.asarray(code, np.int64)), room,
                              min_level, take(sv.pos), take(sv.vel), take(sv.up), take(sv.alt), take(vz),
                              rules.caution_h, rules.caution_v, rules.sep_h, rules.sep_v, rules.lookahead,
                              rules.nmac_h, rules.nmac_v)
-    return evaluate_pairs(sv, i, j, rules)
 
 
 def evaluate_pairs(sv: StateVectors, i: np.ndarray, j: np.ndarray, rules: ConflictRules) -> PairFigures:
