@@ -169,7 +169,7 @@ def _parts(group: np.ndarray, size: int) -> list[np.ndarray | None]:
     Each part's indices are ascending, so that within a part the states keep their order."""
     if len(group) <= size:
         return [None]
-    groups, at, counts = np.unique(group, return_inverse=True, return_counts=True)
+    _, at, counts = np.unique(group, return_inverse=True, return_counts=True)
     part_of_group = (np.cumsum(counts) - counts) // size  # by where each group starts: non-decreasing
     part = part_of_group[at]
     order = np.argsort(part, kind="stable")
@@ -190,8 +190,10 @@ def _search(sv: StateVectors, vz: np.ndarray, lo: np.ndarray, hi: np.ndarray, ce
     sizes = np.diff(bounds)
     room = np.r_[0, np.cumsum(sizes * (sizes - 1) // 2)]
 
-    def take(a: np.ndarray) -> np.ndarray:  # each entry's state in run order, so that the scan reads memory in
-        return np.take(a, ids, axis=0)      # sequence (np.take gathers rows several times faster than indexing)
+    def take(a: np.ndarray) -> np.ndarray:
+        """Each entry's state in run order, so that the scan reads memory in sequence (np.take gathers rows
+        several times faster than indexing)."""
+        return np.take(a, ids, axis=0)
 
     return _qualifying_pairs(keys, ids, bounds, boxes, corner, allowed, take(np.asarray(code, np.int64)), room,
                              min_level, take(sv.pos), take(sv.vel), take(sv.up), take(sv.alt), take(vz),

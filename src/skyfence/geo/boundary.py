@@ -164,8 +164,9 @@ class BoundaryIndex:
         t_max = _f64(t_max)
         if rows is not None and len(rows) == 0:
             return np.empty(0)
+        asked = len(x) if rows is None else len(rows)
         rows = np.empty(0, np.int64) if rows is None else np.require(rows, np.int64, ["C", "W"])
-        with serial_below(len(x) if rows is None else len(rows)):
+        with serial_below(asked):
             return _first_hit(x, y, vx, vy, t_max, rows, self.seg, *self.grids[0].args())
 
 
