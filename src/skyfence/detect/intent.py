@@ -207,13 +207,16 @@ def turned_toward(pos: np.ndarray, vel: np.ndarray, heading: np.ndarray, time: n
     i, j = i[keep], j[keep]
     if len(i) == 0:
         return None
-    d = pos[j] - pos[i]
+    d = np.take(pos, j, axis=0) - np.take(pos, i, axis=0)
     rng = np.linalg.norm(d, axis=1)
-    speed = np.linalg.norm(vel[i], axis=1)
-    cos = np.einsum("ij,ij->i", d, vel[i]) / np.maximum(speed * rng, 1e-9)
+    within = np.flatnonzero(rng <= TOWARD_RANGE_M)  # the rest only for these (each row's figures are its own)
+    i, j, d, rng = i[within], j[within], d[within], rng[within]
+    vel_i, vel_j = np.take(vel, i, axis=0), np.take(vel, j, axis=0)
+    speed = np.linalg.norm(vel_i, axis=1)
+    cos = np.einsum("ij,ij->i", d, vel_i) / np.maximum(speed * rng, 1e-9)
     off = np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
-    facing = np.einsum("ij,ij->i", vel[i], vel[j]) / np.maximum(speed * np.linalg.norm(vel[j], axis=1), 1e-9)
-    near = (rng <= TOWARD_RANGE_M) & (facing > -np.cos(np.radians(RECIPROCAL_DEG)))
+    facing = np.einsum("ij,ij->i", vel_i, vel_j) / np.maximum(speed * np.linalg.norm(vel_j, axis=1), 1e-9)
+    near = facing > -np.cos(np.radians(RECIPROCAL_DEG))
     i, j, rng, off = i[near], j[near], rng[near], off[near]
     if len(i) == 0:
         return None
