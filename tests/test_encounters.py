@@ -114,6 +114,37 @@ def test_real_swiss_day_crossings_1000_ft_apart_are_not_losses(samples, euphrate
     assert enc.filter(pl.col("loss_time").is_not_null()).height == 0  # ...but no loss of separation
 
 
+def test_real_terminal_area_losses_are_losses_on_the_known_altitudes(samples):
+    """Paris, 2021-10-07 14:00-15:00 (dense terminal traffic), under the Swiss test line: a removed altitude spike
+    left an instant exactly on a report with no altitude, which the engine took as the same level as the
+    other aircraft's; AFR26TR / GAC856B, 2,000 ft apart throughout, was told as a loss (found by a user trial)."""
+    from datetime import datetime, timezone
+
+    import numpy as np
+
+    raw = samples.filter(pl.col("scenario") == "dense_tma_traffic")
+    hour = (datetime(2021, 10, 7, 14, tzinfo=timezone.utc), datetime(2021, 10, 7, 15, tzinfo=timezone.utc))
+    raw = raw.filter(pl.col("timestamp").is_between(*hour, closed="left"))
+    ag = load_agreement("tests/data/swiss-line.yaml")
+    df = prepared(from_frame(raw, "paris")[0], ag)
+    enc = detect_encounters(df, ag.thresholds.separation, ag.thresholds.crossing.data_gap)
+    pair = enc.filter(pl.col("callsign_a").is_in(["AFR26TR", "GAC856B"]) & pl.col("callsign_b").is_in(["AFR26TR", "GAC856B"]))
+    assert pair.height > 0 and "loss" not in pair["max_level"].to_list()
+    losses = enc.filter(pl.col("loss_time").is_not_null())
+    assert losses.height > 0  # the hour does hold losses of separation (parallel approaches)...
+    known = df.filter(pl.col("altitude").is_not_null())
+    for e in losses.iter_rows(named=True):  # ...each one within 1,000 ft on the altitudes reported around it
+        t = e["loss_time"].timestamp()
+        alts = []
+        for track in (e["track_a"], e["track_b"]):
+            k = known.filter(pl.col("track_id") == track)
+            ts = k["time"].dt.epoch("us").to_numpy() / 1e6
+            near = np.abs(ts - t) <= 30.0
+            alts.append(np.interp(t, ts[near], k["altitude"].to_numpy()[near]) if near.any() else np.nan)
+        if np.isfinite(alts).all():
+            assert abs(alts[0] - alts[1]) < 1000 * FOOT + 30 * FOOT, e
+
+
 def test_which_was_above_is_a_string_column_even_when_the_first_is_unknown():
     """Regression: the monitor crashed on the real Swiss day when an encounter's first vertical was unknown."""
     import numpy as np

@@ -400,6 +400,33 @@ def test_an_encounter_level_falling_while_it_goes_on_is_told(tmp_path):
     assert audit.count("severity_raised") == 2 and "updated" in audit
 
 
+def test_every_encounter_told_over_ends_in_the_store(samples, tmp_path):
+    """Real terminal traffic (Paris, 2021-10-07 14:00-15:00) at a 60 s tick: an encounter's last rise was stamped
+    with the tick that saw it and its end with the end's own time, a minute earlier, so the store took the end as
+    stale and the incident stayed open for ever (found by a user trial). An event's updates now never go back in
+    time, and every encounter told over is over in the store."""
+    from skyfence.incidents import IncidentStore
+
+    hour = (datetime(2021, 10, 7, 14, tzinfo=timezone.utc), datetime(2021, 10, 7, 15, tzinfo=timezone.utc))
+    path = tmp_path / "paris.parquet"
+    samples.filter((pl.col("scenario") == "dense_tma_traffic")
+                   & pl.col("timestamp").is_between(*hour, closed="left")).write_parquet(path)
+    with IncidentStore.open(tmp_path / "s.db") as store:
+        ups, _, _ = run_monitor([path], load_agreement(SWISS), store, tick=60.0)
+        by_incident: dict[str, list] = {}
+        for u in ups:
+            by_incident.setdefault(u.incident_id, []).append(u)
+        ended = [i for i, us in by_incident.items() if us[-1].event == "encounter_ended"]
+        assert len(ended) >= 5
+        for i, us in by_incident.items():
+            assert [u.time for u in us] == sorted(u.time for u in us), [(u.event, u.time) for u in us]
+        rises = [i for i in ended if sum(u.event == "level_changed" for u in by_incident[i]) > 1]
+        assert rises, "some encounters rose after they began: the case that was lost"
+        for i in ended:
+            inc = store.get(i)
+            assert inc.last_event == "encounter_ended" and inc.ended_at is not None, (i, inc.last_event)
+
+
 def _run_until_sent(m: Monitor, server: ReplayServer, after: float):
     """Run ``m`` on a live feed and stop it ``after`` seconds once ``server`` has sent everything (what came
     meanwhile is detected at the end)."""

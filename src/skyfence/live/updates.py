@@ -60,6 +60,7 @@ class Followed:
     now_level: int | None = None  # encounter: the level at its latest instant, as last told
     crossed: bool = False
     ended_at: float | None = None
+    told: datetime | None = None  # the time of the last update emitted
 
 
 def _s(t) -> float:
@@ -129,7 +130,7 @@ class EventTracker:
         out += self._spans(ev.interactions, df, now, trusted_from, "interaction", done)
         if not done:
             self._forget(now)
-        return sorted(out, key=lambda u: (u.time, u.incident_id, u.event))
+        return sorted(out, key=lambda u: (u.time, u.incident_id))  # stable: an event's updates in the order made
 
     # ---- matching ------------------------------------------------------------------------------
 
@@ -325,7 +326,7 @@ class EventTracker:
             if now_level != f.now_level and e + over_after >= now and e >= now - self.tick - self.settings.step:
                 event = "level_fell" if now_level < f.now_level else "level_rose"
                 f.now_level = now_level
-                h, v = _separation_now(df, a, b, self.agreement)
+                h, v = _separation_at(df, a, b, e, self.agreement)
                 sep = f", {h:.1f} NM / {_f(v, 0)} ft apart" if h is not None else ""
                 what = (f"{_name(aircraft[0])} and {_name(aircraft[1])}: now {LEVELS[now_level]} (highest "
                         f"{r['max_level']}){sep}")
@@ -406,6 +407,11 @@ class EventTracker:
                 end: float | None, ended: bool, summary: str, details: dict, df: pl.DataFrame) -> EventUpdate:
         if isinstance(time, (int, float)):
             time = _dt(time)
+        # an event's updates never go back in time (the store takes an update older than the last as stale): an
+        # encounter's end comes before the tick that saw its last rise, and would be lost
+        if f.told is not None and time < f.told:
+            time = f.told
+        f.told = time
         parties = tuple(sorted({a.party for a in aircraft if a.party and a.party != "unknown"}))
         if f.kind == "encounter":
             details["level"] = LEVELS[f.level]
@@ -486,10 +492,13 @@ def _encounter_details(r: dict) -> dict:
             "level_interpolated": bool(r["level_interpolated"]) if r["level_interpolated"] is not None else None}
 
 
-def _separation_now(df: pl.DataFrame, a: str, b: str, agreement: Agreement) -> tuple[float | None, float | None]:
-    """Horizontal (NM) and vertical (ft) separation of two aircraft at their latest states in ``df``."""
-    last = df.filter(pl.col("track_id").is_in([a, b])).group_by("track_id").agg(
-        pl.col("lon").last(), pl.col("lat").last(), pl.col("altitude").last())
+def _separation_at(df: pl.DataFrame, a: str, b: str, at: float, agreement: Agreement
+                   ) -> tuple[float | None, float | None]:
+    """Horizontal (NM) and vertical (ft) separation of two aircraft at their latest states in ``df`` up to ``at``
+    (the encounter's latest instant: a run a tick after it would otherwise give figures from after its end)."""
+    upto = pl.col("time") <= _dt(at + 1e-3)
+    last = df.filter(pl.col("track_id").is_in([a, b]) & upto).group_by("track_id").agg(
+        pl.col("lon").last(), pl.col("lat").last(), pl.col("altitude").drop_nulls().last())
     if last.height != 2:
         return None, None
     x, y = agreement.projection.forward(last["lon"].to_numpy(), last["lat"].to_numpy())

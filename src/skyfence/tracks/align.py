@@ -80,11 +80,13 @@ def align(df: pl.DataFrame, step: float, max_gap: float) -> Snapshots:
 
 
 def _lerp(v: np.ndarray, lo: np.ndarray, hi: np.ndarray, f: np.ndarray) -> np.ndarray:
-    """Linear interpolation; where one end is unknown, the other end's value."""
+    """Linear interpolation; where one end is unknown, the other end's value (also at an instant on a report whose
+    next report's value is unknown: an altitude spike removed there left the instant with no altitude, which the
+    conflict engine takes as the same level as anyone's, a false loss of separation on real data)."""
     a, b = v[lo], v[hi]
     out = a + f * (b - a)
     out = np.where(np.isnan(a), b, out)
-    return np.where(np.isnan(b) & (f > 0), a, out)
+    return np.where(np.isnan(b), a, out)
 
 
 def _segment_velocity(df: pl.DataFrame, t: np.ndarray, starts: np.ndarray, rows: np.ndarray):
