@@ -42,6 +42,10 @@ def test_severity_order_and_mapping():
     assert severity_of("crossing", "crossing_ended", {"depth_km": 5.0}, rules) == "deep_crossing"
     assert severity_of("crossing", "crossing_ended", {"depth_km": 1.0, "intent": "likely deliberate"},
                        rules) == "deep_crossing"
+    for kind in ("first_seen_inside", "region_edge", "zone_opened"):  # inside, not seen to cross: no crossing
+        assert severity_of("crossing", "crossing_ended", {"depth_km": 40.0, "entry_kind": kind}, rules) == "caution"
+    assert severity_of("crossing", "crossing_ended", {"depth_km": 40.0, "entry_kind": "crossed"}, rules) == \
+        "deep_crossing"
     assert severity_of("encounter", "level_changed", {"level": "NMAC"}) == "nmac"
     assert severity_of("encounter", "level_changed", {"level": "loss"}) == "loss"
     assert severity_of("interaction", "interaction", {"type": "intercept"}) == "caution"

@@ -123,6 +123,8 @@ def test_each_crossing_is_one_incident_warned_started_and_ended(sim_run):
         assert ended.ended and ended.end_time is not None and ended.details["depth_km"] > 1.0
         assert ended.details["duration_s"] > 20 and ended.details["intent"]
         assert ended.severity in ("crossing", "deep_crossing") and started.track
+        # judged once over: a judgement of the crossing so far read "back out within 106 s" of one still inside
+        assert started.details["open"] and started.details["intent"] is None, started.details
     # every update is told once: no (incident, event, time) twice
     keys = [(u.incident_id, u.event, u.time) for u in ups]
     assert len(keys) == len(set(keys))

@@ -3,7 +3,9 @@ info < caution < warning < crossing < deep_crossing < loss < nmac.
 
 - a crossing warning (predicted entry) is ``warning``; a crossing is ``crossing``; it becomes
   ``deep_crossing`` once it reaches ``thresholds.incidents.deep_crossing`` beyond the line or zone
-  edge, or its intent reads ``likely deliberate``;
+  edge, or its intent reads ``likely deliberate``; an aircraft inside that was not seen to cross (first
+  seen inside, come across the region's edge, inside as a zone opened: ``entry_kind`` other than
+  ``crossed``) is ``caution``: not a crossing of the agreement, as ``analyze`` counts none;
 - an encounter takes its conflict level: ``caution``, ``warning``, ``loss`` or ``nmac``;
 - an interaction (intercept, mock engagement, shadowing) is ``caution``; a manoeuvre ``info``.
 
@@ -42,6 +44,8 @@ def severity_of(kind: str, event: str, details: dict, rules: IncidentThresholds 
     if kind == "crossing":
         if event == "crossing_warning":
             return "warning"
+        if details.get("entry_kind", "crossed") != "crossed":
+            return "caution"
         depth_km = details.get("depth_km")
         deep = depth_km is not None and depth_km * 1000.0 >= rules.deep_crossing
         deliberate = details.get("intent") == LIKELY_DELIBERATE

@@ -478,8 +478,14 @@ def _crossing_details(r: dict) -> dict:
             "deepest_lat": _num(r["deepest_lat"], 5), "deepest_lon": _num(r["deepest_lon"], 5),
             "warning_lead_s": _num(r["warning_lead_s"], 1), "alt_min_ft": _num(r["alt_min_ft"], 0),
             "alt_max_ft": _num(r["alt_max_ft"], 0), "data_gap": bool(r["data_gap"]), "open": bool(r["open"]),
-            "intent": r.get("intent"), "intent_score": r.get("intent_score"),
-            "intent_reasons": r.get("intent_reasons"), "country": r.get("country")}
+            **_intent(r), "country": r.get("country")}
+
+
+def _intent(r: dict) -> dict:
+    """The intent judged on a crossing, once it is over: judged on a crossing still going on, it reads the
+    crossing so far ("was back out within 106 s" of an aircraft still inside)."""
+    over = r["exit_time"] is not None and not r["open"]
+    return {k: r.get(k) if over else None for k in ("intent", "intent_score", "intent_reasons")}
 
 
 def _encounter_details(r: dict) -> dict:
