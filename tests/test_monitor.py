@@ -429,6 +429,16 @@ def test_every_encounter_told_over_ends_in_the_store(samples, tmp_path):
             assert inc.last_event == "encounter_ended" and inc.ended_at is not None, (i, inc.last_event)
 
 
+def test_duration_ends_a_live_monitor_mid_tick(euphrates):
+    """--duration 2 with a 60 s tick on a feed that is not there stopped after the tick, a minute on (user trial)."""
+    from skyfence.bench_ingest import free_port
+
+    m = Monitor([open_source(f"sbs://127.0.0.1:{free_port()}")], euphrates, tick=60.0, duration=2.0)
+    t0 = time.monotonic()
+    m.run()
+    assert time.monotonic() - t0 < 10.0
+
+
 def _run_until_sent(m: Monitor, server: ReplayServer, after: float):
     """Run ``m`` on a live feed and stop it ``after`` seconds once ``server`` has sent everything (what came
     meanwhile is detected at the end)."""

@@ -200,7 +200,7 @@ class Monitor:
             boundary = now + self.tick_s
             if self.speed > 0:
                 due = started + (boundary - t_first) / self.speed
-                while not self._stop.is_set() and time.monotonic() < due:
+                while not self._stop.is_set() and time.monotonic() < due and self._time_left(started) > 0:
                     time.sleep(min(0.05, due - time.monotonic()))
             batch = [f.take_until(boundary) for f in files]
             self._receive(pl.concat(batch, how="vertical_relaxed") if batch else empty_tracks(), time.monotonic())
@@ -245,7 +245,7 @@ class Monitor:
     def _follow_live(self, files: list, t_first: float | None, started: float, next_tick: float) -> float | None:
         now_data: float | None = None
         while not self._stop.is_set():
-            pause = next_tick - time.monotonic()
+            pause = min(next_tick - time.monotonic(), self._time_left(started))  # --duration ends mid-tick
             if pause > 0:
                 self._stop.wait(pause)
             next_tick = max(next_tick + self.tick_s, time.monotonic())
@@ -271,6 +271,10 @@ class Monitor:
             if self.duration is not None and time.monotonic() - started >= self.duration:
                 break
         return now_data
+
+    def _time_left(self, started: float) -> float:
+        """Wall seconds left of ``--duration`` (infinite without it)."""
+        return math.inf if self.duration is None else started + self.duration - time.monotonic()
 
     # ---- one batch, one tick -------------------------------------------------------------------
 
