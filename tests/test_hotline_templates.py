@@ -30,6 +30,20 @@ def test_nearest_place_distance_and_bearing_agree_with_a_geodesic():
     assert dist == pytest.approx(d) and bearing == pytest.approx(az % 360)
     assert describe_position(35.41, 40.27) == f"{d / 1852:.0f} NM NE of Dayr az Zawr (35.4100N 40.2700E)"
     assert [compass(b) for b in (0, 11.3, 45, 180, 348.75, 359)] == ["N", "NNE", "NE", "S", "N", "N"]
+    # far from every bundled place (a user's agreement over Paris): the position alone
+    assert describe_position(48.9295, 2.0639) == "48.9295N 2.0639E"
+
+
+def test_a_party_name_takes_its_article():
+    from skyfence.hotline.templates import who
+
+    ac = Aircraft("ae1c01", "RCH331", "east")
+    assert who(ac, "west", {"east": "East"}).startswith("an East aircraft")
+    assert who(ac, "west", {"east": "Coalition"}).startswith("a Coalition aircraft")
+    from skyfence.hotline.templates import article
+
+    assert [article(w) for w in ("East", "Iranian", "US-led", "European", "Ukrainian", "UN", "Russian")] == \
+        ["an", "an", "a", "a", "a", "a", "a"]
 
 
 def test_crossing_started_told_to_the_party_and_to_the_counterpart():

@@ -47,11 +47,18 @@ def nearest_place(lat: float, lon: float) -> tuple[Place, float, float]:
     return ps[i], float(dist[i]), float(az[i]) % 360
 
 
+FAR_NM = 100.0  # a bundled place further than this names nothing useful: the position alone is given
+
+
 def describe_position(lat: float, lon: float) -> str:
-    """``"12 NM NE of Deir ez-Zor (35.4512N 40.2811E)"``; under 1 NM: ``"over Deir ez-Zor (...)"``."""
+    """``"12 NM NE of Deir ez-Zor (35.4512N 40.2811E)"``; under 1 NM: ``"over Deir ez-Zor (...)"``; beyond
+    :data:`FAR_NM` of every bundled place (they cover the agreements' region), the coordinates alone: under a
+    user's agreement over Paris, "1554 NM NW of Nigde" helps no one."""
     coords = f"{abs(lat):.4f}{'N' if lat >= 0 else 'S'} {abs(lon):.4f}{'E' if lon >= 0 else 'W'}"
     place, dist, bearing = nearest_place(lat, lon)
     nm = float(m_to_nm(dist))
+    if nm > FAR_NM:
+        return coords
     if nm < 1:
         return f"over {place.name} ({coords})"
     return f"{nm:.0f} NM {compass(bearing)} of {place.name} ({coords})"

@@ -38,13 +38,22 @@ def _label(aircraft) -> str:
     return aircraft.callsign or aircraft.track_id
 
 
+def article(word: str) -> str:
+    """"an" before a vowel sound ("an East aircraft"), else "a" ("a US-led", "a European", "a Ukrainian")."""
+    you = word[:1] == "U" and (word[1:2].isupper() or word[:3].lower() in ("uni", "uk", "ukr", "use", "usu"))
+    if word[:1].lower() in "aeiou" and not you and not word.lower().startswith(("eu", "uk", "one")):
+        return "an"
+    return "a"
+
+
 def who(aircraft, party: str, party_names: dict[str, str], flying: str = "") -> str:
     """How the party hears of one aircraft: its own, another party's, or unknown (``flying``: "(FL240, 450 kt)")."""
     label = _label(aircraft) + (f" {flying}" if flying else "")
     if aircraft.party == party:
         return f"your aircraft {label}"
     if aircraft.party:
-        return f"a {party_names.get(aircraft.party, aircraft.party)} aircraft, {label},"
+        name = party_names.get(aircraft.party, aircraft.party)
+        return f"{article(name)} {name} aircraft, {label},"
     return f"an unidentified aircraft, {label},"
 
 
