@@ -113,6 +113,7 @@ def monitor_cmd(
             _hotline_line(hotline)
         if ack is not None:
             ack.close()
+        in_store = _incidents_in_store(incident_store, report) if incident_store is not None else None
         if incident_store is not None:
             incident_store.close()
     doc = report.as_dict()
@@ -123,9 +124,21 @@ def monitor_cmd(
     stored = f"; {doc['store_written']:,} written to the store" if store else ""
     if doc["store_waiting"]:
         stored += f", {doc['store_waiting']:,} NOT written (store unavailable)"
+    if in_store is not None:  # events of the same aircraft within the quiet period are one incident there
+        stored += f" ({in_store:,} incident{'s' if in_store != 1 else ''})"
     stderr.print(f"{doc['records_received']:,} records -> {doc['states']:,} states; {doc['detections']:,} detection "
-                 f"runs; {doc['updates']:,} updates of {doc['incidents']:,} incidents{stored}; bad records: {bad}",
+                 f"runs; {doc['updates']:,} updates of {doc['incidents']:,} events{stored}; bad records: {bad}",
                  highlight=False, soft_wrap=True)
+
+
+def _incidents_in_store(store, report) -> int | None:
+    """How many incidents of the store the run's events went to (None if the store cannot say now)."""
+    from skyfence.errors import SkyfenceError
+
+    try:
+        return len({inc.id for i in report.incidents if (inc := store.get(i)) is not None})
+    except SkyfenceError:
+        return None
 
 
 def _start_hotline(monitor, store, agreement, alerts, ack_listen, speed, log):
