@@ -429,6 +429,26 @@ def test_every_encounter_told_over_ends_in_the_store(samples, tmp_path):
             assert inc.last_event == "encounter_ended" and inc.ended_at is not None, (i, inc.last_event)
 
 
+def test_a_crossing_is_told_again_as_it_deepens_and_at_the_end_of_the_data(samples, tmp_path):
+    """RYR186K crosses the Swiss test line at 21:51:47 and is still inside when the real day's data ends: it was
+    told once, 5 km in, and never again, while analyze has it open 44.7 km deep after 283 s (user trial)."""
+    path = tmp_path / "late.parquet"
+    samples.filter((pl.col("scenario") == "enroute_rvsm_traffic")
+                   & (pl.col("timestamp") >= datetime(2018, 8, 1, 20, 30, tzinfo=timezone.utc))).write_parquet(path)
+    ag = load_agreement(SWISS)
+    ups, _, _ = run_monitor([path], ag)
+    mine = [u for u in ups if u.kind == "crossing" and u.aircraft[0].callsign == "RYR186K"]
+    assert [u.event for u in mine][:2] == ["crossing_warning", "crossing_started"]
+    started = [u for u in mine if u.event == "crossing_started"]
+    assert [u.severity for u in started][:2] == ["crossing", "deep_crossing"]  # told again once 10 km deep
+    last = started[-1]
+    theirs = analyze([path], ag).crossings.filter(pl.col("callsign") == "RYR186K").row(0, named=True)
+    assert theirs["open"] and last.details["open"] and "at the end of the data" in last.summary
+    assert last.details["depth_km"] == pytest.approx(theirs["max_depth_km"], abs=0.01)
+    assert last.details["duration_s"] == pytest.approx(theirs["duration_s"], abs=0.1)
+    assert all(u.details.get("intent") is None for u in started) and not any(u.event == "crossing_ended" for u in mine)
+
+
 def test_duration_ends_a_live_monitor_mid_tick(euphrates):
     """--duration 2 with a 60 s tick on a feed that is not there stopped after the tick, a minute on (user trial)."""
     from skyfence.bench_ingest import free_port

@@ -123,7 +123,7 @@ class EventTracker:
         """The updates that the events of this window (detected over ``df`` up to ``now``) cause."""
         out: list[EventUpdate] = []
         out += self._warnings(ev, df, now, trusted_from)
-        out += self._crossings(ev, df, now, trusted_from)
+        out += self._crossings(ev, df, now, trusted_from, done)
         out += self._lapses(df, now)
         out += self._encounters(ev.encounters, df, now, trusted_from)
         out += self._spans(ev.manoeuvres, df, now, trusted_from, "manoeuvre", done)
@@ -221,7 +221,8 @@ class EventTracker:
         self._warned = []
         return out
 
-    def _crossings(self, ev: Events, df: pl.DataFrame, now: float, trusted_from: float) -> list[EventUpdate]:
+    def _crossings(self, ev: Events, df: pl.DataFrame, now: float, trusted_from: float, done: bool = False
+                   ) -> list[EventUpdate]:
         table = ev.crossings
         if table.height == 0:
             return []
@@ -247,14 +248,22 @@ class EventTracker:
             ac = Aircraft(r["track_id"], r["callsign"], r["party"])
             details = _crossing_details(r)
             start_known = f.emitted.get("crossing_started")
+            severity = self._severity("crossing", "crossing_started", details)
+            what = (f"{_name(ac)} ({ac.party}) crossed into {r['zone']}" if crossed else
+                    f"{_name(ac)} ({ac.party}) inside {r['zone']} ({r['entry_kind'].replace('_', ' ')})")
+            lat = r["entry_lat"] if r["entry_lat"] is not None else r["deepest_lat"]
+            lon = r["entry_lon"] if r["entry_lon"] is not None else r["deepest_lon"]
             if start_known is None or start_known[0] != round(entry):
-                self._emit(f, "crossing_started", (round(entry),))
-                what = (f"{_name(ac)} ({ac.party}) crossed into {r['zone']}" if crossed else
-                        f"{_name(ac)} ({ac.party}) inside {r['zone']} ({r['entry_kind'].replace('_', ' ')})")
-                out.append(self._update(f, "crossing_started", r["entry_time"], self._severity("crossing", "crossing_started", details),
-                                        (ac,), r["entry_lat"] if r["entry_lat"] is not None else r["deepest_lat"],
-                                        r["entry_lon"] if r["entry_lon"] is not None else r["deepest_lon"],
-                                        None, False, what, details, df))
+                self._emit(f, "crossing_started", (round(entry), severity))
+                out.append(self._update(f, "crossing_started", r["entry_time"], severity, (ac,), lat, lon, None, False,
+                                        what, details, df))
+            elif not ended and (start_known[1] != severity or done):
+                # told again while it goes on: when it becomes deep, and with its figures at the end of the data
+                self._emit(f, "crossing_started", (round(entry), severity, done))
+                so_far = (f", {r['max_depth_km']:.1f} km deep after {r['duration_s']:.0f} s, still inside"
+                          + (" at the end of the data" if done else ""))
+                out.append(self._update(f, "crossing_started", _dt(now), severity, (ac,), lat, lon, None, False,
+                                        what + so_far, details, df))
             if ended:
                 sig = (round(_s(r["exit_time"])), round(r["max_depth_km"] or 0.0, 2), r["intent"])
                 if self._emit(f, "crossing_ended", sig):
