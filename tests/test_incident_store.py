@@ -76,6 +76,12 @@ def test_acknowledge_per_party_resolve_comment(store_url):
         assert ack.incident.acks == {"blue": ("Maj. Smith", at)}
         store.acknowledge(iid, by="Col. Ivanov", party="red", at=at + timedelta(seconds=30))
         assert set(store.get(iid).acks) == {"blue", "red"}
+        # a second acknowledgement for blue keeps the first one's time; a party the incident does not involve is
+        # refused (both were taken silently: user trial)
+        store.acknowledge(iid, by="Capt. Jones", party="blue", at=at + timedelta(seconds=40))
+        assert store.get(iid).acks["blue"] == ("Maj. Smith", at)
+        with pytest.raises(NotAllowed, match="involves red, blue, not purple"):
+            store.acknowledge(iid, by="x", party="purple")
         note = store.comment(iid, by="Maj. Smith", text="called the hotline", at=at + timedelta(minutes=2))
         assert (note.action, note.why, note.incident.comments) == ("commented", "called the hotline", 1)
         done = store.resolve(iid, by="Maj. Smith", why="pilots informed", at=at + timedelta(minutes=3))
@@ -84,8 +90,8 @@ def test_acknowledge_per_party_resolve_comment(store_url):
             store.resolve(iid, by="someone")
         with pytest.raises(UnknownIncident, match="no incident EN-nope"):
             store.acknowledge("EN-nope", by="x")
-        assert [c.action for c in store.audit(iid)] == ["opened", "acknowledged", "acknowledged", "commented",
-                                                         "resolved"]
+        assert [c.action for c in store.audit(iid)] == ["opened", "acknowledged", "acknowledged", "acknowledged",
+                                                         "commented", "resolved"]
 
 
 def test_a_raised_severity_needs_a_new_acknowledgement(store_url):
@@ -198,6 +204,8 @@ def test_incident_json_fields(store_url):
     ("sqlite://", "write sqlite:///PATH"),
     ("/nonexistent/folder/incidents.db", "its folder /nonexistent/folder does not exist"),
     ("postgresql://nobody:secret@127.0.0.1:1/none", "unavailable"),
+    ("postgresql://", "name the database"),  # it connected to libpq's default database and wrote there
+    ("sqlite:///nonexistent-folder/x.db", "sqlite:////nonexistent-folder/x.db is /nonexistent-folder/x.db"),
 ])
 def test_bad_urls_give_one_line(url, message):
     with pytest.raises(StoreError) as e:

@@ -221,7 +221,7 @@ def comment_cmd(incident: str = typer.Argument(..., help="Incident id."),
 def export_cmd(store: str = _store_option(),
                fmt: str = typer.Option(..., "--format", "-f", help="csv (a row per incident), json (incidents with "
                                        "their audit trail and track) or geojson (a point per incident and the "
-                                       "track of each aircraft around it, [lon, lat, altitude m])."),
+                                       "track of each aircraft around it, as lon, lat, altitude in m)."),
                out_file: Path = typer.Option(..., "--out", "-o", help="The file to write."),
                party: list[str] = Party, kind: list[str] = Kind, status: list[str] = StatusOpt,
                severity: str = Severity, since: str = Since, aircraft: str = AircraftOpt, limit: int = Limit) -> None:

@@ -42,6 +42,8 @@ def engine_url(url: str | Path, create: bool = True) -> sa.URL:
             u = sa.make_url(text)
         except exc.ArgumentError:
             raise StoreError(f"bad store URL {describe(text)}: not a PostgreSQL URL") from None
+        if not u.database:  # postgresql:// alone would connect to whatever libpq's defaults point at
+            raise StoreError(f"bad store URL {describe(text)}: name the database, postgresql://USER@HOST/DB")
         return u.set(drivername="postgresql+psycopg")
     if scheme == "sqlite":
         path = text[len("sqlite:///"):] if text.startswith("sqlite:///") else None
@@ -56,7 +58,9 @@ def engine_url(url: str | Path, create: bool = True) -> sa.URL:
     if file.is_dir():
         raise StoreError(f"{file}: is a folder, not a store file")
     if not file.parent.is_dir():
-        raise StoreError(f"{file}: its folder {file.parent} does not exist")
+        hint = (f" (sqlite:///{path} is relative to here; sqlite:////{path} is /{path})"
+                if scheme == "sqlite" and not path.startswith(("/", "~")) else "")
+        raise StoreError(f"{file}: its folder {file.parent} does not exist{hint}")
     if not create and not file.exists():
         raise StoreError(f"{file}: no incident store there")
     return sa.URL.create("sqlite", database=str(file.resolve()))

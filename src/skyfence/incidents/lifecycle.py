@@ -121,8 +121,9 @@ def _clear(inc: Incident, status: str) -> None:
 
 
 def acknowledge(inc: Incident, by: str, party: str | None, why: str, at: datetime) -> Step:
-    """``by`` acknowledges for ``party`` (or for themselves); a resolved incident stays resolved."""
-    inc.acks[party or by] = (by, at)
+    """``by`` acknowledges for ``party`` (or for themselves); a resolved incident stays resolved; a second
+    acknowledgement for the same party keeps the first one's time (it is in the audit trail all the same)."""
+    inc.acks.setdefault(party or by, (by, at))
     if inc.status == "open":
         inc.status = "acknowledged"
     inc.updated_at = at

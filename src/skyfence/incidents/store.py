@@ -150,9 +150,13 @@ class IncidentStore:
 
     def acknowledge(self, incident_id: str, by: str, party: str | None = None, why: str = "",
                     at: datetime | None = None) -> Change:
-        """``by`` acknowledges the incident for ``party`` (or for themselves)."""
-        return self._by_hand(incident_id, "acknowledge", lambda inc, at: lifecycle.acknowledge(inc, by, party, why, at),
-                             by, at)
+        """``by`` acknowledges the incident for ``party`` (or for themselves; NotAllowed for a party the incident
+        does not involve)."""
+        def step(inc: Incident, at: datetime):
+            if party is not None and party not in inc.parties:
+                raise NotAllowed(f"incident {inc.id} involves {', '.join(inc.parties) or 'no party'}, not {party}")
+            return lifecycle.acknowledge(inc, by, party, why, at)
+        return self._by_hand(incident_id, "acknowledge", step, by, at)
 
     def resolve(self, incident_id: str, by: str, why: str = "", at: datetime | None = None) -> Change:
         """``by`` resolves the incident (NotAllowed if it is resolved already)."""
