@@ -154,3 +154,13 @@ def test_since_takes_a_time_or_a_duration_back():
     assert _since("2017-11-01") == datetime(2017, 11, 1, tzinfo=timezone.utc)
     assert _since("2h", now) == datetime(2017, 11, 1, 10, 0, tzinfo=timezone.utc)
     assert _since("30 min", now) == datetime(2017, 11, 1, 11, 30, tzinfo=timezone.utc)
+
+
+def test_a_piped_table_is_not_squeezed_to_80_columns(filled):
+    """Piped or logged, the list table took rich's default 80 columns and wrapped every cell 5 characters wide."""
+    url, _ = filled
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    out = subprocess.run([sys.executable, "-m", "skyfence", "incidents", "list", "--store", url],
+                         capture_output=True, text=True, env=env, check=True).stdout
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) > 100 and any("deep_crossing" in line for line in lines)

@@ -10,6 +10,16 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 stderr = Console(stderr=True)
+PIPED_WIDTH = 160  # columns for output that goes to a file or a pipe (rich's default, 80, squeezes tables)
+
+
+def out_console(**kw) -> Console:
+    """The console for a command's output: the terminal's width, or :data:`PIPED_WIDTH` when piped or logged."""
+    import os
+
+    if "COLUMNS" not in os.environ and not sys.stdout.isatty():
+        kw.setdefault("width", PIPED_WIDTH)
+    return Console(**kw)
 
 
 class Steps:

@@ -6,15 +6,15 @@ import json
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from skyfence.agreements import BUILTIN
 from skyfence.cli.app import app
+from skyfence.progress import out_console
 
 agreement_app = typer.Typer(help="Check and describe deconfliction agreements.", no_args_is_help=True)
 app.add_typer(agreement_app, name="agreement")
-out = Console()
+out = out_console()
 
 
 @agreement_app.command("validate")

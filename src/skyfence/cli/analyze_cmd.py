@@ -5,15 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from skyfence.errors import SkyfenceError
 from skyfence.cli.app import app
-from skyfence.progress import steps
+from skyfence.progress import out_console, steps
 from skyfence.cli.ingest_cmd import parse_reference
 
-out = Console()
+out = out_console()
 MIN_STEP, MAX_STEP = 0.1, 600.0  # s: finer than reports come is meaningless (and unbounded work); coarser misses
 
 

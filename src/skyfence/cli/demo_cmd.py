@@ -5,15 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
-
 from skyfence.cli.analyze_cmd import print_summary
 from skyfence.cli.app import app
 from skyfence.cli.evaluate_cmd import print_evaluation
 from skyfence.cli.simulate_cmd import print_simulation, write_tracks
-from skyfence.progress import steps
+from skyfence.progress import out_console, steps
 
-out = Console()
+out = out_console()
 
 
 @app.command("demo")

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from skyfence.cli.app import app
+from skyfence.progress import out_console
 
-out = Console()
+out = out_console()
 
 
 @app.command("evaluate")

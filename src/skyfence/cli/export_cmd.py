@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
 from skyfence.cli.app import app
 from skyfence.errors import SkyfenceError
+from skyfence.progress import out_console
 
-out = Console()
+out = out_console()
 BUILTIN_PREFIX = "built-in agreement "
 
 

@@ -7,13 +7,13 @@ import time
 from datetime import datetime, timezone
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from skyfence.cli.app import app
 from skyfence.errors import SkyfenceError
+from skyfence.progress import out_console
 
-out = Console(soft_wrap=True)
+out = out_console(soft_wrap=True)
 hotline_app = typer.Typer(
     name="hotline", no_args_is_help=True, add_completion=False,
     help="The hotline: tell each party about its incidents through its channels and chase acknowledgements. "

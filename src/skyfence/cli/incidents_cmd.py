@@ -9,13 +9,13 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from skyfence.cli.app import app
 from skyfence.errors import SkyfenceError
+from skyfence.progress import out_console
 
-out = Console(soft_wrap=True)
+out = out_console(soft_wrap=True)
 incidents_app = typer.Typer(
     name="incidents", no_args_is_help=True, add_completion=False,
     help="The incidents in a store (the one `skyfence monitor` writes): list them, show one with its audit "

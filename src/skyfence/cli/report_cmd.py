@@ -5,13 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
 from skyfence.cli.app import app
 from skyfence.errors import SkyfenceError
-from skyfence.progress import steps
+from skyfence.progress import out_console, steps
 
-out = Console()
+out = out_console()
 
 
 @app.command("report")

@@ -7,12 +7,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from skyfence.cli.app import app
 from skyfence.errors import SkyfenceError
-from skyfence.progress import steps
+from skyfence.progress import out_console, steps
 from skyfence.scenarios import BUILTIN
 
 if TYPE_CHECKING:
@@ -20,7 +19,7 @@ if TYPE_CHECKING:
 
     from skyfence.sim.run import Simulation
 
-out = Console()
+out = out_console()
 
 
 def write_tracks(df: pl.DataFrame, path: Path) -> None:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import typer
-from rich.console import Console
 
 from skyfence.cli.app import app
 from skyfence.cli.serve_cmd import STORE_HELP
+from skyfence.progress import out_console
 
-out = Console(soft_wrap=True)
+out = out_console(soft_wrap=True)
 users_app = typer.Typer(name="users", no_args_is_help=True, add_completion=False,
                         help="Users of the web page and API (kept in the incident store): add one and print its "
                              "token, list them, remove one.")
