@@ -1,10 +1,11 @@
 """Small work on the calling thread: numba's parallel kernels wake their worker threads only for work worth it.
 
 A parallel kernel wakes numba's worker threads at every call. On a quiet machine that costs tens of
-microseconds; on a busy one (the live monitor receives on one thread and detects on another, on a
-two-core machine) each wake-up waits for the scheduler, several milliseconds a call, and a detection run
-makes hundreds of small calls (one per crossing, per area, per grid level). Measured on a 50-aircraft
-window with the machine busy: 1.1 s a run with the workers, 0.40 s without.
+microseconds, and two threads pay even for a few thousand items. On a busy one each wake-up waits for the
+scheduler, milliseconds a call, and a detection run makes hundreds of calls of a handful of items (one per
+crossing, per area, per grid level): a 50-aircraft window took 1.1 s a run there instead of 0.3 s. Below
+:data:`PARALLEL_FROM` items a kernel runs on the calling thread. The live monitor's detection thread runs its
+kernels on one thread throughout (:func:`one_thread`): the feed's thread has the other core.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from contextlib import contextmanager
 
 import numba
 
-PARALLEL_FROM = 20_000  # items: below this a kernel runs on the calling thread alone
+PARALLEL_FROM = 1_000  # items: below this a kernel runs on the calling thread alone
 
 
 @contextmanager
@@ -31,3 +32,8 @@ def serial_below(items: int, threshold: int | None = None) -> Iterator[None]:
         yield
     finally:
         numba.set_num_threads(before)
+
+
+def one_thread() -> None:
+    """From now on, numba's parallel kernels called from this thread run on it alone."""
+    numba.set_num_threads(1)
