@@ -83,13 +83,6 @@ def test_small_work_runs_on_the_calling_thread_alone_and_only_there():
     assert numba.get_num_threads() == before and seen["other"] == before
     with skyfence.parallel.serial_below(100, threshold=100):
         assert numba.get_num_threads() == before
-    # the live monitor's detection thread keeps to one thread: the feed's loop has the other core
-    from skyfence.live.detection_thread import DetectionThread
-
-    d = DetectionThread(lambda now: seen.__setitem__("detection", numba.get_num_threads()))
-    d.ask(0.0)
-    d.close()
-    assert seen["detection"] == 1 and numba.get_num_threads() == before
 
 
 @given(seed=st.integers(0, 10**6), n=st.integers(2, 600), instants=st.integers(1, 40), part=st.integers(1, 200))

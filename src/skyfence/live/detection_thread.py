@@ -51,9 +51,6 @@ class DetectionThread:
         self._thread.join(timeout)
 
     def _run(self) -> None:
-        from skyfence.parallel import one_thread
-
-        one_thread()  # the loop receiving the feed has the other core; waking numba's workers would wait for it
         while True:
             with self._cv:
                 while self._wanted is None and not self._closing:

@@ -212,7 +212,7 @@ class Monitor:
             if self.speed == 0 and self._new == 0 and self.window.rows == 0 and self.tracker.open_count() == 0:
                 nxt = min(f.times[f.position] for f in files if not f.exhausted)
                 now = max(now, math.floor(nxt / self.tick_s) * self.tick_s)  # nothing to watch: skip the quiet
-            if self.duration is not None and time.monotonic() - started >= self.duration:
+            if self._time_left(started) <= 0:
                 break
 
     def _live(self, started: float) -> None:
@@ -268,7 +268,7 @@ class Monitor:
             self._receive(batch, min(arrivals) if arrivals else None)
             if now_data is not None:
                 self._live_tick(now_data)
-            if self.duration is not None and time.monotonic() - started >= self.duration:
+            if self._time_left(started) <= 0:
                 break
         return now_data
 
