@@ -5,8 +5,8 @@ microseconds, and two threads pay even for a few thousand items. On a busy one e
 scheduler, milliseconds a call, and a detection run makes hundreds of calls of a handful of items (one per
 crossing, per area, per grid level): a 50-aircraft window took 1.1 s a run there instead of 0.3 s. Below
 :data:`PARALLEL_FROM` items a kernel runs on the calling thread. (Running the live monitor's detection on one
-thread throughout, leaving the other core to the feed, made 50 aircraft at 1 Hz slower: 0.27 s a run median
-against 0.22 s; the feed of 50 aircraft leaves that core idle.)
+thread throughout, leaving the other core to the feed, made 50 aircraft at 1 Hz slower: 0.59 s a run at p99
+against 0.48 s; a light feed leaves that core idle.)
 """
 
 from __future__ import annotations
