@@ -180,11 +180,10 @@ def _search(sv: StateVectors, vz: np.ndarray, lo: np.ndarray, hi: np.ndarray, ce
             group: np.ndarray, code: np.ndarray, allowed: np.ndarray, min_level: int,
             part: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     """The qualifying pairs among the states of ``part`` (all when None), as indices into ``sv``."""
-    if part is None:
-        keys, ids, bounds, boxes, corner = cell_runs(lo, hi, group, cell)
-    else:
-        keys, ids, bounds, boxes, corner = cell_runs(np.take(lo, part, axis=0), np.take(hi, part, axis=0), group[part],
-                                                     cell)
+    if part is not None:
+        lo, hi, group = (np.take(a, part, axis=0) for a in (lo, hi, group))
+    keys, ids, bounds, boxes, corner = cell_runs(lo, hi, group, cell)
+    if part is not None:
         ids = part[ids]
     # room for every pair that shares a cell: linear in the traffic at a given density
     sizes = np.diff(bounds)
