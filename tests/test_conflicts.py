@@ -13,6 +13,7 @@ from pyproj import Geod
 import skyfence
 import skyfence.parallel
 from skyfence.agreement.model import SeparationThresholds
+from skyfence.detect.search_memo import SearchMemo
 from skyfence.detect.conflicts import (
     CAUTION, LOSS, NMAC, WARNING, ConflictRules, StateVectors, allowed_pairs, evaluate_pairs, find_conflicts,
 )
@@ -97,6 +98,49 @@ def test_instants_searched_in_parts_give_the_same_pairs_in_the_same_order(seed, 
     assert whole.a.tolist() == parts.a.tolist() and whole.b.tolist() == parts.b.tolist()
     assert np.array_equal(whole.level, parts.level)
     assert (group[whole.a] == group[whole.b]).all()
+
+
+@given(seed=st.integers(0, 10**6), n=st.integers(2, 500), instants=st.integers(1, 30),
+       changed=st.floats(0.0, 1.0), mode=st.sampled_from(["parties", "all"]),
+       min_level=st.sampled_from([CAUTION, WARNING]))
+def test_a_memo_of_earlier_searches_gives_the_pairs_of_a_fresh_search(seed, n, instants, changed, mode, min_level):
+    """The monitor's next run: the same instants moved on (a few states changed, a few instants gone, new ones)
+    searched with the memo of the run before give exactly the pairs and figures of a search without it."""
+    rng = np.random.default_rng(seed)
+    lon, lat, alt, speed, track, vz, code = scenario(seed, n, 100.0)
+    group = rng.integers(0, instants, n)
+    allowed = allowed_pairs(2, mode)
+    memo = SearchMemo()
+    sv = StateVectors.from_arrays(lon, lat, alt, speed, track, vz)
+    first = find_conflicts(sv, RULES, group=group, code=code, allowed=allowed, min_level=min_level, memo=memo)
+    assert as_set(first) == as_set(find_conflicts(sv, RULES, group=group, code=code, allowed=allowed,
+                                                  min_level=min_level))
+    # a tick on: the oldest instant gone, a new one, some states moved, an aircraft's party unknown
+    keep = group > 0
+    lon2, lat2, alt2, speed2, track2, vz2, code2 = (x[keep].copy() for x in (lon, lat, alt, speed, track, vz, code))
+    group2 = group[keep]
+    moved = rng.random(len(lon2)) < changed * 0.2
+    lon2[moved] += 0.01
+    climbed = rng.random(len(alt2)) < changed * 0.05
+    alt2[climbed] += 300.0
+    unknown = rng.random(len(code2)) < changed * 0.05
+    code2[unknown] = 2
+    touched = set(group[keep][moved | climbed | unknown].tolist())
+    kept_instants = set(group[keep].tolist())
+    extra = scenario(seed + 1, int(rng.integers(0, 60)), 100.0)
+    lon2, lat2, alt2, speed2, track2, vz2, code2 = (np.r_[a, b] for a, b in
+                                                   zip((lon2, lat2, alt2, speed2, track2, vz2, code2), extra))
+    group2 = np.r_[group2, np.full(len(extra[0]), instants)]
+    sv2 = StateVectors.from_arrays(lon2, lat2, alt2, speed2, track2, vz2)
+    got = find_conflicts(sv2, RULES, group=group2, code=code2, allowed=allowed, min_level=min_level, memo=memo)
+    want = find_conflicts(sv2, RULES, group=group2, code=code2, allowed=allowed, min_level=min_level)
+    assert as_set(got) == as_set(want)
+    by_pair = {(a, b): k for k, (a, b) in enumerate(zip(want.a.tolist(), want.b.tolist()))}
+    k = [by_pair[p] for p in zip(got.a.tolist(), got.b.tolist())]
+    for f in ("horizontal", "vertical", "t_cpa", "d_cpa", "v_cpa", "t_los"):
+        assert np.array_equal(getattr(got, f), getattr(want, f)[k], equal_nan=True)
+    # only what changed was searched again: the instants whose states all stayed came from the memo
+    assert len(kept_instants) - len(touched) <= memo.reused <= len(kept_instants)
 
 
 @given(seed=st.integers(0, 10**6), lookahead=st.sampled_from([60.0, 300.0, 900.0]),

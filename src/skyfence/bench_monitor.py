@@ -109,7 +109,9 @@ class _TimedSteps(Steps):
 
 def bench_monitor_window(workdir: Path, seed: int, aircraft: int, tick: float) -> dict:
     """One detection run as the live monitor makes it over a full window (``clean_tracks`` and ``detect_events``),
-    ``aircraft`` reporting once a second, each stage timed: best of three (one run from 2,000 aircraft)."""
+    ``aircraft`` reporting once a second, each stage timed: cold (nothing kept from a run before), and as the
+    monitor's next run, a tick on, with the pair searches of the run before (:mod:`skyfence.detect.search_memo`);
+    with the check that both give the same events. Best of three (one from 2,000 aircraft)."""
     from datetime import timedelta
 
     import polars as pl
@@ -117,25 +119,43 @@ def bench_monitor_window(workdir: Path, seed: int, aircraft: int, tick: float) -
     from skyfence.agreement import load_agreement
     from skyfence.analysis.pipeline import detect_events
     from skyfence.cluster.archive import context_seconds
+    from skyfence.detect.search_memo import SearchMemo
     from skyfence.sources.tabular import ReadReport
     from skyfence.tracks.clean import clean_tracks
 
     ag = load_agreement("euphrates-2017")
     window = 2 * context_seconds(ag) + tick
     states = pl.read_parquet(_load(workdir, seed, aircraft, window))
-    states = states.filter(pl.col("time") > states["time"].max() - timedelta(seconds=window))
-    runs = []
-    for _ in range(3 if aircraft < 2000 else 1):
+
+    def run(table: pl.DataFrame, memo: SearchMemo | None) -> tuple[float, dict, object]:
         steps = _TimedSteps()
         t0 = time.perf_counter()
         with steps.step("cleaning along each track"):
-            df = clean_tracks(states, ReadReport(), flight_gap=ag.thresholds.crossing.flight_gap)
-        ev = detect_events(df, ag, progress=steps)
-        runs.append((time.perf_counter() - t0, steps.seconds))
-    best, stages = min(runs, key=lambda r: r[0])
+            df = clean_tracks(table, ReadReport(), flight_gap=ag.thresholds.crossing.flight_gap)
+        ev = detect_events(df, ag, progress=steps, memo=memo)
+        return time.perf_counter() - t0, steps.seconds, ev
+
+    before = states.filter(pl.col("time") <= states["time"].max() - timedelta(seconds=tick))
+    states = states.filter(pl.col("time") > states["time"].max() - timedelta(seconds=window))
+    runs, ticks = [], []
+    for _ in range(3 if aircraft < 2000 else 1):
+        runs.append(run(states, None))
+        # the monitor's next run: the window a tick on, with the searches of the run before
+        memo = SearchMemo()
+        run(before.filter(pl.col("time") > before["time"].max() - timedelta(seconds=window)), memo)
+        searched, reused = memo.searched, memo.reused
+        ticks.append(run(states, memo) + (memo.searched - searched, memo.reused - reused))
+    best, stages, ev = min(runs, key=lambda r: r[0])
+    tick_best, tick_stages, tick_ev, searched, reused = min(ticks, key=lambda r: r[0])
+    same = all(getattr(ev, k).equals(getattr(tick_ev, k)) for k in ("crossings", "encounters", "manoeuvres",
+                                                                    "interactions"))
     return {"bench": "monitor-window", "aircraft": aircraft, "window_s": window, "states": states.height,
             "run_s": round(best, 2), "us_per_state": round(1e6 * best / max(states.height, 1), 2),
             "stages_s": {k: round(v, 2) for k, v in stages.items()},
+            "next_tick_run_s": round(tick_best, 2),
+            "next_tick_stages_s": {k: round(v, 2) for k, v in tick_stages.items()},
+            "instant_searches": searched, "instant_searches_from_memo": reused,
+            "same_events_with_memo": same,
             "events": {"crossings": ev.crossings.height, "encounters": ev.encounters.height,
                        "manoeuvres": ev.manoeuvres.height, "interactions": ev.interactions.height},
             "peak_rss_mb": _peak_rss_mb(), "load_average": os.getloadavg()}

@@ -19,6 +19,7 @@ from skyfence.detect.interactions import KINDS as INTERACTIONS
 from skyfence.detect.interactions import detect_interactions
 from skyfence.detect.manoeuvres import KINDS as MANOEUVRES
 from skyfence.detect.manoeuvres import detect_manoeuvres
+from skyfence.detect.search_memo import SearchMemo
 from skyfence.tracks.arrays import TrackArrays
 from skyfence.tracks.kinematics import Kinematics
 from skyfence.units import m_to_nm
@@ -59,8 +60,9 @@ def manoeuvre_table(df: pl.DataFrame, tr: TrackArrays, k: Kinematics, agreement:
 
 
 def interaction_table(df: pl.DataFrame, aligned: Aligned, k: Kinematics, agreement: Agreement,
-                      pairs: str, step: float) -> pl.DataFrame:
-    """Intercepts, mock engagements and shadowing between aircraft of different parties."""
+                      pairs: str, step: float, memo: SearchMemo | None = None) -> pl.DataFrame:
+    """Intercepts, mock engagements and shadowing between aircraft of different parties (``memo``: see
+    :mod:`skyfence.detect.search_memo`)."""
     air, snap = aligned.air, aligned.snap
     rows = aligned.table_row
     code_rows, known = party_codes(air["party"])
@@ -68,7 +70,7 @@ def interaction_table(df: pl.DataFrame, aligned: Aligned, k: Kinematics, agreeme
     flight = air["flight_id"].to_numpy().astype(np.int64)[snap.row]
     ev = detect_interactions(sv, snap.group, snap.time, flight, np.nan_to_num(k.load_factor[rows], nan=1.0),
                              snap.track, code_rows[snap.row], allowed_pairs(len(known), pairs), step,
-                             agreement.thresholds.manoeuvres)
+                             agreement.thresholds.manoeuvres, memo)
     if len(ev) == 0:
         return pl.DataFrame(schema=INTERACTION_COLUMNS)
     ident = df.select(pl.col("track_id", "callsign"), pl.col("party").cast(pl.String))

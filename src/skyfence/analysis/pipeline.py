@@ -16,6 +16,7 @@ from skyfence.analysis.behaviour import assess_crossings, interaction_table, man
 from skyfence.detect.crossing_table import detect_crossings
 from skyfence.detect.crossings import WarningStats
 from skyfence.detect.encounter_table import EncounterSettings, align_airborne, detect_encounters
+from skyfence.detect.search_memo import SearchMemo
 from skyfence.progress import Steps
 from skyfence.tracks.arrays import to_arrays
 from skyfence.tracks.kinematics import kinematics
@@ -34,9 +35,13 @@ class Events:
 
 
 def detect_events(df: pl.DataFrame, agreement: Agreement, settings: EncounterSettings = EncounterSettings(),
-                  progress: Steps | None = None) -> Events:
+                  progress: Steps | None = None, memo: SearchMemo | None = None) -> Events:
     """Crossings, encounters, manoeuvres and interactions in a cleaned, identified track table
-    (:func:`skyfence.analysis.load.load_tracks`), with the State of each address beside its party."""
+    (:func:`skyfence.analysis.load.load_tracks`), with the State of each address beside its party.
+
+    ``memo``: the pair searches of the instants an earlier run searched (the live monitor keeps one from each
+    detection run to the next, :mod:`skyfence.detect.search_memo`); the events are the same with it or
+    without."""
     progress = progress or Steps(None)
     with progress.step(f"projecting {df.height:,} states"):
         tr = to_arrays(df, agreement.projection)
@@ -49,9 +54,9 @@ def detect_events(df: pl.DataFrame, agreement: Agreement, settings: EncounterSet
         aligned = align_airborne(df, settings.step, agreement.thresholds.crossing.data_gap)
     with progress.step(f"finding encounters ({settings.pairs} pairs)"):
         enc = detect_encounters(df, agreement.thresholds.separation, agreement.thresholds.crossing.data_gap,
-                                settings, aligned)
+                                settings, aligned, memo)
     with progress.step("finding intercepts, engagements and shadowing"):
-        inter = interaction_table(df, aligned, kin, agreement, settings.pairs, settings.step)
+        inter = interaction_table(df, aligned, kin, agreement, settings.pairs, settings.step, memo)
     with progress.step("assessing the intent of each crossing"):
         cross, signs = assess_crossings(crossings.table, df, tr, aligned, man, agreement)
     del tr, kin, aligned

@@ -41,6 +41,7 @@ import numpy as np
 
 from skyfence.agreement.model import SeparationThresholds
 from skyfence.detect.pairs import cell_runs, decode
+from skyfence.detect.search_memo import SearchMemo
 from skyfence.geo.ecef import ground_velocity, surface_position, up_vector
 from skyfence.parallel import serial_below
 
@@ -97,6 +98,10 @@ class StateVectors:
     def __len__(self) -> int:
         return len(self.alt)
 
+    def take(self, rows: np.ndarray) -> "StateVectors":
+        """The states of ``rows``."""
+        return StateVectors(*(np.take(getattr(self, f), rows, axis=0) for f in self.__dataclass_fields__))
+
 
 @dataclass(frozen=True)
 class PairFigures:
@@ -136,25 +141,44 @@ def allowed_pairs(n_parties: int, mode: str) -> np.ndarray:
 
 def find_conflicts(sv: StateVectors, rules: ConflictRules, group: np.ndarray | None = None,
                    code: np.ndarray | None = None, allowed: np.ndarray | None = None,
-                   min_level: int = CAUTION) -> PairFigures:
+                   min_level: int = CAUTION, memo: SearchMemo | None = None) -> PairFigures:
     """Pairs at ``min_level`` or above, among states of the same ``group`` (an instant).
 
     ``code`` and ``allowed`` restrict which aircraft may pair (see
-    :func:`allowed_pairs`); without them every pair is considered.
+    :func:`allowed_pairs`); without them every pair is considered. With a ``memo`` (the live monitor's, kept
+    between its detection runs) the instants searched before with the same states are not searched again
+    (:mod:`skyfence.detect.search_memo`); the pairs are the same, instant by instant.
     """
     n = len(sv)
     group = np.zeros(n, dtype=np.int64) if group is None else np.asarray(group, dtype=np.int64)
     if allowed is None:
         allowed = np.ones((1, 1), dtype=np.bool_)
         code = np.zeros(n, dtype=np.int64)
+    code = np.asarray(code, dtype=np.int64)
     if n < 2:
         return evaluate_pairs(sv, np.empty(0, np.int64), np.empty(0, np.int64), rules)
     with serial_below(n):
-        lo, hi, cell = _swept_boxes(sv, rules, min_level)
         vz = _level_rate(sv.vz, rules.level_rate)
-        found = [_search(sv, vz, lo, hi, cell, rules, group, code, allowed, min_level, part)
-                 for part in _parts(group, SEARCH_STATES)]
-        return evaluate_pairs(sv, np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found]), rules)
+        if memo is None:
+            a, b = _pairs(sv, vz, rules, group, code, allowed, min_level)
+        else:
+            def search(sub: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                a, b = _pairs(sv.take(sub), vz[sub], rules, group[sub], code[sub], allowed, min_level)
+                return sub[a], sub[b]
+
+            kind = (rules, min_level, allowed.shape, allowed.tobytes())
+            states = np.column_stack([sv.pos, sv.vel, sv.alt, vz, code.astype(np.float64)])
+            a, b = memo.pairs(kind, states, group, search)
+        return evaluate_pairs(sv, a, b, rules)
+
+
+def _pairs(sv: StateVectors, vz: np.ndarray, rules: ConflictRules, group: np.ndarray, code: np.ndarray,
+           allowed: np.ndarray, min_level: int) -> tuple[np.ndarray, np.ndarray]:
+    """The qualifying pairs, searched in parts of whole instants."""
+    lo, hi, cell = _swept_boxes(sv, rules, min_level)
+    found = [_search(sv, vz, lo, hi, cell, rules, group, code, allowed, min_level, part)
+             for part in _parts(group, SEARCH_STATES)]
+    return np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found])
 
 
 SEARCH_STATES = 1 << 19

@@ -22,6 +22,7 @@ from skyfence.detect.closest import closest_approach, flight_starts, report_gaps
 from skyfence.detect.conflict_table import level_code, party_codes
 from skyfence.detect.conflicts import LEVELS, ConflictRules, StateVectors, allowed_pairs, find_conflicts
 from skyfence.detect.encounters import merge_encounters, presence_keys
+from skyfence.detect.search_memo import SearchMemo
 from skyfence.tracks.align import Snapshots, align
 from skyfence.tracks.schema import seconds, times
 from skyfence.units import m_to_ft, m_to_nm
@@ -88,9 +89,10 @@ def align_airborne(df: pl.DataFrame, step: float, max_gap: float) -> Aligned:
 
 
 def detect_encounters(df: pl.DataFrame, thresholds: SeparationThresholds, max_gap: float,
-                      settings: EncounterSettings = EncounterSettings(), aligned: Aligned | None = None
-                      ) -> pl.DataFrame:
-    """Encounters between flights of a cleaned, identified track table, sorted by start time."""
+                      settings: EncounterSettings = EncounterSettings(), aligned: Aligned | None = None,
+                      memo: SearchMemo | None = None) -> pl.DataFrame:
+    """Encounters between flights of a cleaned, identified track table, sorted by start time (``memo``: the
+    instants searched by an earlier run, :mod:`skyfence.detect.search_memo`)."""
     aligned = aligned or align_airborne(df, settings.step, max_gap)
     air, snap = aligned.air, aligned.snap
     code_rows, known = party_codes(air["party"])
@@ -100,7 +102,7 @@ def detect_encounters(df: pl.DataFrame, thresholds: SeparationThresholds, max_ga
     rules = ConflictRules.from_thresholds(thresholds)
     min_level = level_code(settings.level)
     figs = find_conflicts(sv, rules, group=snap.group, code=code, allowed=allowed_pairs(len(known), settings.pairs),
-                          min_level=min_level)
+                          min_level=min_level, memo=memo)
     enc = merge_encounters(figs, snap.time, snap.group, flight, settings.step, settings.merge_gap, rules,
                            presence_keys(flight, snap.group), min_level,
                            (thresholds.alerting_m, thresholds.alerting_n))

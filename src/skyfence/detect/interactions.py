@@ -27,6 +27,7 @@ import numpy as np
 
 from skyfence.agreement.model import ManoeuvreThresholds
 from skyfence.detect.conflicts import CAUTION, ConflictRules, StateVectors, find_conflicts
+from skyfence.detect.search_memo import SearchMemo
 
 KINDS = ("intercept", "mock_engagement", "shadowing")
 
@@ -83,11 +84,12 @@ def _angle(p: np.ndarray, q: np.ndarray) -> np.ndarray:
 
 def detect_interactions(sv: StateVectors, group: np.ndarray, time: np.ndarray, flight: np.ndarray,
                         load_factor: np.ndarray, track: np.ndarray, code: np.ndarray, allowed: np.ndarray,
-                        step: float, th: ManoeuvreThresholds) -> InteractionEvents:
-    """Intercepts, mock engagements and shadowing among snapshot states (one group per instant)."""
+                        step: float, th: ManoeuvreThresholds, memo: SearchMemo | None = None) -> InteractionEvents:
+    """Intercepts, mock engagements and shadowing among snapshot states (one group per instant; ``memo``: the
+    instants searched by an earlier run, :mod:`skyfence.detect.search_memo`)."""
     reach = max(th.intercept_range, th.engagement_range, th.shadow_range)
     rules = ConflictRules(reach, np.inf, reach, np.inf, 1e-3, 0.0, 0.0, 0.0)  # pairs within reach, now
-    figs = find_conflicts(sv, rules, group=group, code=code, allowed=allowed, min_level=CAUTION)
+    figs = find_conflicts(sv, rules, group=group, code=code, allowed=allowed, min_level=CAUTION, memo=memo)
     near = figs.horizontal < reach
     g = pair_geometry(sv, figs.a[near], figs.b[near])
     dz = np.nan_to_num(np.abs(sv.alt[g.a] - sv.alt[g.b]), nan=0.0)

@@ -35,6 +35,7 @@ from skyfence.agreement.model import Agreement
 from skyfence.analysis.pipeline import detect_events
 from skyfence.cluster.archive import context_seconds
 from skyfence.detect.encounter_table import EncounterSettings
+from skyfence.detect.search_memo import SearchMemo
 from skyfence.live.detection_thread import DetectionThread
 from skyfence.live.merge import Deduplicator
 from skyfence.live.outbox import Outbox
@@ -126,6 +127,7 @@ class Monitor:
         # the window keeps a context before that, and the tick
         self.window = StateWindow(2.0 * self.context + tick, self.context, tick)
         self.tracker = EventTracker(agreement, settings, self.context, tick)
+        self.memo = SearchMemo()  # each instant's pair searches, from one detection run to the next
         self.dedupe = Deduplicator()
         self.picture = picture or Picture()
         self.outbox = Outbox(store, log=log) if store is not None else None
@@ -375,7 +377,7 @@ class Monitor:
             view = self.window.view(now, keep)
             t0 = time.perf_counter()
             df = clean_tracks(view, ReadReport(), flight_gap=self.agreement.thresholds.crossing.flight_gap)
-            ev = detect_events(df, self.agreement, self.settings)
+            ev = detect_events(df, self.agreement, self.settings, memo=self.memo)
             self.report.detect_seconds.append(time.perf_counter() - t0)
             self.report.window_states.append(view.height)
             self.report.detections += 1
