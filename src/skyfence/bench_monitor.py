@@ -110,16 +110,15 @@ class _TimedSteps(Steps):
 def bench_monitor_window(workdir: Path, seed: int, aircraft: int, tick: float) -> dict:
     """One detection run as the live monitor makes it over a full window (``clean_tracks`` and ``detect_events``),
     ``aircraft`` reporting once a second, each stage timed: cold (nothing kept from a run before), and as the
-    monitor's next run, a tick on, with the pair searches of the run before (:mod:`skyfence.detect.search_memo`);
+    monitor's next run, a tick on, with what the run before kept (:class:`skyfence.analysis.pipeline.DetectionMemo`);
     with the check that both give the same events. Best of three (one from 2,000 aircraft)."""
     from datetime import timedelta
 
     import polars as pl
 
     from skyfence.agreement import load_agreement
-    from skyfence.analysis.pipeline import detect_events
+    from skyfence.analysis.pipeline import DetectionMemo, detect_events
     from skyfence.cluster.archive import context_seconds
-    from skyfence.detect.search_memo import SearchMemo
     from skyfence.sources.tabular import ReadReport
     from skyfence.tracks.clean import clean_tracks
 
@@ -127,7 +126,7 @@ def bench_monitor_window(workdir: Path, seed: int, aircraft: int, tick: float) -
     window = 2 * context_seconds(ag) + tick
     states = pl.read_parquet(_load(workdir, seed, aircraft, window))
 
-    def run(table: pl.DataFrame, memo: SearchMemo | None) -> tuple[float, dict, object]:
+    def run(table: pl.DataFrame, memo: DetectionMemo | None) -> tuple[float, dict, object]:
         steps = _TimedSteps()
         t0 = time.perf_counter()
         with steps.step("cleaning along each track"):
@@ -141,12 +140,14 @@ def bench_monitor_window(workdir: Path, seed: int, aircraft: int, tick: float) -
     for _ in range(3 if aircraft < 2000 else 1):
         runs.append(run(states, None))
         # the monitor's next run: the window a tick on, with the searches of the run before
-        memo = SearchMemo()
+        memo = DetectionMemo()
         run(before.filter(pl.col("time") > before["time"].max() - timedelta(seconds=window)), memo)
-        searched, reused = memo.searched, memo.reused
-        ticks.append(run(states, memo) + (memo.searched - searched, memo.reused - reused))
+        counts = (memo.searches.searched, memo.searches.reused, memo.rows.computed, memo.rows.reused)
+        got = run(states, memo)
+        ticks.append(got + (memo.searches.searched - counts[0], memo.searches.reused - counts[1],
+                            memo.rows.computed - counts[2], memo.rows.reused - counts[3]))
     best, stages, ev = min(runs, key=lambda r: r[0])
-    tick_best, tick_stages, tick_ev, searched, reused = min(ticks, key=lambda r: r[0])
+    tick_best, tick_stages, tick_ev, searched, reused, computed, rows_reused = min(ticks, key=lambda r: r[0])
     same = all(getattr(ev, k).equals(getattr(tick_ev, k)) for k in ("crossings", "encounters", "manoeuvres",
                                                                     "interactions"))
     return {"bench": "monitor-window", "aircraft": aircraft, "window_s": window, "states": states.height,
@@ -155,6 +156,7 @@ def bench_monitor_window(workdir: Path, seed: int, aircraft: int, tick: float) -
             "next_tick_run_s": round(tick_best, 2),
             "next_tick_stages_s": {k: round(v, 2) for k, v in tick_stages.items()},
             "instant_searches": searched, "instant_searches_from_memo": reused,
+            "state_results_computed": computed, "state_results_from_memo": rows_reused,
             "same_events_with_memo": same,
             "events": {"crossings": ev.crossings.height, "encounters": ev.encounters.height,
                        "manoeuvres": ev.manoeuvres.height, "interactions": ev.interactions.height},

@@ -17,9 +17,19 @@ from skyfence.detect.crossing_table import detect_crossings
 from skyfence.detect.crossings import WarningStats
 from skyfence.detect.encounter_table import EncounterSettings, align_airborne, detect_encounters
 from skyfence.detect.search_memo import SearchMemo
+from skyfence.tracks.row_memo import RowMemo
 from skyfence.progress import Steps
 from skyfence.tracks.arrays import to_arrays
 from skyfence.tracks.kinematics import kinematics
+
+
+@dataclass
+class DetectionMemo:
+    """What a detection run keeps for the next one over a window moved on (the live monitor's): each instant's
+    pair searches and each state's own results. Exact: the events are the same with it as without."""
+
+    searches: SearchMemo = field(default_factory=SearchMemo)
+    rows: RowMemo = field(default_factory=RowMemo)
 
 
 @dataclass
@@ -35,28 +45,32 @@ class Events:
 
 
 def detect_events(df: pl.DataFrame, agreement: Agreement, settings: EncounterSettings = EncounterSettings(),
-                  progress: Steps | None = None, memo: SearchMemo | None = None) -> Events:
+                  progress: Steps | None = None, memo: DetectionMemo | None = None) -> Events:
     """Crossings, encounters, manoeuvres and interactions in a cleaned, identified track table
     (:func:`skyfence.analysis.load.load_tracks`), with the State of each address beside its party.
 
-    ``memo``: the pair searches of the instants an earlier run searched (the live monitor keeps one from each
-    detection run to the next, :mod:`skyfence.detect.search_memo`); the events are the same with it or
-    without."""
+    ``memo``: what the last run kept (the live monitor keeps one from each detection run to the next: the pair
+    searches of each instant, :mod:`skyfence.detect.search_memo`, and each state's own results,
+    :mod:`skyfence.tracks.row_memo`); the events are the same with it or without."""
     progress = progress or Steps(None)
+    rows = searches = None
+    if memo is not None:
+        memo.rows.start(df)
+        rows, searches = memo.rows, memo.searches
     with progress.step(f"projecting {df.height:,} states"):
-        tr = to_arrays(df, agreement.projection)
+        tr = to_arrays(df, agreement.projection, rows)
     with progress.step("detecting crossings"):
-        crossings = detect_crossings(df, tr, agreement)
+        crossings = detect_crossings(df, tr, agreement, rows)
     with progress.step("kinematics and manoeuvres"):
-        kin = kinematics(tr, df["on_ground"].fill_null(False).to_numpy())
+        kin = kinematics(tr, df["on_ground"].fill_null(False).to_numpy(), rows)
         man = manoeuvre_table(df, tr, kin, agreement)
     with progress.step(f"aligning aircraft in time ({settings.step:g} s steps)"):
         aligned = align_airborne(df, settings.step, agreement.thresholds.crossing.data_gap)
     with progress.step(f"finding encounters ({settings.pairs} pairs)"):
         enc = detect_encounters(df, agreement.thresholds.separation, agreement.thresholds.crossing.data_gap,
-                                settings, aligned, memo)
+                                settings, aligned, searches)
     with progress.step("finding intercepts, engagements and shadowing"):
-        inter = interaction_table(df, aligned, kin, agreement, settings.pairs, settings.step, memo)
+        inter = interaction_table(df, aligned, kin, agreement, settings.pairs, settings.step, searches)
     with progress.step("assessing the intent of each crossing"):
         cross, signs = assess_crossings(crossings.table, df, tr, aligned, man, agreement)
     del tr, kin, aligned

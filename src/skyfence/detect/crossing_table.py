@@ -10,6 +10,7 @@ import polars as pl
 from skyfence.agreement.model import Agreement
 from skyfence.detect.crossings import ENTRY_KINDS, WarningStats, detect_area
 from skyfence.tracks.arrays import TrackArrays
+from skyfence.tracks.row_memo import RowMemo
 from skyfence.tracks.schema import times
 from skyfence.units import m_to_ft
 
@@ -34,7 +35,8 @@ class CrossingResult:
     warnings: dict[str, WarningStats]
 
 
-def detect_crossings(df: pl.DataFrame, tr: TrackArrays, agreement: Agreement) -> CrossingResult:
+def detect_crossings(df: pl.DataFrame, tr: TrackArrays, agreement: Agreement, memo: RowMemo | None = None
+                     ) -> CrossingResult:
     """Crossings into every restricted area of the agreement, sorted by entry time.
 
     ``df`` is the cleaned track table and ``tr`` its arrays in the agreement's
@@ -43,7 +45,7 @@ def detect_crossings(df: pl.DataFrame, tr: TrackArrays, agreement: Agreement) ->
     th = agreement.thresholds.crossing
     frames, stats = [], {}
     for area in agreement.areas:
-        ev, stats[area.id] = detect_area(tr, area, th)
+        ev, stats[area.id] = detect_area(tr, area, th, memo)
         if len(ev) == 0:
             continue
         proj = tr.projection

@@ -38,6 +38,7 @@ import numpy as np
 
 from skyfence.agreement.model import CrossingThresholds, RestrictedArea
 from skyfence.tracks.arrays import TrackArrays
+from skyfence.tracks.row_memo import RowMemo
 
 
 ENTRY_KINDS = ("crossed", "first_seen_inside", "region_edge", "zone_opened")
@@ -90,14 +91,50 @@ class WarningStats:
     followed: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=bool))
 
 
-def detect_area(tr: TrackArrays, area: RestrictedArea, th: CrossingThresholds) -> tuple[CrossingEvents, WarningStats]:
-    """Crossing events into one restricted area, and its warning statistics."""
+class _Asked:
+    """What the area says of each state (inside it, how deep, whether its straight path enters it): the same
+    answers with the live monitor's memo as without (:mod:`skyfence.tracks.row_memo`), which keeps those of the
+    states its last run asked about."""
+
+    def __init__(self, tr: TrackArrays, area: RestrictedArea, memo: RowMemo | None) -> None:
+        self.tr, self.area, self.memo = tr, area, memo
+
+    def inside(self) -> np.ndarray:
+        tr, index = self.tr, self.area.area_index
+        if self.memo is None:
+            return index.contains(tr.x, tr.y)
+        return self.memo.apply(f"inside:{self.area.id}", (tr.x, tr.y),
+                               lambda rows: (index.contains(tr.x[rows], tr.y[rows]),))[0]
+
+    def depth(self, rows: np.ndarray, cap: float = np.inf) -> np.ndarray:
+        """Distance of the given states to the line or the zone's edge (``inf`` beyond ``cap``)."""
+        tr, index = self.tr, self.area.depth_index
+        if self.memo is None:
+            return index.distance(tr.x[rows], tr.y[rows], cap=cap)
+        return self.memo.apply(f"depth:{self.area.id}:{cap!r}", (tr.x, tr.y),
+                               lambda r: (index.distance(tr.x[r], tr.y[r], cap=cap),), rows=rows)[0]
+
+    def hits(self, rows: np.ndarray, lookahead: float) -> np.ndarray:
+        """When each given state's straight path first enters the area, within ``lookahead`` (``inf``: not)."""
+        tr, index = self.tr, self.area.area_index
+        if self.memo is None:
+            return index.first_hit(tr.x, tr.y, tr.vx, tr.vy, lookahead, rows=rows)
+        return self.memo.apply(f"hit:{self.area.id}:{lookahead!r}", (tr.x, tr.y, tr.vx, tr.vy),
+                               lambda r: (index.first_hit(tr.x, tr.y, tr.vx, tr.vy, lookahead, rows=r),),
+                               rows=rows)[0]
+
+
+def detect_area(tr: TrackArrays, area: RestrictedArea, th: CrossingThresholds, memo: RowMemo | None = None
+                ) -> tuple[CrossingEvents, WarningStats]:
+    """Crossing events into one restricted area, and its warning statistics (``memo``: the live monitor's, see
+    :mod:`skyfence.tracks.row_memo`)."""
     closed = [k for k, pid in enumerate(tr.party_ids) if pid in area.closed_to]
     candidate = np.isin(tr.party, closed)
     if not candidate.any():
         return _empty(area.id), WarningStats(0, 0)
     x, y, t, alt = tr.x, tr.y, tr.t, tr.alt
-    inside_h = area.area_index.contains(x, y)
+    ask = _Asked(tr, area, memo)
+    inside_h = ask.inside()
     inside = inside_h & candidate & _in_band(alt, area.floor, area.ceiling)
     lo, hi = area.window_seconds()
     if np.isfinite(lo) or np.isfinite(hi):
@@ -107,7 +144,7 @@ def detect_area(tr: TrackArrays, area: RestrictedArea, th: CrossingThresholds) -
     end_flight = tr.last_of_flight()
     run_start = np.flatnonzero(inside & (new_flight | ~np.r_[False, inside[:-1]]))
     run_end = np.flatnonzero(inside & (end_flight | ~np.r_[inside[1:], False]))
-    ev_start, ev_end = _merge_runs(run_start, run_end, x, y, t, tr, area, th)
+    ev_start, ev_end = _merge_runs(run_start, run_end, t, tr, th, ask)
 
     # warnings, from every state of a closed party outside the area
     warn = np.zeros(len(t), dtype=bool)
@@ -115,12 +152,12 @@ def detect_area(tr: TrackArrays, area: RestrictedArea, th: CrossingThresholds) -
         block = 1 << 20  # in blocks, to keep the index arrays small
         for a in range(0, len(t), block):
             outside = a + np.flatnonzero(candidate[a:a + block] & ~inside_h[a:a + block])
-            warn[outside] = _warns(tr, outside, area, th.warning_lookahead)
+            warn[outside] = _warns(tr, outside, area, th.warning_lookahead, ask)
 
     if len(ev_start) == 0:
         return _empty(area.id), _warning_stats(warn, new_flight, end_flight, np.empty(0, dtype=np.int64))
 
-    depth, depth_at = _max_depth(ev_start, ev_end, inside, x, y, area)
+    depth, depth_at = _max_depth(ev_start, ev_end, inside, ask)
     entry_f, entry_observed, kind, horizontal = _entry_fraction(ev_start, new_flight, inside_h, x, y, t, alt, area)
     exit_f, is_open = _exit_fraction(ev_end, end_flight, inside_h, x, y, t, alt, area)
 
@@ -172,14 +209,14 @@ def _in_band(alt: np.ndarray, floor: float, ceiling: float) -> np.ndarray:
         return (alt >= floor) & (alt <= ceiling)
 
 
-def _merge_runs(run_start, run_end, x, y, t, tr: TrackArrays, area: RestrictedArea, th: CrossingThresholds):
+def _merge_runs(run_start, run_end, t, tr: TrackArrays, th: CrossingThresholds, ask: _Asked):
     """Hysteresis: drop stays that never reach half of ``min_depth`` (jitter along the line), then join the
     stays of a flight whose return between them is brief or shallow."""
     if len(run_start) and th.min_depth > 0:
         lengths = run_end - run_start + 1
         offsets = np.r_[0, np.cumsum(lengths)[:-1]]
         idx = np.repeat(run_start - offsets, lengths) + np.arange(lengths.sum())
-        deep = np.isinf(area.depth_index.distance(x[idx], y[idx], cap=JITTER * th.min_depth))
+        deep = np.isinf(ask.depth(idx, cap=JITTER * th.min_depth))
         reaches = np.logical_or.reduceat(deep, offsets)
         run_start, run_end = run_start[reaches], run_end[reaches]
     if len(run_start) < 2:
@@ -192,7 +229,7 @@ def _merge_runs(run_start, run_end, x, y, t, tr: TrackArrays, area: RestrictedAr
     if len(check) and th.min_depth > 0:
         lengths = gap_end[check] - gap_start[check] + 1
         idx = np.repeat(gap_start[check] - np.r_[0, np.cumsum(lengths)[:-1]], lengths) + np.arange(lengths.sum())
-        d = area.depth_index.distance(x[idx], y[idx], cap=th.min_depth)
+        d = ask.depth(idx, cap=th.min_depth)
         deep = np.isinf(d)
         offsets = np.r_[0, np.cumsum(lengths)[:-1]]
         shallow[check] = ~np.logical_or.reduceat(deep, offsets)
@@ -202,14 +239,14 @@ def _merge_runs(run_start, run_end, x, y, t, tr: TrackArrays, area: RestrictedAr
     return run_start[keep_start], run_end[keep_end]
 
 
-def _max_depth(ev_start, ev_end, inside, x, y, area: RestrictedArea):
+def _max_depth(ev_start, ev_end, inside, ask: _Asked):
     """The deepest inside state of each event and its depth (distance to the line or zone edge)."""
     lengths = ev_end - ev_start + 1
     offsets = np.r_[0, np.cumsum(lengths)[:-1]]
     idx = np.repeat(ev_start - offsets, lengths) + np.arange(lengths.sum())
     d = np.zeros(len(idx))
     ins = inside[idx]
-    d[ins] = area.depth_index.distance(x[idx[ins]], y[idx[ins]])
+    d[ins] = ask.depth(idx[ins])
     depth = np.maximum.reduceat(d, offsets)
     # position of the maximum within each event
     is_max = d == np.repeat(depth, lengths)
@@ -339,9 +376,9 @@ def _warning_stats(warn, new_flight, end_flight, prev_of_counted) -> WarningStat
     return WarningStats(len(episodes), int(followed.sum()), episodes, last, followed)
 
 
-def _warns(tr: TrackArrays, rows: np.ndarray, area: RestrictedArea, lookahead: float) -> np.ndarray:
+def _warns(tr: TrackArrays, rows: np.ndarray, area: RestrictedArea, lookahead: float, ask: _Asked) -> np.ndarray:
     """Whether each given (outside) state's straight path enters the area within the look-ahead."""
-    t_hit = area.area_index.first_hit(tr.x, tr.y, tr.vx, tr.vy, lookahead, rows=rows)
+    t_hit = ask.hits(rows, lookahead)
     hit = np.isfinite(t_hit)
     if not hit.any():
         return hit

@@ -32,10 +32,9 @@ from pathlib import Path
 import polars as pl
 
 from skyfence.agreement.model import Agreement
-from skyfence.analysis.pipeline import detect_events
+from skyfence.analysis.pipeline import DetectionMemo, detect_events
 from skyfence.cluster.archive import context_seconds
 from skyfence.detect.encounter_table import EncounterSettings
-from skyfence.detect.search_memo import SearchMemo
 from skyfence.live.detection_thread import DetectionThread
 from skyfence.live.merge import Deduplicator
 from skyfence.live.outbox import Outbox
@@ -127,7 +126,7 @@ class Monitor:
         # the window keeps a context before that, and the tick
         self.window = StateWindow(2.0 * self.context + tick, self.context, tick)
         self.tracker = EventTracker(agreement, settings, self.context, tick)
-        self.memo = SearchMemo()  # each instant's pair searches, from one detection run to the next
+        self.memo = DetectionMemo()  # what a detection run keeps for the next
         self.dedupe = Deduplicator()
         self.picture = picture or Picture()
         self.outbox = Outbox(store, log=log) if store is not None else None

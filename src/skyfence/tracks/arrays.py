@@ -8,6 +8,7 @@ import numpy as np
 import polars as pl
 
 from skyfence.geo.projection import LocalProjection
+from skyfence.tracks.row_memo import RowMemo
 from skyfence.tracks.schema import seconds
 
 
@@ -60,8 +61,9 @@ def _f32(series: pl.Series) -> np.ndarray:
     return series.cast(pl.Float32).fill_null(np.nan).to_numpy()
 
 
-def to_arrays(df: pl.DataFrame, projection: LocalProjection) -> TrackArrays:
-    """Arrays from a cleaned table (sorted by track_id and time, with ``flight_id``)."""
+def to_arrays(df: pl.DataFrame, projection: LocalProjection, memo: RowMemo | None = None) -> TrackArrays:
+    """Arrays from a cleaned table (sorted by track_id and time, with ``flight_id``); with a ``memo`` (the live
+    monitor's), the states the last run projected with the same values are not projected again."""
     t = seconds(df["time"])
     lon = df["lon"].to_numpy()
     lat = df["lat"].to_numpy()
@@ -70,13 +72,23 @@ def to_arrays(df: pl.DataFrame, projection: LocalProjection) -> TrackArrays:
     change = np.flatnonzero(flight[1:] != flight[:-1]) + 1 if n else np.empty(0, dtype=np.int64)
     del flight
     starts = np.concatenate([[0], change, [n]]).astype(np.int64) if n else np.zeros(1, dtype=np.int64)
-    x, y, vx, vy = (np.empty(n, dtype=np.float32) for _ in range(4))
-    chunk = 1 << 20  # in blocks, to keep the temporaries small
-    for a in range(0, n, chunk):
-        b = min(a + chunk, n)
-        x[a:b], y[a:b] = projection.forward(lon[a:b], lat[a:b])
-        vx[a:b], vy[a:b] = projection.velocity(lon[a:b], lat[a:b], _f64(df["ground_speed"][a:b]),
-                                               _f64(df["track"][a:b]))
+    gs, trk = _f64(df["ground_speed"]), _f64(df["track"])
+
+    def project(rows: np.ndarray | None) -> tuple[np.ndarray, ...]:
+        m = n if rows is None else len(rows)
+        x, y, vx, vy = (np.empty(m, dtype=np.float32) for _ in range(4))
+        chunk = 1 << 20  # in blocks, to keep the temporaries small
+        for a in range(0, m, chunk):
+            b = min(a + chunk, m)
+            r = slice(a, b) if rows is None else rows[a:b]
+            x[a:b], y[a:b] = projection.forward(lon[r], lat[r])
+            vx[a:b], vy[a:b] = projection.velocity(lon[r], lat[r], gs[r], trk[r])
+        return x, y, vx, vy
+
+    if memo is None:
+        x, y, vx, vy = project(None)
+    else:
+        x, y, vx, vy = memo.apply(f"projected:{projection.proj4}", (lon, lat, gs, trk), project)
     missing = ~(np.isfinite(vx) & np.isfinite(vy))
     if missing.any():
         fx, fy = _finite_difference_velocity(t, x, y, starts)

@@ -30,6 +30,7 @@ import numpy as np
 
 from skyfence.parallel import serial_below
 from skyfence.tracks.arrays import TrackArrays
+from skyfence.tracks.row_memo import RowMemo
 
 G = 9.80665
 MIN_HALF, MAX_HALF, MIN_POINTS = 3.0, 12.0, 4
@@ -58,8 +59,10 @@ MIN_SPEED = 50 * 0.514444  # m/s: 50 kt
 MAX_ACCEL = 15.0  # m/s2 along the path: more than any aircraft's engines or brakes give
 
 
-def kinematics(tr: TrackArrays, on_ground: np.ndarray | None = None) -> Kinematics:
-    """Smoothed kinematics of every report of a track table (see the module docstring)."""
+def kinematics(tr: TrackArrays, on_ground: np.ndarray | None = None, memo: RowMemo | None = None) -> Kinematics:
+    """Smoothed kinematics of every report of a track table (see the module docstring); with a ``memo`` (the
+    live monitor's), the fits of the reports whose neighbourhood is the same as in the last run are taken from
+    it (:mod:`skyfence.tracks.row_memo`)."""
     speed = np.hypot(tr.vx.astype(np.float64), tr.vy.astype(np.float64))
     heading = np.arctan2(tr.vx.astype(np.float64), tr.vy.astype(np.float64))  # grid azimuth
     if tr.velocity_reported is not None:
@@ -69,11 +72,26 @@ def kinematics(tr: TrackArrays, on_ground: np.ndarray | None = None) -> Kinemati
     vz = tr.vz.astype(np.float64)
     path_speed = np.hypot(speed, np.nan_to_num(vz))
     course = _course(tr)
-    with serial_below(len(tr.t)):
-        turn, acc, vacc = _slopes(tr.t, tr.starts, heading, path_speed, vz, True)
-        # the reported track must turn the way the positions do (resampled data sometimes interpolates
-        # a track angle the long way round, 350 -> 10 through 180: a phantom 340-degree turn)
-        turn_pos, _, _ = _slopes(tr.t, tr.starts, course, path_speed, vz, False)
+    def fits(rows: np.ndarray | None) -> tuple[np.ndarray, ...]:
+        want = np.ones(len(tr.t), np.bool_)
+        if rows is not None:
+            want[:] = False
+            want[rows] = True
+        with serial_below(len(tr.t) if rows is None else len(rows)):
+            turn, acc, vacc = _slopes(tr.t, tr.starts, heading, path_speed, vz, True, want)
+            # the reported track must turn the way the positions do (resampled data sometimes interpolates
+            # a track angle the long way round, 350 -> 10 through 180: a phantom 340-degree turn)
+            turn_pos = _slopes(tr.t, tr.starts, course, path_speed, vz, False, want)[0]
+        return (turn, acc, vacc, turn_pos) if rows is None else (turn[rows], acc[rows], vacc[rows], turn_pos[rows])
+
+    if memo is None:
+        turn, acc, vacc, turn_pos = fits(None)
+    else:
+        # a report's fits read the reports within MAX_HALF of it, their neighbours (the course), and the last
+        # reported heading before each of them (held through reports without one)
+        turn, acc, vacc, turn_pos = memo.apply_local(
+            "kinematics", (heading, path_speed, vz, tr.x, tr.y), tr.t, tr.starts, MAX_HALF * 1.001, fits,
+            back=_last_heading(heading, tr.starts))
     disagree = np.abs(turn - turn_pos) > np.maximum(np.radians(3.0), 0.5 * np.abs(turn))
     turn[disagree] = np.nan
     # beyond what any aircraft does: a data error (wild speeds, jumping tracks), not a manoeuvre
@@ -183,9 +201,20 @@ def _winding(heading, s, e, held, wind):
         wind[k] = w
 
 
+def _last_heading(heading: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """For each report, the last report of its flight up to it with a heading (its flight's first report when
+    none has)."""
+    n = len(heading)
+    idx = np.where(np.isfinite(heading), np.arange(n), -1)
+    last = np.maximum.accumulate(idx) if n else idx
+    first = np.repeat(starts[:-1], np.diff(starts))
+    return np.maximum(last, first)
+
+
 @nb.njit(cache=True, parallel=True)
-def _slopes(t, starts, heading, speed, vz, rates):
-    """The turn rate of each report from ``heading``; with ``rates``, its along-path and vertical accelerations."""
+def _slopes(t, starts, heading, speed, vz, rates, want):
+    """The turn rate of each report from ``heading``; with ``rates``, its along-path and vertical accelerations
+    (of the reports ``want`` asks for)."""
     n = t.shape[0]
     turn = np.full(n, np.nan)
     acc = np.full(n, np.nan)
@@ -201,6 +230,8 @@ def _slopes(t, starts, heading, speed, vz, rates):
         local = np.empty(e - s)
         lo, hi = s, s
         for i in range(s, e):
+            if not want[i]:
+                continue
             t0 = t[i]
             # the smallest window (3-12 s each side) that holds MIN_POINTS reports
             half = MIN_HALF

@@ -1,0 +1,109 @@
+"""What a detection run keeps for the next (the live monitor's memo) changes nothing: on real traffic, a window
+moved on, with reports gone and values changed in between, gives with the memo of the run before exactly the
+events, kinematics and projections of a run without it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from skyfence.agreement import load_agreement
+from skyfence.analysis.pipeline import DetectionMemo, detect_events
+from skyfence.sources.formats import read_any
+from skyfence.sources.tabular import ReadReport
+from skyfence.tracks.arrays import to_arrays
+from skyfence.tracks.clean import clean_rows, clean_tracks
+from skyfence.tracks.kinematics import kinematics
+from skyfence.tracks.row_memo import RowMemo
+
+ROOT = Path(__file__).resolve().parents[1]
+SWISS = ROOT / "tests" / "data" / "swiss-line.yaml"
+WINDOW = timedelta(minutes=8)
+
+
+@pytest.fixture(scope="module")
+def traffic(samples, tmp_path_factory):
+    """Real traffic, identified under a user's line: the Swiss en-route day (10 s reports, crossings and
+    encounters) and the Paris terminal area (1 s reports, turns)."""
+    ag = load_agreement(SWISS)
+    out = {}
+    for name in ("enroute_rvsm_traffic", "dense_tma_traffic"):
+        path = tmp_path_factory.mktemp(name) / "tracks.parquet"
+        samples.filter(pl.col("scenario") == name).write_parquet(path)
+        df = clean_rows(read_any(path)[0], ReadReport())
+        out[name] = df.with_columns(ag.identifier.assign(df["track_id"], df["callsign"]))
+    return ag, out
+
+
+def _window(df: pl.DataFrame, start, length=WINDOW) -> pl.DataFrame:
+    return df.filter((pl.col("time") >= start) & (pl.col("time") < start + length))
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(scenario=st.sampled_from(["enroute_rvsm_traffic", "dense_tma_traffic"]), at=st.floats(0.1, 0.8),
+       shift=st.sampled_from([1.0, 2.0, 7.0, 60.0]), drop=st.floats(0.0, 0.01), seed=st.integers(0, 1000))
+def test_a_run_with_the_memo_of_the_run_before_gives_the_same_events(traffic, scenario, at, shift, drop, seed):
+    ag, tables = traffic
+    states = tables[scenario]
+    t0, t1 = states["time"].min(), states["time"].max()
+    start = t0 + (t1 - t0) * at
+    rng = np.random.default_rng(seed)
+    before = clean_tracks(_window(states, start), ReadReport())
+    now = _window(states, start + timedelta(seconds=shift))
+    # between the runs, some reports gone (cleaned away) and some velocities no longer trusted
+    now = now.filter(pl.Series(rng.random(now.height) >= drop))
+    lost = pl.Series(rng.random(now.height) < drop)
+    now = now.with_columns(pl.when(lost).then(None).otherwise(pl.col("track")).alias("track"))
+    now = clean_tracks(now, ReadReport())
+    memo = DetectionMemo()
+    detect_events(before, ag, memo=memo)
+    reused = memo.rows.reused
+    got, want = detect_events(now, ag, memo=memo), detect_events(now, ag)
+    for table in ("crossings", "encounters", "manoeuvres", "interactions"):
+        assert getattr(got, table).equals(getattr(want, table)), table
+    assert {k: (w.episodes, w.followed_by_crossing) for k, w in got.warnings.items()} == \
+        {k: (w.episodes, w.followed_by_crossing) for k, w in want.warnings.items()}
+    assert memo.rows.reused - reused > memo.rows.computed // 4, "most states came from the memo"
+    assert memo.searches.reused > 0
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    return bool(np.array_equal(a, b, equal_nan=True))
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(at=st.floats(0.1, 0.8), shift=st.floats(0.5, 30.0), drop=st.floats(0.0, 0.02), seed=st.integers(0, 1000))
+def test_kinematics_and_projections_with_the_memo_are_those_of_a_fresh_run(traffic, at, shift, drop, seed):
+    """Bit for bit, state by state, on 1 s terminal traffic: the fits near a report gone, near the window's
+    edges and near a heading no longer trusted (held from further back) are worked out again."""
+    ag, tables = traffic
+    states = tables["dense_tma_traffic"]
+    t0, t1 = states["time"].min(), states["time"].max()
+    start = t0 + (t1 - t0) * at
+    rng = np.random.default_rng(seed)
+    memo = RowMemo()
+    before = clean_tracks(_window(states, start, timedelta(minutes=4)), ReadReport())
+    memo.start(before)
+    kinematics(to_arrays(before, ag.projection, memo), memo=memo)
+    now = _window(states, start + timedelta(seconds=shift), timedelta(minutes=4))
+    now = now.filter(pl.Series(rng.random(now.height) >= drop))
+    lost = pl.Series(rng.random(now.height) < 5 * drop)
+    now = clean_tracks(now.with_columns(pl.when(lost).then(None).otherwise(pl.col("track")).alias("track"),
+                                        pl.when(lost).then(None).otherwise(pl.col("ground_speed"))
+                                        .alias("ground_speed")), ReadReport())
+    memo.start(now)
+    tr_memo = to_arrays(now, ag.projection, memo)
+    k_memo = kinematics(tr_memo, memo=memo)
+    tr = to_arrays(now, ag.projection)
+    k = kinematics(tr)
+    for f in ("x", "y", "vx", "vy"):
+        assert _same(getattr(tr_memo, f), getattr(tr, f)), f
+    for f in k.__dataclass_fields__:
+        assert _same(getattr(k_memo, f), getattr(k, f)), f
+    assert memo.reused > 0
