@@ -1,12 +1,15 @@
 """Loading and validating agreements; the built-in Euphrates 2017 agreement."""
 
 import json
+from pathlib import Path
 
 import pytest
 import shapely
+import yaml
 from typer.testing import CliRunner
 
 from skyfence.agreement import load_agreement
+from skyfence.agreements import __file__ as agreements_init
 from skyfence.cli import app
 from skyfence.errors import AgreementError
 from tests.agreements import SIMPLE, simple, write
@@ -121,6 +124,15 @@ def test_cli_validate_and_show(tmp_path):
     assert "At-Tanf" in shown.output and "russia_syria" in shown.output
     fc = json.loads((tmp_path / "a.geojson").read_text())
     assert {f["properties"]["id"] for f in fc["features"]} == {"line", "coalition-side", "russia_syria-side", "at-tanf"}
+    # a zone with a floor and a ceiling (the built-in one runs from the surface up, unlimited)
+    doc = yaml.safe_load((Path(agreements_init).parent / "euphrates-2017.yaml").read_text())
+    doc["zones"][0].update(floor="FL50", ceiling="FL100")
+    doc["line"]["file"] = doc["region"]["file"] = str(Path(agreements_init).parent / "euphrates-2017.geojson")
+    banded = tmp_path / "banded.yaml"
+    banded.write_text(yaml.safe_dump(doc))
+    shown = runner.invoke(app, ["agreement", "show", str(banded)])
+    assert shown.exit_code == 0, shown.output
+    assert "5,000 ft" in shown.output and "10,000 ft" in shown.output
 
 
 def test_cli_reports_a_bad_agreement_in_one_line(tmp_path):

@@ -83,3 +83,18 @@ def test_compare_command(tracks, tmp_path):
     assert len(doc["changes"]) == changes.height and "vanishes" in set(changes["change"])
     result = runner.invoke(app, ["compare", str(tracks), "-a", "euphrates-2017"])
     assert isinstance(result.exception, SkyfenceError) and "exactly twice" in str(result.exception)
+
+
+def test_an_encounter_of_no_duration_matches_itself():
+    """compare found a 0 s encounter (one instant) both vanishing from A and appearing under B."""
+    from datetime import datetime, timezone
+
+    from skyfence.evaluate.match import match
+
+    at = datetime(2017, 11, 1, 3, 3, 8, tzinfo=timezone.utc)
+    events = pl.DataFrame({"track_id": ["43c5d1"], "start_time": [at], "end_time": [at]})
+    m = match(events, events, tolerance=0.0)
+    assert m.truth_index.tolist() == [0] and m.detected_index.tolist() == [0]
+    later = pl.DataFrame({"track_id": ["43c5d1"], "start_time": [datetime(2017, 11, 1, 3, 4, tzinfo=timezone.utc)],
+                          "end_time": [datetime(2017, 11, 1, 3, 4, tzinfo=timezone.utc)]})
+    assert len(match(events, later, tolerance=0.0).truth_index) == 0

@@ -16,7 +16,7 @@ import pytest
 
 from skyfence.errors import SkyfenceError
 from skyfence.report.build import build_report
-from skyfence.report.claims import check_claims, load_claims
+from skyfence.report.claims import check_claims, claims_for, load_claims
 from skyfence.report.figures import compute
 from skyfence.report.results import load_results, parse_period
 from tests.report_data import analysed, quiet_day, runner, simulated_tracks
@@ -199,18 +199,21 @@ def test_claims_are_checked_and_explained(sim, tmp_path):
     checked = {c.claim.measure: c for c in check_claims(load_claims(), results, fig)}
     per_day = checked["crossings_per_day"]
     rs = next(p for p in fig.parties if p.party == "russia_syria")
-    assert per_day.value == pytest.approx(rs.total / len(fig.days))
-    assert per_day.verdict == ("agrees" if 6 <= per_day.value <= 8 else
-                               "less than said" if per_day.value < 6 else "more than said")
+    # eight hours of data: a figure "a day" is not judged on them
+    assert 7.5 < fig.hours <= 8.0 and not fig.whole_days
+    assert per_day.value is None and per_day.verdict == "cannot tell"
+    assert per_day.shown == f"{rs.total} in {fig.hours:.1f} h of data: not whole days"
     assert "days without a crossing counted as zero" in per_day.how
     share = checked["share_of_sorties_crossed"]
     assert share.value == pytest.approx(rs.flights_crossed / rs.flights)
     nmac = checked["encounters_at_level"]
     assert nmac.value == results.encounters.filter(pl.col("max_level") == "nmac").height
     own = tmp_path / "claims.yaml"
-    own.write_text("claims:\n  - said: never\n    measure: crossings_per_day\n    party: green\n    range: [0, 0]\n")
-    mine = check_claims(load_claims(own), results, fig)[0]
-    assert mine.verdict == "more than said" and "counted over all parties" in mine.how
+    own.write_text("claims:\n  - said: never\n    measure: encounters_at_level\n    level: loss\n    party: gren\n"
+                   "    range: [0, 0]\n")
+    with pytest.raises(SkyfenceError, match=r"claims\[0\]\.party: 'gren' is not a party of agreement "
+                                            r"euphrates-2017 \(its parties: coalition, russia_syria\)"):
+        claims_for(own, results)
     own.write_text("claims:\n  - said: x\n    measure: sorties\n")
     with pytest.raises(SkyfenceError, match=r"claims\[0\]\.measure"):
         load_claims(own)
@@ -262,3 +265,66 @@ def test_several_folders_report_as_one(tmp_path):
     (other / "summary.json").write_text(json.dumps(doc))
     with pytest.raises(SkyfenceError, match="different agreements"):
         build_report([folders[0], other], tmp_path / "x.html")
+
+
+def test_part_of_a_day_is_said_and_a_day_claim_judged_only_on_whole_days(sim, tmp_path):
+    report = build_report(sim, tmp_path / "r.html")
+    html = report.html
+    assert f"(1 day, UTC; {report.figures.hours:.1f} h of data)" in html
+    assert "claims about a day are not judged on them" in html
+    # the same folder read as a whole day: judged
+    whole = tmp_path / "whole"
+    shutil.copytree(sim, whole)
+    doc = json.loads((whole / "summary.json").read_text())
+    day = doc["tracks"]["start"][:10]
+    doc["tracks"]["start"], doc["tracks"]["end"] = f"{day}T00:00:00+00:00", f"{day}T23:59:59+00:00"
+    (whole / "summary.json").write_text(json.dumps(doc))
+    results = load_results(whole)
+    fig = compute(results)
+    per_day = next(c for c in check_claims(claims_for(None, results), results, fig)
+                   if c.claim.measure == "crossings_per_day")
+    assert fig.whole_days and per_day.verdict in ("agrees", "less than said", "more than said")
+
+
+def test_a_period_that_cuts_a_day_gives_no_share_of_the_days_flights(sim, tmp_path):
+    crossings = pl.read_parquet(sim / "crossings.parquet").sort("entry_time")
+    cut = crossings["entry_time"][1]
+    report = build_report(sim, tmp_path / "r.html", period=parse_period(cut.isoformat(), None))
+    assert report.figures.flights_by_party == {}
+    assert all(p.share_crossed is None for p in report.figures.parties)
+    assert "Flights are counted per whole UTC day" in report.html
+    day = crossings["entry_time"][0].date().isoformat()
+    whole = build_report(sim, tmp_path / "d.html", period=parse_period(day, day))
+    assert whole.figures.flights_by_party and any(p.share_crossed for p in whole.figures.parties)
+
+
+def test_the_bundled_claims_only_for_their_agreement(sim, tmp_path):
+    other = tmp_path / "other"
+    shutil.copytree(sim, other)
+    doc = json.loads((other / "summary.json").read_text())
+    doc["agreement"]["name"] = "swiss-line"
+    (other / "summary.json").write_text(json.dumps(doc))
+    report = build_report(other, tmp_path / "r.html")
+    assert report.claims == []
+    assert "No claims: none given for this agreement" in report.html
+    assert "6 to 8 times a day" not in report.html
+
+
+def test_overlapping_folders_are_refused_rather_than_counted_twice(sim, tmp_path):
+    with pytest.raises(SkyfenceError, match="overlap in time .*counted twice"):
+        build_report([sim, sim], tmp_path / "r.html")
+    result = runner.invoke(app, ["report", str(sim), str(sim), "--out", str(tmp_path / "r.html"), "-q"])
+    assert result.exit_code != 0 and "overlap in time" in str(result.exception)
+
+
+def test_the_closest_approaches_list_a_shared_closest_point_once_at_its_highest_level():
+    from datetime import datetime, timezone
+
+    from skyfence.analysis.summary import one_per_closest_point
+
+    at = datetime(2021, 10, 7, 14, 5, tzinfo=timezone.utc)
+    enc = pl.DataFrame({"track_a": ["a", "a", "a", "c"], "track_b": ["b", "b", "b", "d"],
+                        "closest_time": [at, at, None, at], "max_level": ["warning", "loss", "caution", "warning"],
+                        "closest_horizontal_nm": [2.48, 2.48, 4.0, 3.0]})
+    got = one_per_closest_point(enc)
+    assert got["max_level"].to_list() == ["loss", "caution", "warning"]

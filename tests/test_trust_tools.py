@@ -193,6 +193,45 @@ def test_evaluate_says_when_a_truth_file_does_not_belong(tmp_path):
     assert bad.exit_code != 0 and "does not belong" in str(bad.exception)
 
 
+
+def test_evaluate_leaves_out_the_truth_outside_the_time_analysed(tmp_path):
+    """An analysis of the first half of a simulated day is not missing the second half's events."""
+    from skyfence.sim.scenario import load_scenario
+
+    scenario, base = load_scenario("euphrates-2017")
+    sim = simulate(scenario, base, 6.0, 7)
+    tracks = tmp_path / "tracks.parquet"
+    sim.tracks.write_parquet(tracks)
+    truth = tmp_path / "truth.csv"
+    sim.truth.write_csv(truth)
+    cut = sim.tracks["time"].min() + (sim.tracks["time"].max() - sim.tracks["time"].min()) / 2
+    args = ["analyze", str(tracks), "-o", str(tmp_path / "half"), "-q", "--to", cut.isoformat()]
+    assert runner.invoke(app, args).exit_code == 0
+    result = runner.invoke(app, ["evaluate", "--truth", str(truth), "--results", str(tmp_path / "half")])
+    assert result.exit_code == 0, result.output
+    doc = json.loads((tmp_path / "half" / "evaluation.json").read_text())
+    later = sim.truth.filter(pl.col("start_time") > cut).height
+    assert later > 0 and doc["truth_outside_analysed"] >= later - 1
+    assert "true event(s) beginning outside the time the tracks analysed cover were left out" in result.output
+    counted = {r["event_type"]: r["truth"] for r in doc["events"]}
+    assert sum(counted.values()) <= sim.truth.height - doc["truth_outside_analysed"]
+
+
+def test_halo_is_for_the_cluster_and_long_enough(tmp_path):
+    tracks = tmp_path / "t.parquet"
+    pl.DataFrame({"time": [], "icao24": [], "lat": [], "lon": []}).write_parquet(tracks)
+    alone = runner.invoke(app, ["analyze", str(tracks), "-o", str(tmp_path / "r"), "--halo", "1 h", "-q"])
+    assert alone.exit_code != 0 and "--halo applies only with --cluster" in str(alone.exception)
+    from skyfence.agreement import load_agreement
+    from skyfence.cluster.cli import parse_halo
+    from skyfence.errors import SkyfenceError
+
+    ag = load_agreement("euphrates-2017")
+    with pytest.raises(SkyfenceError, match="shorter than the 22 min this agreement's detectors need"):
+        parse_halo("1 min", ag)
+    assert parse_halo("22 min", ag) == 1320.0
+
+
 def test_help_shows_no_bool_and_starting_imports_nothing_heavy():
     out = runner.invoke(app, ["analyze", "--help"]).output
     assert "<bool>" not in out and "--quiet" in out and "--from" in out and "--bbox" in out

@@ -103,6 +103,22 @@ def _entries(table: pl.DataFrame) -> dict:
             "per_day": per_day(table, "entry_time", ["party"])}
 
 
+def one_per_closest_point(table: pl.DataFrame) -> pl.DataFrame:
+    """The encounters with one per pair and closest point: a pair's encounters a few minutes apart (a warning,
+    then a loss) share their closest approach (each is taken over its encounter widened by the look-ahead), which
+    a list of the closest is to show once, at the highest level of them."""
+    if table.height == 0 or "closest_time" not in table.columns:
+        return table
+    from skyfence.detect.conflicts import LEVELS
+
+    rank = pl.col("max_level").replace_strict({lv: i for i, lv in enumerate(LEVELS)}, default=-1)
+    rows = table.with_row_index("_row")
+    known = rows.filter(pl.col("closest_time").is_not_null())
+    known = (known.sort([rank, "_row"], descending=[True, False])
+             .unique(["track_a", "track_b", "closest_time"], keep="first", maintain_order=True))
+    return pl.concat([known, rows.filter(pl.col("closest_time").is_null())]).sort("_row").drop("_row")
+
+
 def encounter_figures(table: pl.DataFrame, settings) -> dict:
     """Encounters by highest level, by pair of parties and by day; the closest ones."""
     if table.height == 0:
@@ -112,7 +128,8 @@ def encounter_figures(table: pl.DataFrame, settings) -> dict:
         pairs = table.with_columns(pl.concat_str([pl.min_horizontal("party_a", "party_b"),
                                                   pl.max_horizontal("party_a", "party_b")], separator="/").alias("p"))
         by_parties = dict(pairs.group_by("p").len().sort("p").iter_rows())
-    closest = table.sort(["closest_horizontal_nm", "min_horizontal_nm"], nulls_last=True).head(5).select(
+    closest = one_per_closest_point(table).sort(["closest_horizontal_nm", "min_horizontal_nm"],
+                                                nulls_last=True).head(5).select(
         "track_a", "track_b", "callsign_a", "callsign_b", "closest_time", "closest_horizontal_nm",
         "closest_vertical_ft", "closest_above", "report_gap_s", "time_of_min", "min_horizontal_nm",
         "vertical_at_min_ft", "above_at_min", "max_level", "level_interpolated") if table.height else table

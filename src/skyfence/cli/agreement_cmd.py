@@ -11,6 +11,7 @@ from rich.table import Table
 from skyfence.agreements import BUILTIN
 from skyfence.cli.app import app
 from skyfence.progress import out_console
+from skyfence.units import m_to_ft
 
 agreement_app = typer.Typer(help="Check and describe deconfliction agreements.", no_args_is_help=True)
 app.add_typer(agreement_app, name="agreement")
@@ -34,7 +35,7 @@ def show(
 ) -> None:
     """A readable summary: parties and how they are identified, the line, sides, zones, thresholds."""
     from skyfence.agreement import load_agreement
-    from skyfence.units import m_to_ft, m_to_nm
+    from skyfence.units import m_to_nm
 
     a = load_agreement(ref)
     out.print(f"[bold]{a.title}[/]  ({a.name}, {a.source})")

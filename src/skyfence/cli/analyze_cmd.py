@@ -75,6 +75,8 @@ def analyze_cmd(
     ref = parse_reference(reference)
     select = selection(start, end, bbox)
     settings = EncounterSettings(pairs=pairs, step=step, level=level)
+    if cluster is None and (halo is not None or hours_per_task is not None):
+        raise SkyfenceError(f"{'--halo' if halo is not None else '--hours-per-task'} applies only with --cluster")
     files = archive_files(tracks)
     if cluster is not None:
         from skyfence.cluster.cli import print_run, run_cluster

@@ -46,6 +46,9 @@ def print_evaluation(doc: dict) -> None:
         t.add_row(r["event_type"], str(r["truth"]), str(r["detected"]), str(r["matched"]), _pct(r["precision"]),
                   _pct(r["recall"]), tim)
     out.print(t)
+    if doc.get("truth_outside_analysed"):
+        out.print(f"{doc['truth_outside_analysed']} true event(s) beginning outside the time the tracks analysed "
+                  "cover were left out.")
     out.print("precision: of the detections, the share that match a true event (same aircraft, or pair, and "
               "overlapping in time); recall: of the true events, the share detected; '-': none to count. "
               "Crossings count only those seen to happen (entry_kind crossed).")

@@ -30,10 +30,12 @@ def export_cmd(
     tracks 5 minutes either side) and interactions (position, both tracks while they lasted) of a
     results folder, with altitude.
 
-    GeoJSON opens in QGIS and geojson.io ([lon, lat, altitude m]); KML in Google Earth (altitude
-    absolute, coloured by party, with time spans); CSV has one row per point or track with its
-    geometry as WKT. With --aircraft, one aircraft's track instead (CSV: one row per state).
+    GeoJSON opens in QGIS and geojson.io (coordinates: longitude, latitude, altitude in metres); KML
+    in Google Earth (altitude absolute, coloured by party, with time spans); CSV has one row per point
+    or track with its geometry as WKT. With --aircraft, one aircraft's track instead (CSV: one row per state).
     """
+    import polars as pl
+
     from skyfence.report.export import FORMATS, write_features
     from skyfence.report.features import aircraft_features, event_features
     from skyfence.report.results import load_results
@@ -50,6 +52,12 @@ def export_cmd(
         for f in features:
             kinds[f.event_id.split("-")[0]] = kinds.get(f.event_id.split("-")[0], set()) | {f.event_id}
         counts = ", ".join(f"{len(v)} {k}s" for k, v in kinds.items()) or "no events"
+        crossed = res.crossings.filter(pl.col("entry_kind") == "crossed").height if "entry_kind" in \
+            res.crossings.columns else None
+        if crossed is not None and "crossing" in kinds and crossed != len(kinds["crossing"]):
+            counts = counts.replace(f"{len(kinds['crossing'])} crossings",
+                                    f"{len(kinds['crossing'])} crossings ({crossed} seen to cross, the others "
+                                    "inside without being seen to cross)")
         out.print(f"Exported {counts} ({len(features)} features) -> {out_file}")
         return
     icao = aircraft.strip().lower()

@@ -14,8 +14,9 @@ from skyfence.progress import steps
 err = Console(stderr=True)
 
 
-def parse_halo(text: str | None) -> float | None:
-    """``--halo`` as seconds (None: the default for the agreement)."""
+def parse_halo(text: str | None, agreement: Agreement | None = None) -> float | None:
+    """``--halo`` as seconds (None: the default for the agreement); shorter than the agreement's detectors need
+    for the same results as one machine (twice the longest stretch any of them looks across) is refused."""
     if text is None:
         return None
     from skyfence.units import parse_duration
@@ -26,6 +27,14 @@ def parse_halo(text: str | None) -> float | None:
         raise SkyfenceError(f"--halo {text!r}: {exc}") from None
     if value <= 0:
         raise SkyfenceError("--halo must be a positive duration")
+    if agreement is not None:
+        from skyfence.cluster.archive import context_seconds
+
+        need = 2.0 * context_seconds(agreement)
+        if value < need:
+            raise SkyfenceError(f"--halo {text!r} is shorter than the {need / 60:g} min this agreement's detectors "
+                                "need to give the same results as one machine (twice the longest stretch any of "
+                                "them looks across)")
     return value
 
 
@@ -35,7 +44,7 @@ def run_cluster(cluster: str, files: list[Path], agreement: Agreement, out_dir: 
     from skyfence.cluster.run import analyze_on_cluster, connect, parse_cluster
 
     parse_cluster(cluster)
-    halo_s = parse_halo(halo)
+    halo_s = parse_halo(halo, agreement)
     if hours_per_task is not None and hours_per_task < 1:
         raise SkyfenceError("--hours-per-task must be at least 1")
     with connect(cluster) as client, steps(not quiet) as progress:

@@ -119,7 +119,9 @@ def assess(s: CrossingSigns, where: Boundary = Boundary("beyond the line", "the 
     if s.manoeuvres:
         sign(+1, f"manoeuvred hard ({', '.join(sorted(set(s.manoeuvres)))})")
     if s.earlier_crossings:
-        sign(+1, f"had crossed {where.edge} {s.earlier_crossings} time(s) before")
+        # counted by the aircraft's address over all the data: the same airframe on an earlier flight too
+        sign(+1, f"the same aircraft (by its address) had crossed {where.edge} {s.earlier_crossings} time(s) "
+                 "before, on this flight or an earlier one")
     label = LIKELY_DELIBERATE if score >= 2 else LIKELY_INADVERTENT if score <= -1 else UNCLEAR
     return label, score, "; ".join(why)
 

@@ -60,7 +60,9 @@ def match(truth: pl.DataFrame, detected: pl.DataFrame, *, tolerance: float,
           truth_cols: tuple[str, str | None, str, str] = ("track_id", None, "start_time", "end_time"),
           detected_cols: tuple[str, str | None, str, str] = ("track_id", None, "start_time", "end_time"),
           ordered: bool = False, one_to_one: bool = True) -> Matches:
-    """Match on (aircraft, other aircraft or None, start, end) columns; an open end is taken as the start."""
+    """Match on (aircraft, other aircraft or None, start, end) columns; an open end is taken as the start. Two
+    events match when they share at least an instant (an event of no duration matches itself), or come within
+    ``tolerance`` seconds of each other."""
     ta, tb, ts, te = truth_cols
     da, db, ds, de = detected_cols
     t = pl.DataFrame({"key": _key(truth, ta, tb, ordered), "s": _seconds(truth[ts]),
@@ -69,7 +71,7 @@ def match(truth: pl.DataFrame, detected: pl.DataFrame, *, tolerance: float,
                       "e": _seconds(detected[de]).fill_null(_seconds(detected[ds]))}).with_row_index("di")
     j = t.join(d, on="key", suffix="_d")
     j = j.with_columns((pl.min_horizontal("e", "e_d") - pl.max_horizontal("s", "s_d")).alias("overlap"))
-    j = j.filter(pl.col("overlap") > -tolerance).sort("overlap", descending=True)
+    j = j.filter((pl.col("overlap") > -tolerance) | (pl.col("overlap") >= 0)).sort("overlap", descending=True)
     used_t, used_d, ti, di = set(), set(), [], []
     for row_t, row_d in zip(j["ti"].to_list(), j["di"].to_list()):
         if row_t in used_t or row_d in used_d:

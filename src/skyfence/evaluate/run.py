@@ -73,6 +73,7 @@ def evaluate(truth: pl.DataFrame, results: Path) -> dict:
     if crossings is None:
         raise InputError(f"{results}: no crossings.csv or crossings.parquet (run skyfence analyze first)")
     check_belongs(truth, results)
+    truth, outside = within_analysed(truth, results)
     if "entry_kind" in crossings.columns:  # the detections are the crossings seen to happen
         crossings = crossings.filter(pl.col("entry_kind") == "crossed")
     t_cross = truth.filter(pl.col("event_type") == "crossing")
@@ -129,7 +130,21 @@ def evaluate(truth: pl.DataFrame, results: Path) -> dict:
                       ordered=kind != "mock_engagement", one_to_one=False)
             err = (_seconds(d_i["start_time"])[m.detected_index] - _seconds(t_i["start_time"])[m.truth_index]).abs()
             rows.append(_row(kind, m, _stats(err.to_list()), truth=t_i))
-    return {"results": str(results), "events": rows}
+    return {"results": str(results), "events": rows, "truth_outside_analysed": outside}
+
+
+def within_analysed(truth: pl.DataFrame, results: Path) -> tuple[pl.DataFrame, int]:
+    """The true events that begin within the time the tracks analysed cover (``summary.json``: an analysis of
+    part of the simulated day is not missing the rest), and how many were left out."""
+    path = results / "summary.json"
+    if not path.is_file() or truth.height == 0:
+        return truth, 0
+    tracks = json.loads(path.read_text(encoding="utf-8")).get("tracks", {})
+    if not tracks.get("start") or not tracks.get("end"):
+        return truth, 0
+    start, end = (datetime.fromisoformat(tracks[k]) for k in ("start", "end"))
+    inside = truth.filter(pl.col("start_time").is_between(start, end) | pl.col("start_time").is_null())
+    return inside, truth.height - inside.height
 
 
 def check_belongs(truth: pl.DataFrame, results: Path) -> None:

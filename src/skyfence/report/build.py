@@ -34,11 +34,12 @@ def build_report(folders: Path | list[Path], out: Path, period: Period = Period(
     if suffix not in FORMATS:
         raise SkyfenceError(f"{out}: the report is written as .html or .pdf (by the file's extension)")
     progress = progress or Steps(None)
-    from skyfence.report.claims import check_claims, load_claims
+    from skyfence.report.claims import check_claims, claims_for, load_claims
+    from skyfence.report.combine import combine
     from skyfence.report.figures import compute
 
-    claims = load_claims(claims_file)
-    from skyfence.report.combine import combine
+    if claims_file is not None:
+        load_claims(claims_file)  # a bad claims file is said before the folders are read
 
     folders = [folders] if isinstance(folders, Path) else list(folders)
     with progress.step(f"reading {len(folders)} results folder{'s' if len(folders) > 1 else ''}",
@@ -48,6 +49,7 @@ def build_report(folders: Path | list[Path], out: Path, period: Period = Period(
             parts.append(load_results(folder, period))
             progress.advance()
         results = combine(parts)
+    claims = claims_for(claims_file, results)
     with progress.step("counting"):
         fig = compute(results)
         checked = check_claims(claims, results, fig)

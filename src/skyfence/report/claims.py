@@ -97,6 +97,22 @@ def _claim(item: object, where: str) -> Claim:
                  rng[0], rng[1], level, item.get("kind"))
 
 
+def claims_for(claims_file: str | Path | None, results: Results) -> list[Claim]:
+    """The claims a report checks: those of ``claims_file``, or the bundled ones when the results are of the
+    agreement they are about (none otherwise). A claim about a party the agreement does not have is refused
+    (one line), rather than counted over all parties."""
+    if claims_file is None and results.agreement_name != DEFAULT_CLAIMS:
+        return []
+    claims = load_claims(claims_file)
+    parties = set((results.agreement or {}).get("skyfence", {}).get("parties", {}))
+    for i, c in enumerate(claims):
+        if c.party is not None and parties and c.party not in parties:
+            where = claims_file if claims_file is not None else f"built-in claims {DEFAULT_CLAIMS}"
+            raise SkyfenceError(f"{where}: claims[{i}].party: {c.party!r} is not a party of agreement "
+                                f"{results.agreement_name} (its parties: {', '.join(sorted(parties))})")
+    return claims
+
+
 def check_claims(claims: list[Claim], results: Results, figures: Figures) -> list[Checked]:
     """Each claim beside what ``results`` show."""
     return [_check(c, results, figures) for c in claims]
@@ -115,6 +131,9 @@ def _check(claim: Claim, results: Results, fig: Figures) -> Checked:
         value = sum(daily) / len(daily) if daily else None
         shown = "no days of data" if value is None else (
             f"{value:.1f} a day (daily {min(daily)}-{max(daily)}, {sum(daily)} in {len(daily)} days)")
+        if value is not None and not fig.whole_days:
+            shown = f"{sum(daily)} in {fig.hours:.1f} h of data: not whole days"
+            value = None  # a day's figure is not judged on part of a day
         how = (f"Crossings of the line or a zone by {who} seen to happen (entering from the allowed side), "
                f"counted per UTC day {span}; mean over every day of data, days without a crossing counted as zero.")
     elif claim.measure == "share_of_sorties_crossed":

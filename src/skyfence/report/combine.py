@@ -27,6 +27,7 @@ def combine(parts: list[Results]) -> Results:
     if len(names) > 1:
         raise SkyfenceError(f"the folders were analysed under different agreements ({', '.join(names)}): "
                             "report them one agreement at a time")
+    _refuse_overlaps(parts)
     first = parts[0]
 
     def stack(tables: list[pl.DataFrame]) -> pl.DataFrame:
@@ -42,6 +43,25 @@ def combine(parts: list[Results]) -> Results:
                    add_summaries([p.summary for p in parts]), views["crossings"], views["encounters"],
                    views["manoeuvres"], views["interactions"], raw, stack([p.tracks for p in parts]),
                    next((p.agreement for p in parts if p.agreement), None), first.period, notes, len(parts))
+
+
+def _refuse_overlaps(parts: list[Results]) -> None:
+    """Folders whose analysed times overlap (the same folder twice, a day and an hour of it) would count the
+    same events twice: refused, with the two named."""
+    from datetime import datetime
+
+    spans = []
+    for p in parts:
+        trk = p.summary.get("tracks", {})
+        if trk.get("start") and trk.get("end"):
+            spans.append((datetime.fromisoformat(trk["start"]), datetime.fromisoformat(trk["end"]), p.folder))
+    spans.sort(key=lambda s: s[0])
+    for k in range(1, len(spans)):
+        s1, e1, f1 = spans[k]
+        e0, _, f0 = max((e, s, f) for s, e, f in spans[:k])  # the one reaching furthest
+        if s1 <= e0:
+            raise SkyfenceError(f"results folders {f0} and {f1} overlap in time ({s1:%Y-%m-%d %H:%M} to "
+                                f"{min(e0, e1):%Y-%m-%d %H:%M} UTC): their events would be counted twice")
 
 
 def _unique_flights(table: pl.DataFrame, index: int) -> pl.DataFrame:

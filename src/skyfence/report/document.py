@@ -107,7 +107,8 @@ def context(results: Results, fig: Figures, checked: list[Checked], svgs: dict[s
         "source_note": (f"All counts are those of {results.folder.name}/summary.json" if results.folders == 1 else
                         f"All counts are those of the {results.folders} folders' summary.json, added up")
                        + (" over the period." if results.period.bounded else "."),
-        "notes": results.notes,
+        "notes": results.notes + _cut_notes(results, fig),
+        "no_claims_note": NO_CLAIMS,
         "incidents": incidents, "incident_rows": _incident_rows(incidents), "duration": _duration,
     }
 
@@ -129,12 +130,29 @@ def _incident_rows(incidents) -> list[dict]:
              "summary": i.summary} for i in incidents.incidents[:MAX_ROWS]]
 
 
+NO_CLAIMS = ("none given for this agreement: the bundled claims are about the 2017 Euphrates line (agreement "
+             "euphrates-2017); give yours with --claims FILE.")
+
+
+def _cut_notes(results: Results, fig: Figures) -> list[str]:
+    """What a period or data shorter than its days leaves out."""
+    notes = []
+    if results.period.bounded and not fig.flights_by_party:
+        notes.append("Flights are counted per whole UTC day: with a period that cuts a day, the flights of the period "
+                     "and the share of them that crossed are not given.")
+    if not fig.whole_days:
+        notes.append(f"The data covers {fig.hours:.1f} h of its {len(fig.days)} day(s): figures \"a day\" count "
+                     "what those hours hold, and claims about a day are not judged on them.")
+    return notes
+
+
 def _days_text(fig: Figures) -> str:
     if not fig.days:
         return "no days of data"
+    part = "" if fig.whole_days else f"; {fig.hours:.1f} h of data"
     if len(fig.days) == 1:
-        return f"{fig.days[0].isoformat()} (1 day, UTC)"
-    return f"{fig.days[0].isoformat()} to {fig.days[-1].isoformat()} ({len(fig.days)} days, UTC)"
+        return f"{fig.days[0].isoformat()} (1 day, UTC{part})"
+    return f"{fig.days[0].isoformat()} to {fig.days[-1].isoformat()} ({len(fig.days)} days, UTC{part})"
 
 
 def _kinds(by_kind_and_party: dict[str, int]) -> str:
@@ -164,7 +182,9 @@ def _crossing_rows(results: Results) -> list[dict]:
 
 
 def _closest_rows(results: Results, n: int = 15) -> list[dict]:
-    enc = results.encounters.sort("closest_nm", nulls_last=True).head(n)
+    from skyfence.analysis.summary import one_per_closest_point
+
+    enc = one_per_closest_point(results.encounters).sort("closest_nm", nulls_last=True).head(n)
     return [{"time": _time(r["closest_time"]),
              "aircraft": f"{_who(r['callsign_a'], r['track_a'])} / {_who(r['callsign_b'], r['track_b'])}",
              "parties": f"{r['party_a']} / {r['party_b']}", "nm": num(r["closest_nm"], 2),

@@ -52,6 +52,12 @@ class Figures:
     mean_per_day: float | None
     trend_per_day: float | None
     flights_by_party: dict[str, int]
+    hours: float | None = None  # hours of data within the period (from the first state to the last)
+
+    @property
+    def whole_days(self) -> bool:
+        """The data covers its days (within an hour each): a figure "a day" means what it says."""
+        return self.hours is None or not self.days or self.hours >= 24.0 * len(self.days) - len(self.days)
 
 
 def compute(results: Results) -> Figures:
@@ -76,7 +82,22 @@ def compute(results: Results) -> Figures:
     daily_total = list(np.sum([r.daily for r in rows], axis=0).astype(int)) if rows else [0] * len(days)
     total = int(sum(daily_total))
     return Figures(days, cross_doc, enc_doc, beh_doc, rows, other_kinds, [int(v) for v in daily_total],
-                   total / len(days) if days else None, trend(daily_total), flights)
+                   total / len(days) if days else None, trend(daily_total), flights, covered_hours(results))
+
+
+def covered_hours(results: Results) -> float | None:
+    """Hours from the first state analysed to the last, within the period (None when the summary lacks them)."""
+    from datetime import datetime
+
+    trk = results.summary.get("tracks", {})
+    if not trk.get("start") or not trk.get("end"):
+        return None
+    start, end = datetime.fromisoformat(trk["start"]), datetime.fromisoformat(trk["end"])
+    if results.period.start is not None:
+        start = max(start, results.period.start)
+    if results.period.end is not None:
+        end = min(end, results.period.end)
+    return max((end - start).total_seconds(), 0.0) / 3600.0
 
 
 def party_crossings(results: Results, crossings: pl.DataFrame, party: str, days: list[date],
@@ -102,8 +123,12 @@ def trend(daily: list[int]) -> float | None:
 
 
 def flights_in_period(results: Results, days: list[date]) -> dict[str, int]:
-    """Flights (sorties) per party that began on the days of the period, from ``summary.json``."""
+    """Flights (sorties) per party that began on the days of the period, from ``summary.json`` (which counts them
+    per UTC day: none for a period that cuts a day, whose flights it cannot tell)."""
     trk = results.summary.get("tracks", {})
+    if any(t is not None and (t.hour, t.minute, t.second, t.microsecond) != (0, 0, 0, 0)
+           for t in (results.period.start, results.period.end)):
+        return {}
     per_day = trk.get("flights_per_day")
     if per_day is None:  # results from before flights were counted per day
         if results.period.bounded:

@@ -154,7 +154,10 @@ def crossings_map(results: Results, tracks: TrackIndex):
         ax.plot(r["entry_lon"], r["entry_lat"], "o", ms=4.5, mec="#222222" if counted else colour, mew=0.6,
                 mfc=colour if counted else "white", zorder=7)
     _intent_legend(ax, cr)
-    ax.set_title(f"Crossings: {cr.height} (entry points and track beyond the line)", loc="left")
+    seen = int((cr["entry_kind"] == "crossed").sum()) if cr.height else 0
+    title = (f"Crossings: {seen} seen to cross (filled), {cr.height - seen} inside otherwise (hollow)"
+             if cr.height > seen else f"Crossings: {seen} (entry points and track beyond the line)")
+    ax.set_title(title, loc="left")
     return fig
 
 
