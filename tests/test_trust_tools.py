@@ -175,15 +175,20 @@ def test_simulate_for_any_agreement(tmp_path):
     assert bad.exit_code != 0
 
 
-def test_evaluate_says_when_a_truth_file_does_not_belong(tmp_path):
+def _simulated(tmp_path, hours: float, seed: int):
+    """The built-in scenario simulated, its tracks and truth written: (simulation, tracks path, truth path)."""
     from skyfence.sim.scenario import load_scenario
 
     scenario, base = load_scenario("euphrates-2017")
-    sim = simulate(scenario, base, 1.0, 3)
-    tracks = tmp_path / "tracks.parquet"
+    sim = simulate(scenario, base, hours, seed)
+    tracks, truth = tmp_path / "tracks.parquet", tmp_path / "truth.csv"
     sim.tracks.write_parquet(tracks)
-    truth = tmp_path / "truth.csv"
     sim.truth.write_csv(truth)
+    return sim, tracks, truth
+
+
+def test_evaluate_says_when_a_truth_file_does_not_belong(tmp_path):
+    sim, tracks, truth = _simulated(tmp_path, 1.0, 3)
     assert runner.invoke(app, ["analyze", str(tracks), "-o", str(tmp_path / "r"), "-q"]).exit_code == 0
     ok = runner.invoke(app, ["evaluate", "--truth", str(truth), "--results", str(tmp_path / "r")])
     assert ok.exit_code == 0 and "precision: of the detections" in ok.output
@@ -193,17 +198,9 @@ def test_evaluate_says_when_a_truth_file_does_not_belong(tmp_path):
     assert bad.exit_code != 0 and "does not belong" in str(bad.exception)
 
 
-
 def test_evaluate_leaves_out_the_truth_outside_the_time_analysed(tmp_path):
     """An analysis of the first half of a simulated day is not missing the second half's events."""
-    from skyfence.sim.scenario import load_scenario
-
-    scenario, base = load_scenario("euphrates-2017")
-    sim = simulate(scenario, base, 6.0, 7)
-    tracks = tmp_path / "tracks.parquet"
-    sim.tracks.write_parquet(tracks)
-    truth = tmp_path / "truth.csv"
-    sim.truth.write_csv(truth)
+    sim, tracks, truth = _simulated(tmp_path, 6.0, 7)
     cut = sim.tracks["time"].min() + (sim.tracks["time"].max() - sim.tracks["time"].min()) / 2
     args = ["analyze", str(tracks), "-o", str(tmp_path / "half"), "-q", "--to", cut.isoformat()]
     assert runner.invoke(app, args).exit_code == 0
