@@ -5,6 +5,7 @@ escalated, acknowledged by command and by the signed link, and the audit trail o
 from __future__ import annotations
 
 import copy
+import time
 
 import httpx
 import pytest
@@ -160,34 +161,103 @@ def test_no_one_left_to_escalate_to_is_recorded_once(tmp_path, receivers):
     store.close()
 
 
-def test_acknowledged_with_the_signed_one_time_link(tmp_path, receivers):
+@pytest.fixture
+def linked(tmp_path, receivers):
+    """A store, a hotline on a virtual clock whose messages carry acknowledgement links, and the link server:
+    (store, hotline, clock, ack server)."""
     store = IncidentStore.open(tmp_path / "s.db")
     ag = agreement_with(tmp_path, receivers)
     clock = Clock()
     ack = AckServer(store).start()
     hot = Hotline(store, ag, clock=clock, env=ENV, ack_base=ack.base_url)
     hot.open_channels()
+    yield store, hot, clock, ack
+    hot.stop()
+    ack.close()
+    store.close()
+
+
+def test_acknowledged_with_the_signed_one_time_link(linked, receivers):
+    store, hot, clock, ack = linked
+    [change] = store.apply([crossing("crossing_started", 0, "crossing")])
+    run(hot, clock, T0.timestamp() + 15)
+    url = receivers["red"].unique[0]["body"]["ack_url"]
+    assert url.startswith(ack.base_url + "/ack/")
+    assert receivers["blue"].unique[0]["body"]["ack_url"] is None  # the counterpart has nothing to acknowledge
+    assert httpx.get(url).status_code == 200  # the page: a button, no acknowledgement yet
+    assert "red" not in store.get(change.incident_id).acks
+    token = url.rsplit("/", 1)[1]
+    forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    assert httpx.post(url.replace(token, forged), json={"by": "x"}).status_code == 403
+    r = httpx.post(url, json={"by": "Maj. Orlov"})
+    assert r.status_code == 200 and f"acknowledged incident {change.incident_id} for red" in r.text
+    assert httpx.post(url, json={"by": "again"}).status_code == 409  # one time only
+    assert store.get(change.incident_id).acks["red"][0] == "Maj. Orlov"
+    run(hot, clock, T0.timestamp() + 3600)
+    assert len(receivers["red"].unique) == 1 and not receivers["red_chief"].unique  # nothing chased
+
+
+def test_a_link_from_before_a_rise_does_not_acknowledge_the_higher_severity(linked, receivers):
+    """A rise asks for a new acknowledgement: the link of the earlier, lower message must not give it (user
+    trial: an old link acknowledged a deep crossing)."""
+    store, hot, clock, ack = linked
+    [change] = store.apply([crossing("crossing_started", 0, "crossing")])
+    run(hot, clock, T0.timestamp() + 15)
+    old = receivers["red"].unique[0]["body"]["ack_url"]
+    store.apply([crossing("crossing_started", 30, "deep_crossing", depth_km=14.0)])
+    r = httpx.post(old, json={"by": "Capt Old Link"})
+    assert r.status_code == 409 and "risen to deep crossing" in r.text
+    assert "red" not in store.get(change.incident_id).acks
+    run(hot, clock, T0.timestamp() + 60)
+    new = receivers["red"].unique[-1]["body"]
+    assert new["severity"] == "deep_crossing" and new["ack_url"] != old
+    assert httpx.post(new["ack_url"], json={"by": "Maj. Orlov"}).status_code == 200
+    assert store.get(change.incident_id).acks["red"][0] == "Maj. Orlov"
+
+
+def test_links_carry_an_address_the_other_centre_can_reach(tmp_path, receivers, monkeypatch):
+    """Listening on every interface gave links to 127.0.0.1, which the other party's machine is not (user trial);
+    --ack-url gives the address they reach it by."""
+    from skyfence.hotline.runner import start_hotline
+
+    monkeypatch.setenv("SKYFENCE_WEBHOOK_SECRET", SECRET)
+    store = IncidentStore.open(tmp_path / "s.db")
+    wide = AckServer(store, "0.0.0.0", 0)
+    assert "127.0.0.1" not in wide.base_url and wide.base_url.endswith(f":{wide.port}")
+    wide.server.server_close()
+    ag = agreement_with(tmp_path, receivers, group_wait="0 s")
+    hot, ack = start_hotline(store, ag, (), "127.0.0.1:0", ack_url="https://hotline.example.org/sky/")
     try:
-        [change] = store.apply([crossing("crossing_started", 0, "crossing")])
-        run(hot, clock, T0.timestamp() + 15)
+        store.apply([crossing("crossing_started", 0, "crossing")])
+        for _ in range(100):
+            if receivers["red"].unique:
+                break
+            time.sleep(0.1)
         url = receivers["red"].unique[0]["body"]["ack_url"]
-        assert url.startswith(ack.base_url + "/ack/")
-        assert receivers["blue"].unique[0]["body"]["ack_url"] is None  # the counterpart has nothing to acknowledge
-        assert httpx.get(url).status_code == 200  # the page: a button, no acknowledgement yet
-        assert "red" not in store.get(change.incident_id).acks
-        token = url.rsplit("/", 1)[1]
-        forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
-        assert httpx.post(url.replace(token, forged), json={"by": "x"}).status_code == 403
-        r = httpx.post(url, json={"by": "Maj. Orlov"})
-        assert r.status_code == 200 and f"acknowledged incident {change.incident_id} for red" in r.text
-        assert httpx.post(url, json={"by": "again"}).status_code == 409  # one time only
-        assert store.get(change.incident_id).acks["red"][0] == "Maj. Orlov"
-        run(hot, clock, T0.timestamp() + 3600)
-        assert len(receivers["red"].unique) == 1 and not receivers["red_chief"].unique  # nothing chased
+        assert url.startswith("https://hotline.example.org/sky/ack/")
+        # the token itself is the same: it acknowledges on the server listening
+        assert httpx.post(ack.base_url + "/ack/" + url.rsplit("/", 1)[1], json={"by": "x"}).status_code == 200
     finally:
         hot.stop()
         ack.close()
         store.close()
+
+
+def test_stopping_sends_what_waits_to_be_grouped(tmp_path, receivers):
+    """A monitor stopped within a group wait left the last updates unsent, resolutions too, until the next hotline
+    run (user trial): the stop sends them."""
+    store = IncidentStore.open(tmp_path / "s.db")
+    ag = agreement_with(tmp_path, receivers, group_wait="5 min")
+    hot = Hotline(store, ag, env=ENV).start()
+    try:
+        store.apply([crossing("crossing_started", 0, "crossing"), crossing("crossing_ended", 90, "crossing",
+                                                                            ended=True)])
+    finally:
+        hot.stop(drain=10)
+        store.close()
+    got = receivers["red"].unique
+    assert len(got) == 1 and got[0]["body"]["event"] == "crossing_ended"  # one message: the group, as it stands
+    assert len(receivers["blue"].unique) == 1
 
 
 def test_webhook_500_then_200_loses_nothing_keeps_order_and_ids(tmp_path, receivers):

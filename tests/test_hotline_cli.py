@@ -90,6 +90,10 @@ def test_a_replay_tells_the_same_messages_however_fast_it_runs(crossing_csv, tmp
     (["--store", "{db}", "--alert", "ftp://x"], "--alert 'ftp://x': unknown channel"),
     (["--store", "{db}", "--alert", "http://127.0.0.1:9/x"], "set SKYFENCE_WEBHOOK_SECRET"),
     (["--store", "{db}", "--ack-listen", "nonsense"], "--ack-listen 'nonsense': give HOST:PORT"),
+    (["--store", "{db}", "--alert", "log:{db}.log", "--ack-url", "https://hotline.example.org"],
+     "--ack-url needs --ack-listen"),
+    (["--store", "{db}", "--ack-listen", "127.0.0.1:0", "--ack-url", "hotline.example.org"],
+     "--ack-url 'hotline.example.org': give the links' base address"),
 ])
 def test_monitor_alert_problems_are_one_line(args, words, crossing_csv, tmp_path):
     args = [a.replace("{db}", str(tmp_path / "s.db")) for a in args]

@@ -62,19 +62,22 @@ def test_warning_zone_end_encounter_interaction_manoeuvre_resolved():
                                                              "time_to_entry_s": 95})
     assert "is expected to cross into At-Tanf zone within 95 s" in render(w, "russia_syria", NAMES, None,
                                                                          {"at-tanf": "At-Tanf zone"})
-    e = incident("crossing", "crossing_ended", "deep_crossing", {"zone_kind": "side", "depth_km": 12.0,
-                                                                 "duration_s": 400, "intent": "likely_deliberate"})
-    text = render(e, "russia_syria", NAMES)
-    assert text.startswith("[DEEP CROSSING] Your aircraft RFF90 came back across the line at 2017-11-01 06:04:12 "
-                           "UTC after 6 min 40 s beyond it, 6.5 NM (12.0 km) deep at most")
+    e = incident("crossing", "crossing_ended", "deep_crossing",
+                 {"zone": "coalition-side", "zone_kind": "side", "depth_km": 12.0, "duration_s": 400,
+                  "intent": "likely_deliberate", "entry_time": "2017-11-01T05:57:32.000000Z",
+                  "exit_time": "2017-11-01T06:04:12.000000Z", "exit_lat": 35.2, "exit_lon": 40.1})
+    text = render(e, "russia_syria", NAMES, None, {"coalition-side": "coalition side of the line (east)"})
+    assert text.startswith("[DEEP CROSSING] Your aircraft RFF90 left the coalition side of the line (east) at "
+                           "2017-11-01 06:04:12 UTC after 6 min 40 s inside, 6.5 NM (12.0 km) deep at most; out at ")
+    assert "(35.2000N 40.1000E)" in text and "35.4100N" not in text  # where it left, not the deepest point
     assert text.endswith("; intent: likely deliberate. Incident X-1.")
     enc = incident("encounter", "level_changed", "loss", {"level": "loss", "horizontal_nm": 3.2, "vertical_ft": 400,
                                                          "closest_horizontal_nm": 2.9, "closest_vertical_ft": 300},
                    aircraft=(RFF, RCH))
     assert render(enc, "coalition", NAMES).startswith(
         "[LOSS] Your aircraft RCH871 and a Russia and Syria aircraft, RFF90: separation LOSS at 2017-11-01 "
-        "06:04:12 UTC, 8 NM NE of Dayr az Zawr (35.4100N 40.2700E): 3.2 NM and 400 ft apart, closest 2.9 NM and "
-        "300 ft.")
+        "06:04:12 UTC, 8 NM NE of Dayr az Zawr (35.4100N 40.2700E): 3.2 NM and 400 ft apart, closest so far 2.9 NM "
+        "and 300 ft.")
     ended = incident("encounter", "encounter_ended", "loss", {"closest_horizontal_nm": 2.9, "closest_vertical_ft": 300},
                      aircraft=(RFF, RCH), status="resolved")
     assert render(ended, "russia_syria", NAMES).startswith("[LOSS] RESOLVED: The encounter of your aircraft RFF90 "
@@ -84,3 +87,27 @@ def test_warning_zone_end_encounter_interaction_manoeuvre_resolved():
                                                                                                  NAMES)
     m = incident("manoeuvre", "manoeuvre", "info", {"type": "hard_turn"})
     assert render(m, "coalition", NAMES).startswith("[INFO] A Russia and Syria aircraft, RFF90: hard turn at")
+
+
+def test_a_crossing_is_told_at_its_entry_and_exit_and_only_a_crossing_as_crossed():
+    """From a user trial: an aircraft first seen inside was told as having crossed the line; a deepening crossing
+    re-told gave the tick's time as the crossing time; a warning for an entry across the region's edge said it
+    would cross the line."""
+    areas = {"east-side": "east side of the line (east)"}
+    entry = {"zone": "east-side", "zone_kind": "side", "depth_km": 14.0, "entry_time": "2017-11-01T05:58:00.000000Z"}
+    deep = incident("crossing", "crossing_started", "deep_crossing", {**entry, "entry_kind": "crossed"})
+    text = render(deep, "russia_syria", NAMES, "the Aar", areas)
+    assert "crossed the Aar 8 NM NE of Dayr az Zawr (35.4100N 40.2700E) at 2017-11-01 05:58:00 UTC, 7.6 NM " \
+        "(14.0 km) deep, still inside at 2017-11-01 06:04:12 UTC." in text
+    seen = incident("crossing", "crossing_started", "caution", {**entry, "entry_kind": "first_seen_inside"})
+    text = render(seen, "coalition", NAMES, "the Aar", areas)
+    assert "crossed" not in text
+    assert "RFF90 (FL" not in text and "is inside the east side of the line (east) (first seen inside, not seen " \
+        "to cross)" in text
+    edge = incident("crossing", "crossing_warning", "warning", {"zone": "east-side", "zone_kind": "side",
+                                                                "time_to_entry_s": 6, "via_line": False})
+    assert "is expected to enter the east side of the line (east) across the region's edge within 6 s" in \
+        render(edge, "russia_syria", NAMES, "the Aar", areas)
+    gone = incident("crossing", "crossing_ended", "caution", {**entry, "entry_kind": "crossed", "exit_time": None})
+    assert "Your aircraft RFF90: no reports since 2017-11-01 06:04:12 UTC, last seen inside the east side of the " \
+        "line (east), 7.6 NM (14.0 km) deep" in render(gone, "russia_syria", NAMES, "the Aar", areas)

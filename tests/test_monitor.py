@@ -449,6 +449,31 @@ def test_a_crossing_is_told_again_as_it_deepens_and_at_the_end_of_the_data(sampl
     assert all(u.details.get("intent") is None for u in started) and not any(u.event == "crossing_ended" for u in mine)
 
 
+def test_a_crossing_whose_aircraft_stops_reporting_inside_ends_with_analyze_figures(samples, tmp_path):
+    """TVF88AK's last report (05:20:40) is inside the Swiss test line's east side, and the data goes on: the incident
+    stayed "10.3 km deep after 73 s, still inside" for ever, while analyze has it open, 177.6 km deep after 1023 s
+    (user trial). Once no report has come for a flight gap the flight is over, and the crossing with it."""
+    path = tmp_path / "morning.parquet"
+    t = pl.col("timestamp")
+    samples.filter((pl.col("scenario") == "enroute_rvsm_traffic") & (t >= datetime(2018, 8, 1, 5, 0, tzinfo=timezone.utc))
+                   & (t < datetime(2018, 8, 1, 5, 45, tzinfo=timezone.utc))).write_parquet(path)
+    ag = load_agreement(SWISS)
+    ups, _, _ = run_monitor([path], ag, tick=10.0)
+    a = analyze([path], ag)
+    theirs = a.crossings.filter(pl.col("callsign") == "TVF88AK").row(0, named=True)
+    assert theirs["open"] and theirs["max_depth_km"] > 100
+    mine = [u for u in ups if u.kind == "crossing" and u.aircraft[0].callsign == "TVF88AK"]
+    last = mine[-1]
+    assert last.event == "crossing_ended" and last.ended and "no reports since 05:20:40 UTC" in last.summary
+    assert last.details["depth_km"] == pytest.approx(theirs["max_depth_km"], abs=0.01)
+    assert last.details["duration_s"] == pytest.approx(theirs["duration_s"], abs=0.1)
+    assert last.end_time == theirs["entry_time"] + timedelta(seconds=theirs["duration_s"])
+    # and every crossing of the morning ends as analyze has it, depth included
+    mine_all = final_events(ups)
+    assert differences(mine_all, analysis_events(a.crossings, a.encounters, a.manoeuvres, a.interactions),
+                       kinds=("crossing",)) == []
+
+
 def test_duration_ends_a_live_monitor_mid_tick(euphrates):
     """--duration 2 with a 60 s tick on a feed that is not there stopped after the tick, a minute on (user trial)."""
     from skyfence.bench_ingest import free_port

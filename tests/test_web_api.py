@@ -209,6 +209,19 @@ def test_websocket_pictures_move_and_incident_changes_arrive(server, tokens, sto
     asyncio.run(go())
 
 
+def test_a_removed_user_is_cut_off_an_open_websocket(server, tokens, store):
+    """The API refused a removed user's token at once, but an open websocket went on receiving (user trial)."""
+    async def go():
+        ws = await _ws(server.url, tokens["viewer"])
+        await _next(ws, "hello")
+        await asyncio.to_thread(Users(store.engine).remove, "vera")
+        with pytest.raises(websockets.ConnectionClosed) as err:
+            while True:
+                await asyncio.wait_for(ws.recv(), 10)
+        return err.value.rcvd.code, err.value.rcvd.reason
+    assert asyncio.run(go()) == (4401, "the token no longer works")
+
+
 def test_users_command_prints_a_token_once_and_keeps_only_its_hash(tmp_path):
     db = tmp_path / "users.db"
     run = lambda *a: subprocess.run([sys.executable, "-m", "skyfence", "users", *a, "--store", str(db)],
@@ -227,6 +240,13 @@ def test_users_command_prints_a_token_once_and_keeps_only_its_hash(tmp_path):
     assert run("add", "x", "--role", "pilot").returncode == 2
     assert "give --party" in run("add", "y", "--role", "officer").stderr
     assert run("list").stdout.split() == ["olga", "officer", "russia_syria"]
+    # a misspelt store is refused, not made anew and empty (user trial)
+    typo = [sys.executable, "-m", "skyfence", "users", "list", "--store", str(tmp_path / "userz.db")]
+    r = subprocess.run(typo, capture_output=True, text=True)
+    assert r.returncode == 2 and "no incident store there" in r.stderr and not (tmp_path / "userz.db").exists()
+    r = subprocess.run([sys.executable, "-m", "skyfence", "serve", "--store", str(tmp_path / "userz.db"), "--port",
+                        "0"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "no incident store there" in r.stderr and not (tmp_path / "userz.db").exists()
 
 
 def test_users_table_comes_from_the_store_migrations(tmp_path):

@@ -139,8 +139,11 @@ def test_the_page_shows_the_hotline_and_an_acknowledgement_ends_the_wait(tmp_pat
         row = p.page.locator("#hotline-parties tr[data-party=russia_syria]")
         row.wait_for()
         assert "awaited, due" in row.inner_text() and "Hmeimim operations duty officer" in row.inner_text()
-        p.page.click("#detail details summary")
-        assert "Your aircraft RFF1022" in p.page.inner_text("#detail details")
+        p.page.click("#hotline-detail details summary")
+        assert "Your aircraft RFF1022" in p.page.inner_text("#hotline-detail details")
+        # the actions come before the event's figures, which fold away
+        assert p.js("!!(document.querySelector('#detail #ack').compareDocumentPosition("
+                    "document.querySelector('#detail details.figures')) & Node.DOCUMENT_POSITION_FOLLOWING)")
         p.page.click("#detail #ack")
         p.wait("document.querySelector('#hotline-parties tr[data-party=russia_syria]')?.innerText.includes('acknowledged')",
                timeout=20)

@@ -41,6 +41,10 @@ def test_monitor_serves_its_picture_and_incidents(tmp_path):
                         every=1.0)
         assert incs and all(i["parties"] == ["russia_syria"] for i in incs), incs
         assert get("/api/incidents").status_code == 200 and httpx.get(url + "/api/incidents").status_code == 401
+        # once the recording has ended the page is told so (it looked live for ever: user trial)
+        ended = wait_for(lambda: (r := get("/api/health")) is not None and r.json()["feed_ended"] and r.json(),
+                         timeout=180, every=1.0)
+        assert ended and ended["picture_time"] is not None
     finally:
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=60)

@@ -136,6 +136,41 @@ def test_without_a_token_the_page_asks_for_one(site, browser):
         p.close()
 
 
+def test_a_severity_filter_keeps_what_rises_above_it(site, browser):
+    """The filter reads "that severity or higher", as the API does: an incident more severe than the filter was
+    dropped from the list as soon as it changed (user trial)."""
+    srv, tokens, store, _ = site
+    p = Page(browser, srv.url, tokens["viewer"])
+    try:
+        p.wait("document.querySelectorAll('#incidents li').length === 3")
+        p.page.select_option("#f-status", "")
+        p.page.select_option("#f-severity", "warning")
+        assert p.page.locator("#f-severity option[value=warning]").inner_text() == "warning and above"
+        p.wait("document.querySelectorAll('#incidents li').length === 3")
+        deep = next(i for i in store.incidents() if i.severity == "deep_crossing")
+        store.comment(deep.id, "someone", "seen on radar")  # a change pushed to the page
+        p.page.wait_for_timeout(2000)
+        assert p.page.locator("#incidents li").count() == 3
+        assert p.page.locator("#incidents li", has_text=deep.aircraft[0].callsign).count() == 1
+    finally:
+        p.close()
+
+
+def test_a_public_server_shows_the_page_without_a_token(site, browser):
+    """serve --public answered the API without a token, but the page still asked for one (user trial)."""
+    _, _, store, rec = site
+    srv = Server(WebContext(store=store, agreement=AGREEMENT, recording=rec, replay_start=rec.start + 240,
+                            public=True))
+    p = Page(browser, srv.url, None)
+    try:
+        p.wait("document.querySelectorAll('#incidents li').length >= 2")
+        assert p.page.locator("#login.hidden").count() == 1
+        assert p.errors == []
+    finally:
+        p.close()
+        srv.stop()
+
+
 def test_api_docs_work_offline(site, browser):
     srv, _, _, _ = site
     p = Page(browser, srv.url, None)

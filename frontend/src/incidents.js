@@ -21,7 +21,8 @@ export class IncidentPanel {
     const party = document.getElementById("f-party");
     for (const p of parties) party.append(el("option", { value: p.id }, p.name));
     const sev = document.getElementById("f-severity");
-    for (const s of SEVERITIES) sev.append(el("option", { value: s }, s.replace("_", " ")));
+    // as the API reads it: that severity or higher
+    for (const s of SEVERITIES) sev.append(el("option", { value: s }, `${s.replace("_", " ")} and above`));
     for (const id of ["f-status", "f-kind", "f-party", "f-severity"]) {
       document.getElementById(id).addEventListener("change", () => this.load());
     }
@@ -42,7 +43,8 @@ export class IncidentPanel {
   matches(inc) {
     const f = this.filters();
     return (!f.status || inc.status === f.status) && (!f.kind || inc.kind === f.kind)
-      && (!f.party || inc.parties.includes(f.party)) && (!f.severity || inc.severity === f.severity);
+      && (!f.party || inc.parties.includes(f.party))
+      && (!f.severity || severityRank(inc.severity) >= severityRank(f.severity));
   }
 
   /** A change pushed by the server (websocket): the incident after it. */
@@ -117,7 +119,8 @@ export class IncidentPanel {
     const acks = Object.entries(inc.acks || {}).map(([p, a]) => `${p}: ${a.by} at ${shortTime(a.time)}`);
     const details = Object.entries(inc.details || {})
       .filter(([, v]) => v !== null && typeof v !== "object")
-      .map(([k, v]) => row(k.replaceAll("_", " "), typeof v === "number" ? +v.toFixed(2)
+      // positions to 5 decimals (a metre or so), other figures to 2
+      .map(([k, v]) => row(k.replaceAll("_", " "), typeof v === "number" ? +v.toFixed(/(^|_)(lat|lon)$/.test(k) ? 5 : 2)
         : /^\d{4}-\d\d-\d\dT/.test(String(v)) ? shortTime(String(v)) : String(v)));
     this.detail.replaceChildren(
       el("h3", {}, `${inc.kind} `, badge(inc.severity), el("span", { class: `status ${inc.status}` }, inc.status)),
@@ -130,9 +133,10 @@ export class IncidentPanel {
           el("span", { class: "ac-link", onclick: () => this.onAircraft(a.track_id) },
             `${a.callsign || a.track_id} (${a.track_id}, ${a.party || "unknown"})`)]))),
         row("position", `${inc.lat.toFixed(4)}, ${inc.lon.toFixed(4)}`),
-        row("acknowledged by", acks.length ? acks.join("; ") : "nobody yet"),
-        ...details),
+        row("acknowledged by", acks.length ? acks.join("; ") : "nobody yet")),
+      // the actions before the event's figures, which run to thirty rows (user trial: out of reach below them)
       this.actions(inc),
+      el("details", { class: "figures" }, el("summary", {}, `figures (${details.length})`), el("table", {}, ...details)),
       el("h4", {}, "hotline"),
       hotline,
       el("h4", {}, "audit trail"),

@@ -26,14 +26,41 @@ let selectedAircraft = null;
 let incidentTracks = null; // {incident, paths}
 let places = () => []; // (zoom, inBounds) -> the towns' and airfields' layers
 
+let connected = false;
+let feedEnded = null; // the picture's last time, once the monitor's recorded data has ended
+
+/** The badge by the title: live, replay, offline, or the data ended (a recording served on after its end). */
+function connState(health) {
+  const c = document.getElementById("conn");
+  if (connected && feedEnded) {
+    c.className = "conn ended";
+    c.textContent = `data ended ${hms(feedEnded)}`;
+    c.title = "the recorded data the monitor read has ended: nothing moves any more";
+    return;
+  }
+  c.className = `conn ${connected ? "on" : "off"}`;
+  c.textContent = connected ? (health.mode === "replay" ? "replay" : "live") : "offline";
+}
+
+/** Live mode: ask the server every few seconds whether the monitor's data has ended. */
+function watchFeed(health) {
+  const poll = async () => {
+    try {
+      const h = await api("/api/health");
+      if (h.feed_ended && !feedEnded) { feedEnded = epochOf(h.picture_time); connState(health); return; }
+    } catch (e) { /* the badge says offline through the websocket */ }
+    setTimeout(poll, 5000);
+  };
+  setTimeout(poll, 5000);
+}
+
 async function main() {
   takeTokenFromUrl();
   document.getElementById("login-form").addEventListener("submit", signIn);
-  if (!token()) return askToken();
   try {
-    user = await api("/api/me");
+    user = await api("/api/me"); // without a token: a server run with --public answers as anonymous
   } catch (e) {
-    if (e instanceof ApiError && e.status === 401) return askToken("that token is not valid");
+    if (e instanceof ApiError && e.status === 401) return askToken(token() ? "that token is not valid" : undefined);
     throw e;
   }
   showUser();
@@ -77,8 +104,9 @@ async function main() {
     },
     onIncident: (change) => { panel.changed(change); hotline.soon(); },
     onResync: () => panel.load(),
-    onState: (on) => { const c = document.getElementById("conn"); c.className = `conn ${on ? "on" : "off"}`; c.textContent = on ? (health.mode === "replay" ? "replay" : "live") : "offline"; },
+    onState: (on) => { connected = on; connState(health); },
   });
+  if (health.mode === "live") watchFeed(health);
   window.skyfence.live = live;
   if (health.mode === "replay") {
     const replay = new Replay(health.replay, live, panel);

@@ -149,6 +149,9 @@ def run_cmd(agreement: str = typer.Option("euphrates-2017", "--agreement", "-a",
                                             "mqtt://HOST:PORT/PREFIX, cot+tcp://HOST:PORT, cot+udp://HOST:PORT, "
                                             "log:FILE, console. Webhook secret from $SKYFENCE_WEBHOOK_SECRET."),
             ack_listen: str = typer.Option(None, "--ack-listen", help="HOST:PORT for the acknowledgement links."),
+            ack_url: str = typer.Option(None, "--ack-url", help="The links' address as the other centres reach "
+                                        "the --ack-listen server (https://hotline.example.org); default "
+                                        "http://HOST:PORT, this machine's name when listening on 0.0.0.0."),
             duration: float = typer.Option(0, "--duration", help="Stop after this many seconds (0: run until "
                                            "interrupted)."),
             store: str = _store_option()) -> None:
@@ -158,9 +161,9 @@ def run_cmd(agreement: str = typer.Option("euphrates-2017", "--agreement", "-a",
 
     ag = load_agreement(agreement)
     with _open(store, create=True) as s:
-        hot, ack = start_hotline(s, ag, alert or (), ack_listen)
+        hot, ack = start_hotline(s, ag, alert or (), ack_listen, ack_url=ack_url)
         if ack is not None:
-            out.print(f"acknowledgement links on {ack.base_url}/ack/...")
+            out.print(f"acknowledgement links on {hot.ack_base.rstrip('/')}/ack/...")
         out.print(f"hotline running on {len(hot.workers)} channel{'s' if len(hot.workers) != 1 else ''}: "
                   + ", ".join(hot.workers))
         try:

@@ -41,6 +41,9 @@ def monitor_cmd(
                                     "(the outbox is kept there)."),
     ack_listen: str = typer.Option(None, "--ack-listen", help="HOST:PORT: serve the acknowledgement links that "
                                    "hotline messages carry (POST /ack/TOKEN)."),
+    ack_url: str = typer.Option(None, "--ack-url", help="The links' address as the other centres reach the "
+                                "--ack-listen server (https://hotline.example.org); default http://HOST:PORT, this "
+                                "machine's name when listening on 0.0.0.0."),
     web: str = typer.Option(None, "--web", help="Also serve the web page and API here, [HOST]:PORT such as :8080 "
                             "(needs --store; after recorded data ends the page stays up until Ctrl-C)."),
 ) -> None:
@@ -86,7 +89,7 @@ def monitor_cmd(
     monitor = Monitor(sources, ag, incident_store, record, tick, speed, duration, log=log)
     hotline = ack = None
     if incident_store is not None and hotline_on:
-        hotline, ack = _start_hotline(monitor, incident_store, ag, alert or (), ack_listen, speed, log)
+        hotline, ack = _start_hotline(monitor, incident_store, ag, alert or (), ack_listen, speed, log, ack_url)
     web_server = None
     if web is not None:
         from skyfence.web.server import start_beside_monitor
@@ -97,11 +100,13 @@ def monitor_cmd(
         from skyfence.live.jsonl import update_json
 
         monitor.subscribe(lambda ups: [lines.write(json.dumps(update_json(u)) + "\n") for u in ups])
+    report = None
     try:
         report = run_watched(monitor, quiet, stderr)
         if web_server is not None and not monitor.stop_requested:  # the files ended: the page stays up
             from skyfence.web.server import keep_serving
 
+            monitor.picture.ended = True
             keep_serving(web_server)
     finally:
         if web_server is not None:
@@ -113,7 +118,9 @@ def monitor_cmd(
             _hotline_line(hotline)
         if ack is not None:
             ack.close()
-        in_store = _incidents_in_store(incident_store, report) if incident_store is not None else None
+        # (no report: the run failed, and its error goes on from here)
+        in_store = (_incidents_in_store(incident_store, report)
+                    if incident_store is not None and report is not None else None)
         if incident_store is not None:
             incident_store.close()
     doc = report.as_dict()
@@ -141,7 +148,7 @@ def _incidents_in_store(store, report) -> int | None:
         return None
 
 
-def _start_hotline(monitor, store, agreement, alerts, ack_listen, speed, log):
+def _start_hotline(monitor, store, agreement, alerts, ack_listen, speed, log, ack_url=None):
     """The hotline on the monitor's store. A replay of recordings runs the hotline's rounds at each tick, on
     the data's clock (what a duty officer would have lived through: the same messages however fast the
     replay runs); live feeds on the wall clock, in the hotline's own thread."""
@@ -155,19 +162,24 @@ def _start_hotline(monitor, store, agreement, alerts, ack_listen, speed, log):
         data_now = [time.time()]
         monitor.picture.subscribe(lambda now: data_now.__setitem__(0, now.timestamp()))
         clock = lambda: data_now[0]  # noqa: E731
-    hotline, ack = start_hotline(store, agreement, alerts, ack_listen, clock, stepping=not replay)
+    hotline, ack = start_hotline(store, agreement, alerts, ack_listen, clock, stepping=not replay, ack_url=ack_url)
     if replay:
         monitor.picture.subscribe(lambda now: hotline.round())
     log(f"hotline on {len(hotline.workers)} channel{'s' if len(hotline.workers) != 1 else ''}: "
         + (", ".join(hotline.workers) or "none (contacts without channels and no --alert)")
-        + (f"; acknowledgement links on {ack.base_url}/ack/..." if ack else ""))
+        + (f"; acknowledgement links on {hotline.ack_base.rstrip('/')}/ack/..." if ack else ""))
     return hotline, ack
 
 
 def _hotline_line(hotline) -> None:
     from skyfence.hotline import outbox
 
-    counts = outbox.counts(hotline.engine)
-    total = {k: sum(n for (_, s), n in counts.items() if s == k) for k in ("sent", "pending", "dead")}
-    stderr.print(f"hotline: {total['sent']:,} messages sent, {total['pending']:,} waiting, {total['dead']:,} dead "
+    got = outbox.messages_by_status(hotline.engine)
+
+    def told(status: str) -> str:
+        messages, deliveries = got.get(status, (0, 0))
+        return f"{messages:,} message{'s' if messages != 1 else ''}" + (
+            f" ({deliveries:,} deliveries)" if deliveries != messages else "")
+
+    stderr.print(f"hotline: {told('sent')} sent, {told('pending')} waiting, {told('dead')} dead "
                  "(see 'skyfence hotline status')", highlight=False, soft_wrap=True)

@@ -40,14 +40,15 @@ def serve_cmd(
 
 
 def build_context(store: str, agreement: str, replay: list[Path] | None = None, replay_start: str | None = None,
-                  public: bool = False, cors: list[str] | None = None, picture=None):
-    """Open the store and the agreement (and load a recording) into a WebContext; errors are one line."""
+                  public: bool = False, cors: list[str] | None = None, picture=None, create: bool = False):
+    """Open the store and the agreement (and load a recording) into a WebContext; errors are one line. A store
+    file that is not there is refused (a misspelt path served an empty new store) unless ``create``."""
     from skyfence.agreement import load_agreement
     from skyfence.incidents import IncidentStore
     from skyfence.web import WebContext
 
     ag = load_agreement(agreement)
-    st = IncidentStore.open(store, quiet_period=ag.thresholds.incidents.quiet_period)
+    st = IncidentStore.open(store, quiet_period=ag.thresholds.incidents.quiet_period, create=create)
     recording, start = None, None
     if replay:
         from skyfence.web.recording import Recording

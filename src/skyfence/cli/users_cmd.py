@@ -15,11 +15,13 @@ users_app = typer.Typer(name="users", no_args_is_help=True, add_completion=False
 app.add_typer(users_app, name="users")
 
 
-def _store(url: str):
+def _store(url: str, create: bool = False):
+    """The users of the store at ``url``; a store file that is not there is refused (a misspelt path), except
+    when adding the first user of a new store."""
     from skyfence.incidents import IncidentStore
     from skyfence.web.users import Users
 
-    return Users(IncidentStore.open(url).engine)
+    return Users(IncidentStore.open(url, create=create).engine)
 
 
 @users_app.command("add")
@@ -30,7 +32,7 @@ def add(name: str = typer.Argument(..., help="User name (letters, digits, _.@-).
                                   "agreement)."),
         store: str = typer.Option("incidents.db", "--store", "-s", envvar="SKYFENCE_STORE", help=STORE_HELP)) -> None:
     """Add a user and print its bearer token: the only time it is shown (only a hash is kept)."""
-    token = _store(store).add(name, role, party)
+    token = _store(store, create=True).add(name, role, party)
     out.print(token, highlight=False)
 
 

@@ -78,7 +78,14 @@ class AckServer:
 
     @property
     def base_url(self) -> str:
-        host = self.host if self.host not in ("0.0.0.0", "::") else "127.0.0.1"
+        """Where the links point: the address listened on; on every interface, this machine's name (a link
+        sent to another centre must not point at its own 127.0.0.1)."""
+        if self.host in ("0.0.0.0", "::"):
+            import socket
+
+            host = socket.getfqdn() or "127.0.0.1"
+        else:
+            host = self.host
         return f"http://{host}:{self.port}"
 
     def acknowledge(self, token: str, by: str | None) -> tuple[int, str]:
@@ -86,7 +93,7 @@ class AckServer:
         try:
             incident_id, party = redeem(self.store.engine, token, by or "hotline link")
         except TokenError as exc:
-            return (409 if "already used" in str(exc) else 403), str(exc)
+            return (409 if "already used" in str(exc) or "risen" in str(exc) else 403), str(exc)
         try:
             at = datetime.fromtimestamp(self.clock(), timezone.utc) if self.clock else None
             self.store.acknowledge(incident_id, by=by or f"{party} (hotline link)", party=party,

@@ -113,6 +113,15 @@ def counts(engine: sa.Engine) -> dict[tuple[str, str], int]:
     return {(c, s): n for c, s, n in rows}
 
 
+def messages_by_status(engine: sa.Engine) -> dict[str, tuple[int, int]]:
+    """Per status: (messages, deliveries). A message to a contact goes out on each of the contact's channels, one
+    delivery each."""
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(outbox.c.status, sa.func.count(sa.distinct(outbox.c.id)), sa.func.count())
+                            .group_by(outbox.c.status)).all()
+    return {s: (m, d) for s, m, d in rows}
+
+
 def pending_channels(engine: sa.Engine) -> list[str]:
     with engine.connect() as conn:
         return [r[0] for r in conn.execute(sa.select(outbox.c.channel).where(outbox.c.status == PENDING).distinct())]

@@ -125,8 +125,9 @@ class Hotline:
         return w
 
     # -- one round --------------------------------------------------------------------------
-    def step(self, now: float | None = None) -> StepReport:
-        """Fold the store's new changes in, send what grouping lets go, run the acknowledgement clocks."""
+    def step(self, now: float | None = None, flush: bool = False) -> StepReport:
+        """Fold the store's new changes in, send what grouping lets go, run the acknowledgement clocks; with
+        ``flush`` (the hotline stopping), every waiting update goes now rather than at the end of its grouping."""
         with self._lock:
             now = self.clock() if now is None else now
             report = StepReport()
@@ -150,8 +151,9 @@ class Hotline:
                     inc = self._incident(key[0], incidents)
                     if inc is None:
                         continue
-                    if group.due(t["pending_since"], t["last_sent_at"], t["sent_rank"], rank(inc.severity), now,
-                                 self.settings):
+                    if t["pending_seq"] is not None and flush or group.due(
+                            t["pending_since"], t["last_sent_at"], t["sent_rank"], rank(inc.severity), now,
+                            self.settings):
                         self._notify(conn, t, inc, now, out, report)
                     elif t["ack_due"] is not None and now >= t["ack_due"]:
                         self._ack_overdue(conn, t, inc, now, out, report)
@@ -371,13 +373,14 @@ class Hotline:
         return False
 
     def stop(self, drain: float = 5.0) -> None:
-        """Finish the round, send what is due (up to ``drain`` s), stop the workers; nothing waiting is lost."""
+        """Finish the round, send every update still waiting to be grouped and what is due (up to ``drain`` s), stop
+        the workers; nothing waiting is lost (what could not be sent is sent by the next run)."""
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(10)
         if self._started:
-            self.step()
+            self.step(flush=True)
         if drain > 0 and self.workers:
             if not self._started:
                 for w in self.workers.values():

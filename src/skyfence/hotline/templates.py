@@ -84,25 +84,16 @@ def render(incident, party: str, party_names: dict[str, str], line_name: str | N
     second = who(ac[1], party, party_names) if len(ac) > 1 else "another aircraft"
     depth = _num(d.get("depth_km"))
     depth_text = f"{depth * _KM_TO_NM:.1f} NM ({depth:.1f} km) deep" if depth is not None else ""
-    if event == "crossing_warning":
-        tte = _num(d.get("time_to_entry_s"))
-        soon = f"within {duration(tte)}" if tte is not None else "soon"
-        text = f"{first} is expected to cross {crossed} {soon}, {where}, at {when}."
-    elif event == "crossing_started":
-        text = f"{first} crossed {crossed} {where} at {when}" + (f", {depth_text}" if depth_text else "") \
-            + ", still inside."
-    elif event == "crossing_ended":
-        dur = _num(d.get("duration_s"))
-        intent = d.get("intent")
-        text = (f"{first} came back across {crossed} at {when} after {duration(dur)} beyond it"
-                + (f", {depth_text} at most" if depth_text else "") + f"; last position {where}"
-                + (f"; intent: {str(intent).replace('_', ' ')}" if intent else "") + ".")
+    area = (area_names or {}).get(zone, zone) or line
+    if incident.kind == "crossing" and event in ("crossing_warning", "crossing_started", "crossing_ended"):
+        text = _crossing(event, d, first, crossed, area, where, when, depth_text)
     elif incident.kind == "encounter":
         level = d.get("level") or incident.severity
         h, v = _num(d.get("horizontal_nm")), _num(d.get("vertical_ft"))
         ch, cv = _num(d.get("closest_horizontal_nm")), _num(d.get("closest_vertical_ft"))
         apart = f": {h:.1f} NM and {v:,.0f} ft apart" if h is not None and v is not None else ""
-        closest = f", closest {ch:.1f} NM and {cv:,.0f} ft" if ch is not None and cv is not None else ""
+        so_far = "" if event == "encounter_ended" else " so far"  # the closest approach is settled once it is over
+        closest = f", closest{so_far} {ch:.1f} NM and {cv:,.0f} ft" if ch is not None and cv is not None else ""
         if event == "encounter_ended":
             text = f"The encounter of {first} and {second} ended at {when}, {where}{closest}."
         elif event in ("level_fell", "level_rose") and d.get("level_now"):
@@ -123,6 +114,46 @@ def render(incident, party: str, party_names: dict[str, str], line_name: str | N
     if incident.status == "resolved":
         text = f"RESOLVED: {text}"
     return f"[{incident.severity.replace('_', ' ').upper()}] {text} Incident {incident.id}."
+
+
+ENTRY_WORDS = {"first_seen_inside": "first seen inside", "region_edge": "come in across the region's edge",
+               "zone_opened": "inside as the zone opened"}
+
+
+def _crossing(event: str, d: dict, first: str, crossed: str, area: str, where: str, when: str,
+              depth_text: str) -> str:
+    """A crossing's message: crossed (entering from the allowed side), or inside without being seen to cross;
+    at its entry time; out again at its exit time and point, or no longer reported while inside."""
+    if event == "crossing_warning":
+        tte = _num(d.get("time_to_entry_s"))
+        soon = f"within {duration(tte)}" if tte is not None else "soon"
+        if d.get("via_line") is False:
+            return f"{first} is expected to enter the {area} across the region's edge {soon}, {where}, at {when}."
+        return f"{first} is expected to cross {crossed} {soon}, {where}, at {when}."
+    entry = utc_text(_when(d.get("entry_time"))) if d.get("entry_time") else when
+    deep = f", {depth_text}" if depth_text else ""
+    if event == "crossing_started":
+        still = ", still inside" + (f" at {when}" if when != entry else "")
+        if d.get("entry_kind") in (None, "crossed"):
+            return f"{first} crossed {crossed} {where} at {entry}{deep}{still}."
+        how = ENTRY_WORDS.get(d.get("entry_kind"), str(d.get("entry_kind")).replace("_", " "))
+        return f"{first} is inside the {area} ({how}, not seen to cross), {where}, at {entry}{deep}{still}."
+    if not d.get("exit_time"):  # no report for a flight gap while inside
+        return f"{first}: no reports since {when}, last seen inside the {area}{deep}, {where}."
+    out = utc_text(_when(d.get("exit_time")))
+    lat, lon = _num(d.get("exit_lat")), _num(d.get("exit_lon"))
+    left_at = describe_position(lat, lon) if lat is not None and lon is not None else where
+    intent = d.get("intent")
+    return (f"{first} left the {area} at {out} after {duration(_num(d.get('duration_s')))} inside"
+            + (f", {depth_text} at most" if depth_text else "") + f"; out at {left_at}"
+            + (f"; intent: {str(intent).replace('_', ' ')}" if intent else "") + ".")
+
+
+def _when(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return None
 
 
 def reminder(text: str, contact: str, within_s: float) -> str:

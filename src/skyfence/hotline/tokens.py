@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import os
 import secrets
 import time
@@ -41,6 +42,20 @@ def _sig(key: bytes, token_id: str, incident_id: str, party: str) -> str:
     return base64.urlsafe_b64encode(mac[:18]).decode()
 
 
+def _refuse_after_a_rise(conn: sa.Connection, row) -> None:
+    """The token's message told of a lower severity than the incident has now: refused."""
+    from skyfence.hotline.tables import outbox
+    from skyfence.incidents.severity import rank
+    from skyfence.incidents.tables import incidents
+
+    body = conn.execute(sa.select(outbox.c.body).where(outbox.c.id == row.message_id).limit(1)).scalar()
+    now = conn.execute(sa.select(incidents.c.severity).where(incidents.c.id == row.incident_id)).scalar()
+    told = json.loads(body).get("severity") if body else None
+    if told and now and rank(now) > rank(told):
+        raise TokenError(f"this link came with the {told.replace('_', ' ')} message, and the incident has since "
+                         f"risen to {now.replace('_', ' ')}: acknowledge with the link in the latest message")
+
+
 def issue(conn: sa.Connection, incident_id: str, party: str, message_id: str) -> str:
     """A new token for one party to acknowledge one incident (recorded inside ``conn``'s transaction)."""
     token_id = secrets.token_hex(8)
@@ -49,12 +64,15 @@ def issue(conn: sa.Connection, incident_id: str, party: str, message_id: str) ->
 
 
 def redeem(engine: sa.Engine, token: str, by: str) -> tuple[str, str]:
-    """Check a token and mark it used; returns (incident_id, party). Raises :class:`TokenError`."""
+    """Check a token and mark it used; returns (incident_id, party). Raises :class:`TokenError`, also when the
+    incident has risen above the severity of the message that carried the token: a rise asks for a new
+    acknowledgement, which an old link must not give."""
     token_id, _, sig = (token or "").partition(".")
     with writing(engine) as conn:
         row = conn.execute(sa.select(tokens).where(tokens.c.id == token_id)).first()
         if row is None or not hmac.compare_digest(sig, _sig(ack_key(conn), token_id, row.incident_id, row.party)):
             raise TokenError("unknown or forged acknowledgement token")
+        _refuse_after_a_rise(conn, row)
         used = conn.execute(tokens.update().where(tokens.c.id == token_id, tokens.c.used_at.is_(None))
                             .values(used_at=time.time(), used_by=by[:128])).rowcount
         if not used:

@@ -201,8 +201,11 @@ class Monitor:
             boundary = now + self.tick_s
             if self.speed > 0:
                 due = started + (boundary - t_first) / self.speed
-                while not self._stop.is_set() and time.monotonic() < due and self._time_left(started) > 0:
-                    time.sleep(min(0.05, due - time.monotonic()))
+                while not self._stop.is_set() and self._time_left(started) > 0:
+                    wait = due - time.monotonic()  # once: read twice, a busy machine made it negative between
+                    if wait <= 0:
+                        break
+                    time.sleep(min(0.05, wait))
             batch = [f.take_until(boundary) for f in files]
             self._receive(pl.concat(batch, how="vertical_relaxed") if batch else empty_tracks(), time.monotonic())
             if all(f.exhausted for f in files):

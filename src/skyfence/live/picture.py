@@ -29,6 +29,7 @@ class Picture:
         self.keep = keep
         self.stale = stale  # an aircraft silent this long leaves the picture
         self.time: datetime | None = None
+        self.ended = False  # the monitor's recorded data has ended: the picture stays as it was
         self._latest: dict[str, dict] = {}
         self._tracks: dict[str, deque] = {}
         self._subscribers: list[Callable[[datetime], None]] = []

@@ -1,9 +1,9 @@
 """The monitor held to ``analyze``: the incidents of a replay as event tables, and how they differ.
 
 :func:`final_events` takes every update a run emitted and keeps, per incident, what its last updates
-say (the aircraft, the area or kind, the start, the end or exit, the highest level); :func:`differences`
+say (the aircraft, the area or kind, the start, the end or exit, a crossing's depth, the highest level); :func:`differences`
 lists, one line each, the events of an analysis the monitor did not give the same way (same aircraft
-and pairs, entry and exit within ``tolerance`` seconds, same highest levels) and those it gave that the
+and pairs, entry and exit within ``tolerance`` seconds, the same depths, same highest levels) and those it gave that the
 analysis has not. An empty list is the property the live path promises.
 """
 
@@ -33,6 +33,7 @@ def final_events(updates: Iterable) -> dict[str, list[dict]]:
                 e["entry_kind"] = d.get("entry_kind")
                 e["entry"] = _t(d.get("entry_time"))
                 e["exit"] = _t(d.get("exit_time")) if u.event == "crossing_ended" else e["exit"]
+                e["depth"] = d.get("depth_km")
         elif u.kind == "encounter":
             e["tracks"] = tuple(sorted(a.track_id for a in u.aircraft))
             e["what"] = "encounter"
@@ -68,7 +69,8 @@ def analysis_events(crossings: pl.DataFrame, encounters: pl.DataFrame, manoeuvre
     for r in crossings.iter_rows(named=True):
         out["crossing"].append({"tracks": (r["track_id"],), "what": r["zone"], "entry": _s(r["entry_time"]),
                                 "exit": _s(r["exit_time"]) if not r["open"] else None,
-                                "crossed": r["entry_kind"] == "crossed", "entry_kind": r["entry_kind"]})
+                                "crossed": r["entry_kind"] == "crossed", "entry_kind": r["entry_kind"],
+                                "depth": r["max_depth_km"]})
     for r in encounters.iter_rows(named=True):
         out["encounter"].append({"tracks": tuple(sorted((r["track_a"], r["track_b"]))), "what": "encounter",
                                  "start": _s(r["start_time"]), "level": LEVELS.index(r["max_level"])})
@@ -97,6 +99,8 @@ def differences(monitor: dict[str, list[dict]], analysis: dict[str, list[dict]],
                 if (a["exit"] is None) != (m["exit"] is None) or (
                         a["exit"] is not None and abs(a["exit"] - m["exit"]) > tolerance):
                     lines.append(f"crossing exit differs: analyze {_show(a)}, monitor {_show(m)}")
+                elif a.get("depth") is not None and m.get("depth") is not None and abs(a["depth"] - m["depth"]) > 0.01:
+                    lines.append(f"crossing depth differs: analyze {_show(a)}, monitor {_show(m)}")
             if kind == "encounter" and a["level"] != m["level"]:
                 lines.append(f"encounter level differs: analyze {_show(a)}, monitor {_show(m)}")
         for m in left:
@@ -121,5 +125,5 @@ def _show(e: dict) -> str:
         return None if v is None else datetime.utcfromtimestamp(v).strftime("%m-%d %H:%M:%S")
 
     keys = {k: (t(v) if k in ("entry", "exit", "start", "end") else v) for k, v in e.items()
-            if k in ("tracks", "what", "entry", "exit", "start", "end", "level", "entry_kind")}
+            if k in ("tracks", "what", "entry", "exit", "start", "end", "level", "entry_kind", "depth")}
     return str(keys)

@@ -41,6 +41,7 @@ TRACK_POINTS = 200  # at most, per aircraft
 KEEP_WHOLE = ("crossing", "encounter")
 SETTLE = 60.0  # s: a manoeuvre or interaction is told once it began this long before the tick (at the window's
 # newest edge the kinematics have no states after them yet, and a turn seen there may vanish with the next ones)
+VIA_LINE_M = 100.0  # m: a predicted entry point this close to the line is across it (not the region's edge)
 WARNING_MERGE = 120.0  # s: warning episodes of one aircraft and area this close are one warning; this long
 # after the last warning state with no crossing, the warning has lapsed
 
@@ -93,6 +94,7 @@ class EventTracker:
         self.tick = tick
         self.data_gap = agreement.thresholds.crossing.data_gap
         self.lookahead = agreement.thresholds.crossing.warning_lookahead
+        self.flight_gap = agreement.thresholds.crossing.flight_gap
         self.following: dict[tuple, list[Followed]] = {}  # (kind, key) -> events
         self.crossings_made: dict[tuple[str, str], list[float]] = {}  # (track, zone) -> entry times seen
         self.finished = 0  # events final and forgotten
@@ -234,6 +236,9 @@ class EventTracker:
             first = entry - lead if lead is not None and math.isfinite(lead) else entry
             ended = r["exit_time"] is not None and not r["open"]
             last = _s(r["exit_time"]) if ended else entry + (r["duration_s"] or 0.0)
+            # no reports for a flight gap while inside: its flight is over (any later report begins another, as
+            # analyze has it) and the crossing with it, open at its last report (out of coverage, or landed)
+            gone = not ended and bool(r["open"]) and last + self.flight_gap < now
             key = (r["track_id"], r["zone"])
             f = self._match("crossing", key, first, last, 1.0)
             if f is None:
@@ -257,13 +262,19 @@ class EventTracker:
                 self._emit(f, "crossing_started", (round(entry), severity))
                 out.append(self._update(f, "crossing_started", r["entry_time"], severity, (ac,), lat, lon, None, False,
                                         what, details, df))
-            elif not ended and (start_known[1] != severity or done):
+            elif not ended and not gone and (start_known[1] != severity or done):
                 # told again while it goes on: when it becomes deep, and with its figures at the end of the data
                 self._emit(f, "crossing_started", (round(entry), severity, done))
                 so_far = (f", {r['max_depth_km']:.1f} km deep after {r['duration_s']:.0f} s, still inside"
                           + (" at the end of the data" if done else ""))
                 out.append(self._update(f, "crossing_started", _dt(now), severity, (ac,), lat, lon, None, False,
                                         what + so_far, details, df))
+            if gone and self._emit(f, "crossing_ended", ("gone", round(last), round(r["max_depth_km"] or 0.0, 2))):
+                what = (f"{_name(ac)} ({ac.party}): no reports since {_dt(last):%H:%M:%S} UTC, last seen inside "
+                        f"{r['zone']} {r['max_depth_km']:.1f} km deep after {r['duration_s']:.0f} s")
+                out.append(self._update(f, "crossing_ended", _dt(last),
+                                        self._severity("crossing", "crossing_ended", details), (ac,),
+                                        r["deepest_lat"], r["deepest_lon"], last, True, what, details, df))
             if ended:
                 sig = (round(_s(r["exit_time"])), round(r["max_depth_km"] or 0.0, 2), r["intent"])
                 if self._emit(f, "crossing_ended", sig):
@@ -472,8 +483,12 @@ def _predict(row: dict, area, agreement: Agreement, lookahead: float) -> dict:
     if not np.isfinite(t_hit[0]):
         return {}
     th = float(t_hit[0])
-    lon, lat = agreement.projection.inverse(np.asarray(x) + vx * th, np.asarray(y) + vy * th)
+    px, py = np.asarray(x, dtype=np.float64) + vx * th, np.asarray(y, dtype=np.float64) + vy * th
+    lon, lat = agreement.projection.inverse(px, py)
+    # a side is entered across the line or across the region's outer edge: only the first is crossing the line
+    via_line = bool(area.depth_index.distance(px, py)[0] <= VIA_LINE_M) if area.kind == "side" else None
     return {"time_to_entry_s": round(th, 1), "predicted_entry_time": _iso(row["time"].timestamp() + th),
+            "via_line": via_line,
             "predicted_entry_lat": round(float(np.asarray(lat).ravel()[0]), 5),
             "predicted_entry_lon": round(float(np.asarray(lon).ravel()[0]), 5)}
 

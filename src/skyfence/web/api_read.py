@@ -34,7 +34,8 @@ async def health(request: Request) -> dict:
         picture_time, count = (max(times) if times else None), len(rows)
     doc = {"status": "ok", "mode": ctx.mode, "time": iso(datetime.now(timezone.utc)),
            "picture_time": iso(picture_time), "aircraft": count,
-           **(hub.stats() if hub else {"clients": 0, "frames_sent": 0, "frames_dropped": 0}), "replay": None}
+           **(hub.stats() if hub else {"clients": 0, "frames_sent": 0, "frames_dropped": 0}), "replay": None,
+           "feed_ended": bool(getattr(ctx.picture, "ended", False))}
     if ctx.recording is not None:
         rec = ctx.recording
         doc["replay"] = {"start": rec.start, "end": rec.end, "time": ctx.replay_start}

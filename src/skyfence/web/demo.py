@@ -39,7 +39,7 @@ def serve_demo(out_dir: Path, port: int = 8080, host: str = "127.0.0.1", console
     from skyfence.cli.serve_cmd import build_context, run
 
     store_path, tracks = out_dir / "incidents.db", out_dir / "tracks.parquet"
-    ctx = build_context(str(store_path), "euphrates-2017", [tracks])
+    ctx = build_context(str(store_path), "euphrates-2017", [tracks], create=True)
     fill_store(ctx.store, tracks, ctx.agreement)
     if ctx.replay_start is None:
         from skyfence.cli.serve_cmd import first_incident

@@ -113,6 +113,8 @@ class Health(BaseModel):
     frames_sent: int
     frames_dropped: int
     replay: ReplaySpan | None = None
+    feed_ended: bool = Field(False, description="live mode: the monitor's recorded data has ended (the picture "
+                             "stays as it was at picture_time)")
 
 
 class DayCount(BaseModel):

@@ -13,6 +13,7 @@ from skyfence.web.hub import Client
 router = APIRouter()
 MAX_MESSAGE = 4096
 AUTH_TIMEOUT = 10.0
+RECHECK = 2.0  # s: how often an open connection's token is checked again (a user removed is cut off)
 
 
 @router.websocket("/ws")
@@ -36,6 +37,7 @@ async def websocket(ws: WebSocket) -> None:
     hub = ctx.hub
     hub.join(client)
     sender = asyncio.create_task(client.run())
+    watcher = asyncio.create_task(_recheck(ws, ctx, token)) if user is not ANONYMOUS else None
     try:
         replay = None
         if ctx.recording is not None:
@@ -54,9 +56,21 @@ async def websocket(ws: WebSocket) -> None:
     except (WebSocketDisconnect, RuntimeError, KeyError):
         pass
     finally:
-        sender.cancel()
-        await asyncio.gather(sender, return_exceptions=True)
+        for task in (sender, watcher):
+            if task is not None:
+                task.cancel()
+        await asyncio.gather(*(t for t in (sender, watcher) if t is not None), return_exceptions=True)
         hub.leave(client)
+
+
+async def _recheck(ws: WebSocket, ctx, token: str) -> None:
+    """Close the connection once its token no longer works (the user removed): it must stop receiving at once,
+    as the API stops answering it."""
+    while True:
+        await asyncio.sleep(RECHECK)
+        if await ctx.user_of(token) is None:
+            await _close(ws, 4401, "the token no longer works")
+            return
 
 
 def _parse(text: str) -> dict:
