@@ -184,7 +184,9 @@ def test_acknowledged_with_the_signed_one_time_link(linked, receivers):
     url = receivers["red"].unique[0]["body"]["ack_url"]
     assert url.startswith(ack.base_url + "/ack/")
     assert receivers["blue"].unique[0]["body"]["ack_url"] is None  # the counterpart has nothing to acknowledge
-    assert httpx.get(url).status_code == 200  # the page: a button, no acknowledgement yet
+    page = httpx.get(url)  # the page: what it is about and a button, no acknowledgement yet
+    assert page.status_code == 200 and f"[CROSSING] crossing {change.incident_id}" in page.text
+    assert "acknowledging for red" in page.text
     assert "red" not in store.get(change.incident_id).acks
     token = url.rsplit("/", 1)[1]
     forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")

@@ -146,7 +146,7 @@ def test_outbox_dead_resend_status(tmp_path):
         assert [x["id"] for x in rx.unique] == [dead["id"]]
         assert SECRET not in r.stdout + r.stderr
         r = cli("hotline", "resend", "msg_nope", "--store", str(db))
-        assert r.returncode == 2 and "no such dead or sent message" in r.stderr
+        assert r.returncode == 2 and "no such dead or sent message: msg_nope" in r.stderr and not r.stdout
         r = cli("hotline", "outbox", "--status", "lost", "--store", str(db))
         assert r.returncode == 2 and "--status 'lost'" in r.stderr
     finally:

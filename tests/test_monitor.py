@@ -468,6 +468,7 @@ def test_a_crossing_whose_aircraft_stops_reporting_inside_ends_with_analyze_figu
     assert last.details["depth_km"] == pytest.approx(theirs["max_depth_km"], abs=0.01)
     assert last.details["duration_s"] == pytest.approx(theirs["duration_s"], abs=0.1)
     assert last.end_time == theirs["entry_time"] + timedelta(seconds=theirs["duration_s"])
+    assert last.details["intent"] == theirs["intent"]  # judged as analyze judges it, the crossing being over
     # and every crossing of the morning ends as analyze has it, depth included
     mine_all = final_events(ups)
     assert differences(mine_all, analysis_events(a.crossings, a.encounters, a.manoeuvres, a.interactions),

@@ -101,14 +101,16 @@ def print_summary(doc: dict, crossings) -> None:
               f"{inp['records_dropped']:,}" + (f" ({_reasons(inp['dropped_by_reason'])})" if inp['records_dropped'] else "")
               + (f"; values removed: {_reasons(inp['values_removed_by_reason'])}" if inp['values_removed_by_reason'] else ""))
     parties = ", ".join(f"{k} {v['aircraft']}" for k, v in trk["by_party"].items())
-    out.print(f"{trk['states']:,} states, {trk['aircraft']:,} aircraft ({parties}), {trk['flights']:,} flights")
-    table = Table(title=f"Crossings: {cr['total']} (seen crossing the line or a zone's edge)")
+    out.print(f"{trk['states']:,} states, {trk['aircraft']:,} aircraft" + (f" ({parties})" if parties else "")
+              + f", {trk['flights']:,} flights")
+    table = Table()
     table.add_column("date (UTC)")
     table.add_column("party")
     table.add_column("crossings", justify="right")
     for row in cr["per_day"]:
         table.add_row(row["date"], row["party"], str(row["count"]))
-    if cr["per_day"]:
+    if cr["per_day"]:  # the heading on a line of its own: as the table's title it wrapped to the table's width
+        out.print(f"Crossings: {cr['total']} (seen crossing the line or a zone's edge)")
         out.print(table)
     w = cr["warning"]
     if cr["total"]:

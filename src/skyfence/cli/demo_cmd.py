@@ -33,8 +33,10 @@ def demo(out_dir: Path = typer.Option(Path("out/demo"), "--out", "-o", help="Fol
     summary and where the files are. Then the same day is replayed as fast as
     it can go through the live monitor into a SQLite incident store
     (incidents.db), with the live table of open incidents, and the incidents
-    are listed. Last, the day is served on the web page (replay, incidents)
-    with a viewer's and an officer's token printed.
+    are listed. Then a hotline exchange: two crossings told to both parties
+    over signed webhooks, one acknowledged with the link in its message, the
+    other re-sent and escalated. Last, the day is served on the web page
+    (replay, incidents) with a viewer's and an officer's token printed.
     """
     from skyfence.agreement import load_agreement
     from skyfence.analysis.outputs import ISO, write_json

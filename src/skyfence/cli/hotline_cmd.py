@@ -105,12 +105,15 @@ def resend_cmd(ids: list[str] = typer.Argument(None, help="Message ids (see `out
     if not ids and not all_dead:
         raise SkyfenceError("give message ids, or --all-dead")
     with _open(store) as s:
+        unknown = sorted(set(ids or ()) - outbox.known_ids(s.engine, list(ids or ())))
+        if unknown:  # said before anything is put back (it printed "0 messages back" first)
+            raise SkyfenceError(f"no such dead or sent message: {', '.join(unknown)} (see 'skyfence hotline outbox')")
         n = outbox.resend(s.engine, None if all_dead else ids, "dead")
         if ids:
             n += outbox.resend(s.engine, ids, "sent")
+        if ids and n == 0:
+            raise SkyfenceError(f"{', '.join(ids)}: waiting to be sent already, not dead or sent")
     out.print(f"{n} message{'s' if n != 1 else ''} back in the outbox")
-    if ids and n == 0:
-        raise SkyfenceError("no such dead or sent message")
 
 
 @hotline_app.command("status")

@@ -47,7 +47,10 @@ class AckServer:
                 token = self._token()
                 if token is None:
                     return self._answer(404, "not found\n")
-                page = (f"<!doctype html><meta charset=utf-8><title>skyfence: acknowledge</title>"
+                what = outer.describe(token)
+                if what is None:
+                    return self._answer(403, "unknown or forged acknowledgement token\n")
+                page = (f"<!doctype html><meta charset=utf-8><title>skyfence: acknowledge</title>{what}"
                         f"<form method=post action='/ack/{html.escape(token)}'><label>Your name "
                         f"<input name=by required></label> <button>Acknowledge</button></form>")
                 self._answer(200, page, "text/html; charset=utf-8")
@@ -75,6 +78,22 @@ class AckServer:
         self.server.daemon_threads = True
         self.host, self.port = self.server.server_address[:2]
         self._thread = threading.Thread(target=self.server.serve_forever, name="hotline-ack", daemon=True)
+
+    def describe(self, token: str) -> str | None:
+        """The incident a link is for, as HTML to show above its button (None: an unknown or forged token)."""
+        from skyfence.hotline.tokens import peek
+
+        got = peek(self.store.engine, token)
+        if got is None:
+            return None
+        incident_id, party, used = got
+        inc = self.store.get(incident_id)
+        if inc is None:
+            return f"<p>Incident {html.escape(incident_id)}, for {html.escape(party)}.</p>"
+        state = " This link has been used already." if used else ""
+        return (f"<h1>[{html.escape(inc.severity.replace('_', ' ').upper())}] {html.escape(inc.kind)} "
+                f"{html.escape(inc.id)}</h1><p>{html.escape(inc.summary)}</p><p>Status {html.escape(inc.status)}; "
+                f"acknowledging for {html.escape(party)}.{state}</p>")
 
     @property
     def base_url(self) -> str:

@@ -58,7 +58,8 @@ def next_wake(engine: sa.Engine, channel: str) -> float | None:
 def mark_sent(engine: sa.Engine, ord_: int, now: float | None = None) -> None:
     with writing(engine) as conn:
         conn.execute(outbox.update().where(outbox.c.ord == ord_).values(
-            status=SENT, sent_at=time.time() if now is None else now, attempts=outbox.c.attempts + 1))
+            status=SENT, sent_at=time.time() if now is None else now, attempts=outbox.c.attempts + 1,
+            last_error=None))  # the attempts say it took retries; an error it got past is no longer the case
 
 
 def mark_sent_many(engine: sa.Engine, marks: list[tuple[int, float]]) -> None:
@@ -67,7 +68,7 @@ def mark_sent_many(engine: sa.Engine, marks: list[tuple[int, float]]) -> None:
         return
     with writing(engine) as conn:
         conn.execute(outbox.update().where(outbox.c.ord == sa.bindparam("o")).values(
-            status=SENT, sent_at=sa.bindparam("t"), attempts=outbox.c.attempts + 1),
+            status=SENT, sent_at=sa.bindparam("t"), attempts=outbox.c.attempts + 1, last_error=None),
             [{"o": o, "t": t} for o, t in marks])
 
 
@@ -111,6 +112,12 @@ def counts(engine: sa.Engine) -> dict[tuple[str, str], int]:
         rows = conn.execute(sa.select(outbox.c.channel, outbox.c.status, sa.func.count())
                             .group_by(outbox.c.channel, outbox.c.status)).all()
     return {(c, s): n for c, s, n in rows}
+
+
+def known_ids(engine: sa.Engine, ids: list[str]) -> set[str]:
+    """Which of these message ids the outbox holds."""
+    with engine.connect() as conn:
+        return set(conn.execute(sa.select(outbox.c.id).where(outbox.c.id.in_(ids)).distinct()).scalars())
 
 
 def messages_by_status(engine: sa.Engine) -> dict[str, tuple[int, int]]:

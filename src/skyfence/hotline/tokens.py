@@ -63,6 +63,16 @@ def issue(conn: sa.Connection, incident_id: str, party: str, message_id: str) ->
     return f"{token_id}.{_sig(ack_key(conn), token_id, incident_id, party)}"
 
 
+def peek(engine: sa.Engine, token: str) -> tuple[str, str, bool] | None:
+    """What a token is for, without using it: (incident_id, party, used), or None when unknown or forged."""
+    token_id, _, sig = (token or "").partition(".")
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(tokens).where(tokens.c.id == token_id)).first()
+        if row is None or not hmac.compare_digest(sig, _sig(ack_key(conn), token_id, row.incident_id, row.party)):
+            return None
+    return row.incident_id, row.party, row.used_at is not None
+
+
 def redeem(engine: sa.Engine, token: str, by: str) -> tuple[str, str]:
     """Check a token and mark it used; returns (incident_id, party). Raises :class:`TokenError`, also when the
     incident has risen above the severity of the message that carried the token: a rise asks for a new

@@ -271,10 +271,12 @@ class EventTracker:
                                         what + so_far, details, df))
             if gone and self._emit(f, "crossing_ended", ("gone", round(last), round(r["max_depth_km"] or 0.0, 2))):
                 what = (f"{_name(ac)} ({ac.party}): no reports since {_dt(last):%H:%M:%S} UTC, last seen inside "
-                        f"{r['zone']} {r['max_depth_km']:.1f} km deep after {r['duration_s']:.0f} s")
+                        f"{r['zone']} {r['max_depth_km']:.1f} km deep after {r['duration_s']:.0f} s"
+                        + (f", {r['intent']}" if r["intent"] else ""))
+                over = {**details, **{k: r.get(k) for k in ("intent", "intent_score", "intent_reasons")}}  # judged
                 out.append(self._update(f, "crossing_ended", _dt(last),
-                                        self._severity("crossing", "crossing_ended", details), (ac,),
-                                        r["deepest_lat"], r["deepest_lon"], last, True, what, details, df))
+                                        self._severity("crossing", "crossing_ended", over), (ac,),
+                                        r["deepest_lat"], r["deepest_lon"], last, True, what, over, df))
             if ended:
                 sig = (round(_s(r["exit_time"])), round(r["max_depth_km"] or 0.0, 2), r["intent"])
                 if self._emit(f, "crossing_ended", sig):
