@@ -32,7 +32,7 @@ demo: $(STAMP)
 	$(BIN)/skyfence demo --out $(OUT)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=15
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -x -q -m "not slow"
