@@ -458,7 +458,7 @@ def test_a_crossing_whose_aircraft_stops_reporting_inside_ends_with_analyze_figu
     samples.filter((pl.col("scenario") == "enroute_rvsm_traffic") & (t >= datetime(2018, 8, 1, 5, 0, tzinfo=timezone.utc))
                    & (t < datetime(2018, 8, 1, 5, 45, tzinfo=timezone.utc))).write_parquet(path)
     ag = load_agreement(SWISS)
-    ups, _, _ = run_monitor([path], ag, tick=10.0)
+    ups, _, _ = run_monitor([path], ag)
     a = analyze([path], ag)
     theirs = a.crossings.filter(pl.col("callsign") == "TVF88AK").row(0, named=True)
     assert theirs["open"] and theirs["max_depth_km"] > 100
