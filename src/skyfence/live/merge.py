@@ -8,15 +8,22 @@ apart). Duplicates are counted, never kept.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import polars as pl
 
 from skyfence.tracks.schema import TIME
+
+
+SEEN = 60.0  # s of data time over which a state's exact (aircraft, time) is remembered: a receiver whose copy of
+# the feed comes later than another's (a slower link, a busy machine) still has its copies dropped
 
 
 class Deduplicator:
     def __init__(self, window: float = 0.5) -> None:
         self.window_us = int(window * 1e6)
         self.last = pl.DataFrame(schema={"track_id": pl.String, "_t": TIME, "_src": pl.String})
+        self.seen = pl.DataFrame(schema={"track_id": pl.String, "time": TIME})
         self.duplicates = 0
 
     def __call__(self, states: pl.DataFrame) -> pl.DataFrame:
@@ -25,6 +32,8 @@ class Deduplicator:
         n = states.height
         df = states.sort(["track_id", "time"], maintain_order=True).unique(["track_id", "time"], keep="first",
                                                                           maintain_order=True)
+        if self.seen.height:
+            df = df.join(self.seen, on=["track_id", "time"], how="anti", maintain_order="left")
         df = df.with_columns(pl.col("source").cast(pl.String).alias("_source"))
         df = df.join(self.last, on="track_id", how="left")
         prev_t = pl.col("time").shift(1).over("track_id").fill_null(pl.col("_t"))
@@ -35,6 +44,9 @@ class Deduplicator:
         self.duplicates += n - df.height
         latest = df.group_by("track_id").agg(pl.col("time").max().alias("_t"), pl.col("_source").last().alias("_src"))
         self.last = pl.concat([self.last.join(latest, on="track_id", how="anti"), latest], how="vertical_relaxed")
+        seen = pl.concat([self.seen, df.select("track_id", "time")], how="vertical_relaxed")
+        newest = seen["time"].max()
+        self.seen = seen.filter(pl.col("time") >= newest - timedelta(seconds=SEEN))
         return df.drop("_t", "_src", "_source")
 
     def forget(self, before) -> None:
