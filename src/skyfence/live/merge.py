@@ -8,15 +8,13 @@ apart). Duplicates are counted, never kept.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import polars as pl
 
 from skyfence.tracks.schema import TIME
 
 
-SEEN = 60.0  # s of data time over which a state's exact (aircraft, time) is remembered: a receiver whose copy of
-# the feed comes later than another's (a slower link, a busy machine) still has its copies dropped
+SEEN = 200_000  # the latest states whose exact (aircraft, time) is remembered: a receiver whose copy of the feed
+# comes later than another's (a slower link, a busy machine; 20 s of 10,000 aircraft) still has its copies dropped
 
 
 class Deduplicator:
@@ -44,9 +42,7 @@ class Deduplicator:
         self.duplicates += n - df.height
         latest = df.group_by("track_id").agg(pl.col("time").max().alias("_t"), pl.col("_source").last().alias("_src"))
         self.last = pl.concat([self.last.join(latest, on="track_id", how="anti"), latest], how="vertical_relaxed")
-        seen = pl.concat([self.seen, df.select("track_id", "time")], how="vertical_relaxed")
-        newest = seen["time"].max()
-        self.seen = seen.filter(pl.col("time") >= newest - timedelta(seconds=SEEN))
+        self.seen = pl.concat([self.seen, df.select("track_id", "time")], how="vertical_relaxed").tail(SEEN)
         return df.drop("_t", "_src", "_source")
 
     def forget(self, before) -> None:
