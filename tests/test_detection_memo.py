@@ -69,8 +69,9 @@ def test_a_run_with_the_memo_of_the_run_before_gives_the_same_events(traffic, sc
         assert getattr(got, table).equals(getattr(want, table)), table
     assert {k: (w.episodes, w.followed_by_crossing) for k, w in got.warnings.items()} == \
         {k: (w.episodes, w.followed_by_crossing) for k, w in want.warnings.items()}
+    # (the instants' searches are reused only where every state of an instant is the same: a report dropped
+    # or a party leaving the window changes them all, so their reuse is held by tests/test_conflicts.py)
     assert memo.rows.reused - reused > memo.rows.computed // 4, "most states came from the memo"
-    assert memo.searches.reused > 0
 
 
 def _same(a: np.ndarray, b: np.ndarray) -> bool:

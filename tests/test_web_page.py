@@ -89,9 +89,9 @@ def test_officer_acknowledges_and_is_in_the_audit_trail(site, browser):
         p.page.wait_for_selector("#detail #ack")
         # the map flies to the incident
         inc = store.incidents(aircraft="RFF1022")[0]
-        p.page.wait_for_timeout(2500)
-        centre = p.js("window.skyfence.map.getCenter().toArray()")
-        assert abs(centre[0] - inc.lon) < 0.05 and abs(centre[1] - inc.lat) < 0.05
+        # the flight takes its time on a loaded machine: wait for it to arrive rather than a fixed 2.5 s
+        p.wait(f"(() => {{ const c = window.skyfence.map.getCenter(); return Math.abs(c.lng - {inc.lon}) < 0.05 "
+               f"&& Math.abs(c.lat - {inc.lat}) < 0.05; }})()", timeout=20)
         p.page.fill("#why", "hotline call 09:12")
         p.page.click("#detail #ack")
         row = p.page.locator("#audit tr[data-action=acknowledged]")
