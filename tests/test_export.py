@@ -103,6 +103,11 @@ def test_kml_has_altitude_styles_by_party_and_time_spans(sim, tmp_path):
     assert all(m.find(f"{KML}TimeSpan/{KML}begin") is not None for m in marks)
     folders = {f.find(f"{KML}name").text for f in root.iter(f"{KML}Folder")}
     assert {"crossing", "encounter"} <= folders
+    # ids are XML IDs (a letter first), and every style a placemark names is there
+    ids = {e.get("id") for e in root.iter() if e.get("id") is not None}
+    assert ids and all(i[0].isalpha() for i in ids)
+    styles = {s.get("id") for s in root.iter(f"{KML}Style")}
+    assert {m.find(f"{KML}styleUrl").text.lstrip("#") for m in marks} <= styles
 
 
 def test_csv_rows_carry_wkt_geometry(sim, tmp_path):
@@ -110,6 +115,12 @@ def test_csv_rows_carry_wkt_geometry(sim, tmp_path):
     with export(results, "csv", tmp_path / "e.csv").open() as fh:
         rows = list(csv.DictReader(fh))
     assert rows and {"event_id", "feature", "wkt"} <= set(rows[0])
+    floats = [v for r in rows for k, v in r.items() if k != "wkt" and "." in v and v.replace(".", "", 1)
+              .lstrip("-").isdigit()]
+    assert floats and max(len(v.split(".")[1]) for v in floats) <= 6  # not 12.345678901234
+    # a quoted glob names the folder
+    pattern = str(results.parent / "res*")
+    assert export(Path(pattern), "csv", tmp_path / "g.csv").read_text() == (tmp_path / "e.csv").read_text()
     for r in rows:
         geom = shapely.wkt.loads(r["wkt"])
         assert geom.has_z and geom.geom_type == ("Point" if r["feature"] in ("entry", "closest_point", "position")

@@ -317,6 +317,15 @@ def test_overlapping_folders_are_refused_rather_than_counted_twice(sim, tmp_path
     assert result.exit_code != 0 and "overlap in time" in str(result.exception)
 
 
+def test_a_quoted_glob_names_the_folders_it_matches(sim, tmp_path):
+    """``report 'results/day-*'`` (the shell left the pattern): the folders it matches (user trial)."""
+    result = runner.invoke(app, ["report", str(sim.parent / "res*"), "--out", str(tmp_path / "r.html"), "-q"])
+    assert result.exit_code == 0, result.output
+    assert "Report of 1 day(s)" in result.output
+    result = runner.invoke(app, ["report", str(sim.parent / "nothing-*"), "--out", str(tmp_path / "r.html"), "-q"])
+    assert result.exit_code != 0 and "nothing-*: no folders match" in str(result.exception)
+
+
 def test_the_closest_approaches_list_a_shared_closest_point_once_at_its_highest_level():
     from datetime import datetime, timezone
 

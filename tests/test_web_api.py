@@ -83,6 +83,12 @@ def test_agreement_incidents_figures_and_picture(server, tokens, recording):
         assert c.get("/api/incidents", params={"party": "coalition"}).json() == []
         assert len(c.get("/api/incidents", params={"severity": "deep_crossing"}).json()) == 1  # or higher
         assert c.get("/api/incidents", params={"kind": "nonsense"}).status_code == 422
+        # since: a time, a day, or a duration back from now, as the CLI takes it
+        # (all three are open, so going on at any time since)
+        assert len(c.get("/api/incidents", params={"since": "2017-11-01"}).json()) == 3
+        assert len(c.get("/api/incidents", params={"since": "2h"}).json()) == 3
+        bad = c.get("/api/incidents", params={"since": "last tuesday"})
+        assert bad.status_code == 422 and "2017-11-01T09:00Z" in bad.json()["detail"]
         one = c.get(f"/api/incidents/{incs[0]['id']}").json()
         assert one["incident"]["id"] == incs[0]["id"] and one["audit"][0]["action"] == "opened"
         track = c.get(f"/api/incidents/{incs[0]['id']}/track").json()
@@ -240,6 +246,11 @@ def test_users_command_prints_a_token_once_and_keeps_only_its_hash(tmp_path):
     assert run("add", "x", "--role", "pilot").returncode == 2
     assert "give --party" in run("add", "y", "--role", "officer").stderr
     assert run("list").stdout.split() == ["olga", "officer", "russia_syria"]
+    # a party the agreement lacks is refused (an officer for 'russia-syria' would see nothing)
+    r = run("add", "ivan", "--role", "officer", "--party", "russia-syria", "--agreement", "euphrates-2017")
+    assert r.returncode == 2 and "not a party of agreement euphrates-2017 (coalition, russia_syria)" in r.stderr
+    assert run("add", "ivan", "--role", "officer", "--party", "coalition", "--agreement", "euphrates-2017"
+               ).returncode == 0
     # a misspelt store is refused, not made anew and empty (user trial)
     typo = [sys.executable, "-m", "skyfence", "users", "list", "--store", str(tmp_path / "userz.db")]
     r = subprocess.run(typo, capture_output=True, text=True)

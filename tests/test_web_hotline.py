@@ -1,5 +1,5 @@
 """The hotline on the web: ``/api/hotline`` and ``/api/incidents/{id}/hotline`` over a real store with a real
-hotline (a log channel), a party's officer seeing only its party's part; and on the page, the badge in the
+hotline (two log channels), a party's officer seeing only its party's part; and on the page, the badge in the
 bar and the parties in an incident's detail, an acknowledgement by the officer ending the wait."""
 
 from __future__ import annotations
@@ -27,11 +27,13 @@ def recording(tmp_path_factory):
 
 
 def told(store, recording, tmp_path) -> tuple[Hotline, list[float], object]:
-    """The three crossings of ``crossing_updates`` told to both parties on a log channel; nobody acknowledges."""
+    """The three crossings of ``crossing_updates`` told to both parties on two log channels (each message goes out
+    on both: two deliveries); nobody acknowledges."""
     store.apply(crossing_updates(recording))
     clock = [recording.start + 900.0]
     log = tmp_path / "hotline.jsonl"
-    hot = Hotline(store, AGREEMENT, alert_channels=(f"log:{log}",), clock=lambda: clock[0])
+    hot = Hotline(store, AGREEMENT, alert_channels=(f"log:{log}", f"log:{tmp_path / 'copy.jsonl'}"),
+                  clock=lambda: clock[0])
     hot.open_channels()
     hot.step()
     clock[0] += 30  # past the group wait
@@ -66,16 +68,17 @@ def test_hotline_status_and_an_incidents_messages(site):
     with httpx.Client(base_url=srv.url) as c:
         assert c.get("/api/hotline").status_code == 401
         st = c.get("/api/hotline", headers=auth(tokens["viewer"])).json()
-        (channel,) = st["channels"]
-        assert channel["channel"] == f"log:{log}" and (channel["sent"], channel["pending"], channel["dead"]) == (6, 0, 0)
-        assert st["totals"] == {"pending": 0, "sent": 6, "dead": 0}
+        channel = next(ch for ch in st["channels"] if ch["channel"] == f"log:{log}")
+        assert len(st["channels"]) == 2 and (channel["sent"], channel["pending"], channel["dead"]) == (6, 0, 0)
+        assert st["totals"] == {"pending": 0, "sent": 12, "dead": 0}  # deliveries
+        assert st["messages"] == {"pending": 0, "sent": 6, "dead": 0}
         # only the party whose aircraft it is must acknowledge; the counterpart is told
         assert [a["party"] for a in st["awaited"]] == ["russia_syria"] * 3
         assert all(a["contact_number"] == 1 and a["resends"] == 0 for a in st["awaited"])
         mine = c.get("/api/hotline", headers=auth(tokens["officer"])).json()  # a party's officer: its part
-        assert mine["totals"]["sent"] == 3 and len(mine["awaited"]) == 3
+        assert mine["messages"]["sent"] == 3 and mine["totals"]["sent"] == 6 and len(mine["awaited"]) == 3
         theirs = c.get("/api/hotline", headers=auth(tokens["other"])).json()
-        assert theirs["totals"]["sent"] == 3 and theirs["awaited"] == []
+        assert theirs["messages"]["sent"] == 3 and theirs["awaited"] == []
 
         inc = store.incidents(aircraft="RFF1021")[0]
         doc = c.get(f"/api/incidents/{inc.id}/hotline", headers=auth(tokens["viewer"])).json()
@@ -86,9 +89,9 @@ def test_hotline_status_and_an_incidents_messages(site):
         texts = {m["party"]: m["text"] for m in doc["messages"]}
         assert texts["russia_syria"].startswith("[CROSSING] Your aircraft RFF1021")
         assert texts["coalition"].startswith("[CROSSING] A Russia and Syria aircraft, RFF1021")
-        assert all(m["channels"] == [{"channel": f"log:{log}", "status": "sent", "attempts": 1,
-                                      "sent_at": m["channels"][0]["sent_at"], "last_error": None}]
-                   for m in doc["messages"])
+        for m in doc["messages"]:  # one entry per message, with both its deliveries
+            assert sorted(ch["channel"] for ch in m["channels"]) == sorted(c["channel"] for c in st["channels"])
+            assert all((ch["status"], ch["attempts"], ch["last_error"]) == ("sent", 1, None) for ch in m["channels"])
         other = c.get(f"/api/incidents/{inc.id}/hotline", headers=auth(tokens["other"])).json()
         assert [t["party"] for t in other["parties"]] == ["coalition"] and len(other["messages"]) == 1
         assert c.get("/api/incidents/nope/hotline", headers=auth(tokens["viewer"])).status_code == 404
@@ -131,7 +134,8 @@ def test_the_page_shows_the_hotline_and_an_acknowledgement_ends_the_wait(tmp_pat
     try:
         badge = p.page.locator("#hotline")
         p.wait("document.getElementById('hotline').dataset.awaited === '3'")
-        assert badge.inner_text() == "hotline: 3 sent · 3 acks awaited"  # the officer's party's part
+        # the officer's party's part, in messages (each went out on two channels)
+        assert badge.inner_text() == "hotline: 3 messages sent · 3 acks awaited"
         badge.click()
         assert "Hmeimim" not in p.page.inner_text("#hotline-panel")  # contacts are in the detail, channels here
         assert p.page.locator("#hotline-panel tr.ac-link").count() == 3

@@ -80,6 +80,38 @@ def test_aircraft_move_between_two_moments(site, browser):
         p.close()
 
 
+def test_an_aircraft_that_leaves_the_picture_keeps_its_card(tmp_path, browser):
+    """A selected aircraft that stops reporting is said to have left, with what it last reported (its card showed
+    dashes; found by a user trial)."""
+    from datetime import timedelta
+
+    import polars as pl
+
+    path = make_recording(tmp_path / "r.parquet")
+    df = pl.read_parquet(path)
+    last = df["time"].min() + timedelta(minutes=7)
+    df.filter((pl.col("track_id") != "1512a1") | (pl.col("time") <= last)).write_parquet(path)
+    rec = Recording.load([path], AGREEMENT)
+    store = IncidentStore.open(tmp_path / "incidents.db")
+    srv = Server(WebContext(store=store, agreement=AGREEMENT, recording=rec, replay_start=rec.start + 240))
+    p = Page(browser, srv.url, Users(store.engine).add("vera", "viewer"))
+    try:
+        p.wait("window.skyfence && window.skyfence.lastFrame && window.skyfence.lastFrame.n === 8")
+        p.js("window.skyfence.selectAircraft(window.skyfence.fleet.keyOf('1512a1'))")
+        card = p.page.locator("#aircraft-card")
+        assert card.locator("h3").inner_text() == "RFF1021" and "left the picture" not in card.inner_text()
+        p.wait("window.skyfence.lastFrame.n === 7", timeout=60)
+        p.wait("!!document.getElementById('card-departed')")
+        text = " ".join(card.inner_text().split())
+        assert f"left the picture: no report since {last:%H:%M:%S}Z" in text, text
+        assert "altitude 22966 ft" in text and "speed 428 kt" in text and "track 80°" in text, text
+        assert p.errors == []
+    finally:
+        p.close()
+        srv.stop()
+        store.close()
+
+
 def test_officer_acknowledges_and_is_in_the_audit_trail(site, browser):
     srv, tokens, store, _ = site
     p = Page(browser, srv.url, tokens["officer"])
@@ -97,6 +129,9 @@ def test_officer_acknowledges_and_is_in_the_audit_trail(site, browser):
         row = p.page.locator("#audit tr[data-action=acknowledged]")
         row.wait_for()
         assert "oleg" in row.inner_text() and "hotline call 09:12" in row.inner_text()
+        # a replay: the officer's entry is on the wall clock, the monitor's on the recording's (user trial)
+        assert "wall clock" in row.inner_text()
+        assert "wall clock" not in p.page.locator("#audit tr[data-action=opened]").inner_text()
         got = store.get(inc.id)
         assert got.status == "acknowledged" and got.acks["russia_syria"][0] == "oleg"
         assert p.outside == [] and p.errors == []

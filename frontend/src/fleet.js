@@ -5,6 +5,7 @@ const KT = 0.514444; // m/s per knot
 const M_PER_DEG = 111320;
 const TRAIL_POINTS = 40;
 const MAX_EXTRAPOLATE = 20; // s of data time an aircraft is moved on without a new report
+const DEPARTED_KEPT = 500; // aircraft that left the picture, remembered for their card
 
 export class Fleet {
   constructor() {
@@ -20,34 +21,41 @@ export class Fleet {
     this.angle = new Float32Array(0);
     this.colour = new Uint8Array(0);
     this.filled = -1; // the version the angles and colours were filled for
+    this.departed = new Map(); // key -> the last of an aircraft that left the picture, for its card
+  }
+
+  /** An aircraft leaves the picture: its last report and identity are kept for its card. */
+  depart(k) {
+    const s = this.state.get(k);
+    if (!s) return;
+    this.departed.set(k, { ...this.meta.get(k), ...s, departed: true });
+    if (this.departed.size > DEPARTED_KEPT) this.departed.delete(this.departed.keys().next().value);
+    this.state.delete(k);
   }
 
   /** Apply a `picture` frame: {time, full, meta: {k: [id, callsign, party, country]}, rows, gone, rate};
    * `jumped`: the clock jumped (a replay's seek), so the trails start anew. */
   apply(frame, jumped = false) {
     if (frame.full) {
+      const now = new Set(frame.rows.map((row) => row[0]));
+      for (const k of [...this.state.keys()]) if (!now.has(k)) this.depart(k);
       this.meta.clear();
-      const keep = new Map();
-      for (const row of frame.rows) if (this.state.has(row[0])) keep.set(row[0], this.state.get(row[0]));
-      this.state = keep;
     }
     if (jumped) for (const s of this.state.values()) s.trail = [];
     for (const [k, m] of Object.entries(frame.meta || {})) {
       this.meta.set(Number(k), { id: m[0], callsign: m[1], party: m[2], country: m[3] });
     }
-    const seen = frame.full ? new Set() : null;
     for (const [k, lat, lon, alt, gs, trk, vr, age, ground] of frame.rows) {
       let s = this.state.get(k);
       if (!s) this.state.set(k, (s = { trail: [] }));
+      this.departed.delete(k);
       const jump = s.lon != null && Math.abs(s.lon - lon) + Math.abs(s.lat - lat) > 1.0;
       if (jump) s.trail = [];
       Object.assign(s, { lat, lon, alt, gs, trk, vr, t: frame.time - (age || 0), ground: !!ground });
       s.trail.push([lon, lat]);
       if (s.trail.length > TRAIL_POINTS) s.trail.shift();
-      if (seen) seen.add(k);
     }
-    for (const k of frame.gone || []) this.state.delete(k);
-    if (seen) for (const k of [...this.state.keys()]) if (!seen.has(k)) this.state.delete(k);
+    for (const k of frame.gone || []) this.depart(k);
     this.time = frame.time;
     this.received = performance.now();
     this.rate = frame.rate ?? 1;
@@ -107,9 +115,11 @@ export class Fleet {
     return n;
   }
 
+  /** What the page knows of an aircraft: in the picture, or (``departed``) as it was when it left. */
   info(key) {
-    const m = this.meta.get(key) || {};
-    return { key, ...m, ...this.state.get(key) };
+    const s = this.state.get(key);
+    if (!s && this.departed.has(key)) return { key, ...this.departed.get(key) };
+    return { key, ...(this.meta.get(key) || {}), ...s };
   }
 
   keyOf(trackId) {

@@ -14,12 +14,13 @@ export function hexToRgb(hex, alpha = 255) {
 }
 
 const pad = (n) => String(n).padStart(2, "0");
+// times shown to the nearest second: a report at 09:07:00 that reaches the page as 09:06:59.95 reads 09:07:00
 export function hms(epoch) {
-  const d = new Date(epoch * 1000);
+  const d = new Date(Math.round(epoch) * 1000);
   return `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}Z`;
 }
 export function dayHms(epoch) {
-  const d = new Date(epoch * 1000);
+  const d = new Date(Math.round(epoch) * 1000);
   return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${hms(epoch)}`;
 }
 export const iso = (epoch) => new Date(epoch * 1000).toISOString().replace(/\.\d+Z$/, "Z");

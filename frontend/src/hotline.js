@@ -37,12 +37,14 @@ export class HotlineBadge {
       return;
     }
     this.last = st;
-    const { pending = 0, sent = 0, dead = 0 } = st.totals;
+    // messages, not deliveries: one message to a contact goes out on each of its channels
+    const { pending = 0, sent = 0, dead = 0 } = st.messages || st.totals;
     const awaited = st.awaited.length;
     const overdue = st.awaited.filter((a) => a.resends > 0 || a.contact_number > 1).length;
     this.badge.className = `hl ${dead ? "bad" : awaited ? "warn" : sent || pending ? "ok" : "idle"}`;
     this.badge.textContent = st.channels.length === 0 ? "hotline: nothing sent"
-      : `hotline: ${sent} sent` + (pending ? ` · ${pending} waiting` : "") + (dead ? ` · ${dead} failed` : "")
+      : `hotline: ${sent} message${sent === 1 ? "" : "s"} sent` + (pending ? ` · ${pending} waiting` : "")
+        + (dead ? ` · ${dead} failed` : "")
         + (awaited ? ` · ${awaited} ack${awaited > 1 ? "s" : ""} awaited` : "");
     this.badge.dataset.awaited = awaited;
     this.badge.dataset.dead = dead;
@@ -55,7 +57,7 @@ export class HotlineBadge {
     const row = (...cells) => el("tr", {}, cells.map((c) => el("td", {}, c)));
     this.panel.replaceChildren(
       el("h4", {}, "channels"),
-      st.channels.length ? el("table", {}, el("tr", {}, ["channel", "sent", "waiting", "failed", "last error"].map((h) => el("th", {}, h))),
+      st.channels.length ? el("table", {}, el("tr", {}, ["channel", "delivered", "waiting", "failed", "last error"].map((h) => el("th", {}, h))),
         st.channels.map((c) => row(el("code", {}, c.channel), c.sent, c.pending, c.dead, c.last_error || "")))
         : el("p", { class: "muted" }, "no message yet"),
       el("h4", {}, "acknowledgements awaited"),

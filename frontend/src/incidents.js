@@ -141,7 +141,10 @@ export class IncidentPanel {
       hotline,
       el("h4", {}, "audit trail"),
       el("table", { id: "audit" }, doc.audit.map((c) => el("tr", { "data-action": c.action },
-        el("td", {}, shortTime(c.time)), el("td", {}, el("b", {}, c.action), ` by ${c.who}`,
+        el("td", {}, shortTime(c.time), this.moment != null && c.who !== "system"
+          ? el("div", { class: "muted clock", title: "a replay: the monitor's entries are on the recording's clock, "
+            + "people's on the wall clock" }, "wall clock") : ""),
+        el("td", {}, el("b", {}, c.action), ` by ${c.who}`,
           c.why ? el("div", { class: "why" }, c.why) : null)))));
     this.detail.classList.remove("hidden");
     this.render();

@@ -176,6 +176,7 @@ function partyColour(party) {
 const shown = { idx: new Uint32Array(0), pos: new Float32Array(0), angle: new Float32Array(0),
   colour: new Uint8Array(0), data: null, labelled: [] };
 window.skyfence.shown = shown;
+window.skyfence.selectAircraft = (key) => selectAircraft(key);
 
 function chooseShown(n) {
   const idx = inView(n);
@@ -289,6 +290,7 @@ async function updateCard(fresh = false) {
     el("table", {}, row("address", a.id), row("country", a.country || "—"), row("party", a.party || "unknown"),
       row("altitude", a.ground ? "ground" : num(a.alt, " ft")), row("speed", num(a.gs, " kt")),
       row("track", num(a.trk, "°")), row("vertical", num(a.vr, " ft/min")), row("seen", a.t ? hms(a.t) : "—")),
+    a.departed ? el("div", { class: "warn", id: "card-departed" }, `left the picture: no report since ${hms(a.t)}`) : "",
     el("div", { class: "muted", style: "margin-top:6px" }, cardIncidents.length ? "incidents:" : "no incidents"),
     el("ul", {}, cardIncidents.map((i) => el("li", {}, el("span", { class: "ac-link", onclick: () => window.skyfence.panel.select(i.id) },
       `${i.kind} ${i.severity} ${hms(epochOf(i.start_time))}`)))));

@@ -43,7 +43,12 @@ def export_cmd(
     fmt = fmt.lower()
     if fmt not in FORMATS:
         raise SkyfenceError(f"--to must be one of {', '.join(FORMATS)}, not {fmt!r}")
-    res = load_results(results)
+    from skyfence.report.results import results_folders
+
+    folders = results_folders([results])
+    if len(folders) > 1:
+        raise SkyfenceError(f"{results}: matches {len(folders)} folders; export takes one results folder")
+    res = load_results(folders[0])
     parties = list((res.agreement or {}).get("skyfence", {}).get("parties", {}))
     if aircraft is None:
         features = event_features(res)

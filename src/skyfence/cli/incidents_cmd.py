@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 import json
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 
 import typer
@@ -39,20 +39,9 @@ def _open(url: str):
 
 def _since(text: str | None, now: datetime | None = None) -> datetime | None:
     """``--since``: a UTC time (2017-11-01T09:00Z), a day (2017-11-01), or a duration back from now (2h, 30 min)."""
-    if text is None:
-        return None
-    try:
-        t = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        from skyfence.units import UnitError, parse_duration
+    from skyfence.incidents.since import since_time
 
-        try:
-            back = parse_duration(text)
-        except (UnitError, ValueError):
-            raise SkyfenceError(f"--since {text!r}: give a UTC time such as 2017-11-01T09:00Z, a day 2017-11-01, "
-                                "or a time back from now such as 2h or 30 min") from None
-        return (now or datetime.now(timezone.utc)) - timedelta(seconds=back)
-    return t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t.astimezone(timezone.utc)
+    return since_time(text, now)
 
 
 def _select(store, party, kind, status, severity, since, aircraft, limit):

@@ -9,6 +9,7 @@ from skyfence.cli.serve_cmd import STORE_HELP
 from skyfence.progress import out_console
 
 out = out_console(soft_wrap=True)
+err = out_console(soft_wrap=True, stderr=True)
 users_app = typer.Typer(name="users", no_args_is_help=True, add_completion=False,
                         help="Users of the web page and API (kept in the incident store): add one and print its "
                              "token, list them, remove one.")
@@ -30,10 +31,39 @@ def add(name: str = typer.Argument(..., help="User name (letters, digits, _.@-).
                                  "its party's incidents), admin (everything)."),
         party: str = typer.Option(None, "--party", "-p", help="The party an officer acts for (a party id of the "
                                   "agreement)."),
+        agreement: str = typer.Option(None, "--agreement", "-a", help="Check --party against this agreement "
+                                      "(built-in name or YAML file); without it, against the parties of the store's "
+                                      "incidents."),
         store: str = typer.Option("incidents.db", "--store", "-s", envvar="SKYFENCE_STORE", help=STORE_HELP)) -> None:
     """Add a user and print its bearer token: the only time it is shown (only a hash is kept)."""
-    token = _store(store, create=True).add(name, role, party)
+    users = _store(store, create=True)
+    if party:
+        _check_party(party, agreement, users.engine)
+    token = users.add(name, role, party)
     out.print(token, highlight=False)
+
+
+def _check_party(party: str, agreement: str | None, engine) -> None:
+    """A party the agreement lacks is refused (a misspelt party would make an officer who sees nothing); without an
+    agreement, one that none of the store's incidents names is said on stderr."""
+    from skyfence.errors import InputError
+
+    if agreement is not None:
+        from skyfence.agreement import load_agreement
+
+        known = [p.id for p in load_agreement(agreement).parties]
+        if party not in known:
+            raise InputError(f"party {party!r} is not a party of agreement {agreement} ({', '.join(known)})")
+        return
+    import sqlalchemy as sa
+
+    from skyfence.incidents.tables import incident_parties
+
+    with engine.connect() as conn:
+        known = sorted(conn.execute(sa.select(incident_parties.c.party).distinct()).scalars())
+    if known and party not in known:
+        err.print(f"[yellow]note:[/] no incident in this store names party {party!r} (they name "
+                  f"{', '.join(known)}); give --agreement to check it against the agreement", highlight=False)
 
 
 @users_app.command("list")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import sqlalchemy as sa
 
@@ -40,6 +40,9 @@ class Awaited:
 class HotlineStatus:
     channels: list[ChannelState]
     awaited: list[Awaited]
+    messages: dict[str, int] = field(default_factory=dict)
+    """Per status, the messages with a delivery in it (a message goes out on each of its contact's channels; the
+    channels count deliveries)."""
 
     @property
     def totals(self) -> dict[str, int]:
@@ -47,7 +50,7 @@ class HotlineStatus:
 
     def json(self) -> dict:
         return {"channels": [asdict(c) for c in self.channels], "awaited": [asdict(a) for a in self.awaited],
-                "totals": self.totals}
+                "totals": self.totals, "messages": {k: self.messages.get(k, 0) for k in (PENDING, SENT, DEAD)}}
 
 
 def status(engine: sa.Engine, now: float | None = None, party: str | None = None,
@@ -69,6 +72,8 @@ def status(engine: sa.Engine, now: float | None = None, party: str | None = None
         for ch, err in conn.execute(sa.select(outbox.c.channel, outbox.c.last_error)
                                     .join(last, outbox.c.ord == last.c.ord)):
             errors[ch] = err
+        messages = dict(conn.execute(sa.select(outbox.c.status, sa.func.count(sa.distinct(outbox.c.id))).where(mine)
+                                     .group_by(outbox.c.status)).all())
         waiting = conn.execute(sa.select(threads).where(threads.c.ack_due.is_not(None),
                                                         (threads.c.party == party) if party else sa.true())
                                .order_by(threads.c.ack_due).limit(awaited_limit)).all()
@@ -76,7 +81,7 @@ def status(engine: sa.Engine, now: float | None = None, party: str | None = None
                              round(now - oldest[ch], 1) if ch in oldest else None, errors.get(ch))
                 for ch, c in sorted(counts.items())]
     awaited = [Awaited(r.incident_id, r.party, (r.contact_index or 0) + 1, r.resends, r.ack_due) for r in waiting]
-    return HotlineStatus(channels, awaited)
+    return HotlineStatus(channels, awaited, messages)
 
 
 def incident_hotline(engine: sa.Engine, incident_id: str, party: str | None = None, limit: int = 200) -> dict:

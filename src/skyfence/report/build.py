@@ -7,7 +7,7 @@ from pathlib import Path
 
 from skyfence.errors import SkyfenceError
 from skyfence.progress import Steps
-from skyfence.report.results import Period, Results, load_results
+from skyfence.report.results import Period, Results, load_results, results_folders
 
 FORMATS = (".html", ".htm", ".pdf")
 
@@ -41,7 +41,7 @@ def build_report(folders: Path | list[Path], out: Path, period: Period = Period(
     if claims_file is not None:
         load_claims(claims_file)  # a bad claims file is said before the folders are read
 
-    folders = [folders] if isinstance(folders, Path) else list(folders)
+    folders = results_folders([folders] if isinstance(folders, Path) else list(folders))
     with progress.step(f"reading {len(folders)} results folder{'s' if len(folders) > 1 else ''}",
                        total=len(folders)):
         parts = []

@@ -32,6 +32,13 @@ def _position(row: np.ndarray) -> list[float]:
     return [round(lon, 6), round(lat, 6)] + ([round(alt, 1)] if math.isfinite(alt) else [])
 
 
+def _value(v):
+    """A property as written: floats to 6 decimals (a position to 0.1 m; 12.345678901234 km reads as 12.345679)."""
+    if isinstance(v, float) and math.isfinite(v):
+        return round(v, 6)
+    return v
+
+
 def _geometry(f: Feature) -> dict:
     if f.geometry == "Point":
         return {"type": "Point", "coordinates": _position(f.coords[0])}
@@ -42,7 +49,8 @@ def geojson_document(features: list[Feature], name: str) -> dict:
     """A GeoJSON FeatureCollection of the features."""
     return {"type": "FeatureCollection", "name": name,
             "features": [{"type": "Feature", "id": f"{f.event_id}/{f.feature}", "geometry": _geometry(f),
-                          "properties": {"event_id": f.event_id, "feature": f.feature, **f.properties}}
+                          "properties": {"event_id": f.event_id, "feature": f.feature,
+                                         **{k: _value(v) for k, v in f.properties.items()}}}
                          for f in features]}
 
 
@@ -69,7 +77,7 @@ def write_csv(features: list[Feature], path: Path) -> None:
         writer = csv.writer(fh)
         writer.writerow(["event_id", "feature", *keys, "wkt"])
         for f in features:
-            writer.writerow([f.event_id, f.feature, *("" if f.properties.get(k) is None else f.properties[k]
+            writer.writerow([f.event_id, f.feature, *("" if f.properties.get(k) is None else _value(f.properties[k])
                                                       for k in keys), _wkt(f)])
 
 
@@ -135,7 +143,16 @@ def write_kml(features: list[Feature], path: Path, name: str, parties: list[str]
         for k, v in f.properties.items():
             if v is not None:
                 geom.extendeddata.newdata(name=k, value=str(v))
-    kml.save(str(path))
+    path.write_text(_named_ids(kml.kml()), encoding="utf-8")
+
+
+def _named_ids(text: str) -> str:
+    """simplekml numbers its ids (``id="3"``, ``#3``), which XML's ID type does not allow (an ID starts with a
+    letter): prefixed, ``id="k3"``, so strict readers take them."""
+    import re
+
+    text = re.sub(r'(\s)id="(\d+)"', r'\1id="k\2"', text)
+    return re.sub(r"<styleUrl>#(\d+)</styleUrl>", r"<styleUrl>#k\1</styleUrl>", text)
 
 
 def _kml_position(row: np.ndarray) -> tuple[float, float, float]:

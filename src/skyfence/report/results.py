@@ -115,6 +115,24 @@ def _day(text: str | None) -> date | None:
     return datetime.fromisoformat(text).astimezone(timezone.utc).date() if text else None
 
 
+def results_folders(items: list[Path]) -> list[Path]:
+    """The folders named, a glob pattern (``'results/day-*'``, quoted so the shell left it) standing for the
+    folders it matches, in order."""
+    import glob
+
+    out: list[Path] = []
+    for item in items:
+        text = str(item)
+        if not Path(text).exists() and any(c in text for c in "*?["):
+            found = sorted(Path(p) for p in glob.glob(text) if Path(p).is_dir())
+            if not found:
+                raise SkyfenceError(f"{text}: no folders match")
+            out += found
+        else:
+            out.append(Path(text))
+    return out
+
+
 def load_results(folder: Path, period: Period = Period()) -> Results:
     """Read a results folder, or raise one clear error when it is not one."""
     folder = Path(folder)

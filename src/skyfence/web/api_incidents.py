@@ -4,13 +4,13 @@ track, and the acknowledge, resolve and comment actions."""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 
 from skyfence.errors import SkyfenceError
 from skyfence.incidents.errors import StoreUnavailable, UnknownIncident
+from skyfence.incidents.since import since_time
 from skyfence.web.auth import Reader, Writer
 from skyfence.web.schemas import (ChangeOut, Comment, IncidentDetail, IncidentOut, Kind, Severity, Status, Why,
                                   parse_since)
@@ -28,13 +28,18 @@ WRITE = {**NOT_FOUND, 401: {"description": "no token, or an unknown one"},
 @router.get("", response_model=list[IncidentOut])
 async def incidents(request: Request, user: Reader, party: Name = None, kind: Kind | None = None,
                     status: Status | None = None, severity: Severity | None = None,
-                    since: Annotated[datetime | None, Query(description="ISO 8601; naive is UTC")] = None,
+                    since: Annotated[str | None, Query(max_length=64, description="a UTC time (ISO 8601; naive is "
+                                                       "UTC), a day, or a duration back from now: 2h, 30 min")] = None,
                     aircraft: Name = None,
                     limit: Annotated[int, Query(ge=1, le=5000)] = 1000) -> list[dict]:
     """Incidents, newest first, with the filters of ``skyfence incidents list``."""
     ctx = request.app.state.ctx
+    try:
+        from_time = since_time(since, name="since")
+    except SkyfenceError as e:
+        raise HTTPException(422, str(e)) from None
     rows = await asyncio.to_thread(lambda: ctx.store.incidents(party=party, kind=kind, status=status,
-                                                               severity=severity, since=parse_since(since),
+                                                               severity=severity, since=from_time,
                                                                aircraft=aircraft, limit=limit))
     return [ctx.incident_json(i) for i in rows]
 

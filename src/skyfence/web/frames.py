@@ -9,8 +9,8 @@ A frame is JSON::
 
 Each aircraft gets a small integer key; its identity (address, callsign, party, country) is sent with
 the key once. A row is ``[key, lat, lon, alt_ft, gs_kt, track_deg, vrate_fpm, age_s, on_ground]``
-(lat/lon to 4 decimals, about 10 m; the rest whole numbers, ``null`` when unknown; ``age_s``: how old
-the aircraft's state is at the frame's time). A delta frame carries only the aircraft whose row
+(lat/lon to 4 decimals, about 10 m; ``age_s``, how old the aircraft's state is at the frame's time, to 0.1 s, so
+that the page gives the report's own second; the rest whole numbers, ``null`` when unknown). A delta frame carries only the aircraft whose row
 changed since the previous frame; a full frame carries every aircraft and all identities.
 
 On the websocket a frame is a binary message: the JSON compressed once with raw DEFLATE (RFC 1951),
@@ -147,7 +147,7 @@ class FrameBuilder:
             sig = (body, round(t, 1))
             if self.state.get(key) != sig:
                 self.state[key] = sig
-                row = [key, *body[:6], max(0, int(round(time - t))), body[6]]
+                row = [key, *body[:6], max(0.0, round(time - t, 1)), body[6]]
                 self.rows[key] = row
                 changed.append(key)
         gone = [k for k in self.rows if k not in seen]

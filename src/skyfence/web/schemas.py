@@ -162,7 +162,9 @@ class HotlineStatusOut(BaseModel):
 
     channels: list[HotlineChannel]
     awaited: list[HotlineAwaited]
-    totals: dict[str, int]
+    totals: dict[str, int] = Field(description="per status, deliveries (a message goes out on each of its "
+                                   "contact's channels)")
+    messages: dict[str, int] = Field(description="per status, the messages with a delivery in it")
 
 
 class HotlineThread(BaseModel):
