@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from skyfence.agreement.model import CrossingThresholds, RestrictedArea
+from skyfence.detect.ranges import range_rows
 from skyfence.tracks.arrays import TrackArrays
 from skyfence.tracks.row_memo import RowMemo
 
@@ -213,9 +214,7 @@ def _merge_runs(run_start, run_end, t, tr: TrackArrays, th: CrossingThresholds, 
     """Hysteresis: drop stays that never reach half of ``min_depth`` (jitter along the line), then join the
     stays of a flight whose return between them is brief or shallow."""
     if len(run_start) and th.min_depth > 0:
-        lengths = run_end - run_start + 1
-        offsets = np.r_[0, np.cumsum(lengths)[:-1]]
-        idx = np.repeat(run_start - offsets, lengths) + np.arange(lengths.sum())
+        idx, offsets = range_rows(run_start, run_end - run_start + 1)
         deep = np.isinf(ask.depth(idx, cap=JITTER * th.min_depth))
         reaches = np.logical_or.reduceat(deep, offsets)
         run_start, run_end = run_start[reaches], run_end[reaches]
@@ -227,11 +226,8 @@ def _merge_runs(run_start, run_end, t, tr: TrackArrays, th: CrossingThresholds, 
     shallow = np.ones(len(gap_start), dtype=bool)
     check = np.flatnonzero(same & ~brief)
     if len(check) and th.min_depth > 0:
-        lengths = gap_end[check] - gap_start[check] + 1
-        idx = np.repeat(gap_start[check] - np.r_[0, np.cumsum(lengths)[:-1]], lengths) + np.arange(lengths.sum())
-        d = ask.depth(idx, cap=th.min_depth)
-        deep = np.isinf(d)
-        offsets = np.r_[0, np.cumsum(lengths)[:-1]]
+        idx, offsets = range_rows(gap_start[check], gap_end[check] - gap_start[check] + 1)
+        deep = np.isinf(ask.depth(idx, cap=th.min_depth))
         shallow[check] = ~np.logical_or.reduceat(deep, offsets)
     join = same & (brief | shallow)
     keep_start = np.r_[True, ~join]
@@ -242,8 +238,7 @@ def _merge_runs(run_start, run_end, t, tr: TrackArrays, th: CrossingThresholds, 
 def _max_depth(ev_start, ev_end, inside, ask: _Asked):
     """The deepest inside state of each event and its depth (distance to the line or zone edge)."""
     lengths = ev_end - ev_start + 1
-    offsets = np.r_[0, np.cumsum(lengths)[:-1]]
-    idx = np.repeat(ev_start - offsets, lengths) + np.arange(lengths.sum())
+    idx, offsets = range_rows(ev_start, lengths)
     d = np.zeros(len(idx))
     ins = inside[idx]
     d[ins] = ask.depth(idx[ins])
@@ -329,9 +324,7 @@ def _exit_fraction(ev_end, end_flight, inside_h, x, y, t, alt, area: RestrictedA
 
 def _reduce_ranges(values, lo, hi):
     """Min and max of ``values[lo:hi+1]`` for each range, ignoring NaN."""
-    lengths = hi - lo + 1
-    offsets = np.r_[0, np.cumsum(lengths)[:-1]]
-    idx = np.repeat(lo - offsets, lengths) + np.arange(lengths.sum())
+    idx, offsets = range_rows(lo, hi - lo + 1)
     v = values[idx]
     vmin = np.minimum.reduceat(np.where(np.isnan(v), np.inf, v), offsets)
     vmax = np.maximum.reduceat(np.where(np.isnan(v), -np.inf, v), offsets)
@@ -344,9 +337,7 @@ def _max_gap(t, lo, hi):
     out = np.zeros(len(lo))
     has = lengths > 0
     if has.any():
-        l2 = lengths[has]
-        offsets = np.r_[0, np.cumsum(l2)[:-1]]
-        idx = np.repeat(lo[has] - offsets, l2) + np.arange(l2.sum())
+        idx, offsets = range_rows(lo[has], lengths[has])
         out[has] = np.maximum.reduceat(t[idx + 1] - t[idx], offsets)
     return out
 

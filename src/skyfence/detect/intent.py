@@ -49,6 +49,8 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
+from skyfence.detect.ranges import range_rows
+
 LIKELY_DELIBERATE, LIKELY_INADVERTENT, UNCLEAR = "likely deliberate", "likely inadvertent", "unclear"
 DEEP_KM, SHALLOW_KM, LONG_S, BRIEF_S = 10.0, 3.0, 180.0, 120.0
 TURNED_BACK_DEG = 120.0
@@ -204,7 +206,7 @@ def turned_toward(pos: np.ndarray, vel: np.ndarray, heading: np.ndarray, time: n
     hi = np.searchsorted(groups_sorted, group[mine], side="right")
     counts = hi - lo
     i = np.repeat(mine, counts)
-    j = order[np.repeat(lo - np.r_[0, np.cumsum(counts)[:-1]], counts) + np.arange(counts.sum())]
+    j = order[range_rows(lo, counts)[0]]
     keep = hostile[j]
     i, j = i[keep], j[keep]
     if len(i) == 0:

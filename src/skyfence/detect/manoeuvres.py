@@ -27,6 +27,7 @@ import numba as nb
 import numpy as np
 
 from skyfence.agreement.model import ManoeuvreThresholds
+from skyfence.detect.ranges import range_rows
 from skyfence.tracks.arrays import TrackArrays
 from skyfence.tracks.kinematics import Kinematics
 
@@ -91,8 +92,7 @@ def _argmax_ranges(v: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if len(a) == 0:
         return np.empty(0, dtype=np.int64)
     lengths = b - a + 1
-    offsets = np.r_[0, np.cumsum(lengths)[:-1]]
-    idx = np.repeat(a - offsets, lengths) + np.arange(lengths.sum())
+    idx, offsets = range_rows(a, lengths)
     vals = v[idx]
     best = np.maximum.reduceat(vals, offsets)
     is_best = vals == np.repeat(best, lengths)

@@ -17,6 +17,8 @@ from collections.abc import Callable, Hashable
 
 import numpy as np
 
+from skyfence.detect.ranges import range_rows
+
 Search = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 """The search itself on some states (ascending indices): the pairs found among them, as indices into all states."""
 
@@ -52,7 +54,7 @@ class SearchMemo:
         missing = [k for k, c in enumerate(cached) if c is None]
         if missing:
             starts, ends = bounds[:-1][missing], bounds[1:][missing]
-            sub = np.sort(order[_ranges(starts, ends)])
+            sub = np.sort(order[range_rows(starts, ends - starts)[0]])
             a, b = search(sub)
             # each pair as ranks within its instant (a < b keeps its order there: ranks follow the indices)
             where = np.empty(len(order), np.int64)
@@ -76,10 +78,3 @@ class SearchMemo:
         return order[base + ranks[0]], order[base + ranks[1]]
 
 
-def _ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """The positions ``starts[k]..ends[k]-1`` of every range, concatenated."""
-    lengths = ends - starts
-    if lengths.sum() == 0:
-        return np.empty(0, np.int64)
-    offsets = np.repeat(starts - np.r_[0, np.cumsum(lengths)[:-1]], lengths)
-    return np.arange(lengths.sum()) + offsets
