@@ -150,7 +150,10 @@ def test_a_day_with_no_events_gives_a_sound_report(tmp_path):
     assert values["crossings.total"] == "0" and values["encounters.total"] == "0"
     assert values["crossings.mean_per_day"] == "0.0"
     assert "No crossings in this period" in html and "No encounters in this period." in html
-    assert html.count("<svg") == 9
+    # no empty maps of encounters and interactions (a page of nothing each; user trial): the text says none
+    assert 'id="fig-encounters_map"' not in html and 'id="fig-interactions_map"' not in html
+    assert "No intercepts, mock engagements or shadowing in this period." in html
+    assert html.count("<svg") == 7
 
 
 def test_period_limits_every_count(sim, tmp_path):
@@ -278,6 +281,7 @@ def test_part_of_a_day_is_said_and_a_day_claim_judged_only_on_whole_days(sim, tm
     doc = json.loads((whole / "summary.json").read_text())
     day = doc["tracks"]["start"][:10]
     doc["tracks"]["start"], doc["tracks"]["end"] = f"{day}T00:00:00+00:00", f"{day}T23:59:59+00:00"
+    doc["tracks"]["hours_per_day"] = [{"date": day, "hours": 24.0}]
     (whole / "summary.json").write_text(json.dumps(doc))
     results = load_results(whole)
     fig = compute(results)
@@ -337,3 +341,60 @@ def test_the_closest_approaches_list_a_shared_closest_point_once_at_its_highest_
                         "closest_horizontal_nm": [2.48, 2.48, 4.0, 3.0]})
     got = one_per_closest_point(enc)
     assert got["max_level"].to_list() == ["loss", "caution", "warning"]
+
+
+def test_map_labels_never_cover_each_other_and_the_least_important_give_way():
+    """Busy maps printed town, airfield and encounter labels over each other (user trial)."""
+    import numpy as np
+
+    from skyfence.report.labels import Labels
+    from skyfence.report.style import new_figure
+
+    fig = new_figure(3.0)
+    ax = fig.add_subplot(1, 1, 1)
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, 10)
+    labels = Labels()
+    rng = np.random.default_rng(3)
+    for k in range(40):  # a crowded cluster of towns
+        labels.add(5 + rng.normal(0, 0.3), 5 + rng.normal(0, 0.3), f"TOWN{k}", rank=1, fontsize=6)
+    labels.add(5, 5, "RFF1021/RCH301", rank=0, fontsize=6)  # in the middle of them, and more important
+    labels.add(1, 9, "ALONE", rank=2, fontsize=6)
+    labels.add(9.99, 0.01, "CORNER", rank=2, fontsize=6)  # only its left-above spot is inside the map
+    labels.draw(ax)
+    renderer = fig.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    boxes = {t.get_text(): t.get_window_extent(renderer) for t in ax.texts}
+    assert len(boxes) == labels.placed == len(ax.texts) and labels.left_out > 20
+    assert {"RFF1021/RCH301", "ALONE", "CORNER"} <= set(boxes)
+    listed = list(boxes.values())
+    assert not any(a.overlaps(b) for i, a in enumerate(listed) for b in listed[i + 1:])
+    assert all(frame.x0 <= b.x0 and b.x1 <= frame.x1 and frame.y0 <= b.y0 and b.y1 <= frame.y1 for b in listed)
+    assert boxes["CORNER"].x1 <= renderer.points_to_pixels(0) + ax.transData.transform((9.99, 0.01))[0]
+
+
+def test_days_without_data_are_not_days_of_the_report(sim, tmp_path):
+    """Data of two days a month apart is a report of two days, not of 31 days mostly zeros (a report of the
+    real samples, which span 2017-2024, came out as 1,407 days; user trial); the hours are those the days hold."""
+    from datetime import timedelta
+
+    tracks = pl.read_parquet(sim.parent / "tracks.parquet")
+    both = tmp_path / "two.parquet"
+    pl.concat([tracks, tracks.with_columns(pl.col("time") + timedelta(days=30))]).write_parquet(both)
+    res = analysed(both, tmp_path / "res")
+    covered = {r["date"]: r["hours"] for r in json.loads((res / "summary.json").read_text())["tracks"]["hours_per_day"]}
+    report = build_report(res, tmp_path / "r.html")
+    fig = report.figures
+    assert [d.isoformat() for d in fig.days] == ["2017-11-01", "2017-12-01"]
+    assert fig.hours == pytest.approx(covered["2017-11-01"] + covered["2017-12-01"])
+    assert 14 < fig.hours < 18 and not fig.whole_days  # 8 h of simulated traffic a day
+    assert len(fig.daily_total) == 2
+
+
+def test_with_no_data_every_claim_cannot_be_told(sim, tmp_path):
+    """A results folder with nothing analysed: no claim is judged on its zeros (the F-22 claims said 'less than
+    said'; user trial)."""
+    res = analysed(sim.parent / "tracks.parquet", tmp_path / "empty", "--from", "2017-11-05")
+    assert json.loads((res / "summary.json").read_text())["tracks"]["states"] == 0
+    report = build_report(res, tmp_path / "r.html")
+    assert report.claims and {c.verdict for c in report.claims} == {"cannot tell"}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timezone
+
 import numpy as np
 import polars as pl
 
@@ -28,7 +30,7 @@ def traffic_figures(tr: pl.DataFrame) -> dict:
     """:func:`track_figures` from the brief of the traffic (:func:`traffic`)."""
     if tr.height == 0:
         return {"states": 0, "aircraft": 0, "flights": 0, "by_party": {}, "by_country": {}, "start": None,
-                "end": None, "flights_per_day": []}
+                "end": None, "flights_per_day": [], "hours_per_day": []}
     by_party = (tr.group_by("party").agg(pl.col("track_id").n_unique().alias("aircraft"), pl.col("states").sum(),
                                          pl.col("flight_id").n_unique().alias("flights"))
                 .sort("party"))
@@ -43,7 +45,32 @@ def traffic_figures(tr: pl.DataFrame) -> dict:
                      for r in by_party.to_dicts()},
         "by_country": aircraft_by_country(tr),
         "flights_per_day": per_day(flights, "time", ["party"]),
+        "hours_per_day": hours_per_day(tr),
     }
+
+
+def hours_per_day(tr: pl.DataFrame) -> list[dict]:
+    """Per UTC day, the hours during which some flight was being seen (the union of the flights' spans from
+    first to last state, cut at midnight): how much of each day the data covers."""
+    from datetime import datetime, timedelta
+
+    spans = sorted((a.timestamp(), b.timestamp()) for a, b in tr.select("first", "last").iter_rows())
+    merged: list[list[float]] = []
+    for a, b in spans:
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    hours: dict[str, float] = {}
+    for a, b in merged:
+        while True:
+            day = datetime.fromtimestamp(a, timezone.utc).date()
+            end = (datetime(day.year, day.month, day.day, tzinfo=timezone.utc) + timedelta(days=1)).timestamp()
+            hours[day.isoformat()] = hours.get(day.isoformat(), 0.0) + (min(b, end) - a) / 3600.0
+            if b <= end:
+                break
+            a = end
+    return [{"date": d, "hours": round(h, 4)} for d, h in sorted(hours.items())]
 
 
 def aircraft_by_country(df: pl.DataFrame) -> dict[str, int]:

@@ -112,8 +112,9 @@ def new_map(fig, extent: Extent, rect=None):
     return ax
 
 
-def label_places(ax, extent: Extent, towns: int = 10, airfields: int = 12) -> None:
-    """The largest towns and the airfields on the map (regional layers), as small labelled markers."""
+def label_places(ax, extent: Extent, labels, towns: int = 10, airfields: int = 12) -> None:
+    """The largest towns and the airfields on the map (regional layers): small markers, their names added to
+    ``labels`` (:class:`skyfence.report.labels.Labels`; towns before airfields)."""
     if not extent.box.intersects(REGIONAL_BOX):
         return
     reg = regional_layers()
@@ -121,14 +122,12 @@ def label_places(ax, extent: Extent, towns: int = 10, airfields: int = 12) -> No
               & (pl.col("lat") < extent.north))
     for r in reg["places"].filter(inside).sort("pop_max", descending=True).head(towns).iter_rows(named=True):
         ax.plot(r["lon"], r["lat"], "s", ms=2.2, color="#444444", zorder=4)
-        ax.annotate(r["name"], (r["lon"], r["lat"]), xytext=(2.5, 2), textcoords="offset points", fontsize=6,
-                    color="#333333", zorder=4)
+        labels.add(r["lon"], r["lat"], r["name"], rank=1, fontsize=6, color="#333333", zorder=4)
     ports = reg["airports"].filter(inside & pl.col("icao").str.starts_with("O"))
     ports = ports.sort(pl.col("note").is_null(), pl.col("iata").is_null()).head(airfields)
     for r in ports.iter_rows(named=True):
         ax.plot(r["lon"], r["lat"], marker="+", ms=4, mew=0.8, color="#555555", zorder=4)
-        ax.annotate(r["icao"], (r["lon"], r["lat"]), xytext=(2.5, -6), textcoords="offset points", fontsize=5.5,
-                    color="#666666", zorder=4)
+        labels.add(r["lon"], r["lat"], r["icao"], rank=2, first=1, fontsize=5.5, color="#666666", zorder=4)
 
 
 def draw_polygons(ax, geom, **style) -> None:

@@ -100,6 +100,10 @@ def draw_figures(results: Results, fig, progress: Steps) -> dict[str, str]:
         "interactions_map": lambda: maps.interactions_map(results, tracks, colours),
         "lead_times": lambda: charts.warning_lead_times(results, lookahead),
     }
+    if results.encounters.height == 0:  # an empty map is a page of nothing: the text says there were none
+        del drawers["encounters_map"]
+    if results.interactions.height == 0:
+        del drawers["interactions_map"]
     svgs = {}
     with progress.step("drawing figures and maps", total=len(drawers)):
         for name, draw in drawers.items():

@@ -170,6 +170,8 @@ def _check(claim: Claim, results: Results, fig: Figures) -> Checked:
         how = (f"{'Manoeuvres' if claim.measure == 'manoeuvres' else 'Interactions'} of kind "
                f"{claim.kind.replace('_', ' ')} by {who} {span}, as detected from the tracks (thresholds in the "
                f"agreement). Flares are not in ADS-B: only what the track shows can be checked.")
+    if not fig.days and value is not None:  # nothing analysed in the period: a count of 0 says nothing
+        value, shown = None, f"{shown}: no data in this period"
     return Checked(claim, value, shown, _verdict(value, claim.low, claim.high), how + note)
 
 

@@ -86,6 +86,10 @@ def add_summaries(docs: list[dict]) -> dict:
     for t in trk:
         for row in t.get("flights_per_day", []):
             per_day[(row["date"], row["party"])] = per_day.get((row["date"], row["party"]), 0) + row["count"]
+    hours: dict[str, float] = {}
+    for t in trk:
+        for row in t.get("hours_per_day", []):
+            hours[row["date"]] = hours.get(row["date"], 0.0) + row["hours"]
     episodes: dict[str, dict] = {}
     for d in docs:
         for zone, v in d.get("crossings", {}).get("warning", {}).get("episodes_by_zone", {}).items():
@@ -101,7 +105,9 @@ def add_summaries(docs: list[dict]) -> dict:
         "tracks": {"states": sum(t.get("states", 0) for t in trk), "aircraft": sum(t.get("aircraft", 0) for t in trk),
                    "flights": sum(t.get("flights", 0) for t in trk), "start": min(starts) if starts else None,
                    "end": max(ends) if ends else None, "by_party": by_party,
-                   "flights_per_day": [{"date": k[0], "party": k[1], "count": n} for k, n in sorted(per_day.items())]},
+                   "flights_per_day": [{"date": k[0], "party": k[1], "count": n} for k, n in sorted(per_day.items())],
+                   **({"hours_per_day": [{"date": k, "hours": round(min(h, 24.0), 4)} for k, h in sorted(hours.items())]}
+                      if all("hours_per_day" in t for t in trk) else {})},
         "crossings": {"warning": {"episodes_by_zone": episodes}},
         "encounters": {"settings": first.get("encounters", {}).get("settings", {})},
     }

@@ -143,8 +143,13 @@ def event_features(results: Results) -> list[Feature]:
         interaction_features(results, tracks)
 
 
+PIECE_GAP_S = 300.0  # s: a track is drawn as separate lines across a gap longer than this
+
+
 def aircraft_features(states: pl.DataFrame, icao24: str) -> list[Feature]:
-    """One aircraft's track, one line per flight (a new flight after a long gap)."""
+    """One aircraft's track, one line per flight (a new flight after a long gap), cut into pieces where no state
+    came for ``PIECE_GAP_S`` (the states kept around separate events of one flight are not joined by a straight
+    line it never flew)."""
     out = []
     mine = states.filter(pl.col("track_id") == icao24).sort("time")
     key = "flight_id" if "flight_id" in mine.columns else None
@@ -152,12 +157,18 @@ def aircraft_features(states: pl.DataFrame, icao24: str) -> list[Feature]:
     for i, flight in enumerate(groups):
         if flight.height == 0:
             continue
-        callsigns = flight["callsign"].drop_nulls().unique().to_list() if "callsign" in flight.columns else []
-        party = flight["party"].cast(pl.String)[0] if "party" in flight.columns else None
-        start, end = flight["time"][0], flight["time"][-1]
-        props = _props({"event": "flight", "track_id": icao24, "callsign": ", ".join(sorted(callsigns)) or None,
-                        "party": party, "start_time": start, "end_time": end, "states": flight.height})
-        coords = _track_coords(flight)
-        out.append(Feature(f"{icao24}-flight-{i + 1}", "flight", "LineString" if len(coords) > 1 else "Point",
-                           coords if len(coords) > 1 else coords[:1], party, props, start, end))
+        cut = flight.select((pl.col("time").diff().dt.total_seconds(fractional=True) > PIECE_GAP_S)
+                            .fill_null(False).cum_sum().alias("_piece"))["_piece"]
+        pieces = flight.with_columns(cut).partition_by("_piece", maintain_order=True, include_key=False)
+        for j, piece in enumerate(pieces):
+            callsigns = piece["callsign"].drop_nulls().unique().to_list() if "callsign" in piece.columns else []
+            party = piece["party"].cast(pl.String)[0] if "party" in piece.columns else None
+            start, end = piece["time"][0], piece["time"][-1]
+            props = _props({"event": "flight", "track_id": icao24, "callsign": ", ".join(sorted(callsigns)) or None,
+                            "party": party, "start_time": start, "end_time": end, "states": piece.height,
+                            **({"piece": j + 1, "pieces": len(pieces)} if len(pieces) > 1 else {})})
+            coords = _track_coords(piece)
+            fid = f"{icao24}-flight-{i + 1}" + (f"-{j + 1}" if len(pieces) > 1 else "")
+            out.append(Feature(fid, "flight", "LineString" if len(coords) > 1 else "Point",
+                               coords if len(coords) > 1 else coords[:1], party, props, start, end))
     return out

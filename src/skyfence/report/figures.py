@@ -86,12 +86,17 @@ def compute(results: Results) -> Figures:
 
 
 def covered_hours(results: Results) -> float | None:
-    """Hours from the first state analysed to the last, within the period (None when the summary lacks them)."""
+    """Hours of data in the period: the hours each of its days holds, or (a period that cuts a day, or results
+    from before those were kept) from the first state analysed to the last (None when the summary lacks them)."""
     from datetime import datetime
 
     trk = results.summary.get("tracks", {})
     if not trk.get("start") or not trk.get("end"):
         return None
+    per_day = results.hours_per_day()
+    if per_day is not None and not any(t is not None and (t.hour, t.minute, t.second, t.microsecond) != (0, 0, 0, 0)
+                                       for t in (results.period.start, results.period.end)):
+        return sum(per_day.get(d, 0.0) for d in results.days())  # what the days hold, gaps left out
     start, end = datetime.fromisoformat(trk["start"]), datetime.fromisoformat(trk["end"])
     if results.period.start is not None:
         start = max(start, results.period.start)

@@ -10,6 +10,7 @@ import polars as pl
 import shapely
 
 from skyfence.report.basemap import Extent, extent_of, label_places, new_map
+from skyfence.report.labels import Labels
 from skyfence.report.results import Results
 from skyfence.report.style import (INTENT_COLOURS, LEVEL_COLOURS, UNKNOWN_COLOUR, WIDTH_IN, new_figure,
                                    party_colours)
@@ -110,10 +111,13 @@ def _empty_map(results: Results, title: str, message: str):
     else:
         ax = new_map(fig, extent)
         draw_agreement(ax, results, party_colours(_parties(results)))
-        label_places(ax, extent)
     ax.set_title(title, loc="left")
     ax.text(0.5, 0.5, message, transform=ax.transAxes, ha="center", va="center", fontsize=9, color="#555555",
             bbox={"facecolor": "white", "edgecolor": "#cccccc", "alpha": 0.9})
+    if extent is not None:
+        labels = Labels()
+        label_places(ax, extent, labels)
+        labels.draw(ax)
     return fig
 
 
@@ -141,7 +145,8 @@ def crossings_map(results: Results, tracks: TrackIndex):
     fig = map_figure(extent)
     ax = new_map(fig, extent)
     draw_agreement(ax, results, party_colours(_parties(results)))
-    label_places(ax, extent)
+    labels = Labels()
+    label_places(ax, extent, labels)
     from matplotlib.collections import LineCollection
 
     if context:
@@ -158,6 +163,7 @@ def crossings_map(results: Results, tracks: TrackIndex):
     title = (f"Crossings: {seen} seen to cross (filled), {cr.height - seen} inside otherwise (hollow)"
              if cr.height > seen else f"Crossings: {seen} (entry points and track beyond the line)")
     ax.set_title(title, loc="left")
+    labels.draw(ax)
     return fig
 
 
@@ -198,7 +204,8 @@ def encounters_map(results: Results, tracks: TrackIndex, colours: dict[str, str]
     fig = map_figure(extent)
     ax = new_map(fig, extent)
     draw_agreement(ax, results, colours)
-    label_places(ax, extent, towns=6, airfields=6)
+    labels = Labels()
+    label_places(ax, extent, labels, towns=6, airfields=6)
     if segs:
         ax.add_collection(LineCollection(segs, colors=seg_colours, linewidths=0.9, alpha=0.85, zorder=5))
     order = enc.with_columns(pl.col("max_level").replace_strict({lv: i for i, lv in enumerate(LEVEL_ORDER)},
@@ -206,12 +213,15 @@ def encounters_map(results: Results, tracks: TrackIndex, colours: dict[str, str]
     for r in order.drop_nulls(["closest_lon", "closest_lat"]).iter_rows(named=True):
         ax.plot(r["closest_lon"], r["closest_lat"], "D", ms=3 + 1.2 * r["_rank"], mec="#222222", mew=0.5,
                 mfc=LEVEL_COLOURS.get(r["max_level"], "#888888"), zorder=7)
-    for r in enc.drop_nulls(["closest_lon"]).sort("closest_nm").head(label).iter_rows(named=True):
-        ax.annotate(f"{r['callsign_a'] or r['track_a']}/{r['callsign_b'] or r['track_b']}",
-                    (r["closest_lon"], r["closest_lat"]), xytext=(4, 3), textcoords="offset points", fontsize=6,
-                    zorder=8, bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.7, "pad": 0.5})
+    closest = enc.drop_nulls(["closest_lon"]).sort("closest_nm")
+    for r in closest.unique(subset=["track_a", "track_b"], keep="first", maintain_order=True).head(label).iter_rows(
+            named=True):  # each pair once, at its closest
+        labels.add(r["closest_lon"], r["closest_lat"], f"{r['callsign_a'] or r['track_a']}/{r['callsign_b'] or r['track_b']}",
+                   rank=0, fontsize=6, zorder=8, bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.7,
+                                                       "pad": 0.5})
     _level_legend(ax, set(enc["max_level"].to_list()), colours, _parties(results))
     ax.set_title(f"Encounters: {enc.height} (closest points; tracks 5 min either side)", loc="left")
+    labels.draw(ax)
     return fig
 
 
@@ -248,7 +258,8 @@ def interactions_map(results: Results, tracks: TrackIndex, colours: dict[str, st
     fig = map_figure(extent)
     ax = new_map(fig, extent)
     draw_agreement(ax, results, colours)
-    label_places(ax, extent, towns=6, airfields=6)
+    labels = Labels()
+    label_places(ax, extent, labels, towns=6, airfields=6)
     if segs:
         ax.add_collection(LineCollection(segs, colors=seg_colours, linewidths=1.0, zorder=5))
     for kind, marker in INTERACTION_MARKERS.items():
@@ -261,4 +272,5 @@ def interactions_map(results: Results, tracks: TrackIndex, colours: dict[str, st
     handles += [Line2D([], [], color=colours[p], lw=1, label=p) for p in _parties(results) if p in colours]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
     ax.set_title(f"Interactions: {inter.height} (tracks while each lasted)", loc="left")
+    labels.draw(ax)
     return fig

@@ -95,7 +95,7 @@ class Results:
     def days(self) -> list[date]:
         """The UTC days of the analysed data within the period: from the first to the last on which a flight
         of a party began (a flight running on past midnight, or an unidentified aircraft seen before the
-        parties' day began, adds no day); a day with no events counts."""
+        parties' day began, adds no day); a day with no events counts, a day with no data at all does not."""
         trk = self.summary.get("tracks", {})
         rows = trk.get("flights_per_day") or []
         began = sorted(r["date"] for r in rows if r["party"] != "unknown") or sorted(r["date"] for r in rows)
@@ -108,7 +108,16 @@ class Results:
             last = end if last is None else min(last, end)
         if first is None or last is None or last < first:
             return []
-        return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+        days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+        covered = self.hours_per_day()
+        if covered is not None:  # a day in between with no data at all is not a day of the period (samples of
+            days = [d for d in days if covered.get(d, 0.0) > 0]  # scattered days are not years of zeros)
+        return days
+
+    def hours_per_day(self) -> dict[date, float] | None:
+        """Hours of data on each UTC day (``summary.json``), or None for results from before they were kept."""
+        rows = self.summary.get("tracks", {}).get("hours_per_day")
+        return None if rows is None else {date.fromisoformat(r["date"]): float(r["hours"]) for r in rows}
 
 
 def _day(text: str | None) -> date | None:
