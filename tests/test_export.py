@@ -163,3 +163,24 @@ def test_a_crossing_open_at_the_end_of_its_track_has_its_track_inside(tmp_path):
     assert line["geometry"]["coordinates"][-1][:2] == pytest.approx([last["lon"], last["lat"]], abs=1e-6)
     inside = syr.filter(pl.col("time") >= crossing["entry_time"])
     assert len(line["geometry"]["coordinates"]) == inside.height + 1  # the entry point, then every state inside
+
+
+def test_an_aircrafts_states_around_separate_events_are_separate_lines(sim, tmp_path):
+    """Without --tracks an aircraft's states are those kept around its events: two events an hour apart were
+    joined by a straight line it never flew (user trial)."""
+    _, results = sim
+    kept = pl.read_parquet(results / "event_tracks.parquet").sort("track_id", "time")
+    gap = pl.col("time").diff().dt.total_seconds(fractional=True)
+    far = kept.with_columns(gap.over("track_id").alias("gap")).filter(pl.col("gap") > 300)
+    assert far.height > 0
+    aircraft = far["track_id"][0]
+    mine = kept.filter(pl.col("track_id") == aircraft)
+    pieces = mine.group_by("flight_id").agg((gap > 300).sum() + 1)["time"].sum()
+    doc = json.loads(export(results, "geojson", tmp_path / "p.geojson", "--aircraft", aircraft).read_text())
+    assert len(doc["features"]) == pieces > 1
+    assert sum(len(f["geometry"]["coordinates"]) for f in doc["features"]) == mine.height
+    for f in doc["features"]:  # each piece covers its own stretch, none spans a gap
+        t0, t1 = f["properties"]["start_time"], f["properties"]["end_time"]
+        inside = mine.filter((pl.col("time").dt.to_string("%Y-%m-%dT%H:%M:%S") >= t0[:19])
+                             & (pl.col("time").dt.to_string("%Y-%m-%dT%H:%M:%S") <= t1[:19]))
+        assert inside.select(gap.max()).item() is None or inside.select(gap.max()).item() <= 300
