@@ -148,12 +148,15 @@ def test_since_takes_a_time_or_a_duration_back():
     from datetime import datetime, timezone
 
     from skyfence.cli.incidents_cmd import _since
+    from skyfence.errors import SkyfenceError
 
     now = datetime(2017, 11, 1, 12, 0, tzinfo=timezone.utc)
     assert _since("2017-11-01T09:00Z") == datetime(2017, 11, 1, 9, 0, tzinfo=timezone.utc)
     assert _since("2017-11-01") == datetime(2017, 11, 1, tzinfo=timezone.utc)
     assert _since("2h", now) == datetime(2017, 11, 1, 10, 0, tzinfo=timezone.utc)
     assert _since("30 min", now) == datetime(2017, 11, 1, 11, 30, tzinfo=timezone.utc)
+    with pytest.raises(SkyfenceError, match="a time back from now is positive"):  # user trial: -5h was taken
+        _since("-5h", now)
 
 
 def test_a_piped_table_is_not_squeezed_to_80_columns(filled):

@@ -22,5 +22,7 @@ def since_time(text: str | None, now: datetime | None = None, name: str = "--sin
         except (UnitError, ValueError):
             raise SkyfenceError(f"{name} {text!r}: give a UTC time such as 2017-11-01T09:00Z, a day 2017-11-01, "
                                 "or a time back from now such as 2h or 30 min") from None
+        if back < 0:
+            raise SkyfenceError(f"{name} {text!r}: a time back from now is positive (2h, 30 min)")
         return (now or datetime.now(timezone.utc)) - timedelta(seconds=back)
     return t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t.astimezone(timezone.utc)

@@ -71,8 +71,9 @@ async def incident_track(request: Request, user: Reader, incident_id: IdPath) ->
 
 
 @router.post("/{incident_id}/ack", response_model=ChangeOut, responses=WRITE)
-async def acknowledge(request: Request, user: Writer, incident_id: IdPath, body: Why) -> dict:
-    """Acknowledge for the user's party (an admin acknowledges as ``admin``)."""
+async def acknowledge(request: Request, user: Writer, incident_id: IdPath, body: Why | None = None) -> dict:
+    """Acknowledge for the user's party (an admin acknowledges as ``admin``); the body (a reason) is optional."""
+    body = body or Why()
     ctx = request.app.state.ctx
     await _acting_on(ctx, user, incident_id)
     return await _change(ctx, lambda: ctx.store.acknowledge(incident_id, by=user.name, party=user.party or None,
@@ -80,8 +81,9 @@ async def acknowledge(request: Request, user: Writer, incident_id: IdPath, body:
 
 
 @router.post("/{incident_id}/resolve", response_model=ChangeOut, responses=WRITE)
-async def resolve(request: Request, user: Writer, incident_id: IdPath, body: Why) -> dict:
-    """Resolve (an officer only an incident of its party alone)."""
+async def resolve(request: Request, user: Writer, incident_id: IdPath, body: Why | None = None) -> dict:
+    """Resolve (an officer only an incident of its party alone); the body (a reason) is optional."""
+    body = body or Why()
     ctx = request.app.state.ctx
     inc = await incident_or_404(ctx, incident_id)
     if not user.may_resolve(inc.parties):
