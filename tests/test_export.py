@@ -118,6 +118,13 @@ def test_csv_rows_carry_wkt_geometry(sim, tmp_path):
     floats = [v for r in rows for k, v in r.items() if k != "wkt" and "." in v and v.replace(".", "", 1)
               .lstrip("-").isdigit()]
     assert floats and max(len(v.split(".")[1]) for v in floats) <= 6  # not 12.345678901234
+    # feet to the foot (30999.998047 was written), NM to 0.01
+    for r in rows:
+        for k, v in r.items():
+            if v and k.endswith("_ft"):
+                assert v.lstrip("-").isdigit(), (k, v)
+            if v and k.endswith("_nm"):
+                assert len(v.split(".")[-1]) <= 2 or "." not in v, (k, v)
     # a quoted glob names the folder
     pattern = str(results.parent / "res*")
     assert export(Path(pattern), "csv", tmp_path / "g.csv").read_text() == (tmp_path / "e.csv").read_text()

@@ -95,6 +95,8 @@ def test_ack_comment_resolve_show(filled):
     assert shown["acks"]["blue"]["by"] == "Maj. Smith"
     text = skyfence("incidents", "show", enc, "--store", url).stdout
     assert "audit trail" in text and "hotline called, red confirms" in text and "aircraft separated" in text
+    # resolved by hand while the encounter went on: not "ongoing" (user trial)
+    assert "not seen to end (resolved by hand)" in " ".join(text.split()) and "ongoing" not in text
 
 
 def test_export_csv_json_geojson(filled, tmp_path):

@@ -493,3 +493,12 @@ def test_a_feed_that_starts_with_a_backlog_loses_nothing(sim_slice, euphrates, t
     assert a.crossings.filter(pl.col("entry_kind") == "crossed").height == 2 and a.encounters.height >= 1
     diff = differences(final_events(ups), analysis_events(a.crossings, a.encounters, a.manoeuvres, a.interactions))
     assert diff == [], diff
+
+
+def test_quiet_still_says_when_a_feed_cannot_be_reached(euphrates):
+    """-q leaves out progress, not faults: a feed that is not there printed only '0 records' (user trial)."""
+    from skyfence.bench_ingest import free_port
+
+    r = _cli("monitor", "--source", f"sbs://127.0.0.1:{free_port()}", "--agreement", "euphrates-2017", "--duration", "3", "-q")
+    assert r.returncode == 0 and "cannot connect to sbs://127.0.0.1:" in r.stderr, r.stderr
+    assert "stopping" not in r.stderr

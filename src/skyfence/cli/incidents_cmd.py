@@ -80,7 +80,7 @@ def incident_table(incidents, title: str = "") -> Table:
         table.add_column(col, overflow="fold")
     for inc in incidents:
         table.add_row(inc.id, inc.kind, f"[{SEVERITY_STYLE.get(inc.severity, '')}]{inc.severity}[/]", inc.status,
-                      _hhmm(inc.start_time), _hhmm(inc.end_time)[11:] or "ongoing", _who(inc), ", ".join(inc.parties),
+                      _hhmm(inc.start_time), _hhmm(inc.end_time)[11:] or ("-" if inc.status == "resolved" else "ongoing"), _who(inc), ", ".join(inc.parties),
                       _acks(inc), inc.summary)
     return table
 
@@ -141,7 +141,8 @@ def show_cmd(incident: str = typer.Argument(..., help="Incident id (CR-..., EN-.
     rows = [("id", inc.id), ("kind", inc.kind), ("severity", inc.severity), ("status", inc.status),
             ("summary", inc.summary), ("aircraft", "; ".join(
                 f"{a.track_id} {a.callsign or ''} ({a.party or 'unknown party'})" for a in inc.aircraft)),
-            ("parties", ", ".join(inc.parties)), ("start", iso(inc.start_time)), ("end", iso(inc.end_time) or "ongoing"),
+            ("parties", ", ".join(inc.parties)), ("start", iso(inc.start_time)), ("end", iso(inc.end_time) or ("not seen to end (resolved by hand)" if inc.status == "resolved"
+                                                  else "ongoing")),
             ("position", f"{inc.lat:.4f} N, {inc.lon:.4f} E" if inc.lat is not None and inc.lon is not None
              else "not known"), ("opened", iso(inc.opened_at)),
             ("acknowledged", "; ".join(f"{p}: {by} at {iso(t)}" for p, (by, t) in sorted(inc.acks.items())) or "no"),

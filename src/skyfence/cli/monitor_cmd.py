@@ -11,6 +11,9 @@ from skyfence.cli.app import app
 from skyfence.errors import InputError
 from skyfence.progress import stderr
 
+TROUBLE = ("cannot connect", "connection lost", "closed by the feed", "unavailable", "retrying", "behind the feed")
+"""Log lines that tell of a fault (a feed or the store gone, detection falling behind): shown even with -q."""
+
 
 @app.command("monitor")
 def monitor_cmd(
@@ -85,7 +88,10 @@ def monitor_cmd(
         from skyfence.incidents.store import IncidentStore
 
         incident_store = IncidentStore.open(store, quiet_period=ag.thresholds.incidents.quiet_period)
-    log = (lambda _: None) if quiet else (lambda text: stderr.print(text, highlight=False, soft_wrap=True))
+    def log(text: str) -> None:
+        if not quiet or any(m in text for m in TROUBLE):  # -q keeps what tells of a fault
+            stderr.print(text, highlight=False, soft_wrap=True)
+
     monitor = Monitor(sources, ag, incident_store, record, tick, speed, duration, log=log)
     hotline = ack = None
     if incident_store is not None and hotline_on:

@@ -50,7 +50,7 @@ def _stats(values) -> dict:
 def _row(name: str, m: Matches, timing: dict | None = None, extra: dict | None = None,
          truth: pl.DataFrame | None = None) -> dict:
     out = {"event_type": name, "truth": m.n_truth, "detected": m.n_detected, "matched": m.truth_found,
-           "precision": m.precision, "recall": m.recall, "f1": m.f1}
+           "detected_right": m.detected_right, "precision": m.precision, "recall": m.recall, "f1": m.f1}
     if truth is not None and "reports" in truth.columns:
         # an event a sensor outage hid (fewer than two reports during it) cannot be detected
         seen = truth["reports"].cast(pl.Int64).fill_null(0).to_numpy() >= 2

@@ -32,10 +32,16 @@ def _position(row: np.ndarray) -> list[float]:
     return [round(lon, 6), round(lat, 6)] + ([round(alt, 1)] if math.isfinite(alt) else [])
 
 
-def _value(v):
-    """A property as written: floats to 6 decimals (a position to 0.1 m; 12.345678901234 km reads as 12.345679)."""
+DECIMALS = {"_ft": 0, "_fpm": 0, "_kt": 0, "_nm": 2, "_km": 3, "_m": 1, "_s": 1, "_deg": 1}
+"""Decimals a float property is written to, by the unit its name ends in (feet to the foot, NM to 0.01); others
+(positions, scores) to 6 decimals, a position to 0.1 m."""
+
+
+def _value(key: str, v):
+    """A property as written: floats to the decimals its unit deserves (30999.998047 ft reads as 31000)."""
     if isinstance(v, float) and math.isfinite(v):
-        return round(v, 6)
+        digits = next((d for end, d in DECIMALS.items() if key.endswith(end)), 6)
+        return int(round(v)) if digits == 0 else round(v, digits)
     return v
 
 
@@ -50,7 +56,7 @@ def geojson_document(features: list[Feature], name: str) -> dict:
     return {"type": "FeatureCollection", "name": name,
             "features": [{"type": "Feature", "id": f"{f.event_id}/{f.feature}", "geometry": _geometry(f),
                           "properties": {"event_id": f.event_id, "feature": f.feature,
-                                         **{k: _value(v) for k, v in f.properties.items()}}}
+                                         **{k: _value(k, v) for k, v in f.properties.items()}}}
                          for f in features]}
 
 
@@ -77,7 +83,7 @@ def write_csv(features: list[Feature], path: Path) -> None:
         writer = csv.writer(fh)
         writer.writerow(["event_id", "feature", *keys, "wkt"])
         for f in features:
-            writer.writerow([f.event_id, f.feature, *("" if f.properties.get(k) is None else _value(f.properties[k])
+            writer.writerow([f.event_id, f.feature, *("" if f.properties.get(k) is None else _value(k, f.properties[k])
                                                       for k in keys), _wkt(f)])
 
 
@@ -86,8 +92,8 @@ def write_states_csv(states: pl.DataFrame, path: Path) -> None:
     from skyfence.analysis.outputs import ISO
     from skyfence.units import FEET_PER_MINUTE, FOOT, KNOT
 
-    cols = [pl.col("time"), pl.col("track_id"), pl.col("callsign"), pl.col("party").cast(pl.String), pl.col("lat"),
-            pl.col("lon"), (pl.col("altitude") / FOOT).round(0).alias("altitude_ft"),
+    cols = [pl.col("time"), pl.col("track_id"), pl.col("callsign"), pl.col("party").cast(pl.String),
+            pl.col("lat").round(6), pl.col("lon").round(6), (pl.col("altitude") / FOOT).round(0).alias("altitude_ft"),
             (pl.col("ground_speed") / KNOT).round(1).alias("groundspeed_kt"), pl.col("track").round(1),
             (pl.col("vertical_rate") / FEET_PER_MINUTE).round(0).alias("vertical_rate_fpm")]
     if "flight_id" in states.columns:
