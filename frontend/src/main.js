@@ -109,7 +109,7 @@ async function main() {
   if (health.mode === "live") watchFeed(health);
   window.skyfence.live = live;
   if (health.mode === "replay") {
-    const replay = new Replay(health.replay, live, panel);
+    const replay = new Replay(health.replay, live, panel, () => fleet.now());
     window.skyfence.replay = replay;
   }
   live.connect();
