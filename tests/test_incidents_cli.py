@@ -103,7 +103,15 @@ def test_export_csv_json_geojson(filled, tmp_path):
     url, ids = filled
     for fmt in ("csv", "json", "geojson"):
         skyfence("incidents", "export", "--store", url, "--format", fmt, "--out", str(tmp_path / f"i.{fmt}"))
-    assert len(list(csv.DictReader((tmp_path / "i.csv").open()))) == 3
+    rows = list(csv.DictReader((tmp_path / "i.csv").open()))
+    assert len(rows) == 3
+    assert all(len(r[k].split(".")[-1]) <= 6 for r in rows for k in ("lat", "lon") if r[k])
+    from skyfence.incidents.export import csv_row
+
+    with IncidentStore.open(url) as store:
+        inc = store.get(ids["crossing"])
+    inc.lat, inc.lon = 35.41481291619689, 40.12345678901234  # as the trial found them written
+    assert (csv_row(inc)["lat"], csv_row(inc)["lon"]) == (35.414813, 40.123457)
     full = json.loads((tmp_path / "i.json").read_text())
     cr = next(r for r in full if r["id"] == ids["crossing"])
     assert len(cr["audit"]) == 3 and len(cr["track"]) == 9  # 3 updates x 3 points

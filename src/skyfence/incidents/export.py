@@ -18,14 +18,19 @@ CSV_COLUMNS = ("id", "kind", "status", "severity", "parties", "aircraft", "calls
                "details")
 
 
+def _deg(v: float | None) -> float | None:
+    """A latitude or longitude to 6 decimals (0.1 m), as the other exports write them."""
+    return None if v is None or not math.isfinite(v) else round(v, 6)
+
+
 def csv_row(inc: Incident) -> dict[str, object]:
     """One flat row: lists joined with ``;``, details as JSON."""
     return {
         "id": inc.id, "kind": inc.kind, "status": inc.status, "severity": inc.severity,
         "parties": ";".join(inc.parties), "aircraft": ";".join(a.track_id for a in inc.aircraft),
         "callsigns": ";".join(a.callsign or "" for a in inc.aircraft),
-        "start_time": iso(inc.start_time), "end_time": iso(inc.end_time) or "", "lat": inc.lat, "lon": inc.lon,
-        "summary": inc.summary,
+        "start_time": iso(inc.start_time), "end_time": iso(inc.end_time) or "", "lat": _deg(inc.lat),
+        "lon": _deg(inc.lon), "summary": inc.summary,
         "acknowledged_by": ";".join(f"{p}={by}" for p, (by, _t) in sorted(inc.acks.items())),
         "opened_at": iso(inc.opened_at), "updated_at": iso(inc.updated_at),
         "resolved_at": iso(inc.resolved_at) or "", "resolved_by": inc.resolved_by or "",
@@ -67,14 +72,14 @@ def to_geojson(incidents: Sequence[Incident], track: Callable[[str], list[TrackP
         props["parties"] = ";".join(inc.parties)
         known = inc.lat is not None and inc.lon is not None and math.isfinite(inc.lat) and math.isfinite(inc.lon)
         features.append({"type": "Feature", "id": inc.id, "properties": {"feature": "incident", **props},
-                         "geometry": {"type": "Point", "coordinates": [inc.lon, inc.lat]} if known else None})
+                         "geometry": {"type": "Point", "coordinates": [_deg(inc.lon), _deg(inc.lat)]} if known else None})
         by_aircraft: dict[str, list[TrackPoint]] = defaultdict(list)
         for p in track(inc.id):
             by_aircraft[p.track_id].append(p)
         who = {a.track_id: a for a in inc.aircraft}
         for track_id, points in by_aircraft.items():
             points.sort(key=lambda p: p.time)
-            coords = [[p.lon, p.lat] + ([round(p.alt_ft * FT, 1)] if p.alt_ft is not None else []) for p in points]
+            coords = [[_deg(p.lon), _deg(p.lat)] + ([round(p.alt_ft * FT, 1)] if p.alt_ft is not None else []) for p in points]
             if len({tuple(c) for c in coords}) < 2:
                 geometry = {"type": "Point", "coordinates": coords[0]}
             else:
