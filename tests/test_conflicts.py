@@ -6,7 +6,7 @@ from unittest import mock
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from pyproj import Geod
 
@@ -103,6 +103,7 @@ def test_instants_searched_in_parts_give_the_same_pairs_in_the_same_order(seed, 
 @given(seed=st.integers(0, 10**6), n=st.integers(2, 500), instants=st.integers(1, 30),
        changed=st.floats(0.0, 1.0), mode=st.sampled_from(["parties", "all"]),
        min_level=st.sampled_from([CAUTION, WARNING]))
+@example(seed=924704, n=2, instants=2, changed=0.0, mode="parties", min_level=CAUTION)  # one state left: no search
 def test_a_memo_of_earlier_searches_gives_the_pairs_of_a_fresh_search(seed, n, instants, changed, mode, min_level):
     """The monitor's next run: the same instants moved on (a few states changed, a few instants gone, new ones)
     searched with the memo of the run before give exactly the pairs and figures of a search without it."""
@@ -139,8 +140,10 @@ def test_a_memo_of_earlier_searches_gives_the_pairs_of_a_fresh_search(seed, n, i
     k = [by_pair[p] for p in zip(got.a.tolist(), got.b.tolist())]
     for f in ("horizontal", "vertical", "t_cpa", "d_cpa", "v_cpa", "t_los"):
         assert np.array_equal(getattr(got, f), getattr(want, f)[k], equal_nan=True)
-    # only what changed was searched again: the instants whose states all stayed came from the memo
-    assert len(kept_instants) - len(touched) <= memo.reused <= len(kept_instants)
+    # only what changed was searched again: the instants whose states all stayed came from the memo (a single
+    # state is no search at all, so nothing is taken from the memo then)
+    if len(lon2) >= 2:
+        assert len(kept_instants) - len(touched) <= memo.reused <= len(kept_instants)
 
 
 @given(seed=st.integers(0, 10**6), lookahead=st.sampled_from([60.0, 300.0, 900.0]),
