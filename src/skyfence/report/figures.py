@@ -94,8 +94,7 @@ def covered_hours(results: Results) -> float | None:
     if not trk.get("start") or not trk.get("end"):
         return None
     per_day = results.hours_per_day()
-    if per_day is not None and not any(t is not None and (t.hour, t.minute, t.second, t.microsecond) != (0, 0, 0, 0)
-                                       for t in (results.period.start, results.period.end)):
+    if per_day is not None and not results.period.cuts_a_day:
         return sum(per_day.get(d, 0.0) for d in results.days())  # what the days hold, gaps left out
     start, end = datetime.fromisoformat(trk["start"]), datetime.fromisoformat(trk["end"])
     if results.period.start is not None:
@@ -131,8 +130,7 @@ def flights_in_period(results: Results, days: list[date]) -> dict[str, int]:
     """Flights (sorties) per party that began on the days of the period, from ``summary.json`` (which counts them
     per UTC day: none for a period that cuts a day, whose flights it cannot tell)."""
     trk = results.summary.get("tracks", {})
-    if any(t is not None and (t.hour, t.minute, t.second, t.microsecond) != (0, 0, 0, 0)
-           for t in (results.period.start, results.period.end)):
+    if results.period.cuts_a_day:
         return {}
     per_day = trk.get("flights_per_day")
     if per_day is None:  # results from before flights were counted per day

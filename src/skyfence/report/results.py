@@ -35,6 +35,12 @@ class Period:
     def bounded(self) -> bool:
         return self.start is not None or self.end is not None
 
+    @property
+    def cuts_a_day(self) -> bool:
+        """An end falls within a UTC day (not at midnight): per-day figures cannot be split at it."""
+        return any(t is not None and (t.hour, t.minute, t.second, t.microsecond) != (0, 0, 0, 0)
+                   for t in (self.start, self.end))
+
     def contains(self, col: str) -> pl.Expr:
         expr = pl.lit(True)
         if self.start is not None:
