@@ -153,7 +153,16 @@ def test_a_day_with_no_events_gives_a_sound_report(tmp_path):
     # no empty maps of encounters and interactions (a page of nothing each; user trial): the text says none
     assert 'id="fig-encounters_map"' not in html and 'id="fig-interactions_map"' not in html
     assert "No intercepts, mock engagements or shadowing in this period." in html
-    assert html.count("<svg") == 7
+    # nor an empty chart of manoeuvres (its axes ran 0 to 1 around "No manoeuvres"; user trial)
+    assert 'id="fig-manoeuvres"' not in html and "No manoeuvres in this period." in html
+    assert html.count("<svg") == 6
+    # the pairs the results were made with are those the text names
+    assert "two aircraft of different parties are at" in html
+    summary = json.loads((results / "summary.json").read_text())
+    summary["encounters"]["settings"]["pairs"] = "all"
+    (results / "summary.json").write_text(json.dumps(summary))
+    html = build_report(results, tmp_path / "all.html").html
+    assert html.count("any two aircraft (the results were made with every") == 2
 
 
 def test_period_limits_every_count(sim, tmp_path):
@@ -211,6 +220,13 @@ def test_claims_are_checked_and_explained(sim, tmp_path):
     assert share.value == pytest.approx(rs.flights_crossed / rs.flights)
     nmac = checked["encounters_at_level"]
     assert nmac.value == results.encounters.filter(pl.col("max_level") == "nmac").height
+    # results made with every pair hold encounters within one party: not "between parties", not counted
+    one_party = results.encounters.filter(pl.col("max_level") == "nmac").head(1).with_columns(
+        pl.col("party_a").alias("party_b"))
+    assert one_party.height == 1
+    results.encounters = pl.concat([results.encounters, one_party])
+    again = {c.claim.measure: c for c in check_claims(load_claims(), results, fig)}["encounters_at_level"]
+    assert again.value == nmac.value
     own = tmp_path / "claims.yaml"
     own.write_text("claims:\n  - said: never\n    measure: encounters_at_level\n    level: loss\n    party: gren\n"
                    "    range: [0, 0]\n")

@@ -104,6 +104,8 @@ def draw_figures(results: Results, fig, progress: Steps) -> dict[str, str]:
         del drawers["encounters_map"]
     if results.interactions.height == 0:
         del drawers["interactions_map"]
+    if not fig.behaviour["manoeuvres"]["total"]:  # nor an empty chart
+        del drawers["manoeuvres"]
     svgs = {}
     with progress.step("drawing figures and maps", total=len(drawers)):
         for name, draw in drawers.items():

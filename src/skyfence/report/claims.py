@@ -146,6 +146,8 @@ def _check(claim: Claim, results: Results, fig: Figures) -> Checked:
                f"a flight is an aircraft's track cut at gaps of over the agreement's flight gap.")
     elif claim.measure == "encounters_at_level":
         enc = results.encounters
+        if enc.height:  # results made with every pair (--pairs all) hold pairs of one party too
+            enc = enc.filter(pl.col("party_a").ne_missing(pl.col("party_b")))
         rank = {lv: i for i, lv in enumerate(LEVELS)}
         mine = enc.filter(pl.col("max_level").replace_strict(rank, default=-1) >= rank[claim.level])
         if party:

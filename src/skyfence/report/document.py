@@ -63,6 +63,12 @@ def _length(m: float | None, fallback: str) -> str:
     return f"{m / 1000:g} km" if m >= 1000 else f"{m:g} m"
 
 
+BETWEEN = {"parties": "two aircraft of different parties",
+           "unknown": "two aircraft of different parties, or of a party and of none",
+           "all": "any two aircraft (the results were made with every pair, whatever their parties)"}
+"""Which pairs an encounter or interaction is between, by the ``pairs`` setting the results were made with."""
+
+
 def context(results: Results, fig: Figures, checked: list[Checked], svgs: dict[str, str], incidents=None) -> dict:
     """Everything the template shows (``incidents``: the incidents section's figures, or None)."""
     s = results.summary
@@ -97,6 +103,7 @@ def context(results: Results, fig: Figures, checked: list[Checked], svgs: dict[s
         "closest_rows": _closest_rows(results), "interaction_rows": _interaction_rows(results),
         "manoeuvring_rows": _manoeuvring_rows(results),
         "enc_level": enc_level, "level_words": LEVEL_WORDS.get(enc_level, enc_level),
+        "between": BETWEEN.get(s.get("encounters", {}).get("settings", {}).get("pairs"), BETWEEN["parties"]),
         "closest_is_pair": "closest_horizontal_nm" in results.raw["encounters"].columns,
         "episodes": [{"zone": k, "episodes": v["episodes"], "followed": v["followed_by_crossing"]}
                      for k, v in fig.crossings["warning"]["episodes_by_zone"].items()],
