@@ -2,7 +2,7 @@
 
 import numpy as np
 import polars as pl
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from skyfence.sources.tabular import from_frame
@@ -116,3 +116,41 @@ def test_excursion_away_and_back_is_dropped_but_a_long_tail_after_one_jump_stays
     jump = lon.copy()
     jump[200:] += 0.1  # one 9 km discontinuity, then a long self-consistent tail
     assert not plausibility.position_jumps(np.array([0, 300]), t, lat, jump, 1500 * KNOT, 1000.0).any()
+
+
+def _stepped_by_scan(t, alt, a, b, i, window, rate_max) -> bool:
+    """Reference: the scan each row once made over the rows within ``window`` s of it."""
+    lo = i
+    while lo > a and t[i] - t[lo - 1] <= window:
+        lo -= 1
+    prev = -1
+    for j in range(lo, b):
+        if t[j] - t[i] > window:
+            break
+        if not np.isfinite(alt[j]):
+            continue
+        if prev >= 0 and t[j] > t[prev] and abs(alt[j] - alt[prev]) > rate_max * (t[j] - t[prev]) + 7.62:
+            return True
+        prev = j
+    return False
+
+
+@given(gaps=st.lists(st.sampled_from([0.5, 1.0, 1.0, 2.0, 5.0, 12.0, 31.0, 45.0]), min_size=1, max_size=80),
+       alts=st.lists(st.one_of(st.sampled_from([np.nan]), st.integers(0, 40).map(lambda k: 7000.0 + 100.0 * k)),
+                     min_size=80, max_size=80),
+       cuts=st.sets(st.integers(1, 79), max_size=3), window=st.sampled_from([10.0, 30.0]))
+@example(gaps=[5.0] * 12, alts=[7000.0] * 6 + [11000.0] + [np.nan] * 73, cuts=set(), window=10.0)  # rows exactly
+def test_altitude_steps_are_found_near_every_row_as_a_scan_finds_them(gaps, alts, cuts, window):
+    """The one-pass marking of the rows near an altitude step against the scan around each row (several
+    aircraft, missing altitudes, steps at the window's edge)."""
+    from skyfence.tracks import consistency
+
+    t = np.concatenate([[0.0], np.cumsum(gaps)])
+    n = len(t)
+    alt = np.asarray(alts[:n], dtype=float)
+    starts = np.array(sorted({0, n} | {c for c in cuts if c < n}), dtype=np.int64)
+    rate = consistency.STEP_RATE
+    got = consistency._stepped_rows(starts, t, alt, window, rate)
+    want = [_stepped_by_scan(t, alt, starts[g], starts[g + 1], i, window, rate)
+            for g in range(len(starts) - 1) for i in range(starts[g], starts[g + 1])]
+    assert got.tolist() == want

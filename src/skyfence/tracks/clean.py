@@ -106,8 +106,10 @@ def clean_tracks(df: pl.DataFrame, report: ReadReport, limits: Limits = Limits()
     stale and implausible positions dropped, altitude spikes removed; then flights numbered."""
     before = _tally(df)
     # stable, so that of two reports at the same time the first given is kept whoever cleans them
-    df = df.sort(["track_id", "time"], maintain_order=True).unique(subset=["track_id", "time"], keep="first",
-                                                                   maintain_order=True)
+    df = df.sort(["track_id", "time"], maintain_order=True)
+    first = (pl.int_range(pl.len()) == 0) | pl.col("track_id").ne_missing(pl.col("track_id").shift(1)) \
+        | pl.col("time").ne_missing(pl.col("time").shift(1))
+    df = df.filter(first)  # the first of each (aircraft, time) in that order: sorted, a duplicate follows its first
     if _tally(df) < before:
         report.dropped["duplicate"] += before - _tally(df)
     df = _plausible(df, report, limits)

@@ -78,32 +78,49 @@ def _bounds_ok(v, r1, r2, tol):
 
 
 @nb.njit(cache=True)
-def _stepped(t, alt, a, b, i, window, rate_max):
-    """Whether the altitude steps faster than ``rate_max`` between two reports within ``window`` s of row i."""
-    lo = i
-    while lo > a and t[i] - t[lo - 1] <= window:
-        lo -= 1
-    prev = -1
-    for j in range(lo, b):
-        if t[j] - t[i] > window:
-            break
-        if not np.isfinite(alt[j]):
-            continue
-        if prev >= 0 and t[j] > t[prev] and abs(alt[j] - alt[prev]) > rate_max * (t[j] - t[prev]) + 7.62:
-            return True
-        prev = j
-    return False
+def _stepped_rows(starts, t, alt, window, rate_max):
+    """For each row i: whether the altitude steps faster than ``rate_max`` between two consecutive finite
+    altitudes both within ``window`` s of row i (j and the finite one before it, p, with t[i] - t[p] and
+    t[j] - t[i] at most ``window``). One pass per aircraft: each step marks the rows it is near."""
+    n = t.shape[0]
+    mark = np.zeros(n + 1, np.int64)  # +1 where a step's rows begin, -1 after they end
+    for g in range(starts.shape[0] - 1):
+        a, b = starts[g], starts[g + 1]
+        p = -1
+        lo = a  # the first row i with t[j] - t[i] <= window, for the j at hand (j grows, so does it)
+        hi = a  # one past the last row i with t[i] - t[p] <= window, for the p at hand
+        for j in range(a, b):
+            if not np.isfinite(alt[j]):
+                continue
+            if p >= 0 and t[j] > t[p] and abs(alt[j] - alt[p]) > rate_max * (t[j] - t[p]) + 7.62:
+                while lo < b and t[j] - t[lo] > window:
+                    lo += 1
+                if hi < p:
+                    hi = p
+                while hi < b and t[hi] - t[p] <= window:
+                    hi += 1
+                if lo < hi:
+                    mark[lo] += 1
+                    mark[hi] -= 1
+            p = j
+    out = np.zeros(n, np.bool_)
+    run = 0
+    for i in range(n):
+        run += mark[i]
+        out[i] = run > 0
+    return out
 
 
 @nb.njit(cache=True)
 def _vertical(starts, t, alt, vz, window):
     bad = np.zeros(t.shape[0], np.bool_)
+    stepped = _stepped_rows(starts, t, alt, window, STEP_RATE)
     for g in range(starts.shape[0] - 1):
         a, b = starts[g], starts[g + 1]
         for i in range(a, b):
             if not np.isfinite(vz[i]):
                 continue
-            if _stepped(t, alt, a, b, i, window, STEP_RATE):
+            if stepped[i]:
                 continue
             p = _neighbour(alt, i, a, b, -1, t, window, SPAN)
             n = _neighbour(alt, i, a, b, 1, t, window, SPAN)
