@@ -260,3 +260,17 @@ def test_closest_approach_matches_aircraft_flying_geodesics(seed, lat0):
 def test_bad_states_table():
     with pytest.raises(skyfence.errors.InputError, match="missing column"):
         skyfence.detect_conflicts({"track_id": ["a"], "lon": [1.0]})
+
+
+@given(st.lists(st.sampled_from(["coalition", "russia_syria", "unknown", "zeta", None]), max_size=40),
+       st.booleans())
+def test_party_codes_number_the_known_parties_in_order_and_the_rest_last(parties, categorical):
+    """Each row's code against the rule itself: known parties sorted and numbered, unknown and missing last."""
+    import polars as pl
+
+    from skyfence.detect.conflict_table import party_codes
+
+    series = pl.Series("party", parties, dtype=pl.String)
+    codes, known = party_codes(series.cast(pl.Categorical) if categorical else series)
+    assert known == tuple(sorted({p for p in parties if p not in (None, "unknown")}))
+    assert codes.tolist() == [known.index(p) if p in known else len(known) for p in parties]

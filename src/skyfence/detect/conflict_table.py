@@ -16,12 +16,17 @@ _REQUIRED = ("lon", "lat", "altitude", "ground_speed", "track", "vertical_rate")
 
 def party_codes(party: pl.Series) -> tuple[np.ndarray, tuple[str, ...]]:
     """Codes ``0..k-1`` for the known parties (sorted) and ``k`` for unknown or missing."""
-    text = party.cast(pl.String).fill_null("unknown")
-    known = tuple(sorted(p for p in text.unique().to_list() if p != "unknown"))
+    if party.dtype != pl.Categorical:
+        party = party.cast(pl.String).cast(pl.Categorical)
+    values = party.unique()  # a handful: each one's code, then every row's by its category's number
+    names = values.cast(pl.String).fill_null("unknown").to_list()
+    known = tuple(sorted({p for p in names if p != "unknown"}))
     lookup = {p: i for i, p in enumerate(known)}
-    uniques = text.unique()
-    codes = pl.Series([lookup.get(p, len(known)) for p in uniques.to_list()], dtype=pl.Int64)
-    return text.replace_strict(uniques, codes, return_dtype=pl.Int64).to_numpy(), known
+    ids = values.to_physical().cast(pl.Int64).fill_null(-1).to_numpy()
+    order = np.argsort(ids)
+    code_of = np.array([lookup.get(p, len(known)) for p in names], dtype=np.int64)[order]
+    rows = party.to_physical().cast(pl.Int64).fill_null(-1).to_numpy()
+    return code_of[np.searchsorted(ids[order], rows)], known
 
 
 def level_code(name: str | int) -> int:
