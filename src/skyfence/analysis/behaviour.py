@@ -180,21 +180,27 @@ def _toward(aligned: Aligned, flights: np.ndarray, parties: list[str], t_in: np.
     if len(snap) == 0:
         return [None] * len(flights)
     snap_flight = aligned.flight
-    snap_party = aligned.air["party"].cast(pl.String).fill_null("unknown").to_numpy()[snap.row]
+    codes, known = party_codes(aligned.air["party"])
+    snap_code = codes[snap.row]
+    # each state's aircraft by its name's place in name order (numbers sort and group as the names do)
     names = aligned.air.select(pl.coalesce(pl.when(pl.col("callsign").str.len_chars() > 0).then("callsign"),
-                                           "track_id")).to_series().to_numpy()[snap.row]
+                                           "track_id")).to_series()
+    name_of = names.unique().sort()
+    rank = names.rank("dense").cast(pl.Int64).to_numpy()[snap.row] - 1
     time = snap.time
     flight_start = flight_starts(snap_flight)  # a flight's states are contiguous and in time order
     n_flights = len(flight_start) - 1
     order = np.argsort(snap.group, kind="stable")
     groups_sorted = snap.group[order]
     sv = aligned.vectors
-    hostile = {p: (snap_party != p) & (snap_party != "unknown") for p in set(parties)}
+    unknown = len(known)
+    hostile = {p: (snap_code != (known.index(p) if p in known else -1)) & (snap_code != unknown) for p in set(parties)}
     out = []
     for f, party, t0, t1 in zip(flights, parties, t_in, t_end):
         if f >= n_flights:
             out.append(None)
             continue
-        out.append(turned_toward(sv.pos, sv.vel, snap.track, time, snap.group, flight_start, order, groups_sorted,
-                                 hostile[party], names, int(f), t0, t1))
+        who = turned_toward(sv.pos, sv.vel, snap.track, time, snap.group, flight_start, order, groups_sorted,
+                            hostile[party], rank, int(f), t0, t1)
+        out.append(None if who is None else name_of[who])
     return out

@@ -185,8 +185,9 @@ def swings(t: np.ndarray, vx: np.ndarray, vy: np.ndarray, starts: np.ndarray, fl
 
 def turned_toward(pos: np.ndarray, vel: np.ndarray, heading: np.ndarray, time: np.ndarray, group: np.ndarray,
                   flight_start: np.ndarray, order: np.ndarray, groups_sorted: np.ndarray, hostile: np.ndarray,
-                  names: np.ndarray, flight: int, t0: float, t1: float) -> str | None:
-    """The aircraft of another party that one flight turned to point at while inside, or None.
+                  names: np.ndarray, flight: int, t0: float, t1: float) -> int | None:
+    """The aircraft of another party that one flight turned to point at while inside (its ``names`` entry), or
+    None.
 
     Within ``TOWARD_RANGE_M``, its nose brought ``TOWARD_TURN_DEG`` or more closer to it, then held within
     ``TOWARD_HOLD_DEG`` of it for ``TOWARD_HOLD_S`` or more while the range shrank by ``TOWARD_CLOSING_M``;
@@ -196,7 +197,8 @@ def turned_toward(pos: np.ndarray, vel: np.ndarray, heading: np.ndarray, time: n
     routes sweep through each other's nose without either turning.
     Snapshot arrays: ECEF ``pos``/``vel``, ``time`` and ``group`` (instant) per state, states of a flight
     contiguous (``flight_start``); ``order`` sorts states by instant (``groups_sorted``); ``hostile(i, j)``
-    is given as a boolean array over the candidates of each state (see the caller); ``names`` per state.
+    is given as a boolean array over the candidates of each state (see the caller); ``names`` per state: each
+    state's aircraft as a number that sorts as its name does (targets are tried in that order).
     """
     a, b = flight_start[flight], flight_start[flight + 1]
     mine = a + np.flatnonzero((time[a:b] >= t0) & (time[a:b] <= t1))
@@ -241,5 +243,5 @@ def turned_toward(pos: np.ndarray, vel: np.ndarray, heading: np.ndarray, time: n
         held = np.flatnonzero(pointing)
         if ti[s + held[-1]] - ti[s + held[0]] >= TOWARD_HOLD_S and \
                 rng[s + held[0]] - rng[s + held[-1]] >= TOWARD_CLOSING_M:
-            return str(who[s])
+            return int(who[s])
     return None
