@@ -12,7 +12,7 @@ import pytest
 from skyfence.agreement import load_agreement
 from skyfence.analysis.run import analyze
 from skyfence.live.replay_check import analysis_events, differences, final_events
-from tests.monitor_helpers import SWISS, run_monitor
+from tests.monitor_helpers import ROOT, SWISS, run_monitor
 
 
 @pytest.fixture(scope="module")
@@ -109,3 +109,36 @@ def test_a_crossing_whose_aircraft_stops_reporting_inside_ends_with_analyze_figu
     mine_all = final_events(ups)
     assert differences(mine_all, analysis_events(a.crossings, a.encounters, a.manoeuvres, a.interactions),
                        kinds=("crossing",)) == []
+
+
+def test_a_crossing_soon_after_another_of_the_same_aircraft_is_a_crossing_of_its_own(samples, tmp_path):
+    """Real terminal traffic (Paris, 2021-10-07) under a line along the Paris meridian: AFR57YE is seen inside the
+    low-cost side at 12:17:27, leaves at 12:19:52, is warned at 12:21:36 and crosses again at 12:22:50, as analyze
+    has it. The warning was taken for the first crossing's (the two are less than WARNING_MERGE apart), the second
+    crossing was then matched to the first, the two rows told in turn, and the incident "flared up" at its own end
+    and stayed open for ever (user trial). A warning or an entry after a crossing has ended is a new one."""
+    from skyfence.incidents import IncidentStore
+
+    span = (datetime(2021, 10, 7, 12, 5, tzinfo=timezone.utc), datetime(2021, 10, 7, 12, 40, tzinfo=timezone.utc))
+    path = tmp_path / "paris.parquet"
+    samples.filter((pl.col("scenario") == "dense_tma_traffic")
+                   & pl.col("timestamp").is_between(*span, closed="left")).write_parquet(path)
+    ag = load_agreement(ROOT / "tests" / "data" / "paris-meridian.yaml")
+    a = analyze([path], ag)
+    theirs = a.crossings.filter(pl.col("callsign") == "AFR57YE").sort("entry_time")
+    assert theirs["entry_kind"].to_list() == ["first_seen_inside", "crossed"]
+    with IncidentStore.open(tmp_path / "s.db") as store:
+        ups, _, _ = run_monitor([path], ag, store, tick=20.0)
+        assert differences(final_events(ups), analysis_events(a.crossings, a.encounters, a.manoeuvres,
+                                                              a.interactions)) == []
+        mine = [u for u in ups if u.kind == "crossing" and u.aircraft[0].callsign == "AFR57YE"]
+        first, second = sorted({u.incident_id for u in mine}, key=lambda i: min(u.time for u in mine
+                                                                                   if u.incident_id == i))
+        assert [u.event for u in mine if u.incident_id == first] == ["crossing_started", "crossing_ended"]
+        told = [u.event for u in mine if u.incident_id == second]
+        assert told[:2] == ["crossing_warning", "crossing_started"] and told[-1] == "crossing_ended"
+        assert "crossed into" in next(u.summary for u in mine if u.incident_id == second
+                                      and u.event == "crossing_started")
+        # in the store the second is a flare-up of the first, which ends with it
+        inc = store.get(first)
+        assert inc.last_event == "crossing_ended" and inc.ended_at == theirs["exit_time"][1]

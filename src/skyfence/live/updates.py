@@ -60,6 +60,7 @@ class Followed:
     level: int = 0
     now_level: int | None = None  # encounter: the level at its latest instant, as last told
     crossed: bool = False
+    exited: float | None = None  # crossing: when it left, while its latest row says it has
     ended_at: float | None = None
     told: datetime | None = None  # the time of the last update emitted
 
@@ -142,6 +143,17 @@ class EventTracker:
                 return f
         return None
 
+    def _match_crossing(self, key: tuple, start: float, end: float, tol: float, after: float) -> Followed | None:
+        """The crossing (or warning) of this aircraft and area that ``start``..``end`` belongs to: one overlapping
+        it within ``tol``, unless that crossing had left before ``after`` (a warning or an entry after a crossing
+        ended is a new one, as ``analyze`` has it, however soon it comes)."""
+        for f in self.following.get(("crossing", key), []):
+            if f.exited is not None and after > f.exited + 1.0:
+                continue
+            if start <= f.end + tol and end >= f.start - tol:
+                return f
+        return None
+
     def _follow(self, kind: str, key: tuple, start: float, end: float, tracks: tuple[str, ...], *id_parts
                 ) -> Followed:
         f = Followed(incident_id(kind, *id_parts, _floor_dt(start)), kind, key, start, end, tracks)
@@ -181,7 +193,7 @@ class EventTracker:
         for zone, track, start, end in eps.sort("start").select("zone", "track_id", "start", "end").iter_rows():
             s, e = _s(start), _s(end)
             key = (track, zone)
-            f = self._match("crossing", key, s, e, WARNING_MERGE)
+            f = self._match_crossing(key, s, e, WARNING_MERGE, s)
             if f is None:
                 if s < trusted_from:
                     continue
@@ -240,12 +252,13 @@ class EventTracker:
             # analyze has it) and the crossing with it, open at its last report (out of coverage, or landed)
             gone = not ended and bool(r["open"]) and last + self.flight_gap < now
             key = (r["track_id"], r["zone"])
-            f = self._match("crossing", key, first, last, 1.0)
+            f = self._match_crossing(key, first, last, 1.0, entry)
             if f is None:
                 if entry < trusted_from:
                     continue
                 f = self._follow("crossing", key, first, last, (r["track_id"],), r["track_id"], r["zone"])
             f.end = max(f.end, last)
+            f.exited = _s(r["exit_time"]) if ended else None
             crossed = r["entry_kind"] == "crossed"
             if crossed and not f.crossed:
                 self.crossings_made.setdefault(key, []).append(entry)
