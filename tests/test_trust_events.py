@@ -191,6 +191,10 @@ def test_intent_reasons_name_this_agreement_and_never_a_river_it_does_not_have()
     raid = CrossingSigns(30.0, 480.0, 80.0, 0.0, 90.0, 200.0, True, "RAPTOR1", ("weave",), 0)
     label, score, why = assess(raid)
     assert label == "likely deliberate" and score == 5 and "turned around" in why
+    # a stay cut short by the end of the data was not "back out" (AFR982 over Paris; user trial)
+    assert "back out within 60 s" in assess(grazing)[2]
+    cut = CrossingSigns(2.0, 60.0, 15.0, 1.0, np.nan, 0.0, False, None, (), 0, still_inside=True)
+    assert "back out" not in assess(cut)[2] and assess(cut)[1] == assess(grazing)[1] + 1
 
 
 def test_values_are_rounded_to_their_unit():

@@ -128,7 +128,8 @@ def assess_crossings(crossings: pl.DataFrame, df: pl.DataFrame, tr: TrackArrays,
                 if across else np.nan
             during = tuple(m for s0, e0, m in hard.get(row["track_id"], ()) if e0 >= t_in[k] and s0 <= t_end[k])
             signs = CrossingSigns(row["max_depth_km"], row["duration_s"], angle, near, changes[k], swing[k],
-                                  bool(back), toward[k], during, seen.get((row["track_id"], zones[k]), 0))
+                                  bool(back), toward[k], during, seen.get((row["track_id"], zones[k]), 0),
+                                  bool(row["open"]))
             seen[(row["track_id"], zones[k])] = seen.get((row["track_id"], zones[k]), 0) + 1
             judgements[judged[k]] = (signs, Boundary.of(area.kind, area.name, agreement.line_name))
     return with_intent(crossings, judgements), judgements

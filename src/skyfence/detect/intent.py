@@ -74,6 +74,7 @@ class CrossingSigns:
     turned_toward: str | None  # the other party's aircraft it turned toward (callsign or id)
     manoeuvres: tuple[str, ...]
     earlier_crossings: int
+    still_inside: bool = False  # the data ends (or the flight is lost) with the aircraft inside
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ def assess(s: CrossingSigns, where: Boundary = Boundary("beyond the line", "the 
         sign(+1, f"turned around inside and went back out across {where.edge}")
     if s.depth_km < SHALLOW_KM:
         sign(-1, f"stayed within {s.depth_km:.1f} km {where.beyond}")
-    if s.duration_s < BRIEF_S:
+    if s.duration_s < BRIEF_S and not s.still_inside:  # a stay cut short by the data's end says nothing
         sign(-1, f"was back out within {s.duration_s:.0f} s")
     if np.isfinite(s.entry_angle) and s.entry_angle <= GRAZING_DEG:
         sign(-1, f"crossed at a shallow angle ({s.entry_angle:.0f} deg), along {where.edge}")
