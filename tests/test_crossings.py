@@ -163,6 +163,24 @@ def test_zone_band_and_validity_window(tmp_path):
     assert abs(out.row(1, named=True)["entry_time"].timestamp() - (t0 + 300)) < 0.01  # the window opened
 
 
+
+def test_a_zone_closing_puts_the_aircraft_out_at_its_closing_time(tmp_path):
+    """A report exactly at a zone's valid_to is inside; the aircraft is out from then, not from its next report
+    (four Swiss crossings of a user's zone left at 14:00:10 for a 14:00:00 closing, and one of 11.3 s inside was
+    counted as 21.3 s, over min_duration; user trial)."""
+    zone = {"id": "box", "shape": {"bbox": [39.3, 35.3, 39.7, 35.7]}, "owner": "red", "closed_to": ["blue"],
+            "valid_to": "2017-11-01T00:10:00Z"}
+    a = load_agreement(write(tmp_path, simple(zones=[zone])))
+    t0 = synthetic.EPOCH_2017
+    # in at about t0+445, reports every 2 s, one of them at t0+600 exactly
+    long = synthetic.straight_track(39.2, 35.5, 90, 200, 300, 2, t0 + 400, BLUE, "LONG", altitude=25000 * 0.3048)
+    # in about 11 s before the closing, reports every 10 s (t0+590, t0+600, t0+610)
+    late = synthetic.straight_track(39.2, 35.4, 90, 200, 200, 10, t0 + 540, "a00002", "LATE",
+                                    altitude=25000 * 0.3048)
+    out = run(pl.concat([long, late]), a).filter(pl.col("zone") == "box")
+    assert out["callsign"].to_list() == ["LONG"]  # LATE was in for under min_duration (20 s)
+    assert out.row(0, named=True)["exit_time"].timestamp() == pytest.approx(t0 + 600, abs=1e-3)
+
 @given(speed=st.floats(100, 300), interval=st.sampled_from([1.0, 4.0, 5.0]))
 def test_warning_lead_is_the_look_ahead(line_agreement, speed, interval):
     lookahead = line_agreement.thresholds.crossing.warning_lookahead

@@ -266,14 +266,16 @@ def _band_fraction(a0, a1, floor, ceiling, entering: bool):
 
 
 def _window_fraction(t0, t1, lo, hi, entering: bool):
+    """Where, along (t0 -> t1), the area's time window let the aircraft in (it opened at ``lo``: t0 < lo <= t1)
+    or put it out (it closed after ``hi``: t0 <= hi < t1, a state at ``hi`` itself being inside), as a fraction."""
     f = np.zeros(len(t0)) if entering else np.ones(len(t0))
+    edge = lo if entering else hi
+    if not np.isfinite(edge):
+        return f
     with np.errstate(invalid="ignore", divide="ignore"):
-        for edge in (lo, hi):
-            if np.isfinite(edge):
-                crosses = (t0 < edge) & (t1 >= edge)
-                frac = (edge - t0) / (t1 - t0)
-                f = np.where(crosses, np.maximum(f, frac) if entering else np.minimum(f, frac), f)
-    return f
+        crosses = (t0 < edge) & (t1 >= edge) if entering else (t0 <= edge) & (t1 > edge)
+        frac = (edge - t0) / (t1 - t0)
+        return np.where(crosses, np.maximum(f, frac) if entering else np.minimum(f, frac), f)
 
 
 def _entry_fraction(ev_start, new_flight, inside_h, x, y, t, alt, area: RestrictedArea):
