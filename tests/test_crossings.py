@@ -181,6 +181,28 @@ def test_a_zone_closing_puts_the_aircraft_out_at_its_closing_time(tmp_path):
     assert out["callsign"].to_list() == ["LONG"]  # LATE was in for under min_duration (20 s)
     assert out.row(0, named=True)["exit_time"].timestamp() == pytest.approx(t0 + 600, abs=1e-3)
 
+
+def test_level_keeping_at_a_zone_ceiling_is_one_crossing_and_a_climb_out_is_two(tmp_path):
+    """An airliner cruising at a zone's ceiling reports FL380 and 38,025 ft in turn, minutes of each: it never
+    left the zone by more than a reporting step, and is one crossing (EZY63RK over a user's Swiss zone was three,
+    and "had crossed 2 times before"; user trial). Out by min_vertical_depth (100 ft) or more, it left."""
+    zone = {"id": "box", "shape": {"bbox": [39.3, 35.3, 39.9, 35.7]}, "ceiling": "FL380", "owner": "red",
+            "closed_to": ["blue"]}
+    a = load_agreement(write(tmp_path, simple(zones=[zone])))
+    t0 = synthetic.EPOCH_2017
+    FT = 0.3048
+
+    def cruise(track_id, callsign, above_ft):
+        df = synthetic.straight_track(39.2, 35.5, 90, 200, 360, 5, t0, track_id, callsign, altitude=38000 * FT)
+        step = ((df["time"].dt.epoch("s") - int(t0)) // 90) % 2 == 1  # 90 s at FL380, then 90 s above, ...
+        return df.with_columns(pl.when(step).then(pl.lit((38000 + above_ft) * FT)).otherwise(pl.col("altitude"))
+                               .alias("altitude"))
+
+    out = run(pl.concat([cruise(BLUE, "STEPS", 25), cruise("a00002", "LEVELS", 25 + 1000)]), a)
+    out = out.filter(pl.col("zone") == "box")
+    assert out.filter(pl.col("callsign") == "STEPS").height == 1
+    assert out.filter(pl.col("callsign") == "LEVELS").height == 2
+
 @given(speed=st.floats(100, 300), interval=st.sampled_from([1.0, 4.0, 5.0]))
 def test_warning_lead_is_the_look_ahead(line_agreement, speed, interval):
     lookahead = line_agreement.thresholds.crossing.warning_lookahead

@@ -58,7 +58,7 @@ def _independent(ag, df: pl.DataFrame) -> dict:
     """Per area, by a plain loop over each flight's states: every step from a state outside to one inside
     (``steps``), and the events the agreement's hysteresis makes of the stays: stays that never reach half
     of min_depth dropped, stays joined across a return shorter than min_duration or never min_depth back
-    out, events kept that reach min_depth and last min_duration. Each event: flight, whether its first
+    out (over the area: never min_vertical_depth beyond its floor or ceiling), events kept that reach min_depth and last min_duration. Each event: flight, whether its first
     state is the flight's first, whether the state before it lies in the region, the times of the state
     before and the first inside, its depth and its duration (from state times)."""
     th = ag.thresholds.crossing
@@ -71,6 +71,8 @@ def _independent(ag, df: pl.DataFrame) -> dict:
         x, y = ag.projection.forward(rows["lon"].to_numpy(), rows["lat"].to_numpy())
         in_region = shapely.contains_xy(region, x, y)
         depth = shapely.distance(area.depth_xy, shapely.points(x, y))
+        over = shapely.contains_xy(area.polygon_xy, x, y)
+        alt = rows["altitude"].cast(pl.Float64).fill_null(np.nan).to_numpy()
         t = rows["time"].dt.epoch("us").to_numpy() / 1e6
         flight = rows["flight_id"].to_numpy()
         n = rows.height
@@ -92,7 +94,12 @@ def _independent(ag, df: pl.DataFrame) -> dict:
             if merged and flight[merged[-1][0]] == flight[k]:
                 pk, pe = merged[-1]
                 brief = t[k] - t[pe] < th.min_duration
-                shallow = depth[pe + 1:k].max() < th.min_depth
+                # out by min_depth across the edge, or over the area by min_vertical_depth beyond floor or ceiling
+                gap = slice(pe + 1, k)
+                with np.errstate(invalid="ignore"):
+                    beyond = (alt[gap] > area.ceiling + th.min_vertical_depth) | \
+                        (alt[gap] < area.floor - th.min_vertical_depth)
+                shallow = not np.where(over[gap], beyond, depth[gap] >= th.min_depth).any()
                 if brief or shallow:
                     merged[-1][1] = e
                     continue

@@ -260,7 +260,8 @@ class _Builder:
                 v = parse(value)
             except UnitError as exc:
                 raise self.fail(f"thresholds.{section}.{name}", str(exc)) from None
-            if not v > 0 and name not in ("min_depth", "min_duration", "vertical_tolerance", "level_rate"):
+            if not v > 0 and name not in ("min_depth", "min_vertical_depth", "min_duration", "vertical_tolerance",
+                                          "level_rate"):
                 raise self.fail(f"thresholds.{section}.{name}", "must be positive")
             if v < 0:
                 raise self.fail(f"thresholds.{section}.{name}", "must not be negative")
@@ -268,6 +269,7 @@ class _Builder:
 
         crossing = CrossingThresholds(
             min_depth=get("crossing", "min_depth", c.min_depth, parse_length),
+            min_vertical_depth=get("crossing", "min_vertical_depth", c.min_vertical_depth, parse_length),
             min_duration=get("crossing", "min_duration", c.min_duration, parse_duration),
             warning_lookahead=get("crossing", "warning_lookahead", c.warning_lookahead, parse_duration),
             flight_gap=get("crossing", "flight_gap", c.flight_gap, parse_duration),

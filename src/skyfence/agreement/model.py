@@ -20,6 +20,9 @@ class CrossingThresholds:
 
     min_depth: float = 1000.0
     """An event must reach this far beyond the boundary (m); shallower stays are jitter or line error."""
+    min_vertical_depth: float = 100 * 0.3048
+    """Above a zone's ceiling or below its floor by less than this (m), an aircraft over the zone has not left
+    it: 25 ft reporting steps and level keeping at the ceiling are not a way out and back in."""
     min_duration: float = 20.0
     """An event must last this long (s)."""
     warning_lookahead: float = 180.0

@@ -120,6 +120,7 @@ class ZoneSpec(_Strict):
 
 class CrossingSpec(_Strict):
     min_depth: str | float = "1 km"
+    min_vertical_depth: str | float = "100 ft"
     min_duration: str | float = "20 s"
     warning_lookahead: str | float = "180 s"
     flight_gap: str | float = "10 min"

@@ -212,7 +212,8 @@ def _in_band(alt: np.ndarray, floor: float, ceiling: float) -> np.ndarray:
 
 def _merge_runs(run_start, run_end, t, tr: TrackArrays, th: CrossingThresholds, ask: _Asked):
     """Hysteresis: drop stays that never reach half of ``min_depth`` (jitter along the line), then join the
-    stays of a flight whose return between them is brief or shallow."""
+    stays of a flight whose return between them is brief or shallow (never ``min_depth`` out across the edge,
+    nor, over the area, ``min_vertical_depth`` beyond its floor or ceiling)."""
     if len(run_start) and th.min_depth > 0:
         idx, offsets = range_rows(run_start, run_end - run_start + 1)
         deep = np.isinf(ask.depth(idx, cap=JITTER * th.min_depth))
@@ -227,7 +228,15 @@ def _merge_runs(run_start, run_end, t, tr: TrackArrays, th: CrossingThresholds, 
     check = np.flatnonzero(same & ~brief)
     if len(check) and th.min_depth > 0:
         idx, offsets = range_rows(gap_start[check], gap_end[check] - gap_start[check] + 1)
-        deep = np.isinf(ask.depth(idx, cap=th.min_depth))
+        # out by min_depth across the edge; over the zone, by min_vertical_depth beyond its floor or ceiling
+        over = ask.inside()[idx]
+        deep = np.zeros(len(idx), dtype=bool)
+        deep[~over] = np.isinf(ask.depth(idx[~over], cap=th.min_depth))
+        if over.any():
+            alt = tr.alt[idx[over]]
+            area = ask.area
+            with np.errstate(invalid="ignore"):
+                deep[over] = (alt > area.ceiling + th.min_vertical_depth) | (alt < area.floor - th.min_vertical_depth)
         shallow[check] = ~np.logical_or.reduceat(deep, offsets)
     join = same & (brief | shallow)
     keep_start = np.r_[True, ~join]
