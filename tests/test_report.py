@@ -4,6 +4,7 @@ day still reports, periods, issue 9's columns, claims, self-contained HTML, erro
 from __future__ import annotations
 
 import json
+from unittest import mock
 import re
 import shutil
 import subprocess
@@ -87,6 +88,9 @@ def test_report_numbers_equal_summary(sim, tmp_path):
     assert int(values["crossings.warning.with_warning"]) == s["crossings"]["warning"]["with_warning"]
     assert int(values["interactions.total"]) == s["interactions"]["total"]
     assert int(values["manoeuvres.total"]) == s["manoeuvres"]["total"]
+    # simulated data says so (a report of a simulated day judged the 2017 claims as if it had happened)
+    assert s["tracks"]["simulated_states"] == s["tracks"]["states"] > 0
+    assert "The data is simulated (skyfence simulate), not recorded" in (tmp_path / "r.html").read_text()
     days = (date.fromisoformat(s["tracks"]["end"][:10]) - date.fromisoformat(s["tracks"]["start"][:10])).days + 1
     assert float(values["crossings.mean_per_day"]) == pytest.approx(s["crossings"]["total"] / days, abs=0.05)
     for party, figs in s["tracks"]["by_party"].items():
@@ -153,6 +157,7 @@ def test_a_day_with_no_events_gives_a_sound_report(tmp_path):
     # no empty maps of encounters and interactions (a page of nothing each; user trial): the text says none
     assert 'id="fig-encounters_map"' not in html and 'id="fig-interactions_map"' not in html
     assert "No intercepts, mock engagements or shadowing in this period." in html
+    assert "simulated" not in html  # recorded (synthetic) states: nothing said
     # nor an empty chart of manoeuvres (its axes ran 0 to 1 around "No manoeuvres"; user trial)
     assert 'id="fig-manoeuvres"' not in html and "No manoeuvres in this period." in html
     assert html.count("<svg") == 6
@@ -217,17 +222,43 @@ def test_claims_are_checked_and_explained(sim, tmp_path):
     assert per_day.shown == f"{rs.total} in {fig.hours:.1f} h of data: not whole days"
     assert "days without a crossing counted as zero" in per_day.how
     share = checked["share_of_sorties_crossed"]
+    # a share of a handful of flights is not judged (0 of 1 read "less than said"; user trial)
+    assert rs.flights < 20 and share.value is None and share.verdict == "cannot tell"
+    assert share.shown.endswith(f"({rs.flights_crossed} of {rs.flights} flights): too few flights to judge a share")
+    with mock.patch("skyfence.report.claims.MIN_FLIGHTS_FOR_SHARE", 1):
+        share = {c.claim.measure: c for c in check_claims(load_claims(), results, fig)}["share_of_sorties_crossed"]
     assert share.value == pytest.approx(rs.flights_crossed / rs.flights)
+    # the 13 December 2017 encounter is not judged on a day of November (user trial), with its day or without
     nmac = checked["encounters_at_level"]
-    assert nmac.value == results.encounters.filter(pl.col("max_level") == "nmac").height
+    assert nmac.value is None and nmac.shown.endswith("the claim is about 2017-12-13, a day not in the data")
+    assert "on 2017-12-13" in nmac.how
+    own = tmp_path / "claims.yaml"
+    own.write_text("claims:\n  - said: a near collision\n    measure: encounters_at_level\n    level: nmac\n"
+                   "    range: [1, null]\n  - said: that day\n    measure: encounters_at_level\n    level: nmac\n"
+                   "    day: 2017-11-01\n    range: [1, null]\n")
+    nmac, that_day = check_claims(load_claims(own), results, fig)
+    assert nmac.value == that_day.value == results.encounters.filter(pl.col("max_level") == "nmac").height > 0
     # results made with every pair hold encounters within one party: not "between parties", not counted
     one_party = results.encounters.filter(pl.col("max_level") == "nmac").head(1).with_columns(
         pl.col("party_a").alias("party_b"))
     assert one_party.height == 1
     results.encounters = pl.concat([results.encounters, one_party])
-    again = {c.claim.measure: c for c in check_claims(load_claims(), results, fig)}["encounters_at_level"]
-    assert again.value == nmac.value
-    own = tmp_path / "claims.yaml"
+    assert check_claims(load_claims(own), results, fig)[0].value == nmac.value
+    # manoeuvres count where the agreement holds: an airliner's speed brakes over France are not the F-22's
+    own.write_text("claims:\n  - said: speed brakes\n    measure: manoeuvres\n    kind: speed_brake\n"
+                   "    party: coalition\n    range: [1, null]\n")
+    before = check_claims(load_claims(own), results, fig)[0].value
+    far = results.manoeuvres.head(1).with_columns(pl.lit("speed_brake").alias("manoeuvre"),
+                                                  pl.lit("coalition").alias("party"), pl.lit(48.9).alias("lat"),
+                                                  pl.lit(2.4).alias("lon"))
+    results.manoeuvres = pl.concat([results.manoeuvres, far], how="vertical_relaxed")
+    assert check_claims(load_claims(own), results, fig)[0].value == before
+    near = far.with_columns(pl.lit(35.0).alias("lat"), pl.lit(40.5).alias("lon"))
+    results.manoeuvres = pl.concat([results.manoeuvres, near], how="vertical_relaxed")
+    assert check_claims(load_claims(own), results, fig)[0].value == before + 1
+    own.write_text("claims:\n  - said: x\n    measure: manoeuvres\n    kind: orbit\n    on: 2017-12-13\n")
+    with pytest.raises(SkyfenceError, match=r"claims\[0\]: unknown field True \(fields: said, source"):
+        load_claims(own)
     own.write_text("claims:\n  - said: never\n    measure: encounters_at_level\n    level: loss\n    party: gren\n"
                    "    range: [0, 0]\n")
     with pytest.raises(SkyfenceError, match=r"claims\[0\]\.party: 'gren' is not a party of agreement "

@@ -13,12 +13,17 @@ from skyfence.detect.crossings import ENTRY_KINDS, WarningStats
 from skyfence.sources.tabular import ReadReport
 
 
+SIMULATOR = "simulator"  # the ``source`` of the states ``skyfence simulate`` writes
+
+
 def traffic(df: pl.DataFrame) -> pl.DataFrame:
     """A cleaned track table in brief: one row per flight, aircraft and party, with its number of states and
     first and last time. The figures of :func:`track_figures` come from it, so parts of the data (a cluster's
     hours) add up to the figures of the whole."""
+    simulated = (pl.col("source") == SIMULATOR).sum() if "source" in df.columns else pl.lit(0, dtype=pl.UInt32)
     return (df.group_by(["flight_id", "track_id", pl.col("party").cast(pl.String)])
-            .agg(pl.len().alias("states"), pl.col("time").min().alias("first"), pl.col("time").max().alias("last")))
+            .agg(pl.len().alias("states"), pl.col("time").min().alias("first"), pl.col("time").max().alias("last"),
+                 simulated.cast(pl.UInt32).alias("simulated")))
 
 
 def track_figures(df: pl.DataFrame) -> dict:
@@ -30,7 +35,7 @@ def traffic_figures(tr: pl.DataFrame) -> dict:
     """:func:`track_figures` from the brief of the traffic (:func:`traffic`)."""
     if tr.height == 0:
         return {"states": 0, "aircraft": 0, "flights": 0, "by_party": {}, "by_country": {}, "start": None,
-                "end": None, "flights_per_day": [], "hours_per_day": []}
+                "end": None, "flights_per_day": [], "hours_per_day": [], "simulated_states": 0}
     by_party = (tr.group_by("party").agg(pl.col("track_id").n_unique().alias("aircraft"), pl.col("states").sum(),
                                          pl.col("flight_id").n_unique().alias("flights"))
                 .sort("party"))
@@ -46,6 +51,7 @@ def traffic_figures(tr: pl.DataFrame) -> dict:
         "by_country": aircraft_by_country(tr),
         "flights_per_day": per_day(flights, "time", ["party"]),
         "hours_per_day": hours_per_day(tr),
+        "simulated_states": int(tr["simulated"].sum()) if "simulated" in tr.columns else 0,
     }
 
 

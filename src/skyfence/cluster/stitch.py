@@ -90,7 +90,8 @@ def combine_tables(results: Sequence[WindowResult]) -> tuple[dict[str, pl.DataFr
     tables["crossings"] = reassess(pl.concat(parts["crossings"], how="vertical_relaxed"), signs) \
         if parts["crossings"] else tables["crossings"]
     brief = (pl.concat(traffic).group_by(["flight_id", "track_id", "party"])
-             .agg(pl.col("states").sum(), pl.col("first").min(), pl.col("last").max())) if traffic else None
+             .agg(pl.col("states").sum(), pl.col("first").min(), pl.col("last").max(), pl.col("simulated").sum())
+             ) if traffic else None
     tables["event_tracks"] = (pl.concat(around, how="vertical_relaxed")
                               .unique(["track_id", "time"], keep="first", maintain_order=True)
                               .sort(["track_id", "time"], maintain_order=True)) if around else None

@@ -8,6 +8,7 @@ says in words what it counted.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from importlib import resources
 from pathlib import Path
 
@@ -20,6 +21,8 @@ from skyfence.report.results import Results
 
 DEFAULT_CLAIMS = "euphrates-2017"
 MEASURES = ("crossings_per_day", "share_of_sorties_crossed", "encounters_at_level", "manoeuvres", "interactions")
+FIELDS = ("said", "source", "measure", "party", "range", "level", "kind", "day")
+MIN_FLIGHTS_FOR_SHARE = 20  # fewer flights than this say nothing about a share of sorties (0 of 1 is not 0 %)
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,7 @@ class Claim:
     high: float | None = None
     level: str | None = None
     kind: str | None = None
+    on: date | None = None  # the day it is about (one event): judged only on data of that day
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,9 @@ def _claim(item: object, where: str) -> Claim:
     for key in ("said", "measure"):
         if not item.get(key):
             raise SkyfenceError(f"{where}.{key}: missing")
+    unknown = [k for k in item if k not in FIELDS]
+    if unknown:  # YAML reads a key 'on' or 'yes' as true: say so rather than drop it
+        raise SkyfenceError(f"{where}: unknown field {unknown[0]!r} (fields: {', '.join(FIELDS)})")
     if item["measure"] not in MEASURES:
         raise SkyfenceError(f"{where}.measure: {item['measure']!r} is not one of {', '.join(MEASURES)}")
     rng = item.get("range", [None, None])
@@ -93,8 +100,14 @@ def _claim(item: object, where: str) -> Claim:
         raise SkyfenceError(f"{where}.level: expected one of {', '.join(LEVELS)}")
     if item["measure"] in ("manoeuvres", "interactions") and not item.get("kind"):
         raise SkyfenceError(f"{where}.kind: missing (which {item['measure'][:-1]} to count)")
+    on = item.get("day")
+    if on is not None and not isinstance(on, date):
+        try:
+            on = date.fromisoformat(str(on))
+        except ValueError:
+            raise SkyfenceError(f"{where}.day: expected a day, YYYY-MM-DD (got {on!r})") from None
     return Claim(str(item["said"]), str(item.get("source", "")), item["measure"], item.get("party"),
-                 rng[0], rng[1], level, item.get("kind"))
+                 rng[0], rng[1], level, item.get("kind"), on)
 
 
 def claims_for(claims_file: str | Path | None, results: Results) -> list[Claim]:
@@ -124,7 +137,7 @@ def _check(claim: Claim, results: Results, fig: Figures) -> Checked:
     who = results.party_name(party) if party else "all parties"
     note = (f" Party '{claim.party}' is not in agreement {results.agreement_name}: counted over all parties."
             if claim.party and party is None else "")
-    span = _span(fig)
+    span = f"on {claim.on.isoformat()}" if claim.on is not None else _span(fig)
     if claim.measure == "crossings_per_day":
         rows = [p for p in fig.parties if party is None or p.party == party]
         daily = [sum(v) for v in zip(*(p.daily for p in rows))] if rows else []
@@ -142,10 +155,12 @@ def _check(claim: Claim, results: Results, fig: Figures) -> Checked:
         crossed = sum(p.flights_crossed for p in rows)
         value = crossed / flights if flights else None
         shown = "no flights" if value is None else f"{value:.1%} ({crossed} of {flights} flights)"
+        if value is not None and flights < MIN_FLIGHTS_FOR_SHARE:
+            value, shown = None, f"{shown}: too few flights to judge a share"
         how = (f"Flights (sorties) of {who} that began {span} with at least one crossing, over all their flights; "
                f"a flight is an aircraft's track cut at gaps of over the agreement's flight gap.")
     elif claim.measure == "encounters_at_level":
-        enc = results.encounters
+        enc = _on_day(results.encounters, claim.on)
         if enc.height:  # results made with every pair (--pairs all) hold pairs of one party too
             enc = enc.filter(pl.col("party_a").ne_missing(pl.col("party_b")))
         rank = {lv: i for i, lv in enumerate(LEVELS)}
@@ -159,9 +174,11 @@ def _check(claim: Claim, results: Results, fig: Figures) -> Checked:
         how = (f"Encounters between aircraft of different parties {span} whose highest alert level reached "
                f"{claim.level} ({_level_words(claim.level)}), involving {who}.")
     else:
-        table = results.manoeuvres if claim.measure == "manoeuvres" else results.interactions
+        table = _on_day(results.manoeuvres if claim.measure == "manoeuvres" else results.interactions, claim.on)
         col = "manoeuvre" if claim.measure == "manoeuvres" else "interaction"
         mine = table.filter(pl.col(col) == claim.kind)
+        if mine.height:  # where the agreement holds: an airliner's speed brakes over France are not the F-22's
+            mine = mine.filter(pl.Series(results.in_region(mine["lon"].to_numpy(), mine["lat"].to_numpy())))
         if party:
             cond = pl.col("party") == party
             if claim.measure == "interactions":
@@ -170,11 +187,22 @@ def _check(claim: Claim, results: Results, fig: Figures) -> Checked:
         value = float(mine.height)
         shown = f"{mine.height} {claim.kind.replace('_', ' ')}{'s' if mine.height != 1 else ''}"
         how = (f"{'Manoeuvres' if claim.measure == 'manoeuvres' else 'Interactions'} of kind "
-               f"{claim.kind.replace('_', ' ')} by {who} {span}, as detected from the tracks (thresholds in the "
-               f"agreement). Flares are not in ADS-B: only what the track shows can be checked.")
+               f"{claim.kind.replace('_', ' ')} by {who} {span} within the agreement's region, as detected from "
+               f"the tracks (thresholds in the agreement).")
+        if "flare" in claim.said.lower():
+            how += " Flares are not in ADS-B: only what the track shows can be checked."
     if not fig.days and value is not None:  # nothing analysed in the period: a count of 0 says nothing
         value, shown = None, f"{shown}: no data in this period"
+    elif claim.on is not None and claim.on not in fig.days and value is not None:
+        value, shown = None, f"{shown}: the claim is about {claim.on.isoformat()}, a day not in the data"
     return Checked(claim, value, shown, _verdict(value, claim.low, claim.high), how + note)
+
+
+def _on_day(table: pl.DataFrame, day: date | None) -> pl.DataFrame:
+    """The events that began on ``day`` (all of them without one)."""
+    if day is None or table.height == 0:
+        return table
+    return table.filter(pl.col("start_time").dt.date() == day)
 
 
 def _verdict(value: float | None, low: float | None, high: float | None) -> str:

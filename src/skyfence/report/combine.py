@@ -103,7 +103,9 @@ def add_summaries(docs: list[dict]) -> dict:
                   "records_read": sum(i.get("records_read", 0) for i in inputs),
                   "records_dropped": sum(i.get("records_dropped", 0) for i in inputs)},
         "tracks": {"states": sum(t.get("states", 0) for t in trk), "aircraft": sum(t.get("aircraft", 0) for t in trk),
-                   "flights": sum(t.get("flights", 0) for t in trk), "start": min(starts) if starts else None,
+                   "flights": sum(t.get("flights", 0) for t in trk),
+                   "simulated_states": sum(t.get("simulated_states", 0) for t in trk),
+                   "start": min(starts) if starts else None,
                    "end": max(ends) if ends else None, "by_party": by_party,
                    "flights_per_day": [{"date": k[0], "party": k[1], "count": n} for k, n in sorted(per_day.items())],
                    **({"hours_per_day": [{"date": k, "hours": round(min(h, 24.0), 4)} for k, h in sorted(hours.items())]}

@@ -150,6 +150,13 @@ def _cut_notes(results: Results, fig: Figures) -> list[str]:
     if not fig.whole_days:
         notes.append(f"The data covers {fig.hours:.1f} h of its {len(fig.days)} day(s): figures \"a day\" count "
                      "what those hours hold, and claims about a day are not judged on them.")
+    trk = results.summary.get("tracks", {})
+    simulated, states = trk.get("simulated_states") or 0, trk.get("states") or 0
+    if simulated and simulated == states:
+        notes.append("The data is simulated (skyfence simulate), not recorded: its figures, and the claims judged on "
+                     "them, show what the tool does, not what happened.")
+    elif simulated:
+        notes.append(f"{simulated:,} of the {states:,} states are simulated (skyfence simulate), not recorded.")
     return notes
 
 

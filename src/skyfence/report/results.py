@@ -120,6 +120,18 @@ class Results:
             days = [d for d in days if covered.get(d, 0.0) > 0]  # scattered days are not years of zeros)
         return days
 
+    def in_region(self, lon, lat):
+        """Whether each point lies in the agreement's region (its sides; everywhere when it has none)."""
+        import numpy as np
+        import shapely
+
+        sides = [shapely.geometry.shape(f["geometry"]) for f in (self.agreement or {}).get("features", [])
+                 if f.get("properties", {}).get("kind") == "side" and f.get("geometry")]
+        lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+        if not sides:
+            return np.ones(len(lon), dtype=bool)
+        return shapely.contains_xy(shapely.union_all(sides), lon, lat)
+
     def hours_per_day(self) -> dict[date, float] | None:
         """Hours of data on each UTC day (``summary.json``), or None for results from before they were kept."""
         rows = self.summary.get("tracks", {}).get("hours_per_day")
