@@ -177,3 +177,13 @@ def test_a_piped_table_is_not_squeezed_to_80_columns(filled):
                          capture_output=True, text=True, env=env, check=True).stdout
     lines = out.splitlines()
     assert max(len(line) for line in lines) > 100 and any("deep_crossing" in line for line in lines)
+
+
+def test_ids_stay_whole_in_a_narrow_table(filled):
+    """At 132 columns or fewer an id was folded over two lines, and could not be copied into show or ack."""
+    url, _ = filled
+    ids = [r["id"] for r in json.loads(skyfence("incidents", "list", "--store", url, "-f", "json").stdout)]
+    env = {**os.environ, "COLUMNS": "100"}
+    out = subprocess.run([sys.executable, "-m", "skyfence", "incidents", "list", "--store", url],
+                         capture_output=True, text=True, env=env, check=True).stdout
+    assert ids and all(i in out for i in ids), out

@@ -341,6 +341,9 @@ def test_updates_wait_in_memory_while_the_store_is_down(sim_slice, euphrates, pg
     (["--source", "{slice}", "--agreement", "no-such-agreement"], "no-such-agreement"),
     (["--source", "{slice}", "--agreement", "euphrates-2017", "--store", "mysql://x/y"], "store"),
     (["--source", "{slice}", "--agreement", "euphrates-2017", "--tick", "0"], "--tick"),
+    (["--source", "{slice}", "--agreement", "euphrates-2017", "--tick", "nan"], "--tick"),  # a traceback (user trial)
+    (["--source", "{slice}", "--agreement", "euphrates-2017", "--tick", "1e-9"], "--tick"),  # no progress, ever
+    (["--source", "{slice}", "--agreement", "euphrates-2017", "--speed", "inf"], "--speed"),  # hung
 ])
 def test_bad_source_agreement_or_store_is_one_line_and_exit_2(args, expect, sim_slice, tmp_path):
     args = [a.replace("{slice}", str(sim_slice)) for a in args]
@@ -391,6 +394,42 @@ def test_duration_ends_a_live_monitor_mid_tick(euphrates):
     t0 = time.monotonic()
     m.run()
     assert time.monotonic() - t0 < 10.0
+
+
+def test_duration_ends_a_live_monitor_with_its_page_and_the_updates_file_grows_line_by_line(sim_slice, tmp_path):
+    """--web with --duration on a live feed said the data had ended and stayed up until Ctrl-C (user trial): the
+    page stays up only after recorded data ends by itself. --updates is appended as updates come (it was opened
+    anew at each start, and block-buffered: a kill -9 left it behind the store)."""
+    from skyfence.bench_ingest import free_port
+
+    states, _ = read_any(sim_slice)
+    updates = tmp_path / "updates.jsonl"
+    updates.write_text('{"before": true}\n')
+    server = ReplayServer(records_from_states(states.sort("time"), "sbs"))
+    server.start()
+    try:
+        t0 = time.monotonic()
+        r = _cli("monitor", "--source", f"sbs://127.0.0.1:{server.port}", "--agreement", "euphrates-2017", "--store",
+                 str(tmp_path / "s.db"), "--web", f"127.0.0.1:{free_port()}", "--duration", "8", "--tick", "1",
+                 "--updates", str(updates), "--quiet", timeout=120)
+        took = time.monotonic() - t0
+    finally:
+        server.close()
+    assert r.returncode == 0, r.stderr
+    assert took < 60 and "stays up" not in r.stderr
+    lines = updates.read_text().splitlines()
+    assert lines[0] == '{"before": true}' and len(lines) > 3
+
+
+def test_a_replay_behind_its_speed_says_so_and_counts_what_it_replayed(sim_slice, euphrates):
+    """--speed 120 ran at 36x without a word, and a replay stopped by --duration counted the whole file's records
+    as received (user trial)."""
+    said: list[str] = []
+    m = Monitor([open_source(str(sim_slice))], euphrates, tick=1.0, speed=1e6, duration=4.0, log=said.append)
+    m.behind_told = 1.0
+    report = m.run()
+    assert any("behind --speed 1e+06" in line and "real time" in line for line in said), said
+    assert 0 < report.states < read_any(sim_slice)[0].height and report.records == report.states
 
 
 def _run_until_sent(m: Monitor, server: ReplayServer, after: float):

@@ -76,8 +76,8 @@ def incident_table(incidents, title: str = "") -> Table:
     """The incidents as a console table, newest first."""
     table = Table(title=title or None, show_lines=False, header_style="bold")
     for col in ("id", "kind", "severity", "status", "start (UTC)", "end", "aircraft", "parties", "acknowledged",
-                "summary"):
-        table.add_column(col, overflow="fold")
+                "summary"):  # an id whole on its line, to copy into show or ack; the rest folds
+        table.add_column(col, overflow="fold", no_wrap=col == "id", min_width=19 if col == "id" else None)
     for inc in incidents:
         table.add_row(inc.id, inc.kind, f"[{SEVERITY_STYLE.get(inc.severity, '')}]{inc.severity}[/]", inc.status,
                       _hhmm(inc.start_time), _hhmm(inc.end_time)[11:] or ("-" if inc.status == "resolved" else "ongoing"), _who(inc), ", ".join(inc.parties),

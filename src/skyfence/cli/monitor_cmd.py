@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import typer
@@ -11,7 +12,7 @@ from skyfence.cli.app import app
 from skyfence.errors import InputError
 from skyfence.progress import stderr
 
-TROUBLE = ("cannot connect", "connection lost", "closed by the feed", "unavailable", "retrying", "behind the feed")
+TROUBLE = ("cannot connect", "connection lost", "closed by the feed", "unavailable", "retrying", "behind the feed", "behind --speed")
 """Log lines that tell of a fault (a feed or the store gone, detection falling behind): shown even with -q."""
 
 
@@ -35,7 +36,8 @@ def monitor_cmd(
     interval: float = typer.Option(5.0, "--interval", help="Seconds between polls of a JSON endpoint."),
     reference: str = typer.Option(None, "--reference", help="Receiver position LAT,LON for raw Mode S / Beast."),
     summary: Path = typer.Option(None, "--summary", help="Also write the run's figures as JSON here."),
-    updates_out: Path = typer.Option(None, "--updates", help="Also write every update, one JSON object a line."),
+    updates_out: Path = typer.Option(None, "--updates", help="Also write every update, one JSON object a line, "
+                                     "as it comes (appended to the file)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No table or progress; only errors and the final line."),
     alert: list[str] = typer.Option(None, "--alert", help="Repeatable. Run the hotline: tell the parties through "
                                     "their contacts' channels (the agreement's) and also here: http(s)://... "
@@ -67,11 +69,11 @@ def monitor_cmd(
     from skyfence.live.monitor import Monitor
     from skyfence.live.sources import open_source
 
-    if duration is not None and duration <= 0:
+    if duration is not None and not duration > 0:
         raise InputError("--duration must be positive")
-    if tick <= 0:
-        raise InputError("--tick must be positive")
-    if speed < 0:
+    if not (math.isfinite(tick) and tick >= MIN_TICK):
+        raise InputError(f"--tick must be a number of seconds, at least {MIN_TICK:g}")
+    if not (math.isfinite(speed) and speed >= 0):
         raise InputError("--speed must be 0 (as fast as possible) or more")
     ag = load_agreement(agreement)
     hotline_on = bool(alert or ack_listen or any(c.channels for p in ag.parties for c in p.contacts))
@@ -101,7 +103,9 @@ def monitor_cmd(
         from skyfence.web.server import start_beside_monitor
 
         web_server = start_beside_monitor(web, incident_store, ag, monitor.picture)
-    lines = updates_out.open("w") if updates_out is not None else None
+    # appended (a restart adds to what the run before wrote), each line as it comes: a reader tailing the file,
+    # or one reading it after a kill -9, has every update the store has
+    lines = updates_out.open("a", buffering=1) if updates_out is not None else None
     if lines is not None:
         from skyfence.live.jsonl import update_json
 
@@ -109,7 +113,7 @@ def monitor_cmd(
     report = None
     try:
         report = run_watched(monitor, quiet, stderr)
-        if web_server is not None and not monitor.stop_requested:  # the files ended: the page stays up
+        if web_server is not None and not monitor.stop_requested and monitor.data_ended:  # the page stays up
             from skyfence.web.server import keep_serving
 
             monitor.picture.ended = True
@@ -142,6 +146,9 @@ def monitor_cmd(
     stderr.print(f"{doc['records_received']:,} records -> {doc['states']:,} states; {doc['detections']:,} detection "
                  f"runs; {doc['updates']:,} updates of {doc['incidents']:,} events{stored}; bad records: {bad}",
                  highlight=False, soft_wrap=True)
+
+
+MIN_TICK = 0.01  # s: a shorter tick detects nothing new, and a replay at it makes no progress
 
 
 def _incidents_in_store(store, report) -> int | None:

@@ -106,11 +106,11 @@ class Monitor:
                  tick: float = 1.0, speed: float = 1.0, duration: float | None = None,
                  settings: EncounterSettings = EncounterSettings(), log: Callable[[str], None] = lambda _: None,
                  picture: Picture | None = None) -> None:
-        if tick <= 0:
+        if not (tick > 0 and math.isfinite(tick)):
             from skyfence.errors import InputError
 
             raise InputError("--tick must be positive")
-        if speed < 0:
+        if not (speed >= 0 and math.isfinite(speed)):
             from skyfence.errors import InputError
 
             raise InputError("--speed must be 0 (as fast as possible) or more")
@@ -149,6 +149,7 @@ class Monitor:
         self._arrival: float | None = None
         self._last: tuple | None = None
         self._stop = threading.Event()
+        self.data_ended = False  # every source was a file, and their data ended (not --duration, not a stop)
         self._last_record_flush = time.monotonic()
 
     # ---- listening -----------------------------------------------------------------------------
@@ -206,10 +207,12 @@ class Monitor:
                     if wait <= 0:
                         break
                     time.sleep(min(0.05, wait))
+                self._tell_replay_lag(time.monotonic() - due, boundary - t_first, time.monotonic() - started)
             batch = [f.take_until(boundary) for f in files]
             self._receive(pl.concat(batch, how="vertical_relaxed") if batch else empty_tracks(), time.monotonic())
             if all(f.exhausted for f in files):
                 self._tick(boundary, done=True)
+                self.data_ended = True
                 break
             self._tick(boundary)
             now = boundary
@@ -354,6 +357,20 @@ class Monitor:
         size = f" over {self.report.window_states[-1]:,} states" if runs and self.report.window_states else ""
         self.log(f"detection is {behind:.0f} s behind the feed{run}{size}: incidents are told late "
                  "(docs/stream-detectors.md says what the monitor holds)")
+
+    def _tell_replay_lag(self, lag: float, data_s: float, wall_s: float) -> None:
+        """A line in the log when a replay falls ``behind_told`` s or more behind ``--speed`` (again every 10 min),
+        with the speed it holds, and one when it has caught up."""
+        t = time.monotonic()
+        if self._behind_told is not None and lag < self.behind_told / 4:
+            self._behind_told = None
+            self.log(f"the replay has caught up with --speed {self.speed:g}")
+            return
+        if lag < self.behind_told or (self._behind_told is not None and t - self._behind_told < 600.0):
+            return
+        self._behind_told = t
+        self.log(f"the replay is {lag:.0f} s behind --speed {self.speed:g}: it holds {data_s / max(wall_s, 1e-9):.0f}x "
+                 "real time, detection takes longer than that (a longer --tick, or a lower --speed)")
 
     def _picture_tick(self, now: float) -> None:
         t = time.monotonic()

@@ -76,12 +76,21 @@ class FileSource(Source):
         if not p.exists():
             raise InputError(f"{path}: no such file")
         df, report = read_any(p, reference=reference)
-        self.records = report.rows_read
         self.bad.update(report.dropped)
         df = df.filter(pl.col("time").is_not_null()).sort("time", maintain_order=True)
+        self._refused = report.rows_read - df.height  # bad records, refused as the file was read
         self.states = df
         self.times = df["time"].dt.epoch("us").to_numpy() / 1e6 if df.height else None
         self.position = 0
+
+    @property
+    def records(self) -> int:
+        """Records replayed so far: those handed over, and the bad ones (refused when the file was read)."""
+        return self._refused + self.position
+
+    @records.setter
+    def records(self, value: int) -> None:  # the base class starts every source at 0
+        pass
 
     @property
     def first_time(self) -> float | None:
