@@ -19,6 +19,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -216,6 +217,68 @@ def test_polled_endpoints_readsb_and_opensky(kind, sim_slice, euphrates):
     assert report.states >= first["track_id"].n_unique()
     assert sum(report.bad.values()) >= 1
     assert {a["track_id"] for a in m.picture.aircraft()} <= set(first["track_id"].unique().to_list())
+
+
+class _Busy(http.server.BaseHTTPRequestHandler):
+    """429 with Retry-After: 1 for the first three polls, then OpenSky's answer for an empty sky."""
+
+    times: list[float] = []
+
+    def do_GET(self):  # noqa: N802
+        cls = type(self)
+        cls.times.append(time.monotonic())
+        if len(cls.times) <= 3:
+            self.send_response(429)
+            self.send_header("Retry-After", "1")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        body = b'{"time": 1509512400, "states": null}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_polled_endpoint_that_asks_to_wait_is_waited_for_and_an_empty_sky_is_not_bad(euphrates):
+    """A server answering 429 with Retry-After: 60 got ten requests in ten seconds, with two log lines each; OpenSky's
+    answer for a box with no aircraft ("states": null) was counted as a bad record (user trial)."""
+    handler = type("Handler", (_Busy,), {"times": []})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    said: list[str] = []
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/api/states/all"
+        m = Monitor([open_source(url, interval=0.1)], euphrates, tick=0.2, duration=6.0, log=said.append)
+        report = m.run()
+    finally:
+        server.shutdown()
+    gaps = np.diff(handler.times)
+    assert len(handler.times) >= 5 and (gaps[:3] >= 0.95).all(), gaps  # at least the second asked for, each time
+    assert sum(report.bad.values()) == 0, report.bad
+    failing = [line for line in said if "429" in line]
+    assert len(failing) == 1 and "\n" not in failing[0] and any("answering again" in line for line in said), said
+
+
+def test_a_polled_answer_too_large_is_refused_not_read(euphrates, monkeypatch):
+    """A 148 MB answer took the monitor to 1.6 GB (user trial): answers are read up to a size (64 MB)."""
+    monkeypatch.setattr("skyfence.live.sources.MAX_ANSWER", 1000)
+    big = json.dumps({"now": 1509512400, "aircraft": [{"hex": f"{i:06x}", "lat": 35.0, "lon": 40.0}
+                                                      for i in range(200)]}).encode()
+    server, handler = _serve([big])
+    said: list[str] = []
+    try:
+        m = Monitor([open_source(f"http://127.0.0.1:{server.server_address[1]}/data/aircraft.json", interval=0.1)],
+                    euphrates, tick=0.2, duration=1.5, log=said.append)
+        report = m.run()
+    finally:
+        server.shutdown()
+    assert handler.served >= 1 and report.states == 0
+    assert any("an answer over" in line and "not read" in line for line in said), said
 
 
 def test_record_keeps_every_state_in_hourly_parquet(sim_slice, euphrates, tmp_path):

@@ -175,6 +175,36 @@ class FeedSource(Source):
             self._thread.join(timeout=5.0)
 
 
+MAX_ANSWER = 64 * 2**20  # bytes: a polled answer larger than this is refused (an area's aircraft fit in a few MB)
+MAX_BACKOFF = 300.0  # s: the longest wait between polls while an endpoint fails
+
+
+class AnswerTooLarge(Exception):
+    """A polled answer over ``MAX_ANSWER``."""
+
+
+def _retry_after(exc: Exception) -> float:
+    """Seconds the server asked to wait (``Retry-After`` on a 429 or 503), or 0."""
+    import httpx
+
+    if isinstance(exc, httpx.HTTPStatusError):
+        value = exc.response.headers.get("retry-after", "")
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            return 0.0
+    return 0.0
+
+
+def _failure(exc: Exception) -> str:
+    """A failed poll in a few words (one line: httpx adds a line pointing to MDN)."""
+    import httpx
+
+    if isinstance(exc, httpx.HTTPStatusError):
+        return f"answered {exc.response.status_code} {exc.response.reason_phrase}".rstrip()
+    return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}".rstrip(": ")
+
+
 class PollSource(Source):
     """A JSON endpoint fetched every ``interval`` s: readsb/tar1090 ``aircraft.json`` or OpenSky ``/states/all``."""
 
@@ -185,6 +215,7 @@ class PollSource(Source):
         self.url, self.interval, self.timeout = url, interval, timeout
         self.polls = 0
         self.failed = 0
+        self._failures = 0  # in a row
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -195,18 +226,41 @@ class PollSource(Source):
     def _run(self, log: Log) -> None:
         import httpx
 
+        failing: str | None = None  # what the failures since the last good answer are, told once
+        wait = self.interval
         with httpx.Client(timeout=self.timeout, follow_redirects=True) as client:
             while not self._stop.is_set():
                 began = time.monotonic()
                 try:
-                    answer = client.get(self.url)
-                    answer.raise_for_status()
-                    self._put(parse_answer(answer.content, self.url, self.bad, self), time.monotonic())
+                    body = self._fetch(client)
+                    self._put(parse_answer(body, self.url, self.bad, self), time.monotonic())
                     self.polls += 1
-                except httpx.HTTPError as exc:
+                    if failing is not None:
+                        log(f"{self.url}: answering again after {self._failures} failed poll(s)")
+                    failing, self._failures, wait = None, 0, self.interval
+                except (httpx.HTTPError, AnswerTooLarge) as exc:
                     self.failed += 1
-                    log(f"{self.url}: {type(exc).__name__}: {exc}; retrying in {self.interval:g} s")
-                self._stop.wait(max(0.0, self.interval - (time.monotonic() - began)))
+                    self._failures += 1
+                    # backing off: as long as the server asks (Retry-After), or else twice as long after each
+                    # failure, up to 5 minutes
+                    wait = min(_retry_after(exc) or (2.0 * wait if failing else self.interval), MAX_BACKOFF)
+                    what = _failure(exc)
+                    if what != failing:
+                        log(f"{self.url}: {what}; retrying in {wait:g} s, and less often while it fails")
+                        failing = what
+                self._stop.wait(max(0.0, wait - (time.monotonic() - began)))
+
+    def _fetch(self, client) -> bytes:
+        """The answer's body, refused beyond ``MAX_ANSWER`` bytes (a feed's lines are capped too)."""
+        with client.stream("GET", self.url) as answer:
+            answer.raise_for_status()
+            chunks, size = [], 0
+            for chunk in answer.iter_bytes():
+                size += len(chunk)
+                if size > MAX_ANSWER:
+                    raise AnswerTooLarge(f"an answer over {MAX_ANSWER // 2**20} MB, not read")
+                chunks.append(chunk)
+            return b"".join(chunks)
 
     def close(self) -> None:
         self._stop.set()
@@ -238,7 +292,7 @@ def parse_answer(body: bytes, source: str, bad: Counter, counts: Source | None =
         entries = doc.get("states")
         cols = states_rows(doc, bad)
         if counts is not None:
-            counts.records += len(entries) if isinstance(entries, list) else 1
+            counts.records += len(entries) if isinstance(entries, list) else int(entries is not None)
         df = pl.DataFrame(cols, schema={"time": pl.Float64, "track_id": pl.String, "callsign": pl.String,
                                         "lon": pl.Float64, "lat": pl.Float64, "altitude": pl.Float64,
                                         "ground_speed": pl.Float64, "track": pl.Float64,

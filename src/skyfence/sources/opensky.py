@@ -30,6 +30,8 @@ def states_rows(doc: dict, bad: Counter) -> dict[str, list]:
     cols: dict[str, list] = {c: [] for c in ("time", "track_id", "callsign", "lon", "lat", "altitude",
                                              "ground_speed", "track", "vertical_rate", "on_ground")}
     states = doc.get("states")
+    if states is None and "time" in doc:  # OpenSky's answer when no aircraft is in the box: an empty sky
+        return cols
     if not isinstance(states, list):
         bad["answer without states"] += 1
         return cols
