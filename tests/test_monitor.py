@@ -395,6 +395,70 @@ def test_updates_wait_in_memory_while_the_store_is_down(sim_slice, euphrates, pg
         assert u.incident_id in stored or IncidentStore.open(pg_database).get(u.incident_id) is not None
 
 
+def test_a_locked_store_holds_up_the_writes_not_detection(sim_slice, euphrates, tmp_path):
+    """Another process holding the SQLite store locked (its busy timeout is 30 s) held up a live monitor's
+    detection by as long (user trial): the store is written beside detection, and what waits is written once
+    the lock goes."""
+    import sqlite3
+
+    from skyfence.incidents.store import IncidentStore
+    from skyfence.live.replay import record_times
+
+    states, _ = read_any(sim_slice)
+    records = records_from_states(states.sort("time"), "sbs")
+    server = ReplayServer(records, times=record_times(records, "sbs"), speed=1000.0)  # 2 h of data in 8 s
+    server.start()
+    path = tmp_path / "s.db"
+    store = IncidentStore.open(f"sqlite:///{path}")
+    lock = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    ups: list = []
+    try:
+        m = Monitor([open_source(f"sbs://127.0.0.1:{server.port}")], euphrates, store, tick=0.5, speed=1.0)
+        state = {"locked": False}
+
+        def listener(batch):
+            ups.extend(batch)
+            if not state["locked"] and ups:
+                lock.execute("BEGIN EXCLUSIVE")  # held for 5 s, from the first updates on
+                state["locked"] = True
+                threading.Timer(5.0, lambda: lock.execute("COMMIT")).start()
+
+        m.subscribe(listener)
+        report = _run_until_sent(m, server, 1.5)
+    finally:
+        server.close()
+    assert state["locked"] and len(ups) > 5
+    assert max(report.behind) < 3.0 and max(report.detect_seconds) < 3.0, (max(report.behind), report.detect_seconds)
+    assert report.store_waiting == 0 and report.store_written == len(ups)
+    assert {u.incident_id for u in ups} <= {i.id for i in store.incidents()} | {
+        a for i in store.incidents() for a in i.aliases}
+    store.close()
+
+
+def test_one_record_dated_years_ahead_is_a_bad_record_not_the_feeds_clock(sim_slice, euphrates):
+    """One SBS line dated 2030 in a live feed moved the data's clock to 2030: at the stop every open crossing ended
+    with "no reports since" and was resolved (user trial). It is counted as a bad record, and the rest is as if it
+    had not come."""
+    states, _ = read_any(sim_slice)
+    lines = records_from_states(states.sort("time"), "sbs")
+    k = next(i for i in range(len(lines) // 2, len(lines)) if lines[i].startswith(b"MSG,3"))
+    lines = lines[:k] + [lines[k].replace(b"2017/11/01", b"2030/11/01")] + lines[k:]
+    server = ReplayServer(lines)
+    server.start()
+    try:
+        m = Monitor([open_source(f"sbs://127.0.0.1:{server.port}")], euphrates, tick=0.5, speed=1.0)
+        ups: list = []
+        m.subscribe(ups.extend)
+        report = _run_until_sent(m, server, 1.5)
+    finally:
+        server.close()
+    assert report.bad["time far ahead of the feed"] == 1, report.bad
+    assert report.last_time.year == 2017 and report.states == states.height
+    a = analyze([sim_slice], euphrates)
+    diff = differences(final_events(ups), analysis_events(a.crossings, a.encounters, a.manoeuvres, a.interactions))
+    assert diff == [], diff
+
+
 # ---- bad input: one line, exit 2 -------------------------------------------------------------------------
 
 

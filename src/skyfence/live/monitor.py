@@ -37,7 +37,7 @@ from skyfence.cluster.archive import context_seconds
 from skyfence.detect.encounter_table import EncounterSettings
 from skyfence.live.detection_thread import DetectionThread
 from skyfence.live.merge import Deduplicator
-from skyfence.live.outbox import Outbox
+from skyfence.live.outbox import Outbox, OutboxWriter
 from skyfence.live.picture import Picture
 from skyfence.live.sources import FileSource, Source
 from skyfence.live.updates import EventTracker
@@ -48,6 +48,7 @@ from skyfence.tracks.schema import empty_tracks
 
 RECORD_FLUSH = 5.0  # s of wall time between writes of the recording
 BEHIND_TOLD = 30.0  # s: detection trailing the feed this much is said in the log
+FUTURE_SKEW = 600.0  # s: a live state dated this far ahead of the feed's clock is a bad record
 
 
 @dataclass
@@ -130,6 +131,7 @@ class Monitor:
         self.dedupe = Deduplicator()
         self.picture = picture or Picture()
         self.outbox = Outbox(store, log=log) if store is not None else None
+        self.writer: OutboxWriter | None = None  # live: the store written beside detection, which never waits for it
         self.sink = None
         if record is not None:
             from skyfence.live.sink import HourlySink
@@ -150,6 +152,7 @@ class Monitor:
         self._last: tuple | None = None
         self._stop = threading.Event()
         self.data_ended = False  # every source was a file, and their data ended (not --duration, not a stop)
+        self._feed_clock: float | None = None  # live: the feed's time as more than one aircraft tells it (Unix s)
         self._last_record_flush = time.monotonic()
 
     # ---- listening -----------------------------------------------------------------------------
@@ -229,6 +232,8 @@ class Monitor:
         t_first = min((f.first_time for f in files if f.first_time is not None), default=None)
         next_tick = time.monotonic() + self.tick_s
         now_data: float | None = None
+        if self.outbox is not None:
+            self.writer = OutboxWriter(self.outbox)
         self.detection = DetectionThread(self._detect)
         try:
             now_data = self._follow_live(files, t_first, started, next_tick)
@@ -237,9 +242,8 @@ class Monitor:
                 s.close()
             frames = [s.take()[0] for s in self.sources if s.live]
             last = pl.concat(frames, how="vertical_relaxed") if frames else empty_tracks()
-            self._receive(last, time.monotonic())
-            if last.height:
-                latest = last["time"].max().timestamp()
+            latest = self._receive(last, time.monotonic())
+            if latest is not None:
                 now_data = latest if now_data is None else max(now_data, latest)
         finally:
             self.detection.close(drop_pending=True)  # the end's own run below covers what it was asked
@@ -269,10 +273,9 @@ class Monitor:
                     frames.append(df)
                     arrivals.append(arrival)
             batch = pl.concat(frames, how="vertical_relaxed") if frames else empty_tracks()
-            if batch.height:
-                latest = batch["time"].max().timestamp()
+            latest = self._receive(batch, min(arrivals) if arrivals else None)
+            if latest is not None:
                 now_data = latest if now_data is None else max(now_data, latest)
-            self._receive(batch, min(arrivals) if arrivals else None)
             if now_data is not None:
                 self._live_tick(now_data)
             if self._time_left(started) <= 0:
@@ -285,18 +288,21 @@ class Monitor:
 
     # ---- one batch, one tick -------------------------------------------------------------------
 
-    def _receive(self, batch: pl.DataFrame, arrival: float | None) -> None:
+    def _receive(self, batch: pl.DataFrame, arrival: float | None) -> float | None:
+        """Take in a batch of states; the latest time taken (None if none was)."""
         self._count()
         if batch.height == 0:
-            return
+            return None
         if self.sink is not None:
             self.sink.write(batch)
         rep = ReadReport()
         batch = clean_rows(batch, rep)
         self._row_bad.update(rep.dropped)
+        if batch.height and any(s.live for s in self.sources):
+            batch = self._not_ahead(batch)
         self._count()
         if batch.height == 0:
-            return
+            return None
         batch = batch.with_columns(self.agreement.identifier.assign(batch["track_id"], batch["callsign"]))
         if len(self.sources) > 1 or any(not isinstance(s, FileSource) for s in self.sources):
             batch = self.dedupe(batch)
@@ -313,6 +319,26 @@ class Monitor:
             self._new += batch.height
             if arrival is not None:
                 self._arrival = arrival if self._arrival is None else min(self._arrival, arrival)
+        return t1.timestamp()
+
+    def _not_ahead(self, batch: pl.DataFrame) -> pl.DataFrame:
+        """A live batch without the states dated far ahead of the rest of the feed (``FUTURE_SKEW``), counted as
+        bad: one record dated 2030 made the data's clock jump, and every open crossing ended with "no reports
+        since" (user trial). What the rest of the feed says is the latest state of the aircraft second to report
+        latest in the batch (one aircraft cannot vouch for itself), or the clock so far if later; a batch of one
+        aircraft is taken as it is, and a backlog sent at once, minutes of many aircraft, is taken whole."""
+        latest = batch.group_by("track_id").agg(pl.col("time").max())["time"].sort(descending=True)
+        if len(latest) < 2:
+            return batch
+        ref = latest[1].timestamp()
+        if self._feed_clock is not None:
+            ref = max(ref, self._feed_clock)
+        ahead = batch["time"].dt.epoch("us") > int((ref + FUTURE_SKEW) * 1e6)
+        if ahead.any():
+            self._row_bad["time far ahead of the feed"] += int(ahead.sum())
+            batch = batch.filter(~ahead)
+        self._feed_clock = max(ref, self._feed_clock) if self._feed_clock is not None else ref
+        return batch
 
     def _count(self) -> None:
         """Records and bad records: each source's own counts and the row checks'."""
@@ -417,27 +443,35 @@ class Monitor:
         if updates:
             self.report.updates += len(updates)
             self.report.incidents.update(u.incident_id for u in updates)
-            if self.outbox is not None:
+            if self.outbox is not None and self.writer is None:
                 self.outbox.add(updates)
             for listener in self.listeners:
                 listener(updates)
-        if self.outbox is not None:
+        if self.writer is not None:
+            self.writer.put(updates, datetime.fromtimestamp(now, timezone.utc))
+        elif self.outbox is not None:
             self.outbox.flush(datetime.fromtimestamp(now, timezone.utc))
+        if self.outbox is not None:
             self.report.store_waiting = len(self.outbox.waiting)
             self.report.store_written = self.outbox.written
             self.report.store_failures = self.outbox.failures
 
     def _close(self) -> None:
-        if self.outbox is not None and self.outbox.waiting:
+        if self.writer is not None:  # it tries for 30 s more
+            self.writer.close(timeout=30.0)
+            self.writer = None
+        elif self.outbox is not None and self.outbox.waiting:
             deadline = time.monotonic() + 30.0
             while self.outbox.waiting and time.monotonic() < deadline:
                 if self.outbox.flush(force=True):
                     break
                 time.sleep(1.0)
+        if self.outbox is not None:
             if self.outbox.waiting:
                 self.log(f"store still unavailable: {len(self.outbox.waiting)} update(s) not written")
             self.report.store_waiting = len(self.outbox.waiting)
             self.report.store_written = self.outbox.written
+            self.report.store_failures = self.outbox.failures
         if self.sink is not None:
             self.sink.close()
             self.report.recorded = sorted(str(f) for f in self.sink.files)

@@ -67,3 +67,47 @@ class Outbox:
             self.log(f"store back after {mono - self.down_since:.0f} s; {len(batch)} update(s) written")
             self.down_since = None
         return not self.waiting
+
+
+class OutboxWriter:
+    """An :class:`Outbox` flushed on a thread of its own, so that a live monitor's detection never waits for the
+    store: a SQLite file locked by another process (its busy timeout is 30 s), a PostgreSQL lock or a slow disk
+    hold up the writes alone. ``put`` hands updates over at once; the thread writes them in order, and retries
+    while the store is unavailable."""
+
+    def __init__(self, outbox: Outbox) -> None:
+        import threading
+
+        self.outbox = outbox
+        self._cv = threading.Condition()
+        self._now: datetime | None = None
+        self._closing: float | bool = False  # once closing: the wall time (monotonic) to give up at
+        self._thread = threading.Thread(target=self._run, name="skyfence-store-writer", daemon=True)
+        self._thread.start()
+
+    def put(self, updates, now: datetime) -> None:
+        """Updates to write, and the data time they were made at (the store resolves quiet incidents by it)."""
+        with self._cv:
+            self.outbox.add(updates)
+            self._now = now if self._now is None else max(self._now, now)
+            self._cv.notify()
+
+    def close(self, timeout: float) -> None:
+        """Stop once what waits is written, or after trying for ``timeout`` s (what is left stays in
+        ``outbox.waiting``)."""
+        with self._cv:
+            self._closing = time.monotonic() + timeout
+            self._cv.notify()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while True:
+            with self._cv:
+                if not self._closing:
+                    self._cv.wait(self.outbox.retry if self.outbox.waiting else None)
+                closing, now = self._closing, self._now
+            done = self.outbox.flush(now, force=bool(closing))
+            if closing and (done or time.monotonic() >= closing):
+                return
+            if closing:
+                time.sleep(0.5)
