@@ -639,6 +639,59 @@ def test_a_detection_run_that_fails_stops_the_live_monitor_with_its_error(sim_sl
         server.close()
 
 
+def _monitor_live(port: int, store: str, record: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "skyfence", "monitor", "--source", f"sbs://127.0.0.1:{port}",
+                             "--agreement", "euphrates-2017", "--store", store, "--record", str(record), "--tick",
+                             "0.5", "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def _serve_then_stop(proc: subprocess.Popen, server: ReplayServer, after: float) -> str:
+    """Wait until ``server`` has sent everything, ``after`` s more, then stop ``proc`` as Ctrl-C does."""
+    assert server.done.wait(180), "the feed was not taken"
+    time.sleep(after)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    return err
+
+
+def test_kill_9_on_a_live_feed_then_restart_resumes_from_the_recording(sim_slice, tmp_path):
+    """A live monitor killed with kill -9 and started again on the same store and recording: it opened again, as
+    first seen inside at the restart, the crossings going on at the kill, and left the ones in the store open for
+    ever (user trial). It now takes back the last window of its recording, and the events still going on in the
+    store from their start, and ends with the incidents of a run never killed (the feed's data was all recorded
+    before the kill: what a kill loses in flight is not the point here)."""
+    states, _ = read_any(sim_slice)
+    records = records_from_states(states.sort("time"), "sbs")
+    k = len(records) * 3 // 5
+    calm = ReplayServer(records).start()
+    proc = _monitor_live(calm.port, str(tmp_path / "calm.db"), tmp_path / "calm-rec")
+    try:
+        _serve_then_stop(proc, calm, 3.0)
+    finally:
+        calm.close()
+    first = ReplayServer(records[:k]).start()
+    killed = str(tmp_path / "killed.db")
+    proc = _monitor_live(first.port, killed, tmp_path / "rec")
+    try:
+        assert first.done.wait(180)
+        time.sleep(4.0)  # all of it detected and recorded
+        assert _incidents(killed), "incidents before the kill"
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        first.close()
+    rest = ReplayServer(records[k:], port=first.port).start()
+    proc = _monitor_live(rest.port, killed, tmp_path / "rec")
+    try:
+        err = _serve_then_stop(proc, rest, 3.0)
+    finally:
+        rest.close()
+    assert "resumed from the recording" in err  # said, even with -q
+    assert _incidents(killed) == _incidents(str(tmp_path / "calm.db"))
+    assert len(_incidents(killed)) > 5
+
+
 def test_a_feed_that_starts_with_a_backlog_loses_nothing(sim_slice, euphrates, tmp_path):
     """A receiver that sends two hours it had buffered, as fast as it can, when the monitor connects: the
     first runs reach back to the first state, so the events are analyze's on what was received, the early

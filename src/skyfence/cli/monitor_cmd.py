@@ -12,8 +12,10 @@ from skyfence.cli.app import app
 from skyfence.errors import InputError
 from skyfence.progress import stderr
 
-TROUBLE = ("cannot connect", "connection lost", "closed by the feed", "unavailable", "retrying", "behind the feed", "behind --speed")
-"""Log lines that tell of a fault (a feed or the store gone, detection falling behind): shown even with -q."""
+TROUBLE = ("cannot connect", "connection lost", "closed by the feed", "unavailable", "retrying", "behind the feed",
+           "behind --speed", "resumed from the recording")
+"""Log lines that tell of a fault (a feed or the store gone, detection falling behind) or of a restart: shown even
+with -q."""
 
 
 @app.command("monitor")

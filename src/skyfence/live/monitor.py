@@ -41,12 +41,12 @@ from skyfence.live.outbox import Outbox, OutboxWriter
 from skyfence.live.picture import Picture
 from skyfence.live.sources import FileSource, Source
 from skyfence.live.updates import EventTracker
-from skyfence.live.window import StateWindow
+from skyfence.live.window import OPEN_CAP, StateWindow
 from skyfence.sources.tabular import ReadReport
 from skyfence.tracks.clean import clean_rows, clean_tracks
 from skyfence.tracks.schema import empty_tracks
 
-RECORD_FLUSH = 5.0  # s of wall time between writes of the recording
+RECORD_FLUSH = 1.0  # s of wall time between writes of the recording (what a kill -9 can lose of it)
 BEHIND_TOLD = 30.0  # s: detection trailing the feed this much is said in the log
 FUTURE_SKEW = 600.0  # s: a live state dated this far ahead of the feed's clock is a bad record
 
@@ -234,6 +234,7 @@ class Monitor:
         now_data: float | None = None
         if self.outbox is not None:
             self.writer = OutboxWriter(self.outbox)
+        self._resume()
         self.detection = DetectionThread(self._detect)
         try:
             now_data = self._follow_live(files, t_first, started, next_tick)
@@ -282,22 +283,69 @@ class Monitor:
                 break
         return now_data
 
+    def _resume(self) -> None:
+        """A live run on a recording that holds states already (a restart, after a kill -9 say) takes back the last
+        window of them, and each event still going on in the store from its start, so that the first detection
+        run sees what the run before saw: the events going on at the stop go on under their ids, none is opened
+        twice (as first seen inside at the restart) and none is left open for ever. An event is trusted a context
+        after its aircraft's history taken back begins, as it would have been."""
+        if self.sink is None:
+            return
+        latest = self.sink.latest_recorded()
+        if latest is None:
+            return
+        end = latest.timestamp()
+        since = end - self.window.length - self.context
+        back: dict[str, float] = {}
+        if self.outbox is not None and self.outbox.store is not None:
+            from skyfence.errors import SkyfenceError
+
+            try:
+                going_on = [i for i in self.outbox.store.incidents(since=_time_at(end - OPEN_CAP))
+                            if i.ended_at is None]
+            except SkyfenceError:
+                going_on = []  # the store is not there now: the last window alone
+            for inc in going_on:
+                start = max(inc.start_time.timestamp(), end - OPEN_CAP) - self.context
+                for a in inc.aircraft:
+                    back[a.track_id] = min(back.get(a.track_id, since), start)
+        earliest = min([since, *back.values()])
+        states = self.sink.recorded(_time_at(earliest))
+        if back:
+            kept = pl.DataFrame({"track_id": list(back), "_from": [_time_at(v) for v in back.values()]},
+                                schema={"track_id": pl.String, "_from": states.schema["time"]})
+            states = states.join(kept, on="track_id", how="left").filter(
+                (pl.col("time") >= _time_at(since)) | (pl.col("time") >= pl.col("_from"))).drop("_from")
+        else:
+            states = states.filter(pl.col("time") >= _time_at(since))
+        if states.height == 0:
+            return
+        taken = self._receive(states, None, resumed=True)
+        if taken is None:
+            return
+        self.tracker.resumed_from = {t: back.get(t, since) for t in states["track_id"].unique().to_list()}
+        self.log(f"resumed from the recording: {states.height:,} states of {len(self.tracker.resumed_from):,} "
+                 f"aircraft back to {_time_at(earliest):%Y-%m-%d %H:%M:%S} UTC, "
+                 f"{len(set(back))} aircraft in events going on")
+
     def _time_left(self, started: float) -> float:
         """Wall seconds left of ``--duration`` (infinite without it)."""
         return math.inf if self.duration is None else started + self.duration - time.monotonic()
 
     # ---- one batch, one tick -------------------------------------------------------------------
 
-    def _receive(self, batch: pl.DataFrame, arrival: float | None) -> float | None:
-        """Take in a batch of states; the latest time taken (None if none was)."""
+    def _receive(self, batch: pl.DataFrame, arrival: float | None, resumed: bool = False) -> float | None:
+        """Take in a batch of states (``resumed``: taken back from the recording, not recorded nor counted again);
+        the latest time taken (None if none was)."""
         self._count()
         if batch.height == 0:
             return None
-        if self.sink is not None:
+        if self.sink is not None and not resumed:
             self.sink.write(batch)
         rep = ReadReport()
         batch = clean_rows(batch, rep)
-        self._row_bad.update(rep.dropped)
+        if not resumed:
+            self._row_bad.update(rep.dropped)
         if batch.height and any(s.live for s in self.sources):
             batch = self._not_ahead(batch)
         self._count()
@@ -311,7 +359,8 @@ class Monitor:
             return
         self.picture.update(batch)
         self.window.append(batch)
-        self.report.states += batch.height
+        if not resumed:
+            self.report.states += batch.height
         t0, t1 = batch["time"].min(), batch["time"].max()
         self.report.first_time = t0 if self.report.first_time is None else min(self.report.first_time, t0)
         self.report.last_time = t1 if self.report.last_time is None else max(self.report.last_time, t1)
@@ -475,3 +524,7 @@ class Monitor:
         if self.sink is not None:
             self.sink.close()
             self.report.recorded = sorted(str(f) for f in self.sink.files)
+
+
+def _time_at(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, timezone.utc)

@@ -48,6 +48,25 @@ class HourlySink:
         self._seq = 0
         self.recovered = self._recover()
 
+    def recorded(self, since: datetime) -> pl.DataFrame:
+        """The states recorded so far (by this run or one before it) from ``since`` on."""
+        from skyfence.tracks.schema import empty_tracks
+
+        first = since.strftime(HOUR_FORMAT)
+        files = [f for f in sorted(self.dir.glob(f"{self.stem}-*.parquet"))
+                 if f.stem[len(self.stem) + 1:] >= first]
+        if not files:
+            return empty_tracks()
+        return conform(pl.concat([pl.read_parquet(f) for f in files], how="vertical_relaxed")).filter(
+            pl.col("time") >= since)
+
+    def latest_recorded(self) -> datetime | None:
+        """The time of the latest state on disk (None for a new recording)."""
+        files = sorted(self.dir.glob(f"{self.stem}-*.parquet"))
+        if not files:
+            return None
+        return pl.scan_parquet(files[-1]).select(pl.col("time").max()).collect().item()
+
     def final(self, hour: str) -> Path:
         return self.dir / f"{self.stem}-{hour}.parquet"
 

@@ -98,6 +98,7 @@ class EventTracker:
         self.flight_gap = agreement.thresholds.crossing.flight_gap
         self.following: dict[tuple, list[Followed]] = {}  # (kind, key) -> events
         self.crossings_made: dict[tuple[str, str], list[float]] = {}  # (track, zone) -> entry times seen
+        self.resumed_from: dict[str, float] = {}  # aircraft -> the start of its history taken back at a restart
         self.finished = 0  # events final and forgotten
 
     # ---- the public surface -------------------------------------------------------------------
@@ -136,6 +137,14 @@ class EventTracker:
         return sorted(out, key=lambda u: (u.time, u.incident_id))  # stable: an event's updates in the order made
 
     # ---- matching ------------------------------------------------------------------------------
+
+    def _trusted(self, start: float, tracks: tuple[str, ...], trusted_from: float) -> bool:
+        """Whether an event starting at ``start`` was seen with all the history it needs: after the window's
+        trusted start or, for aircraft whose history a restarted monitor took back from its recording
+        (``resumed_from``), a context after that history begins."""
+        if self.resumed_from and any(t in self.resumed_from for t in tracks):
+            return all(start >= self.resumed_from.get(t, -math.inf) + self.context for t in tracks)
+        return start >= trusted_from
 
     def _match(self, kind: str, key: tuple, start: float, end: float, tol: float) -> Followed | None:
         for f in self.following.get((kind, key), []):
@@ -195,7 +204,7 @@ class EventTracker:
             key = (track, zone)
             f = self._match_crossing(key, s, e, WARNING_MERGE, s)
             if f is None:
-                if s < trusted_from:
+                if not self._trusted(s, (track,), trusted_from):
                     continue
                 f = self._follow("crossing", key, s, e, (track,), track, zone)
             f.end = max(f.end, e)
@@ -254,7 +263,7 @@ class EventTracker:
             key = (r["track_id"], r["zone"])
             f = self._match_crossing(key, first, last, 1.0, entry)
             if f is None:
-                if entry < trusted_from:
+                if not self._trusted(entry, (r["track_id"],), trusted_from):
                     continue
                 f = self._follow("crossing", key, first, last, (r["track_id"],), r["track_id"], r["zone"])
             f.end = max(f.end, last)
@@ -333,7 +342,7 @@ class EventTracker:
             key = (a, b)
             f = self._match("encounter", key, s, e, self.settings.merge_gap)
             if f is None:
-                if s < trusted_from:
+                if not self._trusted(s, key, trusted_from):
                     continue
                 f = self._follow("encounter", key, s, e, key, a, b)
             f.end = max(f.end, e)
@@ -408,7 +417,7 @@ class EventTracker:
             # two manoeuvres of a kind a few seconds apart are two events: only overlapping sightings are one
             f = self._match(kind, key, s, e, 1.0)
             if f is None:
-                if s < trusted_from or (s + SETTLE > now and not done):
+                if not self._trusted(s, tracks, trusted_from) or (s + SETTLE > now and not done):
                     continue  # not trusted, or too new: the newest states' kinematics still change with what follows
                 f = self._follow(kind, key, s, e, tracks, *key)
             f.end = max(f.end, e)
