@@ -191,3 +191,32 @@ def test_an_aircrafts_states_around_separate_events_are_separate_lines(sim, tmp_
         inside = mine.filter((pl.col("time").dt.to_string("%Y-%m-%dT%H:%M:%S") >= t0[:19])
                              & (pl.col("time").dt.to_string("%Y-%m-%dT%H:%M:%S") <= t1[:19]))
         assert inside.select(gap.max()).item() is None or inside.select(gap.max()).item() <= 300
+
+
+def test_missing_altitudes_never_put_an_aircraft_at_0_m_nor_mix_2d_and_3d(tmp_path):
+    """Paris traffic with altitudes missing: CSV and KML put those positions at 0 m, and GeoJSON dropped them, so
+    that 79 lines mixed 2-D and 3-D positions and shapely refused them (user trial). Within a geometry a missing
+    altitude is interpolated between known ones; a geometry with none at all is 2-D."""
+    import numpy as np
+
+    from skyfence.report.export import geojson_document, with_altitudes, write_csv
+    from skyfence.report.features import Feature
+
+    coords = np.array([[2.0, 48.0, np.nan], [2.1, 48.0, 1000.0], [2.2, 48.0, np.nan], [2.3, 48.0, 3000.0],
+                       [2.4, 48.0, np.nan]])
+    filled, has_alt = with_altitudes(coords)
+    assert has_alt and filled[:, 2].tolist() == [1000.0, 1000.0, 2000.0, 3000.0, 3000.0]
+    none = coords.copy()
+    none[:, 2] = np.nan
+    assert not with_altitudes(none)[1]
+    feats = [Feature("E-1", "track", "LineString", coords, "blue", {"track_id": "a"}),
+             Feature("E-2", "track", "LineString", none, "blue", {"track_id": "b"}),
+             Feature("E-3", "entry", "Point", none[:1], "blue", {"track_id": "b"})]
+    doc = geojson_document(feats, "t")
+    shapes = [shapely.geometry.shape(f["geometry"]) for f in doc["features"]]  # refused a mixed line
+    assert [s.has_z for s in shapes] == [True, False, False]
+    write_csv(feats, tmp_path / "f.csv")
+    rows = list(csv.DictReader((tmp_path / "f.csv").open()))
+    wkt = [shapely.wkt.loads(r["wkt"] if "wkt" in r else r["geometry"]) for r in rows]
+    assert [w.has_z for w in wkt] == [True, False, False]
+    assert min(c[2] for c in wkt[0].coords) == 1000.0  # nobody at 0 m

@@ -10,7 +10,10 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 
+import numpy as np
+
 from skyfence.incidents.model import Change, Incident, TrackPoint, change_json, incident_json, iso
+from skyfence.report.export import positions
 
 FT = 0.3048
 CSV_COLUMNS = ("id", "kind", "status", "severity", "parties", "aircraft", "callsigns", "start_time", "end_time",
@@ -64,7 +67,8 @@ def to_json(incidents: Sequence[Incident], audit: Callable[[str], list[Change]] 
 
 def to_geojson(incidents: Sequence[Incident], track: Callable[[str], list[TrackPoint]]) -> dict:
     """A FeatureCollection: a Point per incident (``feature: incident``) and a LineString per aircraft
-    involved (``feature: track``), coordinates ``[lon, lat, altitude m]`` where the altitude is known."""
+    involved (``feature: track``), coordinates ``[lon, lat, altitude m]`` (see
+    :func:`skyfence.report.export.with_altitudes` where some are unknown)."""
     features = []
     for inc in incidents:
         props = {k: v for k, v in incident_json(inc).items() if k not in ("lat", "lon")}
@@ -79,7 +83,8 @@ def to_geojson(incidents: Sequence[Incident], track: Callable[[str], list[TrackP
         who = {a.track_id: a for a in inc.aircraft}
         for track_id, points in by_aircraft.items():
             points.sort(key=lambda p: p.time)
-            coords = [[_deg(p.lon), _deg(p.lat)] + ([round(p.alt_ft * FT, 1)] if p.alt_ft is not None else []) for p in points]
+            coords = positions(np.array([[p.lon, p.lat, p.alt_ft * FT if p.alt_ft is not None else np.nan]
+                                         for p in points], dtype=float))
             if len({tuple(c) for c in coords}) < 2:
                 geometry = {"type": "Point", "coordinates": coords[0]}
             else:

@@ -1,6 +1,7 @@
 """``skyfence export``: events (or one aircraft's track) as GeoJSON, KML or CSV.
 
-* GeoJSON (RFC 7946): one FeatureCollection; positions are ``[lon, lat, altitude m]``; every
+* GeoJSON (RFC 7946): one FeatureCollection; positions are ``[lon, lat, altitude m]`` (a missing altitude
+  interpolated between known ones; a geometry with none is ``[lon, lat]``); every
   feature carries ``event_id`` and ``feature`` (crossings: entry, track_inside; encounters: closest_point,
   track_a, track_b; interactions: position, track, other_track)
   beside the event's columns. QGIS, geojson.io and web maps open it.
@@ -27,9 +28,29 @@ from skyfence.report.style import PARTY_PALETTE, UNKNOWN_COLOUR, party_colours
 FORMATS = ("geojson", "kml", "csv")
 
 
-def _position(row: np.ndarray) -> list[float]:
-    lon, lat, alt = (float(v) for v in row)
-    return [round(lon, 6), round(lat, 6)] + ([round(alt, 1)] if math.isfinite(alt) else [])
+def with_altitudes(coords: np.ndarray) -> tuple[np.ndarray, bool]:
+    """A geometry's positions ``[lon, lat, alt]`` with every altitude known, and whether it has altitudes at all:
+    a missing altitude between two known ones is interpolated (along the positions), one before the first or
+    after the last known takes that one; a geometry with none is 2-D. One geometry never mixes 2-D and 3-D
+    positions (shapely refuses them), and never puts an aircraft at 0 m for want of an altitude."""
+    coords = np.asarray(coords, dtype=float)
+    alt = coords[:, 2]
+    known = np.isfinite(alt)
+    if not known.any():
+        return coords, False
+    if known.all():
+        return coords, True
+    out = coords.copy()
+    idx = np.arange(len(alt))
+    out[:, 2] = np.interp(idx, idx[known], alt[known])
+    return out, True
+
+
+def positions(coords: np.ndarray) -> list[list[float]]:
+    """GeoJSON positions, to 6 decimals and 0.1 m, all 2-D or all 3-D (:func:`with_altitudes`)."""
+    coords, has_alt = with_altitudes(coords)
+    return [[round(float(r[0]), 6), round(float(r[1]), 6)] + ([round(float(r[2]), 1)] if has_alt else [])
+            for r in coords]
 
 
 DECIMALS = {"_ft": 0, "_fpm": 0, "_kt": 0, "_nm": 2, "_km": 3, "_m": 1, "_s": 1, "_deg": 1}
@@ -47,8 +68,8 @@ def _value(key: str, v):
 
 def _geometry(f: Feature) -> dict:
     if f.geometry == "Point":
-        return {"type": "Point", "coordinates": _position(f.coords[0])}
-    return {"type": "LineString", "coordinates": [_position(r) for r in f.coords]}
+        return {"type": "Point", "coordinates": positions(f.coords[:1])[0]}
+    return {"type": "LineString", "coordinates": positions(f.coords)}
 
 
 def geojson_document(features: list[Feature], name: str) -> dict:
@@ -65,17 +86,20 @@ def write_geojson(features: list[Feature], path: Path, name: str) -> None:
 
 
 def _wkt(f: Feature) -> str:
+    coords, has_alt = with_altitudes(f.coords[:1] if f.geometry == "Point" else f.coords)
+    z = " Z" if has_alt else ""
+
     def pos(r):
-        lon, lat, alt = (float(v) for v in r)
-        return f"{lon:.6f} {lat:.6f} {alt if math.isfinite(alt) else 0.0:.1f}"
+        return f"{r[0]:.6f} {r[1]:.6f}" + (f" {r[2]:.1f}" if has_alt else "")
 
     if f.geometry == "Point":
-        return f"POINT Z ({pos(f.coords[0])})"
-    return "LINESTRING Z (" + ", ".join(pos(r) for r in f.coords) + ")"
+        return f"POINT{z} ({pos(coords[0])})"
+    return f"LINESTRING{z} (" + ", ".join(pos(r) for r in coords) + ")"
 
 
 def write_csv(features: list[Feature], path: Path) -> None:
-    """One row per feature, properties as columns, the geometry as WKT (altitude in metres, 0 when unknown)."""
+    """One row per feature, properties as columns, the geometry as WKT (altitude in metres; see
+    :func:`with_altitudes` where some are unknown)."""
     keys: list[str] = []
     for f in features:
         keys += [k for k in f.properties if k not in keys]
@@ -134,14 +158,15 @@ def write_kml(features: list[Feature], path: Path, name: str, parties: list[str]
         kind = str(f.properties.get("event") or f.event_id.split("-")[0])
         folder = folders.get(kind) or folders.setdefault(kind, kml.newfolder(name=kind.replace("_", " ")))
         label = f.properties.get("callsign") or f.properties.get("track_id") or f.event_id
+        coords, has_alt = with_altitudes(f.coords[:1] if f.geometry == "Point" else f.coords)
+        positions = [(float(r[0]), float(r[1]), float(r[2]) if has_alt else 0.0) for r in coords]
         if f.geometry == "Point":
-            geom = folder.newpoint(name=f"{f.event_id} {f.feature}", coords=[_kml_position(f.coords[0])])
+            geom = folder.newpoint(name=f"{f.event_id} {f.feature}", coords=positions)
         else:
-            geom = folder.newlinestring(name=f"{f.event_id} {f.feature} {label}",
-                                        coords=[_kml_position(r) for r in f.coords])
+            geom = folder.newlinestring(name=f"{f.event_id} {f.feature} {label}", coords=positions)
             geom.tessellate = 0
-        geom.altitudemode = simplekml.AltitudeMode.absolute if np.isfinite(f.coords[:, 2]).any() \
-            else simplekml.AltitudeMode.clamptoground
+        # with no altitude at all, on the ground (the 0 is not read as a height)
+        geom.altitudemode = simplekml.AltitudeMode.absolute if has_alt else simplekml.AltitudeMode.clamptoground
         geom.style = style(f.party, f.geometry)
         if f.start is not None:
             geom.timespan.begin = f.start.isoformat().replace("+00:00", "Z")
@@ -159,11 +184,6 @@ def _named_ids(text: str) -> str:
 
     text = re.sub(r'(\s)id="(\d+)"', r'\1id="k\2"', text)
     return re.sub(r"<styleUrl>#(\d+)</styleUrl>", r"<styleUrl>#k\1</styleUrl>", text)
-
-
-def _kml_position(row: np.ndarray) -> tuple[float, float, float]:
-    lon, lat, alt = (float(v) for v in row)
-    return (lon, lat, alt if math.isfinite(alt) else 0.0)
 
 
 def write_features(features: list[Feature], fmt: str, path: Path, name: str, parties: list[str]) -> None:
