@@ -85,7 +85,7 @@ def test_geojson_file_and_feature(tmp_path):
      "parties[0].identify.countries[0]", "did you mean 'Syria'"),
     (simple(parties=[{"id": "blue", "name": "B", "identify": {"countries": ["Syria"]}},
                      {"id": "red", "name": "R", "identify": {"hex_ranges": ["778000-778FFF"], "countries": ["Syria"]}}]),
-     "parties.identify.countries", "both claim"),
+     "parties[1].identify.countries", "both claim"),
     (simple(parties=[{"id": "blue", "name": "B", "identify": {"callsigns": ["RCH("]}}]),
      "parties[0].identify.callsigns[0]", "regular expression"),
     (simple(thresholds={"crossing": {"min_depth": "1 parsec"}}), "thresholds.crossing.min_depth", "unknown unit"),
@@ -98,6 +98,17 @@ def test_geojson_file_and_feature(tmp_path):
      "zones[0].valid_to", "ends before it starts"),
     (simple(zones=[{"id": "z", "shape": {"bbox": [39.5, 35, 39.8, 35.3]}, "valid_from": "2017-11-02T00:00:00"}]),
      "zones[0].valid_from", "time zone"),
+    # from a user trial: each of these was OK
+    (simple(zones=[{"id": "z", "shape": {"bbox": [39.5, 35, 39.8, 35.3]}, "floor": 3000}]), "zones[0].floor",
+     "3000 has no unit: write it as 3000 ft"),
+    (simple(thresholds={"separation": {"horizontal": 5}}), "thresholds.separation.horizontal", "5 has no unit"),
+    (simple(zones=[{"id": "z", "shape": {"circle": {"center": [35.1, 39.6], "radius": "20 km"}}}]), "zones[0].shape",
+     "wholly outside the region"),
+    (simple(zones=[{"id": "z", "shape": {"bbox": [39.5, 35, 39.8, 35.3]}, "owner": "red", "closed_to": ["red"]}]),
+     "zones[0].closed_to", "closed to its own owner 'red'"),
+    (simple(parties=[{"id": "blue", "name": "B", "identify": {}}, {"id": "red", "name": "R",
+                                                                 "identify": {"countries": ["Syria"]}}]),
+     "parties[0].identify", "identifies no aircraft"),
 ])
 def test_validation_names_the_field(tmp_path, doc, field, words):
     with pytest.raises(AgreementError) as err:
@@ -105,6 +116,18 @@ def test_validation_names_the_field(tmp_path, doc, field, words):
     assert err.value.field == field, str(err.value)
     assert words in str(err.value)
     assert "\n" not in str(err.value)
+
+
+def test_a_key_given_twice_is_refused(tmp_path):
+    """YAML keeps the last of two keys: a second floor in a zone silently won (user trial)."""
+    path = write(tmp_path, simple(zones=[{"id": "z", "shape": {"bbox": [39.5, 35, 39.8, 35.3]}, "floor": "FL100"}]))
+    lines = path.read_text().splitlines()
+    k = next(i for i, line in enumerate(lines) if line.strip() == "floor: FL100")
+    text = "\n".join(lines[:k + 1] + [lines[k].replace("FL100", "FL200")] + lines[k + 1:]) + "\n"
+    assert text.count("floor:") == 2
+    path.write_text(text)
+    with pytest.raises(AgreementError, match=r"not valid YAML: line \d+: 'floor' is given twice \(first on line \d+\)"):
+        load_agreement(path)
 
 
 def test_missing_file_and_bad_yaml(tmp_path):

@@ -98,6 +98,23 @@ class _BoundedLoader(yaml.SafeLoader):
             self._measure[id(node)] = self._size(node)
         return node
 
+    def construct_mapping(self, node, deep=False):
+        """A mapping whose keys are each given once (YAML keeps the last of two, and a second ``floor:`` in a
+        zone would silently win)."""
+        if isinstance(node, yaml.MappingNode):
+            seen: dict = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                if isinstance(key, (str, int, float, bool)) and key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"{key!r} is given twice (first on line {seen[key] + 1}): give it once",
+                        key_node.start_mark)
+                if isinstance(key, (str, int, float, bool)):
+                    seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
     def _size(self, node) -> tuple[int, int]:
         if isinstance(node, yaml.ScalarNode):
             return 1, 1

@@ -58,6 +58,11 @@ def load_agreement(ref: str | Path) -> Agreement:
     return build_agreement(raw, source, path.parent)
 
 
+def _unitless(value: object) -> bool:
+    """A bare number other than 0, where a length or an altitude is meant."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value != 0
+
+
 def _loc(loc: tuple) -> str:
     out = ""
     for part in loc:
@@ -162,6 +167,10 @@ class _Builder:
             if zone.owner is not None:
                 self._party(f"{where}.owner", zone.owner, ids)
             closed = self._closed_to(f"{where}.closed_to", zone.closed_to, zone.owner, ids)
+            if zone.owner is not None and zone.owner in closed:
+                raise self.fail(f"{where}.closed_to", f"the zone is closed to its own owner {zone.owner!r}")
+            if not poly.intersects(region):  # a circle with lon and lat swapped lands in another ocean
+                raise self.fail(f"{where}.shape", "the zone lies wholly outside the region (lon and lat swapped?)")
             floor, ceiling = self._band(where, zone.floor, zone.ceiling)
             if zone.valid_from and zone.valid_to and zone.valid_from >= zone.valid_to:
                 raise self.fail(f"{where}.valid_to", "the zone's validity ends before it starts")
@@ -240,6 +249,9 @@ class _Builder:
         return tuple(dict.fromkeys(given))
 
     def _band(self, where: str, floor_text, ceiling_text) -> tuple[float, float]:
+        for name, value in (("floor", floor_text), ("ceiling", ceiling_text)):
+            if _unitless(value):  # 3000 was read as metres (9,843 ft): feet are what airspace is written in
+                raise self.fail(f"{where}.{name}", f"{value:g} has no unit: write it as {value:g} ft, FL or m")
         try:
             floor = parse_altitude(floor_text)
         except UnitError as exc:
@@ -256,6 +268,9 @@ class _Builder:
         c, s = self.spec.thresholds.crossing, self.spec.thresholds.separation
 
         def get(section: str, name: str, value, parse):
+            if parse is parse_length and _unitless(value):
+                raise self.fail(f"thresholds.{section}.{name}", f"{value:g} has no unit: write it as {value:g} NM, "
+                                                                f"ft, km or m")
             try:
                 v = parse(value)
             except UnitError as exc:
@@ -325,6 +340,9 @@ class _Builder:
         explicit, hexes, countries, patterns = [], [], [], []
         for i, party in enumerate(parties):
             rules, where = party.identify, f"parties[{i}].identify"
+            if not (rules.countries or rules.hex_ranges or rules.icao24 or rules.callsigns):
+                raise self.fail(where, f"party {party.id!r} identifies no aircraft: give countries, hex_ranges, "
+                                       "icao24 or callsigns")
             for k, country in enumerate(rules.countries):
                 ranges = blocks.ranges_of(country)
                 if not ranges:
@@ -353,7 +371,7 @@ class _Builder:
             for a, b in table.overlaps():
                 if table.label[a] != table.label[b]:
                     pa, pb = parties[table.label[a]].id, parties[table.label[b]].id
-                    raise self.fail(f"parties.identify.{name}",
+                    raise self.fail(f"parties[{table.label[b]}].identify.{name}",
                                     f"parties {pa!r} and {pb!r} both claim addresses {table.start[b]:06X}-"
                                     f"{min(table.end[a], table.end[b]):06X}")
             tables[name] = table
