@@ -13,9 +13,11 @@ import subprocess
 import sys
 from datetime import datetime, timezone
 
+import numpy as np
 import polars as pl
 import pytest
 
+from skyfence import synthetic
 from skyfence.analysis.inputs import Selection
 from skyfence.analysis.run import analyze
 from skyfence.cluster import run as cluster_run
@@ -255,6 +257,32 @@ def test_simulated_two_days_are_identical(client, euphrates, tmp_path):
     assert_same(single, cluster)
     assert len(single.summary["crossings"]["per_day"]) >= 2 and single.manoeuvres.height > 50
     assert single.interactions.height > 0 and single.encounters.height > 0
+
+
+def test_a_stay_confirmed_more_than_a_halo_after_it_began_is_the_cluster_s_too(client, tmp_path):
+    """An aircraft parked for over an hour at an airport a few hundred metres across the line (Orly, on the Paris
+    meridian), then taking off deeper in: one machine has it inside from its first report, as the stay reached
+    min_depth after take-off; the task of its first hour saw a stay too shallow to count within its halo, and
+    dropped it (user trial). A stay still going on at the end of the data at hand is settled as an event is."""
+    from tests.agreements import simple, write
+    from skyfence.agreement import load_agreement
+
+    ag = load_agreement(write(tmp_path, simple()))
+    t0 = datetime(2017, 11, 1, 10, 20, tzinfo=timezone.utc).timestamp()
+    parked = synthetic.table(t0 + np.arange(0.0, 100 * 60, 10.0), "a00001", "BLU1", 40.004, 35.5, 0.0, 0.0, 90.0,
+                             0.0).with_columns(pl.lit(True).alias("on_ground"))
+    out = synthetic.straight_track(40.004, 35.5, 90, 150, 240, 5, t0 + 100 * 60 + 10, "a00001", "BLU1",
+                                   altitude=2000.0)
+    back = synthetic.straight_track(*synthetic.position_at(40.004, 35.5, 90, 150, 240), 270, 150, 400, 5,
+                                    t0 + 100 * 60 + 255, "a00001", "BLU1", altitude=3000.0)
+    tracks = pl.concat([parked, out, back], how="vertical_relaxed")
+    files = archive_files([write_hourly(tracks, tmp_path / "parked")])
+    single = analyze(files, ag)
+    crossing = single.crossings.row(0, named=True)
+    assert single.crossings.height == 1 and crossing["entry_kind"] == "first_seen_inside"
+    assert crossing["entry_time"].timestamp() == pytest.approx(t0) and crossing["max_depth_km"] > 30
+    cluster, run = analyze_on_cluster(files, ag, client, hours_per_task=1)
+    assert_same(single, cluster)
 
 
 def test_report_cluster_analyses_the_archive_first(boundary_archive, tmp_path):

@@ -46,10 +46,15 @@ def settle(result: WindowResult, need: tuple[float, set[str], bool], spec: Windo
         result.runs += 1
 
 
-def unsettled(result: WindowResult, limit: float, focus: set[str] | None) -> tuple[float, set[str], bool] | None:
-    """Events of ``result`` (of the ``focus`` aircraft alone, or all) that end after ``limit``: the latest end,
-    their aircraft, and whether one is a crossing or a warning; None if there are none."""
+def unsettled(result: WindowResult, limit: float, focus: set[str] | None, pending: set[str] = frozenset()
+              ) -> tuple[float, set[str], bool] | None:
+    """Events of ``result`` (of the ``focus`` aircraft alone, or all) that end after ``limit``, and the ``pending``
+    aircraft (in a stay inside that may yet become a crossing: :func:`skyfence.cluster.window.staying_inside`):
+    the latest end, their aircraft, and whether one is a crossing or a warning; None if there are none."""
     late, involved, crossing = None, set(), False
+    if pending:
+        late, crossing = result.read_to, True
+        involved.update(pending)
     for name, table in {**result.tables, "warnings": result.warnings}.items():
         if focus is not None:
             table = table.filter(only(name, focus))

@@ -33,7 +33,7 @@ from skyfence.detect.encounter_table import EncounterSettings
 from skyfence.sources.formats import read_any
 from skyfence.sources.tabular import ReadReport
 from skyfence.tracks.clean import OWNED, clean_rows, clean_tracks
-from skyfence.tracks.schema import TIME, empty_tracks, times
+from skyfence.tracks.schema import TIME, empty_tracks, seconds, times
 
 TABLES = {"crossings": "entry_time", "encounters": "start_time", "manoeuvres": "start_time",
           "interactions": "start_time"}  # each event table and the column that places an event in a period
@@ -160,7 +160,51 @@ def run_window(spec: WindowSpec, lo: float, hi: float, agreement: Agreement, set
     around = event_tracks(df, tables["crossings"], tables["encounters"], tables["interactions"])
     result = WindowResult(spec.start, spec.end, lo, hi, 1, tables, signs, warnings, report, flights,
                           traffic(df.filter(owned)), around, df.height, files=used)
-    return result, unsettled(result, hi - spec.settle, focus)
+    pending = staying_inside(df, agreement, spec.start, spec.end, hi - spec.settle)
+    if focus is not None:
+        pending &= focus
+    return result, unsettled(result, hi - spec.settle, focus, pending)
+
+
+def staying_inside(df: pl.DataFrame, agreement: Agreement, start: float, end: float, limit: float) -> set[str]:
+    """Aircraft inside an area closed to them from before ``start``..``end`` on to the end of the data at hand
+    (a report after ``limit``), in a stay that began in the period: a stay becomes a crossing once it reaches
+    ``min_depth``, which may come after the data at hand (an aircraft parked at an airport by the line for an
+    hour, then taking off deeper in), so its end is not known yet either."""
+    from skyfence.tracks.arrays import to_arrays
+
+    if df.height == 0:
+        return set()
+    t = seconds(df["time"])
+    flight = df["flight_id"].to_numpy()
+    last = np.r_[flight[1:] != flight[:-1], True]  # sorted by aircraft and time: each flight's last state
+    late = np.flatnonzero(last & (t > limit))
+    if len(late) == 0:
+        return set()
+    rows = np.flatnonzero(np.isin(flight, flight[late]))
+    part = df[rows]
+    tr = to_arrays(part, agreement.projection)
+    party = np.asarray(part["party"].cast(pl.String).fill_null("unknown").to_list(), dtype=object)
+    pt = t[rows]
+    alt = part["altitude"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+    f = flight[rows]
+    found: set[str] = set()
+    for area in agreement.areas:
+        inside = area.area_index.contains(tr.x, tr.y) & np.isin(party, list(area.closed_to))
+        if area.floor > 0 or np.isfinite(area.ceiling):
+            with np.errstate(invalid="ignore"):
+                inside &= (alt >= area.floor) & (alt <= area.ceiling)
+        lo, hi = area.window_seconds()
+        inside &= (pt >= lo) & (pt <= hi)
+        # the start of each flight's last run of inside states, where its last state is inside
+        ends = np.flatnonzero(np.r_[f[1:] != f[:-1], True])
+        for e in ends[inside[ends]]:
+            b = e
+            while b > 0 and f[b - 1] == f[e] and inside[b - 1]:
+                b -= 1
+            if start - 1.0 <= pt[b] < end:
+                found.add(part["track_id"][int(e)])
+    return found
 
 
 def episodes(df: pl.DataFrame, stats: dict[str, WarningStats]) -> pl.DataFrame:
