@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import polars as pl
 import pytest
@@ -158,3 +160,30 @@ def test_cli_simulate_and_evaluate(tmp_path):
     assert "crossing" in r.output and (tmp_path / "out" / "evaluation.json").exists()
     r = runner.invoke(app, ["evaluate", "--truth", str(tmp_path / "nope.csv"), "--results", str(tmp_path / "out")])
     assert r.exit_code != 0
+
+
+def test_a_generic_day_is_the_day_the_agreement_s_first_zone_opens(tmp_path):
+    """simulate --agreement always simulated 2018-08-01, so that a zone valid on another day was never active and
+    could not be tried (user trial). It starts on the day the first zone opens, or where --start says."""
+    from typer.testing import CliRunner
+
+    from skyfence.agreement import load_agreement
+    from skyfence.cli import app
+    from skyfence.sim.generic import first_day, scenario_for
+
+    paris = load_agreement(Path(__file__).parent / "data" / "paris-meridian.yaml")
+    assert first_day(paris) == "2021-10-07T00:00:00Z"
+    assert scenario_for(paris, first_day(paris)).start.isoformat() == "2021-10-07T00:00:00+00:00"
+    assert first_day(load_agreement("euphrates-2017")).startswith("2017-")  # its zone opens in 2017
+    runner = CliRunner()
+    out = tmp_path / "t.parquet"
+    r = runner.invoke(app, ["simulate", "-a", str(Path(__file__).parent / "data" / "paris-meridian.yaml"), "--hours",
+                            "0.5", "--start", "2021-10-07T13:00:00Z", "-o", str(out), "--truth",
+                            str(tmp_path / "t.csv"), "-q"])
+    assert r.exit_code == 0, r.output
+    import polars as pl
+
+    t = pl.read_parquet(out)["time"]
+    assert t.min().isoformat() >= "2021-10-07T13:00" and t.max().isoformat() < "2021-10-07T13:31"
+    r = runner.invoke(app, ["simulate", "--start", "2021-10-07", "-o", str(out), "-q"])
+    assert r.exit_code != 0 and "--start goes with --agreement" in str(r.exception)

@@ -36,16 +36,20 @@ def write_tracks(df: pl.DataFrame, path: Path) -> None:
 
 
 def run_simulation(scenario: str, hours: float, seed: int, aircraft: int | None, quiet: bool,
-                   agreement: str | None = None) -> Simulation:
+                   agreement: str | None = None, start: str | None = None) -> Simulation:
     from skyfence.sim.run import simulate, simulate_load
     from skyfence.sim.scenario import load_scenario
 
+    when = _start_time(start) if start is not None else None
     if agreement is not None:
         from skyfence.agreement import load_agreement
-        from skyfence.sim.generic import scenario_for
+        from skyfence.sim.generic import first_day, scenario_for
 
-        sc, base = scenario_for(load_agreement(agreement)), Path.cwd()
+        ag = load_agreement(agreement)
+        sc, base = scenario_for(ag, when or first_day(ag)), Path.cwd()
     else:
+        if when is not None:
+            raise SkyfenceError("--start goes with --agreement: a scenario gives its own start (its 'start' field)")
         sc, base = load_scenario(scenario)
     if aircraft is not None:
         if aircraft < 1:
@@ -69,6 +73,9 @@ def simulate_cmd(
     truth_path: Path = typer.Option(Path("truth.csv"), "--truth", help="Ground truth of the injected events (CSV)."),
     aircraft: int = typer.Option(None, "--aircraft", help="Instead of the scenario's day: N aircraft airborne at "
                                  "once for the whole period (a benchmark load; empty truth)."),
+    start: str = typer.Option(None, "--start", help="When the simulated day begins (ISO 8601 UTC, or a day "
+                              "YYYY-MM-DD), with --agreement. Default: the day its first zone opens (a zone valid on "
+                              "some day is active in the simulated one), else 2018-08-01."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
 ) -> None:
     """Simulate traffic over the agreement's area, with crossings, intercepts and manoeuvres injected.
@@ -79,7 +86,7 @@ def simulate_cmd(
     speed_brake, weave, dive, climb, orbit) with event_type, track_id,
     other_track_id, start_time, end_time (ISO 8601 UTC), intent (crossings).
     """
-    sim = run_simulation(scenario, hours, seed, aircraft, quiet, agreement)
+    sim = run_simulation(scenario, hours, seed, aircraft, quiet, agreement, start)
     write_tracks(sim.tracks, tracks)
     truth_path.parent.mkdir(parents=True, exist_ok=True)
     from skyfence.analysis.outputs import ISO
@@ -87,6 +94,19 @@ def simulate_cmd(
     sim.truth.write_csv(truth_path, datetime_format=ISO)
     print_simulation(sim)
     out.print(f"Tracks: {tracks}\nTruth: {truth_path}")
+
+
+def _start_time(text: str) -> str:
+    """``--start`` as the ISO 8601 UTC time a scenario takes (one line if it is not a time)."""
+    from datetime import datetime, timezone
+
+    try:
+        t = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise SkyfenceError(f"--start {text!r}: expected a time (2021-10-07T12:00:00Z) or a day (2021-10-07)") \
+            from None
+    t = t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t.astimezone(timezone.utc)
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def print_simulation(sim: Simulation) -> None:

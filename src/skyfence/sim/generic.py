@@ -59,7 +59,19 @@ def bases_on_side(agreement: Agreement, party: str, clearance: float = 8000.0) -
     return out
 
 
-def scenario_for(agreement: Agreement, start: str = "2018-08-01T00:00:00Z") -> Scenario:
+DEFAULT_DAY = "2018-08-01T00:00:00Z"
+
+
+def first_day(agreement: Agreement) -> str:
+    """The start of the UTC day the agreement's first zone opens (so that the simulated day has it active), or
+    ``DEFAULT_DAY`` when no zone has a start."""
+    opens = [a.valid_from for a in agreement.areas if a.valid_from is not None]
+    if not opens:
+        return DEFAULT_DAY
+    return min(opens).strftime("%Y-%m-%dT00:00:00Z")
+
+
+def scenario_for(agreement: Agreement, start: str = DEFAULT_DAY) -> Scenario:
     """A day's scenario over the agreement (see the module docstring)."""
     parties, sorties = {}, []
     for k, party in enumerate(agreement.parties):
