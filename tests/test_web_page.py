@@ -223,3 +223,21 @@ def test_api_docs_work_offline(site, browser):
         assert p.outside == []
     finally:
         p.close()
+
+
+def test_sign_out_stays_in_reach_on_a_narrow_screen(site, browser):
+    """At 800 px the header ran off the screen and Sign out could not be reached (user trial): the title gives
+    way (cut with an ellipsis), then the counts."""
+    srv, tokens, _, _ = site
+    p = Page(browser, srv.url, tokens["officer"])
+    try:
+        p.page.set_viewport_size({"width": 800, "height": 700})
+        button = p.page.get_by_role("button", name="Sign out")
+        button.wait_for()
+        box = button.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 800, box
+        title = p.page.locator("#agreement-title").bounding_box()
+        assert title is None or title["x"] + title["width"] <= box["x"]
+        assert p.errors == []
+    finally:
+        p.close()
