@@ -175,14 +175,20 @@ class _Endpoint(http.server.BaseHTTPRequestHandler):
         cls = type(self)
         body = cls.answers[min(cls.served, len(cls.answers) - 1)]
         cls.served += 1
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        _reply(self, body)
 
     def log_message(self, *args):
         pass
+
+
+def _reply(handler: http.server.BaseHTTPRequestHandler, body: bytes, status: int = 200, **headers: str) -> None:
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(body)))
+    for k, v in headers.items():
+        handler.send_header(k.replace("_", "-"), v)
+    handler.end_headers()
+    handler.wfile.write(body)
 
 
 def _serve(answers: list[bytes]):
@@ -228,17 +234,9 @@ class _Busy(http.server.BaseHTTPRequestHandler):
         cls = type(self)
         cls.times.append(time.monotonic())
         if len(cls.times) <= 3:
-            self.send_response(429)
-            self.send_header("Retry-After", "1")
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+            _reply(self, b"", 429, Retry_After="1")
             return
-        body = b'{"time": 1509512400, "states": null}'
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        _reply(self, b'{"time": 1509512400, "states": null}')
 
     def log_message(self, *args):
         pass
