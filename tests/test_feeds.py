@@ -216,3 +216,27 @@ def test_analyze_reads_raw_frames_with_a_receiver_position(shared, tmp_path):
         assert proc.returncode == 0, proc.stderr
         runs[name] = json.loads((tmp_path / name / "summary.json").read_text())["tracks"]["states"]
     assert runs["ref"] > runs["plain"] + 1000
+
+
+def test_a_beast_capture_says_where_its_times_come_from_and_takes_its_start(shared, tmp_path):
+    """A Beast clock counts from the receiver's start: a capture was dated by the file's modification time without
+    a word, and no option set it (user trial). The file's time is said, and --beast-start sets the first message's."""
+    import shutil
+    from datetime import datetime, timezone
+
+    from typer.testing import CliRunner
+
+    from skyfence.cli import app
+
+    path = tmp_path / "capture.bin"
+    shutil.copy(shared / RAW / "beast_sample.bin", path)
+    _, report = read_beast(path)
+    assert any("file's modification time" in note for note in report.corrected)
+    start = datetime(2020, 1, 1, 10, tzinfo=timezone.utc)
+    df, report = read_beast(path, start=start.timestamp())
+    assert not report.corrected and df["time"].min() >= start and df["time"].max() < datetime(2020, 1, 1, 11,
+                                                                                             tzinfo=timezone.utc)
+    r = CliRunner().invoke(app, ["ingest", "--source", str(path), "--out", str(tmp_path / "out" / "x.parquet"),
+                                 "--beast-start", "2020-01-01T10:00:00Z", "-q"])
+    assert r.exit_code == 0, r.output
+    assert [p.name for p in (tmp_path / "out").glob("*.parquet")] == ["x-20200101T10.parquet"]

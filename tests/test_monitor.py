@@ -710,6 +710,8 @@ def test_a_feed_that_starts_with_a_backlog_loses_nothing(sim_slice, euphrates, t
     assert a.crossings.filter(pl.col("entry_kind") == "crossed").height == 2 and a.encounters.height >= 1
     diff = differences(final_events(ups), analysis_events(a.crossings, a.encounters, a.manoeuvres, a.interactions))
     assert diff == [], diff
+    # a live feed's data does not end: what is still inside is told so "when the monitor stopped" (user trial)
+    assert not any("at the end of the data" in u.summary for u in ups)
 
 
 def test_quiet_still_says_when_a_feed_cannot_be_reached(euphrates):

@@ -10,7 +10,7 @@ from rich.table import Table
 from skyfence.errors import SkyfenceError
 from skyfence.cli.app import app
 from skyfence.progress import out_console, steps
-from skyfence.cli.ingest_cmd import parse_reference
+from skyfence.cli.ingest_cmd import parse_beast_start, parse_reference
 
 out = out_console()
 MIN_STEP, MAX_STEP = 0.1, 600.0  # s: finer than reports come is meaningless (and unbounded work); coarser misses
@@ -34,6 +34,9 @@ def analyze_cmd(
                               help="Lowest alert level that makes an encounter: caution, warning, loss or nmac."),
     reference: str = typer.Option(None, "--reference", help="Receiver position LAT,LON for raw Mode S and "
                                   "Beast files: decodes surface positions and single airborne ones."),
+    beast_start: str = typer.Option(None, "--beast-start", help="When a Beast capture's first message was "
+                                    "received (ISO 8601 UTC; by default its last message is put at the file's "
+                                    "modification time)."),
     start: str = typer.Option(None, "--from", help="Only states at or after this time (ISO 8601, UTC unless a zone "
                               "is given, e.g. 2018-08-01T10:00Z); hourly files before it are not read."),
     end: str = typer.Option(None, "--to", help="Only states at or before this time (as --from)."),
@@ -73,6 +76,7 @@ def analyze_cmd(
         raise SkyfenceError(f"--step must be from {MIN_STEP:g} to {MAX_STEP:g} seconds, not {step:g}")
     ag = load_agreement(agreement)
     ref = parse_reference(reference)
+    bstart = parse_beast_start(beast_start)
     select = selection(start, end, bbox)
     settings = EncounterSettings(pairs=pairs, step=step, level=level)
     if cluster is None and (halo is not None or hours_per_task is not None):
@@ -84,7 +88,7 @@ def analyze_cmd(
         result, run = run_cluster(cluster, files, ag, out_dir, settings, hours_per_task, halo, ref, quiet, select)
     else:
         with steps(not quiet) as progress:
-            result = analyze(files, ag, out_dir, progress, settings, reader=lambda path: read_any(path, reference=ref),
+            result = analyze(files, ag, out_dir, progress, settings, reader=lambda path: read_any(path, reference=ref, beast_start=bstart),
                              select=select)
     print_summary(result.summary, result.crossings)
     out.print(f"Results in {out_dir}/: " + ", ".join(p.name for p in result.files))

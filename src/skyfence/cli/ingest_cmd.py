@@ -13,6 +13,19 @@ from skyfence.errors import InputError
 from skyfence.progress import stderr
 
 
+def parse_beast_start(text: str | None) -> float | None:
+    """``--beast-start`` as Unix seconds (one line if it is not a time)."""
+    if text is None:
+        return None
+    from datetime import datetime, timezone
+
+    try:
+        t = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"--beast-start {text!r}: expected a time, e.g. 2025-03-01T10:00:00Z") from None
+    return (t if t.tzinfo else t.replace(tzinfo=timezone.utc)).timestamp()
+
+
 def parse_reference(text: str | None) -> tuple[float, float] | None:
     if text is None:
         return None
@@ -37,6 +50,9 @@ def ingest_cmd(
                                    "received (default: until Ctrl-C or SIGTERM)."),
     reference: str = typer.Option(None, "--reference", help="Receiver position LAT,LON: decodes Mode S "
                                   "surface positions and single airborne ones."),
+    beast_start: str = typer.Option(None, "--beast-start", help="When a Beast capture's first message was "
+                                    "received (ISO 8601 UTC): its clock counts from the receiver's start, not from a "
+                                    "date (by default its last message is put at the file's modification time)."),
     summary: Path = typer.Option(None, "--summary", help="Also write the run's figures as JSON here."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only errors and the final line."),
 ) -> None:
@@ -55,7 +71,7 @@ def ingest_cmd(
         raise InputError("--duration must be positive")
     ref = parse_reference(reference)
     log = (lambda _: None) if quiet else (lambda text: stderr.print(text, highlight=False, soft_wrap=True))
-    report = ingest(source, out, duration, ref, log)
+    report = ingest(source, out, duration, ref, log, beast_start=parse_beast_start(beast_start))
     doc = report.as_dict()
     if summary is not None:
         summary.parent.mkdir(parents=True, exist_ok=True)

@@ -53,7 +53,7 @@ class IngestReport:
 
 def ingest(source: str, out: str | Path, duration: float | None = None,
            reference: tuple[float, float] | None = None, log: Callable[[str], None] = lambda _: None,
-           flush_rows: int = 200_000) -> IngestReport:
+           flush_rows: int = 200_000, beast_start: float | None = None) -> IngestReport:
     """Read ``source`` (a feed address or a file) into hourly Parquet files at ``out``."""
     started = time.monotonic()
     report = IngestReport(source)
@@ -62,8 +62,10 @@ def ingest(source: str, out: str | Path, duration: float | None = None,
     if sink.recovered:
         log(f"recovered {sink.recovered} hour(s) of states left by an interrupted run")
     if not is_feed(source):
-        df, rep = read_any(Path(source), reference=reference)
+        df, rep = read_any(Path(source), reference=reference, beast_start=beast_start)
         report.records, report.bad = rep.rows_read, Counter(rep.dropped)
+        for note in rep.corrected:
+            log(f"{source}: {note}")
         sink.write(df)
     else:
         _live(source, sink, report, duration, reference, log)

@@ -252,6 +252,7 @@ class Monitor:
         if error is not None:
             raise error
         if now_data is not None or self._new:
+            self.tracker.end_words = "when the monitor stopped"  # a live feed goes on: its data did not end
             self._tick(now_data if now_data is not None else time.time(), done=True)
 
     def _follow_live(self, files: list, t_first: float | None, started: float, next_tick: float) -> float | None:

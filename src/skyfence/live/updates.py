@@ -99,6 +99,7 @@ class EventTracker:
         self.following: dict[tuple, list[Followed]] = {}  # (kind, key) -> events
         self.crossings_made: dict[tuple[str, str], list[float]] = {}  # (track, zone) -> entry times seen
         self.resumed_from: dict[str, float] = {}  # aircraft -> the start of its history taken back at a restart
+        self.end_words = "at the end of the data"  # how the last run's "still inside" says why it is the last
         self.finished = 0  # events final and forgotten
 
     # ---- the public surface -------------------------------------------------------------------
@@ -288,7 +289,7 @@ class EventTracker:
                 # told again while it goes on: when it becomes deep, and with its figures at the end of the data
                 self._emit(f, "crossing_started", (round(entry), severity, done))
                 so_far = (f", {r['max_depth_km']:.1f} km deep after {r['duration_s']:.0f} s, still inside"
-                          + (" at the end of the data" if done else ""))
+                          + (f" {self.end_words}" if done else ""))
                 out.append(self._update(f, "crossing_started", _dt(now), severity, (ac,), lat, lon, None, False,
                                         what + so_far, details, df))
             if gone and self._emit(f, "crossing_ended", ("gone", round(last), round(r["max_depth_km"] or 0.0, 2))):

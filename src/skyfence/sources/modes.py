@@ -14,6 +14,8 @@ byte and the frame, with every ``0x1a`` in the payload doubled.
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import json
 from collections import Counter
 from pathlib import Path
@@ -253,8 +255,12 @@ def read_beast(path: str | Path, start: float | None = None,
         report.dropped["implausible Beast timestamp"] += int(odd.sum())
         t, frames = t[~odd], [f for f, o in zip(frames, odd) if not o]
     t -= t.min()
-    base = start if start is not None else path.stat().st_mtime - float(t.max())
-    return FrameBatches(path.name, reference, report.dropped).decode(frames, list(base + t)), report
+    if start is None:  # a Beast clock counts from the receiver's start, not from a date: the file's time stands in
+        start = path.stat().st_mtime - float(t.max())
+        report.corrected[f"Beast times counted to end at the file's modification time "
+                         f"({datetime.fromtimestamp(start + float(t.max()), timezone.utc):%Y-%m-%d %H:%M:%S} UTC; "
+                         f"--beast-start sets the first message's)"] += len(frames)
+    return FrameBatches(path.name, reference, report.dropped).decode(frames, list(start + t)), report
 
 
 def clock_outliers(t: np.ndarray, tolerance: float = CLOCK_TOLERANCE) -> np.ndarray:
