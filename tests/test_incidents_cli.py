@@ -187,3 +187,16 @@ def test_ids_stay_whole_in_a_narrow_table(filled):
     out = subprocess.run([sys.executable, "-m", "skyfence", "incidents", "list", "--store", url],
                          capture_output=True, text=True, env=env, check=True).stdout
     assert ids and all(i in out for i in ids), out
+
+
+def test_an_empty_postgresql_schema_is_no_store_as_a_missing_sqlite_file_is(pg_url):
+    """incidents list on an empty PostgreSQL schema made the tables and listed nothing, where a SQLite file that is
+    not there is refused (user trial)."""
+    import psycopg
+
+    r = skyfence("incidents", "list", "--store", pg_url, ok=False)
+    assert r.returncode == 2 and "no incident store there" in r.stderr and "Traceback" not in r.stderr
+    schema = pg_url.rsplit("%3D", 1)[1]
+    with psycopg.connect(pg_url.split("?")[0]) as c:
+        assert c.execute("select count(*) from information_schema.tables where table_schema = %s",
+                         (schema,)).fetchone()[0] == 0  # nothing made

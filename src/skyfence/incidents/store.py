@@ -68,7 +68,8 @@ class IncidentStore:
     @classmethod
     def open(cls, url: str | Path, *, quiet_period: float | None = None, create: bool = True) -> "IncidentStore":
         """Open the store at ``url`` (a file path, ``sqlite:///PATH`` or ``postgresql://...``) and migrate
-        it to the head revision. ``create=False`` refuses a SQLite file that does not exist yet.
+        it to the head revision. ``create=False`` refuses a store that does not exist yet (a SQLite file, or a
+        PostgreSQL database or schema without its tables).
         A bad URL or an unreachable database raises :class:`StoreError` (one line)."""
         name = describe(url)
         sa_url = engine_url(url, create=create)
@@ -77,6 +78,11 @@ class IncidentStore:
         except (exc.ArgumentError, exc.NoSuchModuleError, ImportError) as e:
             raise StoreError(f"bad store URL {name}: {e}") from None
         try:
+            if not create and sa_url.get_backend_name() != "sqlite":  # as for a missing SQLite file
+                with _guarded(engine, f"open the store {name}") as conn:
+                    if not sa.inspect(conn).has_table("incidents"):
+                        raise StoreError(f"{name}: no incident store there (no incidents table in that database "
+                                         "or schema; a monitor with --store makes one)")
             with _guarded(engine, f"open the store {name}", write=True) as conn:
                 migrations.upgrade(conn)
         except CommandError as e:  # a revision this skyfence does not have: a store of a newer version
