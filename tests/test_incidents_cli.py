@@ -97,6 +97,9 @@ def test_ack_comment_resolve_show(filled):
     assert "audit trail" in text and "hotline called, red confirms" in text and "aircraft separated" in text
     # resolved by hand while the encounter went on: not "ongoing" (user trial)
     assert "not seen to end (resolved by hand)" in " ".join(text.split()) and "ongoing" not in text
+    # a second acknowledgement for blue: the first is kept, and the line says so (it read "acknowledged by root")
+    out = " ".join(skyfence("incidents", "ack", enc, "--store", url, "--party", "blue").stdout.split())
+    assert "already acknowledged for blue by Maj. Smith at" in out and "yours is in the audit trail" in out
 
 
 def test_export_csv_json_geojson(filled, tmp_path):

@@ -181,8 +181,17 @@ def ack_cmd(incident: str = typer.Argument(..., help="Incident id."), store: str
             party: str = typer.Option(None, "--party", "-p", help="The party acknowledging (per-party acks)."),
             why: str = typer.Option("", "--why", help="A note kept in the audit trail.")) -> None:
     """Acknowledge an incident (for a party): it becomes acknowledged until its severity rises."""
+    from skyfence.incidents.model import iso
+
+    who = _by(by)
     with _open(store) as s:
-        change = s.acknowledge(incident, by=_by(by), party=party, why=why)
+        change = s.acknowledge(incident, by=who, party=party, why=why)
+    first_by, first_at = change.incident.acks.get(party or who, (who, None))
+    if first_by != who or (first_at is not None and first_at != change.time):
+        # the first acknowledgement for a party is the one kept; this one is in the audit trail
+        out.print(f"{change.incident_id}: already acknowledged{' for ' + party if party else ''} by {first_by} at "
+                  f"{iso(first_at)}; yours is in the audit trail (status {change.incident.status})")
+        return
     out.print(f"{change.incident_id}: acknowledged by {change.who}{' for ' + party if party else ''} "
               f"(status {change.incident.status})")
 
