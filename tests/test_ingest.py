@@ -206,3 +206,13 @@ def test_cli_bad_source_is_one_line(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "skyfence", "ingest", "--source", "nonsense://x",
                            "--out", str(tmp_path / "o")], capture_output=True, text=True)
     assert proc.returncode == 2 and "unknown feed kind" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_the_states_said_written_are_those_the_files_hold(shared, tmp_path):
+    """The real Mode S frames: 6,870 states were said written, and the files held 6,830, the repeats of an aircraft
+    and time being removed when each hour was compacted (user trial)."""
+    from skyfence.live.ingest import ingest
+
+    report = ingest(str(shared / "raw" / "mode_s_frames_393322.jsonl.gz"), tmp_path / "x.parquet")
+    got = _read_all(report.files)
+    assert report.duplicates > 0 and got.height == report.states

@@ -81,6 +81,8 @@ def ingest_cmd(
                                                            if doc["failed_connects"] else ""))
     bad = ", ".join(f"{k}: {v:,}" for k, v in doc["bad_by_reason"].items()) or "none"
     rate = f" ({doc['records_per_second']:,.0f}/s)" if doc["records_per_second"] else ""
+    copies = (f" ({doc['duplicate_states_removed']:,} repeated states removed)"
+              if doc["duplicate_states_removed"] else "")
     stderr.print(f"{doc['records_received']:,} records{rate} -> {doc['states_written']:,} states in "
-                 f"{len(doc['files'])} file(s); bad records: {bad}; drops: {doc['drops']}", highlight=False,
+                 f"{len(doc['files'])} file(s){copies}; bad records: {bad}; drops: {doc['drops']}", highlight=False,
                  soft_wrap=True)

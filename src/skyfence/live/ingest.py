@@ -70,7 +70,7 @@ def ingest(source: str, out: str | Path, duration: float | None = None,
     else:
         _live(source, sink, report, duration, reference, log)
     sink.close()
-    report.states = sink.rows_written
+    report.states = sink.rows_written - sink.duplicates  # as the files hold them: a copy is removed at compaction
     report.duplicates = sink.duplicates
     report.files = sorted(str(f) for f in sink.files)
     report.seconds = time.monotonic() - started
