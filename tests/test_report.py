@@ -182,6 +182,10 @@ def test_period_limits_every_count(sim, tmp_path):
     assert compute(load_results(sim, parse_period(day, day))).crossings["total"] == crossings.height
     nothing = compute(load_results(sim, parse_period("2017-12-01", "2017-12-02")))
     assert nothing.crossings["total"] == 0 and nothing.days == []
+    # the traffic card's aircraft and states are the whole results': said with a period (user trial)
+    html = build_report(sim, tmp_path / "p.html", parse_period(cut.isoformat(), None)).html
+    assert "states in all the results analysed" in html
+    assert "in all the results analysed" not in build_report(sim, tmp_path / "w.html").html
 
 
 def test_reads_issue_9_columns_and_tolerates_missing_ones(sim, tmp_path):

@@ -95,7 +95,11 @@ def context(results: Results, fig: Figures, checked: list[Checked], svgs: dict[s
         "traffic": {"aircraft": f"{trk.get('aircraft', 0):,}",
                     "flights": f"{sum(fig.flights_by_party.values()):,}" if fig.flights_by_party
                     else f"{trk.get('flights', 0):,}",
-                    "states": f"{trk.get('states', 0):,}"},
+                    "states": f"{trk.get('states', 0):,}",
+                    # aircraft and states are counted over the whole results, not by day: said with a period
+                    "scope": (" in all the results analysed (the flights: those of the period)"
+                              if results.period.bounded and fig.flights_by_party else
+                              " in all the results analysed, not only the period" if results.period.bounded else "")},
         "thresholds": {"min_depth": _length(cross_th.get("min_depth"), "the agreement's minimum depth"),
                        "min_duration": seconds(cross_th.get("min_duration")).replace("–", "its minimum time"),
                        "lookahead": seconds(cross_th.get("warning_lookahead"))},
