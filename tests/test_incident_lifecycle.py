@@ -90,3 +90,25 @@ def test_a_lesser_update_keeps_the_worst_told_and_goes_to_the_audit():
     assert enc.summary == "4b1805 and ae1234: loss" and enc.details["level"] == "loss"
     (step,) = lc.apply_update(enc, encounter("level_changed", 40, "nmac"), Q)
     assert step[0] == "severity_raised" and enc.summary == "4b1805 and ae1234: nmac"
+
+
+def test_an_aircraft_seen_inside_is_told_over_the_warnings_around_it():
+    """AFR51LU was warned, came in across the region's edge (a caution: not seen to cross), stayed 11 minutes 78 km
+    deep, left, was warned again and the warning lapsed: the incident read "warning for lowcost-side over, no
+    crossing" (user trial). What it says is the stay; the warnings are in the audit."""
+    def with_kind(u, summary, **details):
+        return type(u)(**{**u.__dict__, "summary": summary, "details": {**u.details, **details}})
+
+    inc, _ = lc.open_incident(crossing("crossing_warning", 0, "warning"), Q)
+    lc.apply_update(inc, with_kind(crossing("crossing_started", 5, "caution"), "inside (region edge)",
+                                   entry_kind="region_edge"), Q)
+    assert inc.summary == "inside (region edge)" and inc.severity == "warning"
+    lc.apply_update(inc, with_kind(crossing("crossing_ended", 680, "caution", ended=True), "left after 674 s, 78 km",
+                                   entry_kind="region_edge", depth_km=78.4), Q)
+    assert inc.summary == "left after 674 s, 78 km"
+    lc.apply_update(inc, crossing("crossing_warning", 1000, "warning"), Q)
+    lapsed = with_kind(crossing("crossing_warning", 1300, "warning", ended=True), "warning over, no crossing",
+                       crossed=False)
+    lc.apply_update(inc, lapsed, Q)
+    assert inc.summary == "left after 674 s, 78 km" and inc.details["depth_km"] == 78.4
+    assert "crossed" not in inc.details and inc.severity == "warning" and inc.last_event == "crossing_warning"

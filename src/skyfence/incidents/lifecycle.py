@@ -78,7 +78,7 @@ def apply_update(inc: Incident, u: EventUpdate, quiet_period: float) -> list[Ste
         flared = inc.ended_at is not None and not u.ended
         inc.start_time = min(inc.start_time, u.start_time)
         inc.end_time = u.end_time
-        if rank(u.severity) >= rank(old_severity):
+        if _tells_more(inc, u, old_severity):
             inc.lat, inc.lon, inc.summary = u.lat, u.lon, u.summary
             inc.details = {**inc.details, **u.details}
         else:  # a lesser event merged in (a warning that lapsed after a crossing): the worst stays told (its
@@ -108,6 +108,20 @@ def apply_update(inc: Incident, u: EventUpdate, quiet_period: float) -> list[Ste
     if steps:
         inc.updated_at = u.time
     return steps
+
+
+def _tells_more(inc: Incident, u: EventUpdate, old_severity: str) -> bool:
+    """Whether ``u`` is what the incident should now say (its summary, position and figures): the worst so far;
+    but in a crossing incident, an aircraft seen inside over a prediction: a warning after it was inside does not
+    hide the stay, and the first sight of it inside (a caution when not seen to cross) is told over the warning
+    before it (an aircraft 78 km inside for 11 minutes read "warning for lowcost-side over, no crossing"; user
+    trial)."""
+    if inc.kind == "crossing":
+        if u.event == "crossing_warning" and "entry_kind" in inc.details:  # it has been inside
+            return False
+        if u.event in ("crossing_started", "crossing_ended") and rank(old_severity) <= rank("warning"):
+            return True  # nothing worse than a prediction told yet: any sight of it inside is more
+    return rank(u.severity) >= rank(old_severity)
 
 
 def _differs(a: dict, b: dict) -> bool:
