@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 
 import polars as pl
@@ -48,3 +49,20 @@ def browser():
         b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield b
         b.close()
+
+
+@pytest.fixture(scope="session")
+def sim_slice(tmp_path_factory, euphrates):
+    """Two hours of the simulated day with two crossings (warned) and an encounter between parties."""
+    from skyfence.sim.run import simulate
+    from skyfence.sim.scenario import load_scenario
+
+    tmp = tmp_path_factory.mktemp("sim")
+    scenario, base = load_scenario("euphrates-2017")
+    sim = simulate(scenario, base, 24.0, 7, None)
+    t = pl.col("time")
+    lo, hi = datetime(2017, 11, 1, 5, 30, tzinfo=timezone.utc), datetime(2017, 11, 1, 7, 40, tzinfo=timezone.utc)
+    part = sim.tracks.filter((t >= lo) & (t < hi))
+    path = tmp / "slice.parquet"
+    part.write_parquet(path)
+    return path
