@@ -10,7 +10,7 @@ from rich.table import Table
 from skyfence.errors import SkyfenceError
 from skyfence.cli.app import app
 from skyfence.progress import out_console, steps
-from skyfence.cli.ingest_cmd import parse_beast_start, parse_reference
+from skyfence.cli.ingest_cmd import parse_reference
 
 out = out_console()
 MIN_STEP, MAX_STEP = 0.1, 600.0  # s: finer than reports come is meaningless (and unbounded work); coarser misses
@@ -61,7 +61,7 @@ def analyze_cmd(
     day, records read and dropped with the reasons), and prints a summary.
     """
     from skyfence.agreement import load_agreement
-    from skyfence.analysis.inputs import selection
+    from skyfence.analysis.inputs import parse_time, selection
     from skyfence.analysis.run import analyze
     from skyfence.cluster.archive import archive_files
     from skyfence.detect.conflicts import LEVELS, PAIR_MODES
@@ -76,7 +76,7 @@ def analyze_cmd(
         raise SkyfenceError(f"--step must be from {MIN_STEP:g} to {MAX_STEP:g} seconds, not {step:g}")
     ag = load_agreement(agreement)
     ref = parse_reference(reference)
-    bstart = parse_beast_start(beast_start)
+    bstart = parse_time(beast_start, "--beast-start")
     select = selection(start, end, bbox)
     settings = EncounterSettings(pairs=pairs, step=step, level=level)
     if cluster is None and (halo is not None or hours_per_task is not None):

@@ -8,22 +8,10 @@ from pathlib import Path
 
 import typer
 
+from skyfence.analysis.inputs import parse_time
 from skyfence.cli.app import app
 from skyfence.errors import InputError
 from skyfence.progress import stderr
-
-
-def parse_beast_start(text: str | None) -> float | None:
-    """``--beast-start`` as Unix seconds (one line if it is not a time)."""
-    if text is None:
-        return None
-    from datetime import datetime, timezone
-
-    try:
-        t = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise InputError(f"--beast-start {text!r}: expected a time, e.g. 2025-03-01T10:00:00Z") from None
-    return (t if t.tzinfo else t.replace(tzinfo=timezone.utc)).timestamp()
 
 
 def parse_reference(text: str | None) -> tuple[float, float] | None:
@@ -71,7 +59,7 @@ def ingest_cmd(
         raise InputError("--duration must be positive")
     ref = parse_reference(reference)
     log = (lambda _: None) if quiet else (lambda text: stderr.print(text, highlight=False, soft_wrap=True))
-    report = ingest(source, out, duration, ref, log, beast_start=parse_beast_start(beast_start))
+    report = ingest(source, out, duration, ref, log, beast_start=parse_time(beast_start, "--beast-start"))
     doc = report.as_dict()
     if summary is not None:
         summary.parent.mkdir(parents=True, exist_ok=True)

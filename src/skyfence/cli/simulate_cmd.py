@@ -100,13 +100,9 @@ def _start_time(text: str) -> str:
     """``--start`` as the ISO 8601 UTC time a scenario takes (one line if it is not a time)."""
     from datetime import datetime, timezone
 
-    try:
-        t = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise SkyfenceError(f"--start {text!r}: expected a time (2021-10-07T12:00:00Z) or a day (2021-10-07)") \
-            from None
-    t = t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t.astimezone(timezone.utc)
-    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+    from skyfence.analysis.inputs import parse_time
+
+    return datetime.fromtimestamp(parse_time(text, "--start"), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def print_simulation(sim: Simulation) -> None:

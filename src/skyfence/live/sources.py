@@ -79,18 +79,10 @@ class FileSource(Source):
         self.bad.update(report.dropped)
         df = df.filter(pl.col("time").is_not_null()).sort("time", maintain_order=True)
         self._refused = report.rows_read - df.height  # bad records, refused as the file was read
+        self.records = self._refused  # records replayed so far: the bad ones, and those handed over
         self.states = df
         self.times = df["time"].dt.epoch("us").to_numpy() / 1e6 if df.height else None
         self.position = 0
-
-    @property
-    def records(self) -> int:
-        """Records replayed so far: those handed over, and the bad ones (refused when the file was read)."""
-        return self._refused + self.position
-
-    @records.setter
-    def records(self, value: int) -> None:  # the base class starts every source at 0
-        pass
 
     @property
     def first_time(self) -> float | None:
@@ -115,6 +107,7 @@ class FileSource(Source):
             return empty_tracks()
         part = self.states.slice(self.position, end - self.position)
         self.position = end
+        self.records = self._refused + end
         return part
 
 
