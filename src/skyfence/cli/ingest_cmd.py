@@ -8,7 +8,6 @@ from pathlib import Path
 
 import typer
 
-from skyfence.analysis.inputs import parse_time
 from skyfence.cli.app import app
 from skyfence.errors import InputError
 from skyfence.progress import stderr
@@ -53,6 +52,7 @@ def ingest_cmd(
     .STEM.parts/, compacted into the hour's file when the hour is over or the
     run ends; a killed run's parts are recovered by the next run).
     """
+    from skyfence.analysis.inputs import parse_time
     from skyfence.live.ingest import ingest
 
     if duration is not None and duration <= 0:
