@@ -75,6 +75,7 @@ class CrossingEvents:
     entry_gap: np.ndarray  # time between the two reports around the entry (0 when not observed)
     exit_gap: np.ndarray  # the same around the exit (NaN when open)
     warning_lead: np.ndarray  # NaN when no warning preceded the entry
+    exit_final: np.ndarray  # the exit cannot change with later reports: see :func:`_exit_final`
 
     def __len__(self) -> int:
         return len(self.first_row)
@@ -146,6 +147,7 @@ def detect_area(tr: TrackArrays, area: RestrictedArea, th: CrossingThresholds, m
     run_start = np.flatnonzero(inside & (new_flight | ~np.r_[False, inside[:-1]]))
     run_end = np.flatnonzero(inside & (end_flight | ~np.r_[inside[1:], False]))
     ev_start, ev_end = _merge_runs(run_start, run_end, t, tr, th, ask)
+    final = _exit_final(ev_start, ev_end, run_start, inside, t, tr, th, ask)
 
     # warnings, from every state of a closed party outside the area
     warn = np.zeros(len(t), dtype=bool)
@@ -192,14 +194,14 @@ def detect_area(tr: TrackArrays, area: RestrictedArea, th: CrossingThresholds, m
     exit_gap = np.where(is_open, np.nan, t[nxt] - t[ev_end])
     return CrossingEvents(area.id, ev_start[k], ev_end[k], entry_t[k], exit_t[k], entry_x[k], entry_y[k],
                           exit_x[k], exit_y[k], entry_observed[k], kind[k], is_open[k], duration[k], depth[k],
-                          depth_at[k], alt_min[k], alt_max[k], max_gap[k], entry_gap[k], exit_gap[k], lead[k]), stats
+                          depth_at[k], alt_min[k], alt_max[k], max_gap[k], entry_gap[k], exit_gap[k], lead[k], final[k]), stats
 
 
 def _empty(area_id: str) -> CrossingEvents:
     e = np.empty(0)
     i = np.empty(0, dtype=np.int64)
     b = np.empty(0, dtype=bool)
-    return CrossingEvents(area_id, i, i, e, e, e, e, e, e, b, np.empty(0, np.int8), b, e, e, i, e, e, e, e, e, e)
+    return CrossingEvents(area_id, i, i, e, e, e, e, e, e, b, np.empty(0, np.int8), b, e, e, i, e, e, e, e, e, e, b)
 
 
 def _in_band(alt: np.ndarray, floor: float, ceiling: float) -> np.ndarray:
@@ -227,21 +229,56 @@ def _merge_runs(run_start, run_end, t, tr: TrackArrays, th: CrossingThresholds, 
     shallow = np.ones(len(gap_start), dtype=bool)
     check = np.flatnonzero(same & ~brief)
     if len(check) and th.min_depth > 0:
-        idx, offsets = range_rows(gap_start[check], gap_end[check] - gap_start[check] + 1)
-        # out by min_depth across the edge; over the zone, by min_vertical_depth beyond its floor or ceiling
-        over = ask.inside()[idx]
-        deep = np.zeros(len(idx), dtype=bool)
-        deep[~over] = np.isinf(ask.depth(idx[~over], cap=th.min_depth))
-        if over.any():
-            alt = tr.alt[idx[over]]
-            area = ask.area
-            with np.errstate(invalid="ignore"):
-                deep[over] = (alt > area.ceiling + th.min_vertical_depth) | (alt < area.floor - th.min_vertical_depth)
-        shallow[check] = ~np.logical_or.reduceat(deep, offsets)
+        shallow[check] = ~_goes_out(gap_start[check], gap_end[check], tr, th, ask)
     join = same & (brief | shallow)
     keep_start = np.r_[True, ~join]
     keep_end = np.r_[~join, True]
     return run_start[keep_start], run_end[keep_end]
+
+
+def _goes_out(lo: np.ndarray, hi: np.ndarray, tr: TrackArrays, th: CrossingThresholds, ask: _Asked) -> np.ndarray:
+    """Whether any state of each range ``lo..hi`` (non-empty) is out by ``min_depth`` across the edge or, over the
+    area, by ``min_vertical_depth`` beyond its floor or ceiling: a return that is not shallow."""
+    idx, offsets = range_rows(lo, hi - lo + 1)
+    over = ask.inside()[idx]
+    deep = np.zeros(len(idx), dtype=bool)
+    deep[~over] = np.isinf(ask.depth(idx[~over], cap=th.min_depth))
+    if over.any():
+        alt = tr.alt[idx[over]]
+        area = ask.area
+        with np.errstate(invalid="ignore"):
+            deep[over] = (alt > area.ceiling + th.min_vertical_depth) | (alt < area.floor - th.min_vertical_depth)
+    return np.logical_or.reduceat(deep, offsets)
+
+
+def _exit_final(ev_start, ev_end, run_start, inside, t, tr: TrackArrays, th: CrossingThresholds, ask: _Asked
+                ) -> np.ndarray:
+    """Whether each event's exit is final: no later report of its flight could merge a return into it. That is
+    when the next stay of the flight was kept apart already or, since the exit, the aircraft has been out by
+    ``min_depth`` (the return is not shallow) and the first state a later stay could begin from comes
+    ``min_duration`` or more after the last state inside (the return is not brief). A stay of the flight's
+    last reports too shallow to count yet (jitter) may still deepen, so a later stay could begin from its
+    first state. An event still inside at its flight's last report is not final."""
+    final = np.zeros(len(ev_end), dtype=bool)
+    if len(ev_end) == 0:
+        return final
+    flight = tr.flight_of(ev_end)
+    final[:-1] = flight[:-1] == tr.flight_of(ev_start[1:])  # the next stay of the flight stayed apart
+    last = tr.starts[flight + 1] - 1
+    ask_out = ~final & (ev_end < last) & (th.min_depth > 0)
+    if not ask_out.any():
+        return final
+    e, fl = ev_end[ask_out], last[ask_out]
+    tail = run_start[np.maximum(np.searchsorted(run_start, fl, side="right") - 1, 0)]
+    could_begin = np.where(inside[fl], tail, fl)  # the first row a later stay could start from
+    gap_end = np.where(inside[fl], tail - 1, fl)
+    late = t[could_begin] - t[e] >= th.min_duration
+    late &= (could_begin > e) & (gap_end > e)
+    out = np.zeros(len(e), dtype=bool)
+    if late.any():
+        out[late] = _goes_out(e[late] + 1, gap_end[late], tr, th, ask)
+    final[ask_out] = out
+    return final
 
 
 def _max_depth(ev_start, ev_end, inside, ask: _Asked):

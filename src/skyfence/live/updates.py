@@ -61,6 +61,7 @@ class Followed:
     now_level: int | None = None  # encounter: the level at its latest instant, as last told
     crossed: bool = False
     exited: float | None = None  # crossing: when it left, while its latest row says it has
+    entered: float | None = None  # crossing: the earliest entry told (a row cut by the window's start enters later)
     ended_at: float | None = None
     told: datetime | None = None  # the time of the last update emitted
 
@@ -153,12 +154,17 @@ class EventTracker:
                 return f
         return None
 
-    def _match_crossing(self, key: tuple, start: float, end: float, tol: float, after: float) -> Followed | None:
+    def _match_crossing(self, key: tuple, start: float, end: float, tol: float, after: float,
+                        stay: tuple[float, float] | None = None) -> Followed | None:
         """The crossing (or warning) of this aircraft and area that ``start``..``end`` belongs to: one overlapping
         it within ``tol``, unless that crossing had left before ``after`` (a warning or an entry after a crossing
-        ended is a new one, as ``analyze`` has it, however soon it comes)."""
+        ended is a new one, as ``analyze`` has it, however soon it comes), or, for a ``stay`` inside (entry, last
+        time inside), one entered after that stay was over (an earlier stay, forgotten since but still in the
+        window, cut by its start: not the crossing whose warning overlaps it)."""
         for f in self.following.get(("crossing", key), []):
             if f.exited is not None and after > f.exited + 1.0:
+                continue
+            if stay is not None and f.entered is not None and stay[1] < f.entered - 1.0:
                 continue
             if start <= f.end + tol and end >= f.start - tol:
                 return f
@@ -258,16 +264,20 @@ class EventTracker:
             first = entry - lead if lead is not None and math.isfinite(lead) else entry
             ended = r["exit_time"] is not None and not r["open"]
             last = _s(r["exit_time"]) if ended else entry + (r["duration_s"] or 0.0)
+            # an exit a return could still be merged into (analyze's hysteresis) is told once it is final
+            pending = ended and not (r["exit_final"] or done or self._flight_over(df, r["track_id"], now))
+            ended = ended and not pending
             # no reports for a flight gap while inside: its flight is over (any later report begins another, as
             # analyze has it) and the crossing with it, open at its last report (out of coverage, or landed)
             gone = not ended and bool(r["open"]) and last + self.flight_gap < now
             key = (r["track_id"], r["zone"])
-            f = self._match_crossing(key, first, last, 1.0, entry)
+            f = self._match_crossing(key, first, last, 1.0, entry, (entry, last))
             if f is None:
                 if not self._trusted(entry, (r["track_id"],), trusted_from):
                     continue
                 f = self._follow("crossing", key, first, last, (r["track_id"],), r["track_id"], r["zone"])
             f.end = max(f.end, last)
+            f.entered = entry if f.entered is None else min(f.entered, entry)
             f.exited = _s(r["exit_time"]) if ended else None
             crossed = r["entry_kind"] == "crossed"
             if crossed and not f.crossed:
@@ -275,6 +285,9 @@ class EventTracker:
             f.crossed = True
             ac = Aircraft(r["track_id"], r["callsign"], r["party"])
             details = _crossing_details(r)
+            if pending:
+                details.update(exit_time=None, exit_lat=None, exit_lon=None, intent=None, intent_score=None,
+                               intent_reasons=None)
             start_known = f.emitted.get("crossing_started")
             severity = self._severity("crossing", "crossing_started", details)
             what = (f"{_name(ac)} ({ac.party}) crossed into {r['zone']}" if crossed else
@@ -310,6 +323,11 @@ class EventTracker:
                                             r["deepest_lat"], r["deepest_lon"], _s(r["exit_time"]), True, what,
                                             details, df))
         return out
+
+    def _flight_over(self, df: pl.DataFrame, track: str, now: float) -> bool:
+        """No report of ``track`` for a flight gap: its flight is over, and a stay of it with it."""
+        times = df.filter(pl.col("track_id") == track)["time"]
+        return times.len() == 0 or _s(times.max()) + self.flight_gap < now
 
     def _reassess(self, table: pl.DataFrame, signs: list) -> pl.DataFrame:
         """Intent with the crossings the aircraft made before, in all the data the monitor saw (not only the
