@@ -3,9 +3,12 @@
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import shapely
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from skyfence.agreement import load_agreement
@@ -167,3 +170,18 @@ def test_cli_reports_a_bad_agreement_in_one_line(tmp_path):
     assert proc.stderr.strip().count("\n") == 0
     assert "sides[0].party: unknown party 'green'" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+@given(lon=st.floats(0.05, 5.45), offset_m=st.floats(5.0, 500.0))
+def test_a_line_along_a_parallel_is_straight_in_lon_lat(tmp_path_factory, lon, offset_m):
+    """GeoJSON edges are straight in lon/lat: a line along 46.5 N from 0 to 5.5 E, two vertices, is that parallel,
+    not the chord of its projection (which bowed 3.7 km north of it mid-way; user trial)."""
+    doc = simple(line={"geojson": {"type": "LineString", "coordinates": [[0.0, 46.5], [5.5, 46.5]]}},
+                 region={"bbox": [0.0, 45.0, 5.5, 48.0]},
+                 sides=[{"party": "blue", "toward": "south"}, {"party": "red", "toward": "north"}])
+    ag = load_agreement(write(tmp_path_factory.mktemp("parallel"), doc))
+    north = ag.area("red-side")
+    dlat = offset_m / 111_200.0
+    x, y = ag.projection.forward(np.array([lon, lon]), np.array([46.5 + dlat, 46.5 - dlat]))
+    assert north.area_index.contains(x, y).tolist() == [True, False]
+    assert north.depth_index.distance(x, y) == pytest.approx([offset_m, offset_m], rel=0.02)
