@@ -111,3 +111,27 @@ def test_a_crossing_is_told_at_its_entry_and_exit_and_only_a_crossing_as_crossed
     gone = incident("crossing", "crossing_ended", "caution", {**entry, "entry_kind": "crossed", "exit_time": None})
     assert "Your aircraft RFF90: no reports since 2017-11-01 06:04:12 UTC, last seen inside the east side of the " \
         "line (east), 7.6 NM (14.0 km) deep" in render(gone, "russia_syria", NAMES, "the Aar", areas)
+
+
+def test_a_warning_after_a_crossing_and_a_lapsed_warning_say_what_happened():
+    """From a user trial: after SYR73486 had crossed and left, its party was told it 'is expected to cross within
+    2 min 43 s' (the first warning's figure, from before the crossing); a warning that lapsed was sent as a fresh
+    warning, and resolved as 'RESOLVED: ... is expected to cross'."""
+    after = {"zone": "coalition-side", "zone_kind": "side", "entry_kind": "crossed",
+             "entry_time": "2017-11-01T01:43:37.000000Z", "exit_time": "2017-11-01T01:45:31.000000Z",
+             "time_to_entry_s": 94, "predicted_entry_lat": 35.3, "predicted_entry_lon": 40.15}
+    text = render(incident("crossing", "crossing_warning", "crossing", after), "russia_syria", NAMES, "the Euphrates")
+    assert text.startswith("[CROSSING] Your aircraft RFF90 is expected to cross the Euphrates again within 94 s, ")
+    assert "(35.3000N 40.1500E)" in text  # where it would cross
+    assert text.endswith("; it crossed the Euphrates at 2017-11-01 01:43:37 UTC and left at 2017-11-01 01:45:31 UTC. "
+                         "Incident X-1.")
+    warned = {"zone": "coalition-side", "zone_kind": "side", "time_to_entry_s": 153, "crossed": False,
+              "warning_start": "2017-11-01T06:01:00.000000Z", "warning_end": "2017-11-01T06:02:40.000000Z"}
+    lapsed = incident("crossing", "crossing_warning", "warning", warned)
+    lapsed.ended_at = T
+    assert render(lapsed, "coalition", NAMES, "the Euphrates") == (
+        "[WARNING] The warning for a Russia and Syria aircraft, RFF90, is over: it did not cross the Euphrates "
+        "(warned from 2017-11-01 06:01:00 UTC to 2017-11-01 06:02:40 UTC). Incident X-1.")
+    lapsed.status = "resolved"
+    assert render(lapsed, "russia_syria", NAMES, "the Euphrates").startswith(
+        "[WARNING] RESOLVED: The warning for your aircraft RFF90 is over: it did not cross the Euphrates (warned")

@@ -112,3 +112,19 @@ def test_an_aircraft_seen_inside_is_told_over_the_warnings_around_it():
     lc.apply_update(inc, lapsed, Q)
     assert inc.summary == "left after 674 s, 78 km" and inc.details["depth_km"] == 78.4
     assert "crossed" not in inc.details and inc.severity == "warning" and inc.last_event == "crossing_warning"
+
+
+def test_a_warning_after_a_crossing_gives_its_own_prediction():
+    """The crossing stays told, but the prediction is the latest warning's (a user trial was told 'within 2 min
+    43 s', the first warning's figure from before the crossing, for a warning giving 94 s)."""
+    def with_details(u, **details):
+        return type(u)(**{**u.__dict__, "details": {**u.details, **details}})
+
+    inc, _ = lc.open_incident(with_details(crossing("crossing_warning", 0, "warning"), time_to_entry_s=163.0), Q)
+    lc.apply_update(inc, with_details(crossing("crossing_started", 160, "crossing"), entry_kind="crossed"), Q)
+    lc.apply_update(inc, crossing("crossing_ended", 274, "crossing", ended=True), Q)
+    lc.apply_update(inc, with_details(crossing("crossing_warning", 311, "warning"), time_to_entry_s=94.0,
+                                      predicted_entry_lat=35.5, crossed=False), Q)
+    assert inc.details["time_to_entry_s"] == 94.0 and inc.details["predicted_entry_lat"] == 35.5
+    assert inc.details["entry_kind"] == "crossed" and "crossed" not in inc.details
+    assert inc.summary == "4b1805 crossing ended (west)" and inc.last_event == "crossing_warning"

@@ -86,6 +86,8 @@ def render(incident, party: str, party_names: dict[str, str], line_name: str | N
     depth_text = f"{depth * _KM_TO_NM:.1f} NM ({depth:.1f} km) deep" if depth is not None else ""
     area = (area_names or {}).get(zone, zone) or line
     if incident.kind == "crossing" and event in ("crossing_warning", "crossing_started", "crossing_ended"):
+        if event == "crossing_warning" and incident.ended_at is not None:
+            event = "warning_over"  # the warning lapsed: no crossing came of it
         text = _crossing(event, d, first, crossed, area, where, when, depth_text)
     elif incident.kind == "encounter":
         level = d.get("level") or incident.severity
@@ -124,13 +126,27 @@ def _crossing(event: str, d: dict, first: str, crossed: str, area: str, where: s
               depth_text: str) -> str:
     """A crossing's message: crossed (entering from the allowed side), or inside without being seen to cross;
     at its entry time; out again at its exit time and point, or no longer reported while inside."""
+    entry = utc_text(_when(d.get("entry_time"))) if d.get("entry_time") else when
+    before = ""  # a warning after the aircraft had been inside: what it did then
+    if d.get("entry_kind") is not None:
+        before = f"; it crossed {crossed} at {entry}" if d.get("entry_kind") == "crossed" else f"; it was inside at {entry}"
+        before += f" and left at {utc_text(_when(d['exit_time']))}" if d.get("exit_time") else ""
+    again = " again" if before else ""
+    if event == "warning_over":
+        span = ""
+        if d.get("warning_start") and d.get("warning_end"):
+            span = (f" (warned from {utc_text(_when(d['warning_start']))} to "
+                    f"{utc_text(_when(d['warning_end']))})")
+        return f"The warning for {first} is over: it did not cross {crossed}{again}{span}{before}."
     if event == "crossing_warning":
         tte = _num(d.get("time_to_entry_s"))
         soon = f"within {duration(tte)}" if tte is not None else "soon"
+        lat, lon = _num(d.get("predicted_entry_lat")), _num(d.get("predicted_entry_lon"))
+        at_point = describe_position(lat, lon) if lat is not None and lon is not None else where
         if d.get("via_line") is False:
-            return f"{first} is expected to enter the {area} across the region's edge {soon}, {where}, at {when}."
-        return f"{first} is expected to cross {crossed} {soon}, {where}, at {when}."
-    entry = utc_text(_when(d.get("entry_time"))) if d.get("entry_time") else when
+            return (f"{first} is expected to enter the {area}{again} across the region's edge {soon}, {at_point}, "
+                    f"at {when}{before}.")
+        return f"{first} is expected to cross {crossed}{again} {soon}, {at_point}, at {when}{before}."
     deep = f", {depth_text}" if depth_text else ""
     if event == "crossing_started":
         still = ", still inside" + (f" at {when}" if when != entry else "")

@@ -34,6 +34,9 @@ from skyfence.incidents.model import SYSTEM, EventUpdate, Incident, incident_jso
 from skyfence.incidents.severity import highest, rank
 
 Step = tuple[str, str]  # (action, why)
+PREDICTION = ("time_to_entry_s", "predicted_entry_time", "predicted_entry_lat", "predicted_entry_lon", "via_line",
+              "warning_start", "warning_end")
+"""A crossing warning's figures: those of the latest warning, even when a lesser one merged in."""
 _VOLATILE = ("updated_at", "last_update_time")
 
 
@@ -83,6 +86,8 @@ def apply_update(inc: Incident, u: EventUpdate, quiet_period: float) -> list[Ste
             inc.details = {**inc.details, **u.details}
         else:  # a lesser event merged in (a warning that lapsed after a crossing): the worst stays told (its
             lesser = True  # figures too: a lapsed warning's "crossed: false" would contradict it); the audit has it
+            # but a prediction is the latest one (a new warning's 94 s to entry, not the first warning's 163 s)
+            inc.details = {**inc.details, **{k: v for k, v in u.details.items() if k in PREDICTION}}
         inc.last_event, inc.last_update_time = u.event, u.time
         if u.ended:
             inc.ended_at, inc.quiet_until = u.time, u.time + timedelta(seconds=quiet_period)
