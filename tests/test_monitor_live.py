@@ -430,3 +430,18 @@ def test_quiet_still_says_when_a_feed_cannot_be_reached(euphrates):
     r = cli("monitor", "--source", f"sbs://127.0.0.1:{free_port()}", "--agreement", "euphrates-2017", "--duration", "3", "-q")
     assert r.returncode == 0 and "cannot connect to sbs://127.0.0.1:" in r.stderr, r.stderr
     assert "stopping" not in r.stderr
+
+
+def test_a_run_whose_sources_were_never_reached_fails(tmp_path):
+    """A feed nobody answers for the whole run, and an endpoint that refuses: the monitor retries as it should,
+    then says it watched nothing and exits 1 (it ended '0 records ... 0 events' with status 0; user trial)."""
+    from skyfence.bench_ingest import free_port
+
+    port = free_port()  # nothing listens there
+    proc = cli("monitor", "--source", f"sbs://127.0.0.1:{port}", "--source", f"http://127.0.0.1:{port}/data/aircraft.json",
+               "--agreement", "euphrates-2017", "--duration", "3", "--quiet", timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last == (f"error: no source could be reached in the run: sbs://127.0.0.1:{port}, "
+                    f"http://127.0.0.1:{port}/data/aircraft.json")
+    assert "Traceback" not in proc.stderr

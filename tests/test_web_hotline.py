@@ -139,6 +139,9 @@ def test_the_page_shows_the_hotline_and_an_acknowledgement_ends_the_wait(tmp_pat
         badge.click()
         assert "Hmeimim" not in p.page.inner_text("#hotline-panel")  # contacts are in the detail, channels here
         assert p.page.locator("#hotline-panel tr.ac-link").count() == 3
+        ids = {i.id for i in store.incidents()}  # each awaited incident's id whole, to paste into `incidents show`
+        shown = p.page.locator("#hotline-panel tr.ac-link code").all_inner_texts()
+        assert len(shown) == 3 and set(shown) <= ids
         p.page.locator("#incidents li", has_text="RFF1022").click()
         row = p.page.locator("#hotline-parties tr[data-party=russia_syria]")
         row.wait_for()

@@ -5,6 +5,7 @@ to a viewer, the API docs offline."""
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,8 @@ def test_page_loads_offline_and_draws_the_map_and_line(site, browser):
         assert line > 500, line
         assert sea < len(px) * 0.7, sea
         assert p.js("window.skyfence.stats.draws") > 0
+        # the scale bar in NM, as charts write it (MapLibre's own text is "20nm")
+        assert re.fullmatch(r"[\d.]+ NM", p.js("document.querySelector('.maplibregl-ctrl-scale').textContent"))
         assert p.outside == [] and p.errors == []
     finally:
         p.close()

@@ -63,7 +63,7 @@ export class HotlineBadge {
       el("h4", {}, "acknowledgements awaited"),
       st.awaited.length ? el("table", {}, el("tr", {}, ["party", "incident", "contact", "re-sent", "due"].map((h) => el("th", {}, h))),
         st.awaited.map((a) => el("tr", { class: "ac-link", onclick: () => window.skyfence.panel.select(a.incident_id) },
-          el("td", {}, this.partyName(a.party)), el("td", {}, el("code", {}, a.incident_id.slice(0, 18))),
+          el("td", {}, this.partyName(a.party)), el("td", {}, el("code", {}, a.incident_id)),
           el("td", {}, `#${a.contact_number}`), el("td", {}, a.resends), el("td", { class: "mono" }, hms(a.ack_due)))))
         : el("p", { class: "muted" }, "none"));
   }

@@ -41,8 +41,20 @@ export function createMap(container, agreement) {
   });
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
   map.addControl(new maplibregl.ScaleControl({ unit: "nautical" }), "bottom-right");
+  nauticalMiles(map.getContainer().querySelector(".maplibregl-ctrl-scale"));
   map.on("load", () => addAgreement(map, agreement));
   return map;
+}
+
+/** The scale bar in NM, as charts write it (MapLibre writes "20nm"). */
+function nauticalMiles(scale) {
+  if (!scale) return;
+  const fix = () => {
+    const m = /^([\d.]+)\s*nm$/.exec(scale.textContent);
+    if (m) scale.textContent = `${m[1]} NM`;
+  };
+  new MutationObserver(fix).observe(scale, { childList: true, characterData: true, subtree: true });
+  fix();
 }
 
 function addAgreement(map, agreement) {

@@ -62,7 +62,7 @@ def bench_monitor_day(workdir: Path, seed: int, tick: float) -> dict:
             "monitor_s": round(t_monitor, 2), "ratio": round(t_monitor / t_analyze, 1),
             "detections": doc["detections"], "detect_s_p50": doc["detect_s_p50"], "detect_s_p99": doc["detect_s_p99"],
             "window_states_max": max(report.window_states or [0]), "updates": doc["updates"],
-            "incidents": doc["incidents"], "differences_from_analyze": len(diff), "differences_sample": diff[:5], "peak_rss_mb": _peak_rss_mb(),
+            "events": doc["events"], "differences_from_analyze": len(diff), "differences_sample": diff[:5], "peak_rss_mb": _peak_rss_mb(),
             "load_average": os.getloadavg()}
 
 

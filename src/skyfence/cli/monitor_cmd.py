@@ -136,6 +136,7 @@ def monitor_cmd(
         if incident_store is not None:
             incident_store.close()
     doc = report.as_dict()
+    doc["incidents"] = in_store  # the store's incidents the events went to (events of one aircraft may share one)
     if summary is not None:
         summary.parent.mkdir(parents=True, exist_ok=True)
         summary.write_text(json.dumps(doc, indent=2) + "\n")
@@ -146,8 +147,13 @@ def monitor_cmd(
     if in_store is not None:  # events of the same aircraft within the quiet period are one incident there
         stored += f" ({in_store:,} incident{'s' if in_store != 1 else ''})"
     stderr.print(f"{doc['records_received']:,} records -> {doc['states']:,} states; {doc['detections']:,} detection "
-                 f"runs; {doc['updates']:,} updates of {doc['incidents']:,} events{stored}; bad records: {bad}",
+                 f"runs; {doc['updates']:,} updates of {doc['events']:,} events{stored}; bad records: {bad}",
                  highlight=False, soft_wrap=True)
+    unreached = [s.name for s in monitor.sources if not s.reached]
+    if unreached and len(unreached) == len(monitor.sources):  # a run that watched nothing is not a success
+        stderr.print(f"error: no source could be reached in the run: {', '.join(unreached)}", highlight=False,
+                     soft_wrap=True)
+        raise typer.Exit(1)
 
 
 MIN_TICK = 0.01  # s: a shorter tick detects nothing new, and a replay at it makes no progress

@@ -94,7 +94,7 @@ def status_line(now: datetime | None, report, picture_size: int, waiting: int, b
     store = f"; store: {waiting} waiting" if waiting else ""
     late = f"; detection {behind:,.0f} s behind" if behind >= 5.0 else ""
     return (f"{when}  {picture_size:,} aircraft  {report.states:,} states  {bad:,} bad  "
-            f"{report.updates:,} updates  {len(report.incidents):,} incidents{store}{late}")
+            f"{report.updates:,} updates  {len(report.incidents):,} events{store}{late}")
 
 
 def run_watched(monitor, quiet: bool, out: Console):

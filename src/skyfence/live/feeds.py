@@ -41,10 +41,12 @@ def parse_feed(text: str) -> FeedSpec:
     """``KIND://HOST[:PORT]`` (the port defaults to the feed's usual one), or one clear error."""
     m = _URL.match(text.strip())
     if not m:
-        raise InputError(f"{text}: not a feed address (expected KIND://HOST:PORT, KIND one of {', '.join(KINDS)})")
+        raise InputError(f"{text}: not a feed address (expected KIND://HOST:PORT, KIND one of {', '.join(KINDS)}; "
+                         "or an http(s):// URL of a polled endpoint)")
     kind = m["kind"]
     if kind not in KINDS:
-        raise InputError(f"{text}: unknown feed kind {kind!r} (expected one of {', '.join(KINDS)})")
+        raise InputError(f"{text}: unknown feed kind {kind!r} (expected one of {', '.join(KINDS)}, or http(s) for a "
+                         "polled endpoint)")
     port = int(m["port"]) if m["port"] else KINDS[kind]
     if not 0 < port < 65536:
         raise InputError(f"{text}: port out of range")

@@ -87,7 +87,7 @@ class MonitorReport:
         return {"records_received": self.records, "states": self.states, "bad_records": sum(self.bad.values()),
                 "bad_by_reason": dict(sorted(self.bad.items())), "duplicates_removed": self.duplicates,
                 "ticks": self.ticks, "detections": self.detections, "updates": self.updates,
-                "incidents": len(self.incidents), "seconds": round(self.seconds, 3),
+                "events": len(self.incidents), "seconds": round(self.seconds, 3),
                 "detect_s_p50": pct(self.detect_seconds, 0.5), "detect_s_p99": pct(self.detect_seconds, 0.99),
                 "latency_s_p50": pct(self.latencies, 0.5), "latency_s_p99": pct(self.latencies, 0.99),
                 "update_latency_s_p50": pct(self.update_latencies, 0.5),

@@ -47,6 +47,11 @@ class Source:
     def close(self) -> None:
         pass
 
+    @property
+    def reached(self) -> bool:
+        """Whether the source was ever reached (a feed connected, an endpoint answered, a file read)."""
+        return True
+
     def _put(self, df: pl.DataFrame, arrival: float) -> None:
         if df.height:
             with self._lock:
@@ -158,6 +163,10 @@ class FeedSource(Source):
             self._put(dec.finish(), first_arrival or time.monotonic())
             self._count()
 
+    @property
+    def reached(self) -> bool:
+        return self.link.connects > 0
+
     def _count(self) -> None:
         self.records = self.decoder.records
         self.bad = Counter(self.decoder.bad)
@@ -242,6 +251,10 @@ class PollSource(Source):
                         log(f"{self.url}: {what}; retrying in {wait:g} s, and less often while it fails")
                         failing = what
                 self._stop.wait(max(0.0, wait - (time.monotonic() - began)))
+
+    @property
+    def reached(self) -> bool:
+        return self.polls > 0
 
     def _fetch(self, client) -> bytes:
         """The answer's body, refused beyond ``MAX_ANSWER`` bytes (a feed's lines are capped too)."""
