@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import os
 import subprocess
 import sys
@@ -97,6 +98,8 @@ def test_ack_comment_resolve_show(filled):
     assert "audit trail" in text and "hotline called, red confirms" in text and "aircraft separated" in text
     # resolved by hand while the encounter went on: not "ongoing" (user trial)
     assert "not seen to end (resolved by hand)" in " ".join(text.split()) and "ongoing" not in text
+    # times as people read them: to the second, Z, no 'T' (user trial: 2017-11-01T03:09:42.843966Z)
+    assert re.search(r"start\s+2017-11-01 \d\d:\d\d:\d\dZ", text) and not re.search(r"\dT\d\d:", text)
     # a second acknowledgement for blue: the first is kept, and the line says so (it read "acknowledged by root")
     out = " ".join(skyfence("incidents", "ack", enc, "--store", url, "--party", "blue").stdout.split())
     assert "already acknowledged for blue by Maj. Smith at" in out and "yours is in the audit trail" in out

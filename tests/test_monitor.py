@@ -67,6 +67,10 @@ def test_each_crossing_is_one_incident_warned_started_and_ended(sim_run):
         assert ended.severity in ("crossing", "deep_crossing") and started.track
         # judged once over: a judgement of the crossing so far read "back out within 106 s" of one still inside
         assert started.details["open"] and started.details["intent"] is None, started.details
+        # the incident stays where the aircraft crossed (the README's lat, lon), not at its deepest point
+        assert (ended.lat, ended.lon) == (started.lat, started.lon)
+        assert (started.lat, started.lon) == pytest.approx((started.details["entry_lat"], started.details["entry_lon"]),
+                                                           abs=1e-5)
     # every update is told once: no (incident, event, time) twice
     keys = [(u.incident_id, u.event, u.time) for u in ups]
     assert len(keys) == len(set(keys))

@@ -57,7 +57,8 @@ def _check_format(fmt: str, allowed: tuple[str, ...], option: str = "--format") 
 
 
 def _hhmm(t: datetime | None) -> str:
-    return t.strftime("%Y-%m-%d %H:%M:%S") if t else ""
+    """A time as people read it: to the second, UTC marked (the JSON and CSV keep ISO 8601 to the microsecond)."""
+    return t.strftime("%Y-%m-%d %H:%M:%SZ") if t else ""
 
 
 def _who(inc) -> str:
@@ -124,7 +125,6 @@ def show_cmd(incident: str = typer.Argument(..., help="Incident id (CR-..., EN-.
     """Show one incident: its fields, acknowledgements, and every change (when, who, what, why)."""
     from skyfence.incidents.errors import UnknownIncident
     from skyfence.incidents.export import to_json
-    from skyfence.incidents.model import iso
 
     fmt = _check_format(fmt, ("table", "json"))
     with _open(store) as s:
@@ -141,13 +141,13 @@ def show_cmd(incident: str = typer.Argument(..., help="Incident id (CR-..., EN-.
     rows = [("id", inc.id), ("kind", inc.kind), ("severity", inc.severity), ("status", inc.status),
             ("summary", inc.summary), ("aircraft", "; ".join(
                 f"{a.track_id} {a.callsign or ''} ({a.party or 'unknown party'})" for a in inc.aircraft)),
-            ("parties", ", ".join(inc.parties)), ("start", iso(inc.start_time)), ("end", iso(inc.end_time) or ("not seen to end (resolved by hand)" if inc.status == "resolved"
+            ("parties", ", ".join(inc.parties)), ("start", _hhmm(inc.start_time)), ("end", _hhmm(inc.end_time) or ("not seen to end (resolved by hand)" if inc.status == "resolved"
                                                   else "ongoing")),
             ("position", f"{inc.lat:.4f} N, {inc.lon:.4f} E" if inc.lat is not None and inc.lon is not None
-             else "not known"), ("opened", iso(inc.opened_at)),
-            ("acknowledged", "; ".join(f"{p}: {by} at {iso(t)}" for p, (by, t) in sorted(inc.acks.items())) or "no"),
-            ("resolved", f"{iso(inc.resolved_at)} by {inc.resolved_by}" if inc.resolved_at else "no"),
-            ("quiet until", iso(inc.quiet_until) or "-"), ("track", f"{len(track)} points"),
+             else "not known"), ("opened", _hhmm(inc.opened_at)),
+            ("acknowledged", "; ".join(f"{p}: {by} at {_hhmm(t)}" for p, (by, t) in sorted(inc.acks.items())) or "no"),
+            ("resolved", f"{_hhmm(inc.resolved_at)} by {inc.resolved_by}" if inc.resolved_at else "no"),
+            ("quiet until", _hhmm(inc.quiet_until) or "-"), ("track", f"{len(track)} points"),
             ("details", json.dumps(inc.details, default=str))]
     if inc.aliases:
         rows.append(("flare-ups", ", ".join(inc.aliases)))
@@ -158,7 +158,7 @@ def show_cmd(incident: str = typer.Argument(..., help="Incident id (CR-..., EN-.
     for col in ("#", "time (UTC)", "who", "what", "why"):
         table.add_column(col, overflow="fold")
     for c in audit:
-        table.add_row(str(c.seq), iso(c.time), c.who, c.action, c.why)
+        table.add_row(str(c.seq), _hhmm(c.time), c.who, c.action, c.why)
     out.print(table)
 
 
@@ -181,8 +181,6 @@ def ack_cmd(incident: str = typer.Argument(..., help="Incident id."), store: str
             party: str = typer.Option(None, "--party", "-p", help="The party acknowledging (per-party acks)."),
             why: str = typer.Option("", "--why", help="A note kept in the audit trail.")) -> None:
     """Acknowledge an incident (for a party): it becomes acknowledged until its severity rises."""
-    from skyfence.incidents.model import iso
-
     who = _by(by)
     with _open(store) as s:
         change = s.acknowledge(incident, by=who, party=party, why=why)
@@ -190,7 +188,7 @@ def ack_cmd(incident: str = typer.Argument(..., help="Incident id."), store: str
     if first_by != who or (first_at is not None and first_at != change.time):
         # the first acknowledgement for a party is the one kept; this one is in the audit trail
         out.print(f"{change.incident_id}: already acknowledged{' for ' + party if party else ''} by {first_by} at "
-                  f"{iso(first_at)}; yours is in the audit trail (status {change.incident.status})")
+                  f"{_hhmm(first_at)}; yours is in the audit trail (status {change.incident.status})")
         return
     out.print(f"{change.incident_id}: acknowledged by {change.who}{' for ' + party if party else ''} "
               f"(status {change.incident.status})")

@@ -168,7 +168,7 @@ def auto_resolve(inc: Incident) -> Step:
     quiet_period = (inc.quiet_until - inc.ended_at).total_seconds()
     inc.status, inc.resolved_at, inc.resolved_by, inc.resolved_severity = "resolved", at, SYSTEM, inc.severity
     inc.updated_at = at
-    return "resolved", (f"the event ended at {iso(inc.ended_at)} and nothing new came within the quiet period "
+    return "resolved", (f"the event ended at {inc.ended_at:%Y-%m-%d %H:%M:%S}Z and nothing new came within the quiet period "
                         f"({quiet_period:g} s)")
 
 

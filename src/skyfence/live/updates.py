@@ -320,8 +320,7 @@ class EventTracker:
                             f"{r['max_depth_km']:.1f} km deep" + (f", {r['intent']}" if r["intent"] else ""))
                     out.append(self._update(f, "crossing_ended", r["exit_time"],
                                             self._severity("crossing", "crossing_ended", details), (ac,),
-                                            r["deepest_lat"], r["deepest_lon"], _s(r["exit_time"]), True, what,
-                                            details, df))
+                                            lat, lon, _s(r["exit_time"]), True, what, details, df))  # at its entry
         return out
 
     def _flight_over(self, df: pl.DataFrame, track: str, now: float) -> bool:
