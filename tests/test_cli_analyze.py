@@ -62,3 +62,8 @@ def test_bad_agreement_and_unrecognised_file(tmp_path):
     assert result.exit_code != 0
     result = runner.invoke(app, ["analyze", str(tracks), "-o", str(tmp_path / "o")])
     assert result.exit_code != 0 and "no column for time" in str(result.exception)
+    # a header and no rows: an error, as an empty file is (it read 'Read 0 records ... No crossings', exit 0)
+    header = tmp_path / "header.csv"
+    header.write_text("time,icao24,lat,lon,baroaltitude,velocity,heading,vertrate,callsign\n")
+    result = runner.invoke(app, ["analyze", str(header), "-o", str(tmp_path / "h")])
+    assert result.exit_code != 0 and str(result.exception) == f"{header}: no records (the file holds no data rows)"

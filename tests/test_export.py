@@ -98,6 +98,8 @@ def test_kml_has_altitude_styles_by_party_and_time_spans(sim, tmp_path):
     for ls in lines:
         first = ls.find(f"{KML}coordinates").text.split()[0].split(",")
         assert len(first) == 3 and float(first[2]) > 100  # metres above the sea, not clamped
+        # to 1e-6 degree and 0.1 m (full floats made a 7.4 MB file)
+        assert all(len(v.split(".")[-1]) <= d for v, d in zip(first, (6, 6, 1))), first
     colours = {s.find(f"{KML}LineStyle/{KML}color").text for s in root.iter(f"{KML}Style")}
     assert len(colours) >= 2  # coalition and russia_syria differ
     assert all(m.find(f"{KML}TimeSpan/{KML}begin") is not None for m in marks)

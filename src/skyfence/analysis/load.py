@@ -18,11 +18,12 @@ from skyfence.tracks.schema import empty_tracks
 
 
 def load_tracks(paths: Sequence[str | Path], agreement: Agreement, progress: Steps | None = None,
-                reader=read_any, select: Selection = Selection(), warm: bool = True
+                reader=read_any, select: Selection = Selection(), warm: bool = True, need_records: bool = False
                 ) -> tuple[pl.DataFrame, ReadReport]:
     """Read, clean, order and identify the state vectors of every file (folders and glob patterns expanded),
     keeping the part of the data ``select`` asks for. ``warm``: once the files are read, compile the numerical
-    kernels first if they are not cached yet (a step of its own: :mod:`skyfence.kernels`)."""
+    kernels first if they are not cached yet (a step of its own: :mod:`skyfence.kernels`). ``need_records``: files
+    with no data rows at all (a header alone) are an error, as an empty file is, rather than an empty result."""
     progress = progress or Steps(None)
     paths = [p for p in expand(paths) if select.wants_file(Path(p))]
     if not paths:
@@ -34,6 +35,9 @@ def load_tracks(paths: Sequence[str | Path], agreement: Agreement, progress: Ste
             frames.append(select.apply(df, rep.dropped))
             report.merge(rep)
             progress.advance()
+    if need_records and report.rows_read == 0:  # a header alone, or an empty Parquet file
+        names = ", ".join(str(p) for p in paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+        raise InputError(f"{names}: no records (the file{'s hold' if len(paths) > 1 else ' holds'} no data rows)")
     df = pl.concat(frames, how="vertical_relaxed") if frames else empty_tracks()
     if warm:
         from skyfence import kernels

@@ -37,15 +37,16 @@ class Analysis:
 
 def analyze(paths: Sequence[str | Path], agreement: Agreement, out: Path | None = None,
             progress: Steps | None = None, encounters: EncounterSettings = EncounterSettings(),
-            reader: Reader = read_any, warm: bool = True, select: Selection = Selection()) -> Analysis:
+            reader: Reader = read_any, warm: bool = True, select: Selection = Selection(), need_records: bool = False
+            ) -> Analysis:
     """Run the batch pipeline on track files (read by ``reader``); write the results to ``out`` if given.
 
     ``warm``: compile the numerical kernels if they are not cached yet, as a progress step of its own, once the
-    files are read (:mod:`skyfence.kernels`)."""
+    files are read (:mod:`skyfence.kernels`). ``need_records``: no data row in any file is an error."""
     progress = progress or Steps(None)
     if out is not None:
         prepare_dir(out)
-    df, report = load_tracks(paths, agreement, progress, reader, select, warm)
+    df, report = load_tracks(paths, agreement, progress, reader, select, warm, need_records)
     ev = detect_events(df, agreement, encounters, progress)
     doc = summary(agreement, report, df, ev.crossings, ev.warnings,
                   {"encounters": encounter_figures(ev.encounters, encounters),

@@ -89,7 +89,7 @@ def analyze_cmd(
     else:
         with steps(not quiet) as progress:
             result = analyze(files, ag, out_dir, progress, settings, reader=lambda path: read_any(path, reference=ref, beast_start=bstart),
-                             select=select)
+                             select=select, need_records=True)
     print_summary(result.summary, result.crossings)
     out.print(f"Results in {out_dir}/: " + ", ".join(p.name for p in result.files))
     if cluster is not None:

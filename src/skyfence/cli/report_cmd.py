@@ -53,9 +53,14 @@ def report_cmd(
         report = build_report(results, out_file, period, claims, progress, store)
     fig = report.figures
     pages = f", {report.pages} pages" if report.pages else ""
-    inc = f", {report.incidents.total} incidents" if report.incidents is not None else ""
-    out.print(f"Report of {len(fig.days)} day(s): {fig.crossings['total']} crossings, "
-              f"{fig.encounters['total']} encounters, {fig.behaviour['interactions']['total']} interactions{inc} "
-              f"-> {report.path}{pages}")
+    inc = f", {_n(report.incidents.total, 'incident')}" if report.incidents is not None else ""
+    out.print(f"Report of {_n(len(fig.days), 'day')}: {_n(fig.crossings['total'], 'crossing')}, "
+              f"{_n(fig.encounters['total'], 'encounter')}, {_n(fig.behaviour['interactions']['total'], 'interaction')}"
+              f"{inc} -> {report.path}{pages}")
     for note in report.results.notes:
         out.print(f"[yellow]note:[/] {note}")
+
+
+def _n(count: int, noun: str) -> str:
+    """``1 crossing``, ``2 crossings``."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"

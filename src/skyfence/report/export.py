@@ -159,7 +159,9 @@ def write_kml(features: list[Feature], path: Path, name: str, parties: list[str]
         folder = folders.get(kind) or folders.setdefault(kind, kml.newfolder(name=kind.replace("_", " ")))
         label = f.properties.get("callsign") or f.properties.get("track_id") or f.event_id
         coords, has_alt = with_altitudes(f.coords[:1] if f.geometry == "Point" else f.coords)
-        positions = [(float(r[0]), float(r[1]), float(r[2]) if has_alt else 0.0) for r in coords]
+        # to 1e-6 degree (about 0.1 m) and 0.1 m: full floats made a 7.4 MB file of noise digits (user trial)
+        positions = [(round(float(r[0]), 6), round(float(r[1]), 6), round(float(r[2]), 1) if has_alt else 0.0)
+                     for r in coords]
         if f.geometry == "Point":
             geom = folder.newpoint(name=f"{f.event_id} {f.feature}", coords=positions)
         else:
