@@ -450,3 +450,25 @@ def test_with_no_data_every_claim_cannot_be_told(sim, tmp_path):
     assert json.loads((res / "summary.json").read_text())["tracks"]["states"] == 0
     report = build_report(res, tmp_path / "r.html")
     assert report.claims and {c.verdict for c in report.claims} == {"cannot tell"}
+
+
+def test_a_crossing_still_inside_at_the_last_report_is_marked_and_kept_out_of_the_times(sim):
+    """Swiss traffic: 209 of 229 stays were still inside at the aircraft's last report, and the report listed their
+    cut-short minutes, and charted them, as whole stays (user trial)."""
+    import dataclasses
+
+    from skyfence.report.charts import depth_and_duration
+    from skyfence.report.document import _crossing_rows
+
+    results = load_results(sim)
+    crossed = results.crossings.filter(pl.col("entry_kind") == "crossed")
+    assert crossed.height >= 2
+    first = crossed["entry_time"].min()
+    cut = results.crossings.with_columns((pl.col("open") | (pl.col("entry_time") == first)).alias("open"))
+    rows = _crossing_rows(dataclasses.replace(results, crossings=cut))
+    assert [r["minutes"].startswith("≥ ") for r in rows] == [r["open"] for r in rows]
+    assert rows[0]["open"] and not all(r["open"] for r in rows)
+    fig = depth_and_duration(dataclasses.replace(results, crossings=cut))
+    assert fig.axes[1].get_xlabel().endswith("(1 still inside at the last report not shown)")
+    shown = sum(p.get_height() for p in fig.axes[1].patches)
+    assert shown == crossed.height - 1

@@ -65,18 +65,21 @@ def depth_and_duration(results: Results):
     cr = results.crossings.filter(pl.col("entry_kind") == "crossed")
     for ax, col, label, log in ((axes[0], "max_depth_km", "greatest depth beyond the line (km)", False),
                                 (axes[1], "duration_s", "time on the wrong side (min)", False)):
-        values = cr[col].drop_nulls().to_numpy().astype(float)
+        rows = cr.filter(~pl.col("open").fill_null(False)) if col == "duration_s" else cr
+        values = rows[col].drop_nulls().to_numpy().astype(float)
         if col == "duration_s":
             values = values / 60.0
+            cut = cr.height - rows.height  # still inside at the last report: no whole time to show
+            label += f"\n({cut} still inside at the last report not shown)" if cut else ""
         ax.set_xlabel(label)
         ax.set_ylabel("crossings")
         if len(values) == 0:
-            _nothing(ax, "No crossings")
+            _nothing(ax, "No crossings" if rows.height == cr.height else "None over: all still inside")
             continue
         bins = np.histogram_bin_edges(values, bins=min(20, max(5, len(values) // 2)))
         groups, colours, names = [], [], []
         for intent, colour in INTENT_COLOURS.items():
-            sel = cr.filter(pl.col("intent") == intent)[col].drop_nulls().to_numpy().astype(float)
+            sel = rows.filter(pl.col("intent") == intent)[col].drop_nulls().to_numpy().astype(float)
             if len(sel):
                 groups.append(sel / 60.0 if col == "duration_s" else sel)
                 colours.append(colour)

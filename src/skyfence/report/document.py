@@ -193,7 +193,9 @@ def _who(callsign, track_id) -> str:
 def _crossing_rows(results: Results) -> list[dict]:
     cr = results.crossings.filter(pl.col("entry_kind") == "crossed").sort("entry_time").head(MAX_ROWS)
     return [{"time": _time(r["entry_time"]), "aircraft": _who(r["callsign"], r["track_id"]), "party": r["party"],
-             "zone": r["zone"], "depth": num(r["max_depth_km"], 1), "minutes": num((r["duration_s"] or 0) / 60, 1),
+             "zone": r["zone"], "depth": num(r["max_depth_km"], 1),
+             # still inside at the aircraft's last report: at least that long (a stay cut short, not a whole one)
+             "minutes": ("≥ " if r["open"] else "") + num((r["duration_s"] or 0) / 60, 1), "open": bool(r["open"]),
              "lead": num(r["warning_lead_s"], 0), "intent": r["intent"],
              "colour": INTENT_COLOURS.get(r["intent"], INTENT_COLOURS["not assessed"])}
             for r in cr.iter_rows(named=True)]
