@@ -244,3 +244,35 @@ def test_sign_out_stays_in_reach_on_a_narrow_screen(site, browser):
         assert p.errors == []
     finally:
         p.close()
+
+
+def test_a_store_of_a_recorded_day_marks_the_wall_clock_and_the_open_filter_lets_a_resolved_one_go(tmp_path,
+                                                                                                   browser):
+    """The page on a store only (no replay), of a day recorded in 2017: an officer's entries were listed among the
+    monitor's with no mark of the other clock; and an incident resolved from its detail stayed in a list filtered
+    to open ones ('2 incidents, 1 open'; user trial)."""
+    rec = Recording.load([make_recording(tmp_path / "small.parquet")], AGREEMENT)
+    store = IncidentStore.open(tmp_path / "incidents.db")
+    store.apply(crossing_updates(rec))
+    token = Users(store.engine).add("oleg", "officer", "russia_syria")
+    srv = Server(WebContext(store=store, agreement=AGREEMENT))
+    p = Page(browser, srv.url, token)
+    try:
+        p.wait("document.querySelectorAll('#incidents li').length === 3")
+        p.page.select_option("#f-status", "open")
+        p.wait("document.querySelectorAll('#incidents li').length === 3")
+        p.page.locator("#incidents li", has_text="RFF1022").click()
+        p.page.wait_for_selector("#detail #resolve")
+        p.page.fill("#why", "separated, hotline call")
+        p.page.click("#detail #resolve")
+        p.wait("document.querySelectorAll('#incidents li').length === 2")
+        assert p.page.inner_text("#list-head") == "2 incidents, 2 open"
+        row = p.page.locator("#audit tr[data-action=resolved]")
+        row.wait_for()
+        assert "wall clock" in row.inner_text()
+        assert "wall clock" not in p.page.locator("#audit tr[data-action=opened]").inner_text()
+        assert p.outside == [] and p.errors == []
+    finally:
+        p.close()
+        srv.stop()
+        store.close()

@@ -112,7 +112,13 @@ export class IncidentPanel {
       return null;
     }
     const inc = doc.incident;
-    this.byId.set(inc.id, inc);
+    // the list keeps to its filters: an incident resolved from its detail leaves a list of open ones
+    if (this.matches(inc)) this.byId.set(inc.id, inc);
+    else this.byId.delete(inc.id);
+    // the system's entries are on the data's clock: a recording's, days or years back; people's on the wall clock
+    const now = Date.now() / 1000;
+    const mixed = this.moment != null
+      || doc.audit.some((c) => c.who === "system" && Math.abs(epochOf(c.time) - now) > 3600);
     const hotline = el("div", { id: "hotline-detail" }, el("span", { class: "muted" }, "…"));
     incidentHotline(inc.id, this.partyName).then((h) => hotline.replaceChildren(h));
     const row = (k, v) => el("tr", {}, el("td", {}, k), el("td", {}, v));
@@ -141,8 +147,8 @@ export class IncidentPanel {
       hotline,
       el("h4", {}, "audit trail"),
       el("table", { id: "audit" }, doc.audit.map((c) => el("tr", { "data-action": c.action },
-        el("td", {}, shortTime(c.time), this.moment != null && c.who !== "system"
-          ? el("div", { class: "muted clock", title: "a replay: the monitor's entries are on the recording's clock, "
+        el("td", {}, shortTime(c.time), mixed && c.who !== "system"
+          ? el("div", { class: "muted clock", title: "a recording: the monitor's entries are on the recording's clock, "
             + "people's on the wall clock" }, "wall clock") : ""),
         el("td", {}, el("b", {}, c.action), ` by ${c.who}`,
           c.why ? el("div", { class: "why" }, c.why) : null)))));
