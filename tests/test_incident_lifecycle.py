@@ -44,8 +44,10 @@ def test_a_later_callsign_fills_a_missing_one():
 def test_acknowledge_per_party_and_for_oneself():
     inc, _ = lc.open_incident(encounter("level_changed", 0, "warning"), Q)
     at = T0 + timedelta(minutes=1)
-    assert lc.acknowledge(inc, "Maj. Smith", "blue", "", at) == ("acknowledged", "Maj. Smith for blue")
-    lc.acknowledge(inc, "analyst", None, "looking", at)
+    # the who is the change's own field: not repeated in the why ("Lt Col Hayes: Lt Col Hayes for coalition")
+    assert lc.acknowledge(inc, "Maj. Smith", "blue", "", at) == ("acknowledged", "for blue")
+    assert lc.acknowledge(inc, "Maj. Smith", "blue", "called RFF90", at) == ("acknowledged", "for blue: called RFF90")
+    assert lc.acknowledge(inc, "analyst", None, "looking", at) == ("acknowledged", "looking")
     assert inc.status == "acknowledged" and inc.acks == {"blue": ("Maj. Smith", at), "analyst": ("analyst", at)}
 
 

@@ -48,7 +48,7 @@ def test_replay_of_the_simulated_day_gives_analyze_events(sim_slice, sim_run, eu
     assert report.bad == {} or sum(report.bad.values()) == 0
 
 
-def test_each_crossing_is_one_incident_warned_started_and_ended(sim_run):
+def test_each_crossing_is_one_incident_warned_started_and_ended(sim_run, euphrates):
     ups, _ = sim_run
     crossings = {}
     for u in ups:
@@ -67,6 +67,8 @@ def test_each_crossing_is_one_incident_warned_started_and_ended(sim_run):
         assert ended.severity in ("crossing", "deep_crossing") and started.track
         # judged once over: a judgement of the crossing so far read "back out within 106 s" of one still inside
         assert started.details["open"] and started.details["intent"] is None, started.details
+        # the party by its name, as the hotline says it ("RAPTOR83 (coalition)" read as an id; user trial)
+        assert f"({euphrates.party_name(started.aircraft[0].party)})" in started.summary, started.summary
         # the incident stays where the aircraft crossed (the README's lat, lon), not at its deepest point
         assert (ended.lat, ended.lon) == (started.lat, started.lon)
         assert (started.lat, started.lon) == pytest.approx((started.details["entry_lat"], started.details["entry_lon"]),

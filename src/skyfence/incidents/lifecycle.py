@@ -146,8 +146,8 @@ def acknowledge(inc: Incident, by: str, party: str | None, why: str, at: datetim
     if inc.status == "open":
         inc.status = "acknowledged"
     inc.updated_at = at
-    for_whom = f" for {party}" if party else ""
-    return "acknowledged", f"{by}{for_whom}" + (f": {why}" if why else "")
+    # who acknowledged is the change's own field ("acknowledged by X" on the page): the why says for whom and why
+    return "acknowledged", (f"for {party}" if party else "") + (": " if party and why else "") + why
 
 
 def resolve(inc: Incident, by: str, why: str, at: datetime) -> Step:

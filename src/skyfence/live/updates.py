@@ -227,7 +227,7 @@ class EventTracker:
             self._emit(f, "crossing_warning", (round(f.start), False))
             ac = _aircraft_of(row)
             tta = predicted.get("time_to_entry_s")
-            what = f"{_name(ac)} ({ac.party}) may enter {zone}" + (f" in {tta:.0f} s" if tta is not None else "")
+            what = f"{self._who(ac)} may enter {zone}" + (f" in {tta:.0f} s" if tta is not None else "")
             out.append(self._update(f, "crossing_warning", _dt(f.start), "warning", (ac,), row["lat"], row["lon"],
                                     None, False, what, details, df))
         return out
@@ -246,7 +246,7 @@ class EventTracker:
             details = {"zone": zone, "area": zone, "warning_start": _iso(f.start), "warning_end": _iso(f.end),
                        "crossed": False}
             out.append(self._update(f, "crossing_warning", _dt(f.end + WARNING_MERGE), "warning", (ac,), row["lat"],
-                                    row["lon"], f.end, True, f"{_name(ac)} ({ac.party}): warning for {zone} over, no crossing",
+                                    row["lon"], f.end, True, f"{self._who(ac)}: warning for {zone} over, no crossing",
                                     details, df))
         self._warned = []
         return out
@@ -290,8 +290,8 @@ class EventTracker:
                                intent_reasons=None)
             start_known = f.emitted.get("crossing_started")
             severity = self._severity("crossing", "crossing_started", details)
-            what = (f"{_name(ac)} ({ac.party}) crossed into {r['zone']}" if crossed else
-                    f"{_name(ac)} ({ac.party}) inside {r['zone']} ({r['entry_kind'].replace('_', ' ')})")
+            what = (f"{self._who(ac)} crossed into {r['zone']}" if crossed else
+                    f"{self._who(ac)} inside {r['zone']} ({r['entry_kind'].replace('_', ' ')})")
             lat = r["entry_lat"] if r["entry_lat"] is not None else r["deepest_lat"]
             lon = r["entry_lon"] if r["entry_lon"] is not None else r["deepest_lon"]
             if start_known is None or start_known[0] != round(entry):
@@ -306,7 +306,7 @@ class EventTracker:
                 out.append(self._update(f, "crossing_started", _dt(now), severity, (ac,), lat, lon, None, False,
                                         what + so_far, details, df))
             if gone and self._emit(f, "crossing_ended", ("gone", round(last), round(r["max_depth_km"] or 0.0, 2))):
-                what = (f"{_name(ac)} ({ac.party}): no reports since {_dt(last):%H:%M:%S} UTC, last seen inside "
+                what = (f"{self._who(ac)}: no reports since {_dt(last):%H:%M:%S} UTC, last seen inside "
                         f"{r['zone']} {r['max_depth_km']:.1f} km deep after {r['duration_s']:.0f} s"
                         + (f", {r['intent']}" if r["intent"] else ""))
                 over = {**details, **{k: r.get(k) for k in ("intent", "intent_score", "intent_reasons")}}  # judged
@@ -316,12 +316,17 @@ class EventTracker:
             if ended:
                 sig = (round(_s(r["exit_time"])), round(r["max_depth_km"] or 0.0, 2), r["intent"])
                 if self._emit(f, "crossing_ended", sig):
-                    what = (f"{_name(ac)} ({ac.party}) left {r['zone']} after {r['duration_s']:.0f} s, "
+                    what = (f"{self._who(ac)} left {r['zone']} after {r['duration_s']:.0f} s, "
                             f"{r['max_depth_km']:.1f} km deep" + (f", {r['intent']}" if r["intent"] else ""))
                     out.append(self._update(f, "crossing_ended", r["exit_time"],
                                             self._severity("crossing", "crossing_ended", details), (ac,),
                                             lat, lon, _s(r["exit_time"]), True, what, details, df))  # at its entry
         return out
+
+    def _who(self, a: Aircraft) -> str:
+        """An aircraft as a summary names it: callsign (or address) and its party's name (as the hotline does)."""
+        party = self.agreement.party(a.party) if a.party else None
+        return f"{_name(a)} ({party.name if party is not None else a.party or 'unknown party'})"
 
     def _flight_over(self, df: pl.DataFrame, track: str, now: float) -> bool:
         """No report of ``track`` for a flight gap: its flight is over, and a stay of it with it."""
@@ -373,7 +378,7 @@ class EventTracker:
                 first = f.level == 0
                 f.level = f.now_level = level
                 self._emit(f, "level_changed", (level,))
-                what = (f"{_name(aircraft[0])} ({r['party_a']}) and {_name(aircraft[1])} ({r['party_b']}): "
+                what = (f"{self._who(aircraft[0])} and {self._who(aircraft[1])}: "
                         f"{r['max_level']}, {_f(r['min_horizontal_nm'], 1)} NM / {_f(r['min_vertical_ft'], 0)} ft")
                 # the first level at the encounter's start; a rise later at the tick that saw it (never the same
                 # time twice, so the store keeps both)
@@ -447,10 +452,10 @@ class EventTracker:
                 continue  # told once when confirmed, once when over
             if self._emit(f, kind, ("over",) if over else ("open",)):
                 if kind == "manoeuvre":
-                    text = f"{_name(aircraft[0])} ({aircraft[0].party}): {what_kind.replace('_', ' ')}"
+                    text = f"{self._who(aircraft[0])}: {what_kind.replace('_', ' ')}"
                 else:
-                    text = (f"{_name(aircraft[0])} ({aircraft[0].party}) {what_kind.replace('_', ' ')} of "
-                            f"{_name(aircraft[1])} ({aircraft[1].party})")
+                    text = (f"{self._who(aircraft[0])} {what_kind.replace('_', ' ')} of "
+                            f"{self._who(aircraft[1])}")
                 if over:
                     text += f", {e - start:.0f} s"
                 out.append(self._update(f, kind, r["end_time"] if over else r["start_time"],
