@@ -9,6 +9,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from skyfence.agreement import load_agreement
 from skyfence.agreements import __file__ as agreements_init
@@ -98,3 +100,43 @@ def test_an_encounter_of_no_duration_matches_itself():
     later = pl.DataFrame({"track_id": ["43c5d1"], "start_time": [datetime(2017, 11, 1, 3, 4, tzinfo=timezone.utc)],
                           "end_time": [datetime(2017, 11, 1, 3, 4, tzinfo=timezone.utc)]})
     assert len(match(events, later, tolerance=0.0).truth_index) == 0
+
+
+def _events(spans, aircraft="43c5d1"):
+    from datetime import datetime, timezone
+
+    t0 = datetime(2017, 11, 1, tzinfo=timezone.utc).timestamp()
+    at = [(datetime.fromtimestamp(t0 + a, timezone.utc), datetime.fromtimestamp(t0 + b, timezone.utc))
+          for a, b in spans]
+    return pl.DataFrame({"track_id": [aircraft] * len(at), "start_time": [a for a, _ in at],
+                         "end_time": [b for _, b in at]}, schema={"track_id": pl.String,
+                                                                  "start_time": pl.Datetime("us", "UTC"),
+                                                                  "end_time": pl.Datetime("us", "UTC")})
+
+
+def test_a_long_event_found_at_its_ends_is_found_but_little_covered():
+    """A 5.7 h orbit detected only as 10 minutes at each end counted as found, recall 1.000 (user trial)."""
+    from skyfence.evaluate.match import coverage, match
+
+    truth, found = _events([(0, 20520)]), _events([(-60, 600), (19920, 20580)])
+    assert match(truth, found, tolerance=20.0, one_to_one=False).recall == 1.0
+    assert coverage(truth, found) == pytest.approx(1200 / 20520)
+    assert coverage(truth, _events([])) == 0.0 and coverage(_events([(5, 5)]), found) is None
+    assert coverage(truth, _events([(0, 20520)], aircraft="ae0001")) == 0.0  # another aircraft covers nothing
+
+
+@given(st.lists(st.tuples(st.integers(0, 300), st.integers(0, 120)), min_size=1, max_size=4),
+       st.lists(st.tuples(st.integers(-50, 350), st.integers(0, 150)), max_size=6))
+def test_coverage_is_the_share_of_true_seconds_a_detection_overlaps(truth_spans, found_spans):
+    from skyfence.evaluate.match import coverage
+
+    truth = [(a, a + n) for a, n in truth_spans]
+    found = [(a, a + n) for a, n in found_spans]
+    seconds = sum(b - a for a, b in truth)
+    got = coverage(_events(truth), _events(found))
+    if seconds == 0:
+        assert got is None
+        return
+    # brute force, second by second (integers): each true event's seconds covered by any detection
+    covered = sum(sum(1 for s in range(a, b) if any(c <= s and s + 1 <= d for c, d in found)) for a, b in truth)
+    assert got == pytest.approx(covered / seconds)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -157,7 +158,10 @@ def test_cli_simulate_and_evaluate(tmp_path):
     assert r.exit_code == 0, r.output
     r = runner.invoke(app, ["evaluate", "--truth", str(truth), "--results", str(tmp_path / "out")])
     assert r.exit_code == 0, r.output
-    assert "crossing" in r.output and (tmp_path / "out" / "evaluation.json").exists()
+    assert "crossing" in r.output and "time covered" in r.output and (tmp_path / "out" / "evaluation.json").exists()
+    orbit = next(e for e in json.loads((tmp_path / "out" / "evaluation.json").read_text())["events"]
+                 if e["event_type"] == "orbit")
+    assert "coverage" in orbit
     r = runner.invoke(app, ["evaluate", "--truth", str(tmp_path / "nope.csv"), "--results", str(tmp_path / "out")])
     assert r.exit_code != 0
 

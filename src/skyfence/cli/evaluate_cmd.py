@@ -38,21 +38,24 @@ def evaluate_cmd(
 
 def print_evaluation(doc: dict) -> None:
     t = Table(title="Detection against ground truth")
-    for col in ("event", "truth", "detected", "right", "found", "precision", "recall", "timing error s (mean/max)"):
+    for col in ("event", "truth", "detected", "right", "found", "precision", "recall", "time covered",
+                "timing error s (mean/max)"):
         t.add_column(col, justify="right" if col != "event" else "left")
     for r in doc["events"]:
         timing = r.get("timing_error_s") or {}
         tim = f"{timing['mean']:.2f} / {timing['max']:.2f}" if timing.get("mean") is not None else "-"
         t.add_row(r["event_type"], str(r["truth"]), str(r["detected"]), str(r.get("detected_right", "")),
                   str(r["matched"]), _pct(r["precision"]),
-                  _pct(r["recall"]), tim)
+                  _pct(r["recall"]), _pct(r.get("coverage")), tim)
     out.print(t)
     if doc.get("truth_outside_analysed"):
         out.print(f"{doc['truth_outside_analysed']} true event(s) beginning outside the time the tracks analysed "
                   "cover were left out.")
     out.print("right: detections that match a true event (same aircraft, or pair, and overlapping in time); found: "
               "true events detected. precision = right / detected; recall = found / truth; a true event detected in "
-              "two parts is two right detections and one found. '-': none to count. "
+              "two parts is two right detections and one found; time covered: the share of the true manoeuvres' "
+              "and interactions' time that detections cover (a long orbit found only at its ends is found, but "
+              "little covered). '-': none to count. "
               "Crossings count only those seen to happen (entry_kind crossed).")
     cross = next((r for r in doc["events"] if r["event_type"] == "crossing"), None)
     if cross and cross["warning_lead_s"]["n"]:

@@ -95,3 +95,32 @@ def _seconds(s: pl.Series) -> pl.Series:
     if s.dtype == pl.String:
         s = s.str.to_datetime(time_zone="UTC", strict=False)
     return s.dt.epoch("us").cast(pl.Float64) / 1e6
+
+
+def coverage(truth: pl.DataFrame, detected: pl.DataFrame, *,
+             truth_cols: tuple[str, str | None, str, str] = ("track_id", None, "start_time", "end_time"),
+             detected_cols: tuple[str, str | None, str, str] = ("track_id", None, "start_time", "end_time"),
+             ordered: bool = False) -> float | None:
+    """The share of the true events' time that detections of the same aircraft cover: what the overlap count's
+    recall does not tell (a 5.7 h orbit "found" by two 10-minute pieces at its ends is 6% covered). None when
+    the true events have no duration."""
+    ta, tb, ts, te = truth_cols
+    da, db, ds, de = detected_cols
+    t = pl.DataFrame({"key": _key(truth, ta, tb, ordered), "s": _seconds(truth[ts]),
+                      "e": _seconds(truth[te]).fill_null(_seconds(truth[ts]))}).with_row_index("ti")
+    d = pl.DataFrame({"key": _key(detected, da, db, ordered), "s": _seconds(detected[ds]),
+                      "e": _seconds(detected[de]).fill_null(_seconds(detected[ds]))})
+    total = float((t["e"] - t["s"]).clip(lower_bound=0).sum() or 0.0)
+    if total <= 0:
+        return None
+    j = t.join(d, on="key", suffix="_d").with_columns(pl.max_horizontal("s", "s_d").alias("a"),
+                                                      pl.min_horizontal("e", "e_d").alias("b"))
+    j = j.filter(pl.col("b") > pl.col("a")).sort(["ti", "a"])
+    covered, row, end = 0.0, None, -np.inf
+    for ti, a, b in j.select("ti", "a", "b").iter_rows():
+        if ti != row:
+            row, end = ti, -np.inf
+        if b > end:  # the union of the pieces inside this true event
+            covered += b - max(a, end)
+            end = b
+    return covered / total

@@ -10,7 +10,7 @@ import numpy as np
 import polars as pl
 
 from skyfence.errors import InputError
-from skyfence.evaluate.match import Matches, _seconds, match
+from skyfence.evaluate.match import Matches, _seconds, coverage, match
 
 TRUTH_REQUIRED = ("event_type", "track_id", "other_track_id", "start_time", "end_time")
 
@@ -119,7 +119,7 @@ def evaluate(truth: pl.DataFrame, results: Path) -> dict:
             d_m = manoeuvres.filter(pl.col("manoeuvre") == kind)
             m = match(t_m, d_m, tolerance=20.0, one_to_one=False)
             err = (_seconds(d_m["start_time"])[m.detected_index] - _seconds(t_m["start_time"])[m.truth_index]).abs()
-            rows.append(_row(kind, m, _stats(err.to_list()), truth=t_m))
+            rows.append(_row(kind, m, _stats(err.to_list()), {"coverage": coverage(t_m, d_m)}, truth=t_m))
     interactions = _read_result(results, "interactions")
     if interactions is not None:
         for kind in ("intercept", "mock_engagement", "shadowing"):
@@ -129,7 +129,10 @@ def evaluate(truth: pl.DataFrame, results: Path) -> dict:
                       detected_cols=("track_id", "other_track_id", "start_time", "end_time"),
                       ordered=kind != "mock_engagement", one_to_one=False)
             err = (_seconds(d_i["start_time"])[m.detected_index] - _seconds(t_i["start_time"])[m.truth_index]).abs()
-            rows.append(_row(kind, m, _stats(err.to_list()), truth=t_i))
+            cov = coverage(t_i, d_i, truth_cols=("track_id", "other_track_id", "start_time", "end_time"),
+                           detected_cols=("track_id", "other_track_id", "start_time", "end_time"),
+                           ordered=kind != "mock_engagement")
+            rows.append(_row(kind, m, _stats(err.to_list()), {"coverage": cov}, truth=t_i))
     return {"results": str(results), "events": rows, "truth_outside_analysed": outside}
 
 
