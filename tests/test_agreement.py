@@ -185,3 +185,23 @@ def test_a_line_along_a_parallel_is_straight_in_lon_lat(tmp_path_factory, lon, o
     x, y = ag.projection.forward(np.array([lon, lon]), np.array([46.5 + dlat, 46.5 - dlat]))
     assert north.area_index.contains(x, y).tolist() == [True, False]
     assert north.depth_index.distance(x, y) == pytest.approx([offset_m, offset_m], rel=0.02)
+
+
+def test_zones_overlapping_in_space_altitude_and_time_are_noted(tmp_path):
+    """Two zones, one square, windows 00-12 and 06-18, closed to red: validate said OK, and analyze counted
+    every aircraft inside twice (user trial). The agreement stays valid (nested zones are legitimate); validate
+    and show say so."""
+    def zone(zid, start, end, box=(39.5, 35.0, 39.8, 35.3)):
+        return {"id": zid, "shape": {"bbox": list(box)}, "closed_to": ["red"],
+                "valid_from": f"2017-11-01T{start:02d}:00:00Z", "valid_to": f"2017-11-01T{end:02d}:00:00Z"}
+
+    both = write(tmp_path, simple(zones=[zone("z1", 0, 12), zone("z1b", 6, 18)]), "both.yaml")
+    result = CliRunner().invoke(app, ["agreement", "validate", str(both)])
+    assert result.exit_code == 0 and result.output.startswith("OK: ")
+    assert "note: zones z1 and z1b overlap (" in result.output and "counts as a crossing of each" in result.output
+    shown = CliRunner(env={"COLUMNS": "200"}).invoke(app, ["agreement", "show", str(both)]).output
+    assert "note: zones z1 and z1b overlap" in shown
+    assert "2017-11-01 00:00Z to 2017-11-01 12:00Z" in shown  # the validity whole, not cut to '...'
+    apart = [zone("z1", 0, 6), zone("z1b", 6, 18), zone("z2", 0, 12, (39.9, 35.0, 40.0, 35.1))]
+    result = CliRunner().invoke(app, ["agreement", "validate", str(write(tmp_path, simple(zones=apart), "apart.yaml"))])
+    assert result.exit_code == 0 and "note:" not in result.output  # one after the other, or side by side

@@ -23,9 +23,13 @@ def validate(file: str = typer.Argument(..., help="Agreement YAML file (or a bui
     """Check an agreement file; print OK or the first problem, naming the field."""
     from skyfence.agreement import load_agreement
 
+    from skyfence.agreement.notes import overlapping_zones
+
     a = load_agreement(file)
     out.print(f"OK: {a.name}: {len(a.parties)} parties, {sum(x.kind == 'side' for x in a.areas)} sides, "
               f"{sum(x.kind == 'zone' for x in a.areas)} zones")
+    for note in overlapping_zones(a):
+        out.print(f"note: {note}", highlight=False)
 
 
 @agreement_app.command("show")
@@ -57,10 +61,14 @@ def show(
         areas.add_column(col)
     for ar in a.areas:
         band = f"{_alt(ar.floor)} - {_alt(ar.ceiling)}"
-        valid = f"{ar.valid_from or '...'} to {ar.valid_to or '...'}" if (ar.valid_from or ar.valid_to) else "always"
+        valid = f"{_when(ar.valid_from)} to {_when(ar.valid_to)}" if (ar.valid_from or ar.valid_to) else "always"
         areas.add_row(ar.id, ar.kind, ar.owner or "-", ", ".join(ar.closed_to), band, valid,
                       f"{ar.polygon_xy.area / 1e6:,.0f}")
     out.print(areas)
+    from skyfence.agreement.notes import overlapping_zones
+
+    for note in overlapping_zones(a):
+        out.print(f"note: {note}", highlight=False)
     c, s = a.thresholds.crossing, a.thresholds.separation
     out.print(f"Crossing: counts from {c.min_depth / 1000:g} km deep and {c.min_duration:g} s; warning look-ahead "
               f"{c.warning_lookahead:g} s; new flight after {c.flight_gap / 60:g} min gap; data gap flagged over "
@@ -72,6 +80,11 @@ def show(
     if geojson is not None:
         geojson.write_text(json.dumps(a.to_geojson()))
         out.print(f"GeoJSON written to {geojson}")
+
+
+def _when(t) -> str:
+    """A validity bound, short enough for the table: to the minute, or '...' when open."""
+    return f"{t:%Y-%m-%d %H:%M}Z" if t is not None else "..."
 
 
 def _alt(metres: float) -> str:
