@@ -126,6 +126,9 @@ def test_export_csv_json_geojson(filled, tmp_path):
     points = [f for f in geo["features"] if f["properties"]["feature"] == "incident"]
     tracks = [f for f in geo["features"] if f["properties"]["feature"] == "track"]
     assert {f["id"] for f in points} == set(ids.values())
+    # a point names its aircraft by callsign too, as the CSV does (it gave "aircraft": "150e03" alone; user trial)
+    assert all(f["properties"]["callsigns"] and len(f["properties"]["callsigns"].split(";")) ==
+               len(f["properties"]["aircraft"].split(";")) for f in points)
     line = next(f for f in tracks if f["properties"]["incident_id"] == ids["crossing"])
     assert line["geometry"]["type"] == "LineString" and len(line["geometry"]["coordinates"]) == 9
     lon, lat, alt_m = line["geometry"]["coordinates"][0]

@@ -73,6 +73,7 @@ def to_geojson(incidents: Sequence[Incident], track: Callable[[str], list[TrackP
     for inc in incidents:
         props = {k: v for k, v in incident_json(inc).items() if k not in ("lat", "lon")}
         props["aircraft"] = ";".join(a.track_id for a in inc.aircraft)
+        props["callsigns"] = ";".join(a.callsign or "" for a in inc.aircraft)  # as the CSV has them
         props["parties"] = ";".join(inc.parties)
         known = inc.lat is not None and inc.lon is not None and math.isfinite(inc.lat) and math.isfinite(inc.lon)
         features.append({"type": "Feature", "id": inc.id, "properties": {"feature": "incident", **props},
