@@ -52,6 +52,8 @@ def test_monitor_alert_tells_both_parties_over_a_signed_webhook_and_the_log(cros
         assert r.returncode == 0, r.stderr
         assert SECRET not in r.stdout + r.stderr
         assert "hotline: " in r.stderr and " dead" in r.stderr
+        # where the messages went (the demo said '1,798 messages sent' and not where; user trial)
+        assert f" sent to {rx.url}, log:{tmp_path}/hot.jsonl, " in " ".join(r.stderr.split())
         bodies = [x["body"] for x in rx.unique]
         assert all(x["verified"] for x in rx.received)
         log = [json.loads(line) for line in (tmp_path / "hot.jsonl").read_text().splitlines()]

@@ -193,6 +193,7 @@ def _start_hotline(monitor, store, agreement, alerts, ack_listen, speed, log, ac
 
 
 def _hotline_line(hotline) -> None:
+    """What the hotline sent, and where to (its channels)."""
     from skyfence.hotline import outbox
 
     got = outbox.messages_by_status(hotline.engine)
@@ -202,5 +203,6 @@ def _hotline_line(hotline) -> None:
         return f"{messages:,} message{'s' if messages != 1 else ''}" + (
             f" ({deliveries:,} deliveries)" if deliveries != messages else "")
 
-    stderr.print(f"hotline: {told('sent')} sent, {told('pending')} waiting, {told('dead')} dead "
-                 "(see 'skyfence hotline status')", highlight=False, soft_wrap=True)
+    where = ", ".join(hotline.channels()) if hasattr(hotline, "channels") else ""
+    stderr.print(f"hotline: {told('sent')} sent" + (f" to {where}" if where else "") + f", {told('pending')} waiting, "
+                 f"{told('dead')} dead (see 'skyfence hotline status')", highlight=False, soft_wrap=True)
