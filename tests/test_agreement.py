@@ -1,6 +1,9 @@
 """Loading and validating agreements; the built-in Euphrates 2017 agreement."""
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -199,7 +202,8 @@ def test_zones_overlapping_in_space_altitude_and_time_are_noted(tmp_path):
     result = CliRunner().invoke(app, ["agreement", "validate", str(both)])
     assert result.exit_code == 0 and result.output.startswith("OK: ")
     assert "note: zones z1 and z1b overlap (" in result.output and "counts as a crossing of each" in result.output
-    shown = CliRunner(env={"COLUMNS": "200"}).invoke(app, ["agreement", "show", str(both)]).output
+    shown = subprocess.run([sys.executable, "-m", "skyfence", "agreement", "show", str(both)], capture_output=True,
+                           text=True, env={**os.environ, "COLUMNS": "200"}).stdout  # a table wide enough
     assert "note: zones z1 and z1b overlap" in shown
     assert "2017-11-01 00:00Z to 2017-11-01 12:00Z" in shown  # the validity whole, not cut to '...'
     apart = [zone("z1", 0, 6), zone("z1b", 6, 18), zone("z2", 0, 12, (39.9, 35.0, 40.0, 35.1))]
