@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
@@ -174,3 +175,19 @@ def test_incidents_ack_with_party_stops_the_chase(tmp_path):
     assert r.returncode == 0, r.stderr
     with IncidentStore.open(db) as s:
         assert s.get(change.incident_id).acks["red"][0] == "Maj Orlov"
+
+
+def test_a_second_run_on_the_same_store_says_it_changed_nothing(crossing_csv, tmp_path):
+    """Restarted on the same store, the monitor tells its updates again (same ids: the store keeps one of each),
+    and its closing line said '507 written to the store' as if all were new (user trial)."""
+    store = str(tmp_path / "s.db")
+    lines = []
+    for _ in range(2):
+        r = cli("monitor", "--source", str(crossing_csv), "--agreement", "euphrates-2017", "--store", store,
+                "--speed", "0", "--quiet")
+        assert r.returncode == 0, r.stderr
+        lines.append(" ".join(r.stderr.split()))
+    first = re.search(r"(\d+) written to the store, (\d+) changes? to it", lines[0])
+    again = re.search(r"(\d+) written to the store, (\d+) changes? to it", lines[1])
+    assert first and again and int(first[1]) == int(again[1]) > 0
+    assert int(first[2]) > 0 and int(again[2]) == 0

@@ -141,7 +141,8 @@ def monitor_cmd(
         summary.parent.mkdir(parents=True, exist_ok=True)
         summary.write_text(json.dumps(doc, indent=2) + "\n")
     bad = ", ".join(f"{k}: {v:,}" for k, v in doc["bad_by_reason"].items()) or "none"
-    stored = f"; {doc['store_written']:,} written to the store" if store else ""
+    stored = (f"; {doc['store_written']:,} written to the store, {doc['store_changes']:,} change"
+              f"{'s' if doc['store_changes'] != 1 else ''} to it" if store else "")
     if doc["store_waiting"]:
         stored += f", {doc['store_waiting']:,} NOT written (store unavailable)"
     if in_store is not None:  # events of the same aircraft within the quiet period are one incident there

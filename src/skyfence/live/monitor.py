@@ -74,6 +74,7 @@ class MonitorReport:
     seconds: float = 0.0
     store_waiting: int = 0
     store_written: int = 0
+    store_changes: int = 0  # the changes those updates made (none for one the store had: a restart's replay)
     store_failures: int = 0
     recorded: list = field(default_factory=list)
 
@@ -97,6 +98,7 @@ class MonitorReport:
                 "first_time": self.first_time.isoformat() if self.first_time else None,
                 "last_time": self.last_time.isoformat() if self.last_time else None,
                 "store_waiting": self.store_waiting, "store_written": self.store_written,
+                "store_changes": self.store_changes,
                 "store_failures": self.store_failures, "recorded_files": self.recorded}
 
 
@@ -504,6 +506,7 @@ class Monitor:
         if self.outbox is not None:
             self.report.store_waiting = len(self.outbox.waiting)
             self.report.store_written = self.outbox.written
+            self.report.store_changes = self.outbox.changes
             self.report.store_failures = self.outbox.failures
 
     def _close(self) -> None:
@@ -521,6 +524,7 @@ class Monitor:
                 self.log(f"store still unavailable: {len(self.outbox.waiting)} update(s) not written")
             self.report.store_waiting = len(self.outbox.waiting)
             self.report.store_written = self.outbox.written
+            self.report.store_changes = self.outbox.changes
             self.report.store_failures = self.outbox.failures
         if self.sink is not None:
             self.sink.close()
