@@ -322,19 +322,28 @@ def test_a_final_exit_stays_with_more_reports(line_agreement, seed, which, after
             assert any(abs(e - entry) < 1e-6 and abs(x - exit_) < 1e-6 for e, x, _, _ in full), (entry, exit_)
 
 
-def test_an_exit_is_final_once_the_aircraft_is_out_deep_and_long_enough(line_agreement):
-    t0 = synthetic.EPOCH_2017
-    # metres beyond the line (east, red's side) over time: flown at up to 200 m/s, so that every cut is plausible
-    at = [(0, -5000), (45, 4000), (110, 4000), (132, -300), (150, -300), (172, 4000), (220, 4000), (270, -6000),
-          (350, -6000), (405, 5000), (460, 5000)]
-    t = np.arange(0.0, 461.0, 2.0)
+def _to_and_fro(at: list[tuple[float, float]]) -> pl.DataFrame:
+    """A track flying north, ``(seconds, metres east of the line)`` between waypoints, a report every 2 s."""
+    t = np.arange(0.0, at[-1][0] + 1.0, 2.0)
     depth = np.interp(t, [a for a, _ in at], [d for _, d in at])
     lon = 40.0 + depth / (111320 * np.cos(np.radians(35.5)))
-    df = synthetic.table(t0 + t, BLUE, "B", lon, 35.5 + t * 150.0 / 111000, 6000.0, 200.0, 0.0, 0.0)
+    return synthetic.table(synthetic.EPOCH_2017 + t, BLUE, "B", lon, 35.5 + t * 150.0 / 111000, 6000.0, 200.0, 0.0,
+                           0.0)
+
+
+def _final_and_open(df: pl.DataFrame, until: float, agreement) -> list[tuple[bool, bool]]:
+    """Each stay's (exit_final, open) on the reports of its first ``until`` seconds."""
+    out = run(df.filter(pl.col("time").dt.epoch("s") - int(synthetic.EPOCH_2017) <= until), agreement)
+    return list(zip(out["exit_final"].to_list(), out["open"].to_list()))
+
+
+def test_an_exit_is_final_once_the_aircraft_is_out_deep_and_long_enough(line_agreement):
+    # metres beyond the line (east, red's side) over time: flown at up to 200 m/s, so that every cut is plausible
+    df = _to_and_fro([(0, -5000), (45, 4000), (110, 4000), (132, -300), (150, -300), (172, 4000), (220, 4000),
+                      (270, -6000), (350, -6000), (405, 5000), (460, 5000)])
 
     def seen(until: float) -> list[tuple[bool, bool]]:
-        out = run(df.filter(pl.col("time").dt.epoch("s") - int(t0) <= until), line_agreement)
-        return list(zip(out["exit_final"].to_list(), out["open"].to_list()))
+        return _final_and_open(df, until, line_agreement)
 
     assert seen(140.0) == [(False, False)]  # out 300 m since 130 s: a return may still join the stay
     assert seen(150.0) == [(False, False)]  # out 20 s, but never 1 km: shallow
@@ -345,18 +354,9 @@ def test_an_exit_is_final_once_the_aircraft_is_out_deep_and_long_enough(line_agr
 
 
 def test_a_shallow_stay_at_the_end_of_the_data_may_yet_deepen_into_the_same_crossing(line_agreement):
-    t0 = synthetic.EPOCH_2017
     # out 1.5 km and back in 16 s later, then 300 m inside (too shallow to count yet), then deeper
-    at = [(0, -3000), (30, 3000), (90, 3000), (104, -500), (110, -1500), (118, 300), (140, 300), (160, 3000),
-          (200, 3000)]
-    t = np.arange(0.0, 201.0, 2.0)
-    depth = np.interp(t, [a for a, _ in at], [d for _, d in at])
-    lon = 40.0 + depth / (111320 * np.cos(np.radians(35.5)))
-    df = synthetic.table(t0 + t, BLUE, "B", lon, 35.5 + t * 150.0 / 111000, 6000.0, 200.0, 0.0, 0.0)
-
-    def seen(until: float) -> list[tuple[bool, bool]]:
-        out = run(df.filter(pl.col("time").dt.epoch("s") - int(t0) <= until), line_agreement)
-        return list(zip(out["exit_final"].to_list(), out["open"].to_list()))
-
-    assert seen(136.0) == [(False, False)]  # out deep, but a stay that began 16 s after the exit may deepen yet
-    assert seen(1e9) == [(False, True)]  # it does: the return was brief, one crossing
+    df = _to_and_fro([(0, -3000), (30, 3000), (90, 3000), (104, -500), (110, -1500), (118, 300), (140, 300),
+                      (160, 3000), (200, 3000)])
+    # out deep, but a stay that began 16 s after the exit may deepen yet; it does: the return was brief, one crossing
+    assert _final_and_open(df, 136.0, line_agreement) == [(False, False)]
+    assert _final_and_open(df, 1e9, line_agreement) == [(False, True)]
