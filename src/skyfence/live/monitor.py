@@ -40,6 +40,7 @@ from skyfence.live.merge import Deduplicator
 from skyfence.live.outbox import Outbox, OutboxWriter
 from skyfence.live.picture import Picture
 from skyfence.live.sources import FileSource, Source
+from skyfence.live.details import utc
 from skyfence.live.updates import EventTracker
 from skyfence.live.window import OPEN_CAP, StateWindow
 from skyfence.sources.tabular import ReadReport
@@ -304,7 +305,7 @@ class Monitor:
             from skyfence.errors import SkyfenceError
 
             try:
-                going_on = [i for i in self.outbox.store.incidents(since=_time_at(end - OPEN_CAP))
+                going_on = [i for i in self.outbox.store.incidents(since=utc(end - OPEN_CAP))
                             if i.ended_at is None]
             except SkyfenceError:
                 going_on = []  # the store is not there now: the last window alone
@@ -313,14 +314,14 @@ class Monitor:
                 for a in inc.aircraft:
                     back[a.track_id] = min(back.get(a.track_id, since), start)
         earliest = min([since, *back.values()])
-        states = self.sink.recorded(_time_at(earliest))
+        states = self.sink.recorded(utc(earliest))
         if back:
-            kept = pl.DataFrame({"track_id": list(back), "_from": [_time_at(v) for v in back.values()]},
+            kept = pl.DataFrame({"track_id": list(back), "_from": [utc(v) for v in back.values()]},
                                 schema={"track_id": pl.String, "_from": states.schema["time"]})
             states = states.join(kept, on="track_id", how="left").filter(
-                (pl.col("time") >= _time_at(since)) | (pl.col("time") >= pl.col("_from"))).drop("_from")
+                (pl.col("time") >= utc(since)) | (pl.col("time") >= pl.col("_from"))).drop("_from")
         else:
-            states = states.filter(pl.col("time") >= _time_at(since))
+            states = states.filter(pl.col("time") >= utc(since))
         if states.height == 0:
             return
         taken = self._receive(states, None, resumed=True)
@@ -328,7 +329,7 @@ class Monitor:
             return
         self.tracker.resumed_from = {t: back.get(t, since) for t in states["track_id"].unique().to_list()}
         self.log(f"resumed from the recording: {states.height:,} states of {len(self.tracker.resumed_from):,} "
-                 f"aircraft back to {_time_at(earliest):%Y-%m-%d %H:%M:%S} UTC, "
+                 f"aircraft back to {utc(earliest):%Y-%m-%d %H:%M:%S} UTC, "
                  f"{len(set(back))} aircraft in events going on")
 
     def _time_left(self, started: float) -> float:
@@ -529,7 +530,3 @@ class Monitor:
         if self.sink is not None:
             self.sink.close()
             self.report.recorded = sorted(str(f) for f in self.sink.files)
-
-
-def _time_at(seconds: float) -> datetime:
-    return datetime.fromtimestamp(seconds, timezone.utc)

@@ -23,9 +23,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 
-import numpy as np
 import polars as pl
 
 from skyfence.agreement.model import Agreement
@@ -33,15 +32,15 @@ from skyfence.analysis.behaviour import with_intent
 from skyfence.analysis.pipeline import Events
 from skyfence.detect.conflicts import LEVELS
 from skyfence.detect.encounter_table import EncounterSettings
-from skyfence.live.contract import Aircraft, EventUpdate, TrackPoint, incident_id
-from skyfence.units import m_to_ft, m_to_nm
+from skyfence.live.contract import Aircraft, EventUpdate, incident_id
+from skyfence.live.details import (aircraft_of, crossing_details, encounter_details, figure, floor_utc,
+                                   iso_text, label, last_row, predict_entry, seconds_of, separation_at, shown,
+                                   track_points, utc)
 
 TRACK_AROUND = 300.0  # s of positions before the event (and after, as far as seen) sent with an update
-TRACK_POINTS = 200  # at most, per aircraft
 KEEP_WHOLE = ("crossing", "encounter")
 SETTLE = 60.0  # s: a manoeuvre or interaction is told once it began this long before the tick (at the window's
 # newest edge the kinematics have no states after them yet, and a turn seen there may vanish with the next ones)
-VIA_LINE_M = 100.0  # m: a predicted entry point this close to the line is across it (not the region's edge)
 WARNING_MERGE = 120.0  # s: warning episodes of one aircraft and area this close are one warning; this long
 # after the last warning state with no crossing, the warning has lapsed
 
@@ -64,26 +63,6 @@ class Followed:
     entered: float | None = None  # crossing: the earliest entry told (a row cut by the window's start enters later)
     ended_at: float | None = None
     told: datetime | None = None  # the time of the last update emitted
-
-
-def _s(t) -> float:
-    if t is None:
-        return math.nan
-    return t.timestamp()
-
-
-def _dt(s: float) -> datetime:
-    return datetime.fromtimestamp(s, timezone.utc)
-
-
-def _floor_dt(s: float) -> datetime:
-    return datetime.fromtimestamp(math.floor(s), timezone.utc)
-
-
-def _num(v, nd: int | None = None):
-    if v is None or (isinstance(v, float) and not math.isfinite(v)):
-        return None
-    return round(float(v), nd) if nd is not None else float(v)
 
 
 class EventTracker:
@@ -172,7 +151,7 @@ class EventTracker:
 
     def _follow(self, kind: str, key: tuple, start: float, end: float, tracks: tuple[str, ...], *id_parts
                 ) -> Followed:
-        f = Followed(incident_id(kind, *id_parts, _floor_dt(start)), kind, key, start, end, tracks)
+        f = Followed(incident_id(kind, *id_parts, floor_utc(start)), kind, key, start, end, tracks)
         self.following.setdefault((kind, key), []).append(f)
         return f
 
@@ -207,7 +186,7 @@ class EventTracker:
         out = []
         areas = {a.id: a for a in self.agreement.areas}
         for zone, track, start, end in eps.sort("start").select("zone", "track_id", "start", "end").iter_rows():
-            s, e = _s(start), _s(end)
+            s, e = seconds_of(start), seconds_of(end)
             key = (track, zone)
             f = self._match_crossing(key, s, e, WARNING_MERGE, s)
             if f is None:
@@ -217,18 +196,18 @@ class EventTracker:
             f.end = max(f.end, e)
             if f.crossed:
                 continue
-            row = _last_row(df, track, end)
+            row = last_row(df, track, end)
             self._warned.append((f, row, zone))
             if "crossing_warning" in f.emitted:
                 continue
-            predicted = _predict(row, areas[zone], self.agreement, self.lookahead)
-            details = {"zone": zone, "area": zone, "zone_kind": areas[zone].kind, "warning_start": _iso(s),
-                       "warning_end": _iso(e), **predicted}
+            predicted = predict_entry(row, areas[zone], self.agreement, self.lookahead)
+            details = {"zone": zone, "area": zone, "zone_kind": areas[zone].kind, "warning_start": iso_text(s),
+                       "warning_end": iso_text(e), **predicted}
             self._emit(f, "crossing_warning", (round(f.start), False))
-            ac = _aircraft_of(row)
+            ac = aircraft_of(row)
             tta = predicted.get("time_to_entry_s")
             what = f"{self._who(ac)} may enter {zone}" + (f" in {tta:.0f} s" if tta is not None else "")
-            out.append(self._update(f, "crossing_warning", _dt(f.start), "warning", (ac,), row["lat"], row["lon"],
+            out.append(self._update(f, "crossing_warning", utc(f.start), "warning", (ac,), row["lat"], row["lon"],
                                     None, False, what, details, df))
         return out
 
@@ -242,10 +221,10 @@ class EventTracker:
             seen.add(id(f))
             if not self._emit(f, "crossing_warning", (round(f.start), True)):
                 continue
-            ac = _aircraft_of(row)
-            details = {"zone": zone, "area": zone, "warning_start": _iso(f.start), "warning_end": _iso(f.end),
+            ac = aircraft_of(row)
+            details = {"zone": zone, "area": zone, "warning_start": iso_text(f.start), "warning_end": iso_text(f.end),
                        "crossed": False}
-            out.append(self._update(f, "crossing_warning", _dt(f.end + WARNING_MERGE), "warning", (ac,), row["lat"],
+            out.append(self._update(f, "crossing_warning", utc(f.end + WARNING_MERGE), "warning", (ac,), row["lat"],
                                     row["lon"], f.end, True, f"{self._who(ac)}: warning for {zone} over, no crossing",
                                     details, df))
         self._warned = []
@@ -259,11 +238,11 @@ class EventTracker:
         table = self._reassess(table, ev.crossing_signs)
         out = []
         for r in table.iter_rows(named=True):
-            entry = _s(r["entry_time"])
+            entry = seconds_of(r["entry_time"])
             lead = r["warning_lead_s"]
             first = entry - lead if lead is not None and math.isfinite(lead) else entry
             ended = r["exit_time"] is not None and not r["open"]
-            last = _s(r["exit_time"]) if ended else entry + (r["duration_s"] or 0.0)
+            last = seconds_of(r["exit_time"]) if ended else entry + (r["duration_s"] or 0.0)
             # an exit a return could still be merged into (analyze's hysteresis) is told once it is final
             pending = ended and not (r["exit_final"] or done or self._flight_over(df, r["track_id"], now))
             ended = ended and not pending
@@ -278,13 +257,13 @@ class EventTracker:
                 f = self._follow("crossing", key, first, last, (r["track_id"],), r["track_id"], r["zone"])
             f.end = max(f.end, last)
             f.entered = entry if f.entered is None else min(f.entered, entry)
-            f.exited = _s(r["exit_time"]) if ended else None
+            f.exited = seconds_of(r["exit_time"]) if ended else None
             crossed = r["entry_kind"] == "crossed"
             if crossed and not f.crossed:
                 self.crossings_made.setdefault(key, []).append(entry)
             f.crossed = True
             ac = Aircraft(r["track_id"], r["callsign"], r["party"])
-            details = _crossing_details(r)
+            details = crossing_details(r)
             if pending:
                 details.update(exit_time=None, exit_lat=None, exit_lon=None, intent=None, intent_score=None,
                                intent_reasons=None)
@@ -303,35 +282,35 @@ class EventTracker:
                 self._emit(f, "crossing_started", (round(entry), severity, done))
                 so_far = (f", {r['max_depth_km']:.1f} km deep after {r['duration_s']:.0f} s, still inside"
                           + (f" {self.end_words}" if done else ""))
-                out.append(self._update(f, "crossing_started", _dt(now), severity, (ac,), lat, lon, None, False,
+                out.append(self._update(f, "crossing_started", utc(now), severity, (ac,), lat, lon, None, False,
                                         what + so_far, details, df))
             if gone and self._emit(f, "crossing_ended", ("gone", round(last), round(r["max_depth_km"] or 0.0, 2))):
-                what = (f"{self._who(ac)}: no reports since {_dt(last):%H:%M:%S} UTC, last seen inside "
+                what = (f"{self._who(ac)}: no reports since {utc(last):%H:%M:%S} UTC, last seen inside "
                         f"{r['zone']} {r['max_depth_km']:.1f} km deep after {r['duration_s']:.0f} s"
                         + (f", {r['intent']}" if r["intent"] else ""))
                 over = {**details, **{k: r.get(k) for k in ("intent", "intent_score", "intent_reasons")}}  # judged
-                out.append(self._update(f, "crossing_ended", _dt(last),
+                out.append(self._update(f, "crossing_ended", utc(last),
                                         self._severity("crossing", "crossing_ended", over), (ac,),
                                         r["deepest_lat"], r["deepest_lon"], last, True, what, over, df))
             if ended:
-                sig = (round(_s(r["exit_time"])), round(r["max_depth_km"] or 0.0, 2), r["intent"])
+                sig = (round(seconds_of(r["exit_time"])), round(r["max_depth_km"] or 0.0, 2), r["intent"])
                 if self._emit(f, "crossing_ended", sig):
                     what = (f"{self._who(ac)} left {r['zone']} after {r['duration_s']:.0f} s, "
                             f"{r['max_depth_km']:.1f} km deep" + (f", {r['intent']}" if r["intent"] else ""))
                     out.append(self._update(f, "crossing_ended", r["exit_time"],
                                             self._severity("crossing", "crossing_ended", details), (ac,),
-                                            lat, lon, _s(r["exit_time"]), True, what, details, df))  # at its entry
+                                            lat, lon, seconds_of(r["exit_time"]), True, what, details, df))  # at its entry
         return out
 
     def _who(self, a: Aircraft) -> str:
         """An aircraft as a summary names it: callsign (or address) and its party's name (as the hotline does)."""
         party = self.agreement.party(a.party) if a.party else None
-        return f"{_name(a)} ({party.name if party is not None else a.party or 'unknown party'})"
+        return f"{label(a)} ({party.name if party is not None else a.party or 'unknown party'})"
 
     def _flight_over(self, df: pl.DataFrame, track: str, now: float) -> bool:
         """No report of ``track`` for a flight gap: its flight is over, and a stay of it with it."""
         times = df.filter(pl.col("track_id") == track)["time"]
-        return times.len() == 0 or _s(times.max()) + self.flight_gap < now
+        return times.len() == 0 or seconds_of(times.max()) + self.flight_gap < now
 
     def _reassess(self, table: pl.DataFrame, signs: list) -> pl.DataFrame:
         """Intent with the crossings the aircraft made before, in all the data the monitor saw (not only the
@@ -345,7 +324,7 @@ class EventTracker:
             if j is None:
                 renewed.append(None)
                 continue
-            entry = _s(r[2])
+            entry = seconds_of(r[2])
             before = sum(1 for t in self.crossings_made.get((r[0], r[1]), []) if t < entry - 1.0)
             renewed.append((dataclasses.replace(j[0], earlier_crossings=before), j[1]))
         return with_intent(table, renewed)
@@ -360,7 +339,7 @@ class EventTracker:
         # look-ahead past the end) is settled
         over_after = max(self.settings.merge_gap + self.settings.step, self.agreement.thresholds.separation.lookahead)
         for r in table.iter_rows(named=True):
-            s, e = _s(r["start_time"]), _s(r["end_time"])
+            s, e = seconds_of(r["start_time"]), seconds_of(r["end_time"])
             a, b = sorted((r["track_a"], r["track_b"]))
             key = (a, b)
             f = self._match("encounter", key, s, e, self.settings.merge_gap)
@@ -372,17 +351,17 @@ class EventTracker:
             level = LEVELS.index(r["max_level"]) if r["max_level"] in LEVELS else 0
             aircraft = (Aircraft(r["track_a"], r["callsign_a"], r["party_a"]),
                         Aircraft(r["track_b"], r["callsign_b"], r["party_b"]))
-            details = _encounter_details(r)
+            details = encounter_details(r)
             lat, lon = r["lat_at_min"], r["lon_at_min"]
             if level > f.level:
                 first = f.level == 0
                 f.level = f.now_level = level
                 self._emit(f, "level_changed", (level,))
                 what = (f"{self._who(aircraft[0])} and {self._who(aircraft[1])}: "
-                        f"{r['max_level']}, {_f(r['min_horizontal_nm'], 1)} NM / {_f(r['min_vertical_ft'], 0)} ft")
+                        f"{r['max_level']}, {shown(r['min_horizontal_nm'], 1)} NM / {shown(r['min_vertical_ft'], 0)} ft")
                 # the first level at the encounter's start; a rise later at the tick that saw it (never the same
                 # time twice, so the store keeps both)
-                out.append(self._update(f, "level_changed", r["start_time"] if first else _dt(now),
+                out.append(self._update(f, "level_changed", r["start_time"] if first else utc(now),
                                         self._severity("encounter", "level_changed", details), aircraft, lat, lon,
                                         None, False, what, details, df))
             # the level at the encounter's latest instant, while it goes on: told when it falls (loss -> warning)
@@ -393,19 +372,19 @@ class EventTracker:
             if now_level != f.now_level and e + over_after >= now and e >= now - self.tick - self.settings.step:
                 event = "level_fell" if now_level < f.now_level else "level_rose"
                 f.now_level = now_level
-                h, v = _separation_at(df, a, b, e, self.agreement)
-                sep = f", {h:.1f} NM / {_f(v, 0)} ft apart" if h is not None else ""
-                what = (f"{_name(aircraft[0])} and {_name(aircraft[1])}: now {LEVELS[now_level]} (highest "
+                h, v = separation_at(df, a, b, e, self.agreement)
+                sep = f", {h:.1f} NM / {shown(v, 0)} ft apart" if h is not None else ""
+                what = (f"{label(aircraft[0])} and {label(aircraft[1])}: now {LEVELS[now_level]} (highest "
                         f"{r['max_level']}){sep}")
                 d = {**details, "level_now": LEVELS[now_level], "horizontal_now_nm": h, "vertical_now_ft": v}
-                out.append(self._update(f, event, _dt(now), self._severity("encounter", event, details), aircraft,
+                out.append(self._update(f, event, utc(now), self._severity("encounter", event, details), aircraft,
                                         lat, lon, None, False, what, d, df))
             if e + over_after < now:
                 sig = (round(e),)
                 if self._emit(f, "encounter_ended", sig):
                     f.ended_at = e
-                    what = (f"{_name(aircraft[0])} and {_name(aircraft[1])}: encounter over (highest {r['max_level']}, "
-                            f"closest {_f(r['closest_horizontal_nm'], 1)} NM / {_f(r['closest_vertical_ft'], 0)} ft)")
+                    what = (f"{label(aircraft[0])} and {label(aircraft[1])}: encounter over (highest {r['max_level']}, "
+                            f"closest {shown(r['closest_horizontal_nm'], 1)} NM / {shown(r['closest_vertical_ft'], 0)} ft)")
                     out.append(self._update(f, "encounter_ended", r["end_time"],
                                             self._severity("encounter", "encounter_ended", details), aircraft, lat,
                                             lon, e, True, what, details, df))
@@ -421,22 +400,22 @@ class EventTracker:
         # a manoeuvre or interaction is over once it can no longer grow: its detector looks a context back
         over_after = self.context if not done else self.settings.merge_gap  # at the end of the data: as analyze
         for r in table.iter_rows(named=True):
-            s, e = _s(r["start_time"]), _s(r["end_time"])
+            s, e = seconds_of(r["start_time"]), seconds_of(r["end_time"])
             if kind == "manoeuvre":
                 what_kind = r["manoeuvre"]
                 key = (r["track_id"], what_kind)
                 tracks = (r["track_id"],)
                 aircraft = (Aircraft(r["track_id"], r["callsign"], r["party"]),)
-                details = {"type": what_kind, "peak": _num(r["peak"], 3), "peak_unit": r["peak_unit"],
-                           "duration_s": _num(r["duration_s"], 1), "near_line_km": _num(r["near_line_km"], 2)}
+                details = {"type": what_kind, "peak": figure(r["peak"], 3), "peak_unit": r["peak_unit"],
+                           "duration_s": figure(r["duration_s"], 1), "near_line_km": figure(r["near_line_km"], 2)}
             else:
                 what_kind = r["interaction"]
                 key = (what_kind, r["track_id"], r["other_track_id"])
                 tracks = (r["track_id"], r["other_track_id"])
                 aircraft = (Aircraft(r["track_id"], r["callsign"], r["party"]),
                             Aircraft(r["other_track_id"], r["other_callsign"], r["other_party"]))
-                details = {"type": what_kind, "closest_nm": _num(r["closest_nm"], 3),
-                           "duration_s": _num(r["duration_s"], 1)}
+                details = {"type": what_kind, "closest_nm": figure(r["closest_nm"], 3),
+                           "duration_s": figure(r["duration_s"], 1)}
             # two manoeuvres of a kind a few seconds apart are two events: only overlapping sightings are one
             f = self._match(kind, key, s, e, 1.0)
             if f is None:
@@ -446,7 +425,7 @@ class EventTracker:
             f.end = max(f.end, e)
             # an event longer than the window is seen cut at the window's start: its start is the one first seen
             start = min(f.start, s)
-            details.update(start_time=_iso(start), end_time=_iso(e), duration_s=_num(e - start, 1))
+            details.update(start_time=iso_text(start), end_time=iso_text(e), duration_s=figure(e - start, 1))
             over = e + over_after < now
             if kind in f.emitted and (f.emitted[kind] != ("open",) or not over):
                 continue  # told once when confirmed, once when over
@@ -473,7 +452,7 @@ class EventTracker:
     def _update(self, f: Followed, event: str, time, severity: str, aircraft: tuple[Aircraft, ...], lat, lon,
                 end: float | None, ended: bool, summary: str, details: dict, df: pl.DataFrame) -> EventUpdate:
         if isinstance(time, (int, float)):
-            time = _dt(time)
+            time = utc(time)
         # an event's updates never go back in time (the store takes an update older than the last as stale): an
         # encounter's end comes before the tick that saw its last rise, and would be lost
         if f.told is not None and time < f.told:
@@ -484,118 +463,6 @@ class EventTracker:
             details["level"] = LEVELS[f.level]
         return EventUpdate(f.id, f.kind, event, time, severity, aircraft, parties,
                            float(lat) if lat is not None else math.nan, float(lon) if lon is not None else math.nan,
-                           _floor_dt(f.start) if f.kind != "crossing" else _dt(f.start),
-                           _dt(end) if end is not None else None, ended, summary, details,
-                           _track(df, f.tracks, f.start - TRACK_AROUND))
-
-
-def _f(v, digits: int) -> str:
-    """A figure for a summary; "?" when unknown (an aircraft without altitude)."""
-    return "?" if v is None or (isinstance(v, float) and not math.isfinite(v)) else f"{v:.{digits}f}"
-
-
-def _iso(s: float) -> str | None:
-    if s is None or not math.isfinite(s):
-        return None
-    return _dt(s).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _name(a: Aircraft) -> str:
-    return a.callsign or a.track_id
-
-
-def _aircraft_of(row: dict) -> Aircraft:
-    party = row.get("party")
-    return Aircraft(row["track_id"], row.get("callsign"), str(party) if party is not None else None)
-
-
-def _last_row(df: pl.DataFrame, track: str, time) -> dict:
-    rows = df.filter((pl.col("track_id") == track) & (pl.col("time") <= time)).tail(1)
-    if rows.height == 0:
-        rows = df.filter(pl.col("track_id") == track).tail(1)
-    return rows.row(0, named=True)
-
-
-def _predict(row: dict, area, agreement: Agreement, lookahead: float) -> dict:
-    """Where and when the aircraft's straight path from its latest warning state enters the area (the
-    detector's own look-ahead, :meth:`first_hit`)."""
-    gs, trk = row.get("ground_speed"), row.get("track")
-    if gs is None or trk is None:
-        return {}
-    x, y = agreement.projection.forward(np.array([row["lon"]]), np.array([row["lat"]]))
-    vx = np.array([gs * math.sin(math.radians(trk))], dtype=np.float64)
-    vy = np.array([gs * math.cos(math.radians(trk))], dtype=np.float64)
-    t_hit = area.area_index.first_hit(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64), vx, vy,
-                                      lookahead)
-    if not np.isfinite(t_hit[0]):
-        return {}
-    th = float(t_hit[0])
-    px, py = np.asarray(x, dtype=np.float64) + vx * th, np.asarray(y, dtype=np.float64) + vy * th
-    lon, lat = agreement.projection.inverse(px, py)
-    # a side is entered across the line or across the region's outer edge: only the first is crossing the line
-    via_line = bool(area.depth_index.distance(px, py)[0] <= VIA_LINE_M) if area.kind == "side" else None
-    return {"time_to_entry_s": round(th, 1), "predicted_entry_time": _iso(row["time"].timestamp() + th),
-            "via_line": via_line,
-            "predicted_entry_lat": round(float(np.asarray(lat).ravel()[0]), 5),
-            "predicted_entry_lon": round(float(np.asarray(lon).ravel()[0]), 5)}
-
-
-def _crossing_details(r: dict) -> dict:
-    return {"zone": r["zone"], "area": r["zone"], "zone_kind": r["zone_kind"], "entry_kind": r["entry_kind"],
-            "entry_time": _iso(_s(r["entry_time"])), "exit_time": _iso(_s(r["exit_time"])),
-            "duration_s": _num(r["duration_s"], 1), "depth_km": _num(r["max_depth_km"], 3),
-            "entry_lat": _num(r["entry_lat"], 5), "entry_lon": _num(r["entry_lon"], 5),
-            "exit_lat": _num(r["exit_lat"], 5), "exit_lon": _num(r["exit_lon"], 5),
-            "deepest_lat": _num(r["deepest_lat"], 5), "deepest_lon": _num(r["deepest_lon"], 5),
-            "warning_lead_s": _num(r["warning_lead_s"], 1), "alt_min_ft": _num(r["alt_min_ft"], 0),
-            "alt_max_ft": _num(r["alt_max_ft"], 0), "data_gap": bool(r["data_gap"]), "open": bool(r["open"]),
-            **_intent(r), "country": r.get("country")}
-
-
-def _intent(r: dict) -> dict:
-    """The intent judged on a crossing, once it is over: judged on a crossing still going on, it reads the
-    crossing so far ("was back out within 106 s" of an aircraft still inside)."""
-    over = r["exit_time"] is not None and not r["open"]
-    return {k: r.get(k) if over else None for k in ("intent", "intent_score", "intent_reasons")}
-
-
-def _encounter_details(r: dict) -> dict:
-    return {"level": r["max_level"], "start_time": _iso(_s(r["start_time"])), "end_time": _iso(_s(r["end_time"])),
-            "horizontal_nm": _num(r["min_horizontal_nm"], 3), "vertical_ft": _num(r["min_vertical_ft"], 0),
-            "time_of_min": _iso(_s(r["time_of_min"])), "closest_horizontal_nm": _num(r["closest_horizontal_nm"], 3),
-            "closest_vertical_ft": _num(r["closest_vertical_ft"], 0), "closest_time": _iso(_s(r["closest_time"])),
-            "closest_above": r["closest_above"], "loss_time": _iso(_s(r["loss_time"])),
-            "warning_time_s": _num(r["warning_time_s"], 1), "duration_s": _num(r["duration_s"], 1),
-            "level_interpolated": bool(r["level_interpolated"]) if r["level_interpolated"] is not None else None}
-
-
-def _separation_at(df: pl.DataFrame, a: str, b: str, at: float, agreement: Agreement
-                   ) -> tuple[float | None, float | None]:
-    """Horizontal (NM) and vertical (ft) separation of two aircraft at their latest states in ``df`` up to ``at``
-    (the encounter's latest instant: a run a tick after it would otherwise give figures from after its end)."""
-    upto = pl.col("time") <= _dt(at + 1e-3)
-    last = df.filter(pl.col("track_id").is_in([a, b]) & upto).group_by("track_id").agg(
-        pl.col("lon").last(), pl.col("lat").last(), pl.col("altitude").drop_nulls().last())
-    if last.height != 2:
-        return None, None
-    x, y = agreement.projection.forward(last["lon"].to_numpy(), last["lat"].to_numpy())
-    h = float(m_to_nm(np.hypot(x[1] - x[0], y[1] - y[0])))
-    alt = last["altitude"].to_numpy()
-    v = abs(float(m_to_ft(alt[1] - alt[0]))) if np.isfinite(alt).all() else None
-    return round(h, 2), (round(v) if v is not None else None)
-
-
-def _track(df: pl.DataFrame, tracks: tuple[str, ...], since: float) -> tuple[TrackPoint, ...]:
-    """The positions of the aircraft involved in the window, from a little before the event."""
-    if df.height == 0:
-        return ()
-    lo = _dt(since)
-    pts = df.filter(pl.col("track_id").is_in(list(tracks)) & (pl.col("time") >= lo)).select(
-        "track_id", "time", "lat", "lon", "altitude")
-    out: list[TrackPoint] = []
-    for (track,), part in pts.group_by("track_id", maintain_order=True):
-        if part.height > TRACK_POINTS:
-            part = part.gather_every(math.ceil(part.height / TRACK_POINTS))
-        for t, tm, lat, lon, alt in part.iter_rows():
-            out.append(TrackPoint(t, tm, lat, lon, round(float(m_to_ft(alt))) if alt is not None else None))
-    return tuple(out)
+                           floor_utc(f.start) if f.kind != "crossing" else utc(f.start),
+                           utc(end) if end is not None else None, ended, summary, details,
+                           track_points(df, f.tracks, f.start - TRACK_AROUND))
