@@ -360,3 +360,31 @@ def test_a_shallow_stay_at_the_end_of_the_data_may_yet_deepen_into_the_same_cros
     # out deep, but a stay that began 16 s after the exit may deepen yet; it does: the return was brief, one crossing
     assert _final_and_open(df, 136.0, line_agreement) == [(False, False)]
     assert _final_and_open(df, 1e9, line_agreement) == [(False, True)]
+
+
+def test_a_last_report_that_may_be_a_spike_or_a_closed_zone_decide_an_exit_as_they_should(tmp_path):
+    """Two cases of the review: above a zone's ceiling by 50 ft (a shallow return), one report 45,000 ft, then back
+    at 38,000: at that report the exit read final, but the next one made it an altitude spike, and the stay one
+    (the flight's last report no longer counts as out). And a zone whose validity ended with the aircraft still
+    over it: no stay can begin any more, so the exit at the closing is final (it waited for ever)."""
+    feet = 0.3048
+    zone = {"id": "box", "shape": {"bbox": [39.3, 35.3, 39.9, 35.7]}, "ceiling": "FL380", "owner": "red",
+            "closed_to": ["blue"]}
+    ag = load_agreement(write(tmp_path, simple(zones=[zone])))
+    t0 = synthetic.EPOCH_2017
+    df = synthetic.straight_track(39.4, 35.5, 90, 50, 400, 5, t0, BLUE, "SPIKE", altitude=38000 * feet)
+    s = df["time"].dt.epoch("s") - int(t0)
+    alt = (pl.when(s < 100).then(38000.0).when(s < 200).then(38050.0).when(s == 200).then(45000.0)
+           .when(s < 250).then(38050.0).otherwise(38000.0)) * feet
+    df = df.with_columns(alt.alias("altitude"))
+
+    def box(out: pl.DataFrame) -> list[tuple]:
+        return out.filter(pl.col("zone") == "box").select("open", "exit_final").rows()
+
+    assert box(run(df.filter(s <= 200), ag)) == [(False, False)]  # out by 7,000 ft at the last report: not yet
+    assert box(run(df, ag)) == [(True, False)]  # a spike: one stay, open at the end
+    zone = {**zone, "ceiling": None, "valid_to": "2017-11-01T00:05:00Z"}
+    del zone["ceiling"]
+    closing = load_agreement(write(tmp_path, simple(zones=[zone]), "closing.yaml"))
+    slow = synthetic.straight_track(39.35, 35.5, 90, 50, 900, 5, t0, BLUE, "SLOW", altitude=25000 * feet)
+    assert box(run(slow.filter(slow["time"].dt.epoch("s") - int(t0) <= 400), closing)) == [(False, True)]

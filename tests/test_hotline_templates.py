@@ -135,3 +135,18 @@ def test_a_warning_after_a_crossing_and_a_lapsed_warning_say_what_happened():
     lapsed.status = "resolved"
     assert render(lapsed, "russia_syria", NAMES, "the Euphrates").startswith(
         "[WARNING] RESOLVED: The warning for your aircraft RFF90 is over: it did not cross the Euphrates (warned")
+
+
+def test_a_warning_over_for_one_never_seen_to_cross_or_entering_across_the_edge():
+    """Review: 'again' of an aircraft first seen inside, and 'did not cross the line' of a warning of an entry
+    across the region's edge."""
+    inside = {"zone": "coalition-side", "zone_kind": "side", "entry_kind": "first_seen_inside",
+              "entry_time": "2017-11-01T01:43:37.000000Z", "exit_time": "2017-11-01T01:45:31.000000Z",
+              "time_to_entry_s": 94}
+    text = render(incident("crossing", "crossing_warning", "caution", inside), "russia_syria", NAMES, "the Euphrates")
+    assert "again" not in text and "is expected to cross the Euphrates within 94 s" in text
+    assert "; it was inside at 2017-11-01 01:43:37 UTC and left at 2017-11-01 01:45:31 UTC." in text
+    edge = incident("crossing", "crossing_warning", "warning", {"zone": "coalition-side", "zone_kind": "side",
+                                                                "via_line": False, "crossed": False})
+    edge.ended_at = T
+    assert "is over: it did not enter the coalition-side." in render(edge, "russia_syria", NAMES, "the Euphrates")

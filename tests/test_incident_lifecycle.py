@@ -130,3 +130,6 @@ def test_a_warning_after_a_crossing_gives_its_own_prediction():
     assert inc.details["time_to_entry_s"] == 94.0 and inc.details["predicted_entry_lat"] == 35.5
     assert inc.details["entry_kind"] == "crossed" and "crossed" not in inc.details
     assert inc.summary == "4b1805 crossing ended (west)" and inc.last_event == "crossing_warning"
+    # a later warning that predicts no entry (no track reported): the last figure is not told as if still so
+    lc.apply_update(inc, crossing("crossing_warning", 330, "warning"), Q)
+    assert inc.details["time_to_entry_s"] is None and inc.details["entry_kind"] == "crossed"

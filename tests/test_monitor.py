@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -300,3 +301,28 @@ def test_a_replay_behind_its_speed_says_so_and_counts_what_it_replayed(sim_slice
     report = m.run()
     assert any("behind --speed 1e+06" in line and "real time" in line for line in said), said
     assert 0 < report.states < read_any(sim_slice)[0].height and report.records == report.states
+
+
+def test_a_crossing_whose_exit_stays_open_to_a_return_for_longer_than_a_context_is_told_once(tmp_path):
+    """A fighter 3 km in, then 500 m out along the line for 25 minutes (a shallow return: analyze keeps it one
+    crossing), then 15 km in and out for good. The monitor forgot the crossing while its exit waited to be final:
+    it never told its end, and told the second entry as a new crossing (review)."""
+    from skyfence import synthetic
+    from tests.agreements import simple, write
+
+    ag = load_agreement(write(tmp_path, simple()))
+    at = [(0, -5000), (40, 3000), (100, 3000), (110, -500), (1610, -500), (1640, 15000), (1940, 15000),
+          (1970, -5000), (3200, -5000)]
+    t = np.arange(0.0, at[-1][0] + 1.0, 2.0)
+    east = np.interp(t, [a for a, _ in at], [d for _, d in at])
+    df = synthetic.table(synthetic.EPOCH_2017 + t, "a01234", "B", 40.0 + east / (111320 * np.cos(np.radians(35.5))),
+                         35.0 + t * 30.0 / 111000, 6000.0, 200.0, 0.0, 0.0)
+    path = tmp_path / "loiter.parquet"
+    df.write_parquet(path)
+    a = analyze([path], ag)
+    assert a.crossings.height == 1 and a.crossings["exit_final"].to_list() == [True]
+    ups, _, _ = run_monitor([path], ag, tick=30.0)
+    assert differences(final_events(ups), analysis_events(a.crossings, a.encounters, a.manoeuvres,
+                                                          a.interactions)) == []
+    told = [(u.incident_id, u.event) for u in ups if u.kind == "crossing" and u.event != "crossing_warning"]
+    assert len({i for i, _ in told}) == 1 and [e for _, e in told].count("crossing_ended") == 1, told

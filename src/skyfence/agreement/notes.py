@@ -22,6 +22,7 @@ def overlapping_zones(agreement: Agreement) -> list[str]:
         shared = a.polygon_xy.intersection(b.polygon_xy).area
         if shared <= 0:
             continue
-        notes.append(f"zones {a.id} and {b.id} overlap ({shared / 1e6:,.0f} km2, at the same altitudes and times): "
+        size = f"{shared / 1e6:,.0f} km2" if shared >= 1e6 else "under 1 km2"
+        notes.append(f"zones {a.id} and {b.id} overlap ({size}, at the same altitudes and times): "
                      f"an aircraft of {', '.join(common)} inside both counts as a crossing of each")
     return notes

@@ -258,7 +258,9 @@ def _exit_final(ev_start, ev_end, run_start, inside, t, tr: TrackArrays, th: Cro
     ``min_depth`` (the return is not shallow) and the first state a later stay could begin from comes
     ``min_duration`` or more after the last state inside (the return is not brief). A stay of the flight's
     last reports too shallow to count yet (jitter) may still deepen, so a later stay could begin from its
-    first state. An event still inside at its flight's last report is not final."""
+    first state. The flight's last report does not count as out (the next may make its altitude a spike), and
+    after a zone's validity has ended no stay can begin. An event still inside at its flight's last report is
+    not final."""
     final = np.zeros(len(ev_end), dtype=bool)
     if len(ev_end) == 0:
         return final
@@ -271,12 +273,15 @@ def _exit_final(ev_start, ev_end, run_start, inside, t, tr: TrackArrays, th: Cro
     e, fl = ev_end[ask_out], last[ask_out]
     tail = run_start[np.maximum(np.searchsorted(run_start, fl, side="right") - 1, 0)]
     could_begin = np.where(inside[fl], tail, fl)  # the first row a later stay could start from
-    gap_end = np.where(inside[fl], tail - 1, fl)
+    # the flight's last report does not count as out: the next one may make its altitude a spike (cleaning)
+    gap_end = np.where(inside[fl], tail - 1, fl - 1)
     late = t[could_begin] - t[e] >= th.min_duration
     late &= (could_begin > e) & (gap_end > e)
     out = np.zeros(len(e), dtype=bool)
     if late.any():
         out[late] = _goes_out(e[late] + 1, gap_end[late], tr, th, ask)
+    # a zone closed: no stay can begin after its validity ends
+    out |= (t[could_begin] > ask.area.window_seconds()[1]) & (could_begin > e)
     final[ask_out] = out
     return final
 

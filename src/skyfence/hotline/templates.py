@@ -131,13 +131,14 @@ def _crossing(event: str, d: dict, first: str, crossed: str, area: str, where: s
     if d.get("entry_kind") is not None:
         before = f"; it crossed {crossed} at {entry}" if d.get("entry_kind") == "crossed" else f"; it was inside at {entry}"
         before += f" and left at {utc_text(_when(d['exit_time']))}" if d.get("exit_time") else ""
-    again = " again" if before else ""
+    again = " again" if d.get("entry_kind") == "crossed" else ""  # never "again" of one not seen to cross
     if event == "warning_over":
         span = ""
         if d.get("warning_start") and d.get("warning_end"):
             span = (f" (warned from {utc_text(_when(d['warning_start']))} to "
                     f"{utc_text(_when(d['warning_end']))})")
-        return f"The warning for {first} is over: it did not cross {crossed}{again}{span}{before}."
+        did_not = f"enter the {area}" if d.get("via_line") is False else f"cross {crossed}"
+        return f"The warning for {first} is over: it did not {did_not}{again}{span}{before}."
     if event == "crossing_warning":
         tte = _num(d.get("time_to_entry_s"))
         soon = f"within {duration(tte)}" if tte is not None else "soon"

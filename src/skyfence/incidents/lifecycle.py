@@ -87,7 +87,8 @@ def apply_update(inc: Incident, u: EventUpdate, quiet_period: float) -> list[Ste
         else:  # a lesser event merged in (a warning that lapsed after a crossing): the worst stays told (its
             lesser = True  # figures too: a lapsed warning's "crossed: false" would contradict it); the audit has it
             # but a prediction is the latest one (a new warning's 94 s to entry, not the first warning's 163 s)
-            inc.details = {**inc.details, **{k: v for k, v in u.details.items() if k in PREDICTION}}
+            if u.event == "crossing_warning" and not u.ended:  # what it does not predict (no track) is not known
+                inc.details = {**inc.details, **{k: u.details.get(k) for k in PREDICTION}}
         inc.last_event, inc.last_update_time = u.event, u.time
         if u.ended:
             inc.ended_at, inc.quiet_until = u.time, u.time + timedelta(seconds=quiet_period)

@@ -255,7 +255,7 @@ class EventTracker:
                 if not self._trusted(entry, (r["track_id"],), trusted_from):
                     continue
                 f = self._follow("crossing", key, first, last, (r["track_id"],), r["track_id"], r["zone"])
-            f.end = max(f.end, last)
+            f.end = max(f.end, last, now if pending else last)  # a stay whose exit may still change goes on
             f.entered = entry if f.entered is None else min(f.entered, entry)
             f.exited = seconds_of(r["exit_time"]) if ended else None
             crossed = r["entry_kind"] == "crossed"
@@ -374,7 +374,7 @@ class EventTracker:
                 f.now_level = now_level
                 h, v = separation_at(df, a, b, e, self.agreement)
                 sep = f", {h:.1f} NM / {shown(v, 0)} ft apart" if h is not None else ""
-                what = (f"{label(aircraft[0])} and {label(aircraft[1])}: now {LEVELS[now_level]} (highest "
+                what = (f"{self._who(aircraft[0])} and {self._who(aircraft[1])}: now {LEVELS[now_level]} (highest "
                         f"{r['max_level']}){sep}")
                 d = {**details, "level_now": LEVELS[now_level], "horizontal_now_nm": h, "vertical_now_ft": v}
                 out.append(self._update(f, event, utc(now), self._severity("encounter", event, details), aircraft,
@@ -383,7 +383,7 @@ class EventTracker:
                 sig = (round(e),)
                 if self._emit(f, "encounter_ended", sig):
                     f.ended_at = e
-                    what = (f"{label(aircraft[0])} and {label(aircraft[1])}: encounter over (highest {r['max_level']}, "
+                    what = (f"{self._who(aircraft[0])} and {self._who(aircraft[1])}: encounter over (highest {r['max_level']}, "
                             f"closest {shown(r['closest_horizontal_nm'], 1)} NM / {shown(r['closest_vertical_ft'], 0)} ft)")
                     out.append(self._update(f, "encounter_ended", r["end_time"],
                                             self._severity("encounter", "encounter_ended", details), aircraft, lat,
