@@ -276,3 +276,37 @@ def test_a_store_of_a_recorded_day_marks_the_wall_clock_and_the_open_filter_lets
         p.close()
         srv.stop()
         store.close()
+
+
+def test_a_long_incident_title_cuts_the_names_never_the_status(tmp_path, browser):
+    """An acknowledged encounter of two long callsigns read 'encounter SYRAF1234 · RCH87112 LOSS ACKN…' (user
+    trial): the names give way, the severity and the status are whole."""
+    import dataclasses
+
+    from skyfence.incidents import Aircraft
+    from tests.incident_stores import encounter
+
+    store = IncidentStore.open(tmp_path / "incidents.db")
+    u = encounter("level_changed", 0, "loss")
+    u = dataclasses.replace(u, aircraft=(Aircraft("778a01", "SYRAF1234X", "russia_syria"),
+                                         Aircraft("ae01c5", "RCH87112Y", "coalition")),
+                            parties=("russia_syria", "coalition"))
+    store.apply([u])
+    store.acknowledge(u.incident_id, by="oleg", party="russia_syria")
+    token = Users(store.engine).add("oleg", "officer", "russia_syria")
+    srv = Server(WebContext(store=store, agreement=AGREEMENT))
+    p = Page(browser, srv.url, token)
+    try:
+        p.page.set_viewport_size({"width": 800, "height": 700})
+        p.page.select_option("#f-status", "")  # every status (the list opens on the open ones)
+        p.wait("document.querySelectorAll('#incidents li').length === 1")
+        box = p.js("""(() => { const li = document.querySelector('#incidents li'), s = li.querySelector('.status');
+            const r = s.getBoundingClientRect(), t = li.querySelector('.title').getBoundingClientRect();
+            return {cut: s.scrollWidth > s.clientWidth + 1, right: r.right, title: t.right,
+                    text: s.textContent}; })()""")
+        assert box["text"] == "acknowledged" and not box["cut"] and box["right"] <= box["title"] + 1, box
+        assert p.outside == [] and p.errors == []
+    finally:
+        p.close()
+        srv.stop()
+        store.close()

@@ -87,7 +87,8 @@ export class IncidentPanel {
       const li = el("li", { "data-id": inc.id, class: `${inc.status}${inc.id === this.selected ? " selected" : ""}`,
         onclick: () => this.select(inc.id) },
         el("span", { class: "sev", style: `background:${sevColour(inc.severity)}` }),
-        el("span", { class: "title" }, `${inc.kind} ${who}`, badge(inc.severity),
+        // the names give way (cut with an ellipsis), never the severity and the status
+        el("span", { class: "title" }, el("span", { class: "who" }, `${inc.kind} ${who}`), badge(inc.severity),
           el("span", { class: `status ${inc.status}` }, inc.status)),
         el("span", { class: "when" }, hms(epochOf(inc.start_time))),
         el("span", { class: "sum" }, inc.summary));
