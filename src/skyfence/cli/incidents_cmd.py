@@ -57,8 +57,9 @@ def _check_format(fmt: str, allowed: tuple[str, ...], option: str = "--format") 
 
 
 def _hhmm(t: datetime | None) -> str:
-    """A time as people read it: to the second, UTC marked (the JSON and CSV keep ISO 8601 to the microsecond)."""
-    return t.strftime("%Y-%m-%d %H:%M:%SZ") if t else ""
+    from skyfence.incidents.model import human
+
+    return human(t)
 
 
 def _who(inc) -> str:

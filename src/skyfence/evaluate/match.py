@@ -63,12 +63,8 @@ def match(truth: pl.DataFrame, detected: pl.DataFrame, *, tolerance: float,
     """Match on (aircraft, other aircraft or None, start, end) columns; an open end is taken as the start. Two
     events match when they share at least an instant (an event of no duration matches itself), or come within
     ``tolerance`` seconds of each other."""
-    ta, tb, ts, te = truth_cols
-    da, db, ds, de = detected_cols
-    t = pl.DataFrame({"key": _key(truth, ta, tb, ordered), "s": _seconds(truth[ts]),
-                      "e": _seconds(truth[te]).fill_null(_seconds(truth[ts]))}).with_row_index("ti")
-    d = pl.DataFrame({"key": _key(detected, da, db, ordered), "s": _seconds(detected[ds]),
-                      "e": _seconds(detected[de]).fill_null(_seconds(detected[ds]))}).with_row_index("di")
+    t = _spans(truth, truth_cols, ordered).with_row_index("ti")
+    d = _spans(detected, detected_cols, ordered).with_row_index("di")
     j = t.join(d, on="key", suffix="_d")
     j = j.with_columns((pl.min_horizontal("e", "e_d") - pl.max_horizontal("s", "s_d")).alias("overlap"))
     j = j.filter((pl.col("overlap") > -tolerance) | (pl.col("overlap") >= 0)).sort("overlap", descending=True)
@@ -91,6 +87,13 @@ def match(truth: pl.DataFrame, detected: pl.DataFrame, *, tolerance: float,
                    int(found.sum()), right, found)
 
 
+def _spans(df: pl.DataFrame, cols: tuple[str, str | None, str, str], ordered: bool) -> pl.DataFrame:
+    """Each event as (key of its aircraft or pair, start s, end s; an open end taken as the start)."""
+    a, b, start, end = cols
+    s = _seconds(df[start])
+    return pl.DataFrame({"key": _key(df, a, b, ordered), "s": s, "e": _seconds(df[end]).fill_null(s)})
+
+
 def _seconds(s: pl.Series) -> pl.Series:
     if s.dtype == pl.String:
         s = s.str.to_datetime(time_zone="UTC", strict=False)
@@ -104,12 +107,8 @@ def coverage(truth: pl.DataFrame, detected: pl.DataFrame, *,
     """The share of the true events' time that detections of the same aircraft cover: what the overlap count's
     recall does not tell (a 5.7 h orbit "found" by two 10-minute pieces at its ends is 6% covered). None when
     the true events have no duration."""
-    ta, tb, ts, te = truth_cols
-    da, db, ds, de = detected_cols
-    t = pl.DataFrame({"key": _key(truth, ta, tb, ordered), "s": _seconds(truth[ts]),
-                      "e": _seconds(truth[te]).fill_null(_seconds(truth[ts]))}).with_row_index("ti")
-    d = pl.DataFrame({"key": _key(detected, da, db, ordered), "s": _seconds(detected[ds]),
-                      "e": _seconds(detected[de]).fill_null(_seconds(detected[ds]))})
+    t = _spans(truth, truth_cols, ordered).with_row_index("ti")
+    d = _spans(detected, detected_cols, ordered)
     total = float((t["e"] - t["s"]).clip(lower_bound=0).sum() or 0.0)
     if total <= 0:
         return None

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from skyfence.incidents.model import SYSTEM, EventUpdate, Incident, incident_json, iso
+from skyfence.incidents.model import SYSTEM, EventUpdate, Incident, human, incident_json
 from skyfence.incidents.severity import highest, rank
 
 Step = tuple[str, str]  # (action, why)
@@ -169,7 +169,7 @@ def auto_resolve(inc: Incident) -> Step:
     quiet_period = (inc.quiet_until - inc.ended_at).total_seconds()
     inc.status, inc.resolved_at, inc.resolved_by, inc.resolved_severity = "resolved", at, SYSTEM, inc.severity
     inc.updated_at = at
-    return "resolved", (f"the event ended at {inc.ended_at:%Y-%m-%d %H:%M:%S}Z and nothing new came within the quiet period "
+    return "resolved", (f"the event ended at {human(inc.ended_at)} and nothing new came within the quiet period "
                         f"({quiet_period:g} s)")
 
 

@@ -140,6 +140,11 @@ def utc(t: datetime | None) -> datetime | None:
     return t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t.astimezone(timezone.utc)
 
 
+def human(t: datetime | None) -> str:
+    """A time as people read it: to the second, UTC marked ("" when unknown); JSON and CSV keep :func:`iso`."""
+    return f"{utc(t):%Y-%m-%d %H:%M:%S}Z" if t is not None else ""
+
+
 def iso(t: datetime | None) -> str | None:
     """ISO 8601 UTC with Z, to the microsecond only when there is one."""
     if t is None:

@@ -107,6 +107,7 @@ class EventTracker:
                ) -> list[EventUpdate]:
         """The updates that the events of this window (detected over ``df`` up to ``now``) cause."""
         out: list[EventUpdate] = []
+        self._last_seen: dict | None = None  # this window's last report per aircraft, gathered when first asked
         out += self._warnings(ev, df, now, trusted_from)
         out += self._crossings(ev, df, now, trusted_from, done)
         out += self._lapses(df, now)
@@ -308,9 +309,13 @@ class EventTracker:
         return f"{label(a)} ({party.name if party is not None else a.party or 'unknown party'})"
 
     def _flight_over(self, df: pl.DataFrame, track: str, now: float) -> bool:
-        """No report of ``track`` for a flight gap: its flight is over, and a stay of it with it."""
-        times = df.filter(pl.col("track_id") == track)["time"]
-        return times.len() == 0 or seconds_of(times.max()) + self.flight_gap < now
+        """No report of ``track`` for a flight gap: its flight is over, and a stay of it with it. The window's
+        last report per aircraft is gathered once a window (not a filter of the whole window per crossing)."""
+        if self._last_seen is None:
+            last = df.group_by("track_id").agg(pl.col("time").max())
+            self._last_seen = dict(zip(last["track_id"].to_list(), last["time"].to_list()))
+        seen = self._last_seen.get(track)
+        return seen is None or seconds_of(seen) + self.flight_gap < now
 
     def _reassess(self, table: pl.DataFrame, signs: list) -> pl.DataFrame:
         """Intent with the crossings the aircraft made before, in all the data the monitor saw (not only the
