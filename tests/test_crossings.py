@@ -119,8 +119,11 @@ def test_jitter_along_the_line_is_not_a_crossing(line_agreement):
 
 def test_brief_shallow_return_is_one_event_and_real_return_is_two(line_agreement):
     t0 = synthetic.EPOCH_2017
-    depth = np.r_[np.full(30, -5000.0), np.full(30, 4000.0), np.full(15, -300.0), np.full(30, 4000.0),
-                  np.full(60, -6000.0), np.full(30, 5000.0)]
+    planned = np.r_[np.full(30, -5000.0), np.full(30, 4000.0), np.full(15, -300.0), np.full(30, 4000.0),
+                    np.full(60, -6000.0), np.full(30, 5000.0)]
+    depth = planned.copy()  # across the line at 500 m/s: a faster jump would be a position no aircraft reaches
+    for i in range(1, len(depth)):
+        depth[i] = np.clip(planned[i], depth[i - 1] - 1000.0, depth[i - 1] + 1000.0)
     t = np.arange(len(depth)) * 2.0
     lon = 40.0 + depth / (111320 * np.cos(np.radians(35.5)))
     df = synthetic.table(t0 + t, BLUE, "B", lon, 35.5 + t * 1e-5, 6000.0, 200.0, 90.0, 0.0)

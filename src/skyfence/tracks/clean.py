@@ -36,6 +36,7 @@ class Limits:
     cruise_band: tuple[float, float] = (20000 * FOOT, 50000 * FOOT)  # where fixed-wing aircraft cannot be slow
     cruise_speed_min: float = 90 * KNOT
     position_margin: float = 1000.0  # m of position error allowed in the reachability test
+    jump_horizon: float = plausibility.JUMP_HORIZON  # s after a position up to which it is judged
     spike_rate: float = 500 * FOOT  # m/s (30,000 ft/min) up and straight back down is a spike
     spike_floor: float = 1000 * FOOT
 
@@ -173,7 +174,7 @@ def _plausible(df: pl.DataFrame, report: ReadReport, limits: Limits) -> pl.DataF
     drop((alt >= low) & (alt <= high) & (speed < limits.cruise_speed_min),
          "too slow for its altitude (spoofed or bad altitude)")
     drop(plausibility.position_jumps(plausibility.group_starts(ids), t, lat, lon, limits.speed_max,
-                                     limits.position_margin), "position jump")
+                                     limits.position_margin, horizon=limits.jump_horizon), "position jump")
     return df
 
 

@@ -7,11 +7,14 @@
   slow-moving position and velocity).
 * **Position jumps**: positions that no aircraft could reach from its other
   positions in the time between them. The positions are split into segments
-  that are each reachable point to point; the largest segment is kept, then
-  every other segment whose points are reachable from and to the kept ones.
-  A one-point outlier and an excursion away and back end up outside the kept
-  set; a long stretch before or after a single discontinuity stays (which
-  side is true cannot be told).
+  that are each reachable point to point; at each row the segment with the
+  most rows within ``JUMP_HORIZON`` s is the main one, and a row of another
+  segment stays only if its stretch is reachable from and to the main rows
+  around it. A one-point outlier and an excursion away and back (up to about
+  the horizon) are dropped; a long stretch before or after a single
+  discontinuity stays (which side is true cannot be told). Each row is judged
+  on the rows within the horizon alone, so its answer is final once the feed
+  has gone that far past it (what a live monitor needs).
 * **Altitude spikes**: a reported altitude away from both its neighbours, in the
   same direction, by more than any aircraft climbs or descends in that time.
 
@@ -28,6 +31,7 @@ from skyfence.kernels import as_kernel_array
 
 EARTH_RADIUS = 6_371_000.0
 SEGMENT_LOOKBACK = 4  # open segments a new position may continue
+JUMP_HORIZON = 600.0  # s: a position is judged on the rows this close to it in time
 
 
 def group_starts(ids: np.ndarray) -> np.ndarray:
@@ -114,33 +118,62 @@ def _segments(a: int, b: int, t, lat, lon, speed_max: float, margin: float, seg:
 
 
 @numba.njit(cache=True)
-def _fits(a: int, b: int, s: int, seg, kept, t, lat, lon, speed_max: float, margin: float):
-    """Whether segment ``s`` is reachable from the kept point before each of its points and can reach the
-    kept point after; and whether kept points enclose it (before its first and after its last point)."""
-    ok, before, after = True, False, False
-    prev, first, last_row = -1, -1, -1
-    for i in range(a, b):
-        if seg[i] == s:
-            if first < 0:
-                first, before = i, prev >= 0
-            last_row = i
-            ok = ok and (prev < 0 or _reachable(t, lat, lon, prev, i, speed_max, margin))
-        elif kept[i - a]:
-            prev = i
-    nxt = -1
-    for i in range(b - 1, a - 1, -1):
-        if seg[i] == s:
-            if i == last_row:
-                after = nxt >= 0
-            ok = ok and (nxt < 0 or _reachable(t, lat, lon, i, nxt, speed_max, margin))
-        elif kept[i - a]:
-            nxt = i
-    return ok, before and after, t[last_row] - t[first]
+def _main_segments(a: int, b: int, seg: np.ndarray, nseg: int, t: np.ndarray, horizon: float) -> np.ndarray:
+    """For each row a..b, the segment with the most rows up to ``horizon`` s after it (ties: the earliest begun)."""
+    main = np.empty(b - a, dtype=np.int64)
+    seen = np.zeros(nseg, dtype=np.int64)
+    best, hi = seg[a], a
+    for p in range(a, b):
+        while hi < b and t[hi] <= t[p] + horizon:
+            s = seg[hi]
+            seen[s] += 1
+            if seen[s] > seen[best] or (seen[s] == seen[best] and s < best):
+                best = s
+            hi += 1
+        main[p - a] = best
+    return main
+
+
+@numba.njit(cache=True)
+def _judge(a: int, b: int, seg: np.ndarray, count: np.ndarray, t, lat, lon, speed_max: float, margin: float,
+           min_points: int, min_duration: float, horizon: float, bad: np.ndarray) -> None:
+    """Mark the rows a..b of one aircraft split into several segments (see :func:`position_jumps`)."""
+    nseg = len(count)
+    main = _main_segments(a, b, seg, nseg, t, horizon)
+    first = np.zeros(nseg + 1, dtype=np.int64)  # each segment's rows, in time order: rows[first[s]:first[s + 1]]
+    first[1:] = np.cumsum(count)
+    rows = np.argsort(seg[a:b], kind="mergesort") + a
+    times = t[rows]
+    for p in range(a, b):
+        m, s = main[p - a], seg[p]
+        if s == m:
+            continue
+        mine = rows[first[m]:first[m + 1]]
+        k = np.searchsorted(mine, p)
+        before = mine[k - 1] if k > 0 else -1
+        after = mine[k] if k < len(mine) and t[mine[k]] <= t[p] + horizon else -1
+        # the rows of its segment between those main rows (up to the horizon where there is none after)
+        ts = times[first[s]:first[s + 1]]
+        i0 = np.searchsorted(ts, t[before], side="right") if before >= 0 else 0
+        i1 = np.searchsorted(ts, t[after] if after >= 0 else t[p] + horizon, side="right")
+        ok = True
+        for i in range(first[s] + i0, first[s] + i1):
+            r = rows[i]
+            if (before >= 0 and not _reachable(t, lat, lon, before, r, speed_max, margin)) or \
+                    (after >= 0 and not _reachable(t, lat, lon, r, after, speed_max, margin)):
+                ok = False
+                break
+        if not ok and (before < 0 or after < 0):
+            # past a single discontinuity: which side is true is unknown, so a long stretch stays (counted up to
+            # the horizon); a short one is an outlier
+            j1 = np.searchsorted(ts, t[p] + horizon, side="right")
+            ok = j1 >= min_points and ts[j1 - 1] - ts[0] >= min_duration
+        bad[p] = not ok
 
 
 @numba.njit(cache=True)
 def _jumps(starts: np.ndarray, t: np.ndarray, lat: np.ndarray, lon: np.ndarray, speed_max: float,
-           margin: float, min_points: int, min_duration: float) -> np.ndarray:
+           margin: float, min_points: int, min_duration: float, horizon: float) -> np.ndarray:
     bad = np.zeros(len(t), dtype=np.bool_)
     seg = np.empty(len(t), dtype=np.int64)
     for g in range(len(starts) - 1):
@@ -148,35 +181,29 @@ def _jumps(starts: np.ndarray, t: np.ndarray, lat: np.ndarray, lon: np.ndarray, 
         if b - a < 2:
             continue
         count = _segments(a, b, t, lat, lon, speed_max, margin, seg)
-        if len(count) == 1:
-            continue
-        order = np.argsort(-count, kind="mergesort")
-        kept = seg[a:b] == order[0]
-        for s in order[1:]:
-            ok, enclosed, duration = _fits(a, b, s, seg, kept, t, lat, lon, speed_max, margin)
-            if not ok and not enclosed:
-                # a long stretch at the start or end, past one discontinuity: which side is true is unknown,
-                # so it stays; short ones are outliers
-                ok = count[s] >= min_points and duration >= min_duration
-            if ok:
-                kept |= seg[a:b] == s
-        bad[a:b] = ~kept
+        if len(count) > 1:
+            _judge(a, b, seg, count, t, lat, lon, speed_max, margin, min_points, min_duration, horizon, bad)
     return bad
 
 
 def position_jumps(starts: np.ndarray, t: np.ndarray, lat: np.ndarray, lon: np.ndarray, speed_max: float,
-                   margin: float, min_points: int = 10, min_duration: float = 30.0) -> np.ndarray:
-    """Rows whose position is unreachable from the aircraft's kept positions at ``speed_max`` (m/s), with
-    ``margin`` (m) for position error.
+                   margin: float, min_points: int = 10, min_duration: float = 30.0,
+                   horizon: float = JUMP_HORIZON) -> np.ndarray:
+    """Rows whose position is unreachable from the aircraft's main positions at ``speed_max`` (m/s), with
+    ``margin`` (m) for position error, each row judged on the rows within ``horizon`` s of it alone.
 
-    A stretch enclosed by kept positions and unreachable from them is dropped; one at the start or end of
-    the track past a single discontinuity is dropped only if short (under ``min_points`` positions or
-    ``min_duration`` s)."""
+    The main segment at a row is the one with the most rows within the horizon. A row of another segment
+    stays when every row of its segment between the main rows around it (the last before, the first after,
+    within the horizon) is reachable from the one and can reach the other. Where there is a main row on one
+    side only, a stretch that does not fit stays if it is long (``min_points`` positions over ``min_duration``
+    s within the horizon): past a single discontinuity which side is true cannot be told. So a decision is
+    final once the track has a report more than ``horizon`` s after the row: a feed cut at any point gives the
+    same answers for the rows before that as the whole day."""
     if len(t) == 0:
         return np.zeros(0, dtype=bool)
     return _jumps(as_kernel_array(starts, np.int64), as_kernel_array(t), as_kernel_array(lat),
                   as_kernel_array(lon), float(speed_max), float(margin), int(min_points),
-                  float(min_duration))
+                  float(min_duration), float(horizon))
 
 
 @numba.njit(cache=True)
