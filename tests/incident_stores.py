@@ -52,6 +52,24 @@ def pg_url(pg_database):
     return f"{pg_database}?options=-csearch_path%3D{schema}"
 
 
+@pytest.fixture
+def own_pg_database(pg_database):
+    """A database of this test only, so that it can be closed to connections without touching any other."""
+    import psycopg
+
+    name = f"skyfence_lost_{uuid.uuid4().hex[:8]}"
+    admin = psycopg.connect(_admin_dsn(), autocommit=True)
+    admin.execute(f'CREATE DATABASE "{name}"')
+    base = _admin_dsn().rsplit("/", 1)[0]
+    try:
+        yield admin, name, f"{base}/{name}"
+    finally:
+        admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.close()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store_url(request, tmp_path):
     """Each store test runs on both backends."""

@@ -15,15 +15,14 @@ import random
 import signal
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from sqlalchemy import event
 
 from skyfence.incidents import IncidentStore, StoreUnavailable, incident_json
-from tests.incident_stores import T0, _admin_dsn, crossing, encounter, pg_database, pg_url, store_url  # noqa: F401
+from tests.incident_stores import (T0, crossing, encounter, own_pg_database, pg_database, pg_url,  # noqa: F401
+                                   store_url)
 from tests.incident_writer import stream
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,24 +80,6 @@ def test_kill_9_loses_nothing_committed_and_doubles_nothing(store_url, tmp_path)
         assert set(reported) <= {(c.seq, c.incident_id, c.action) for c in store.changes_since(0, limit=10**6)}
     assert got == expected
     assert len(got[0]) == 40 and len({i["id"] for i in got[0]}) == 40
-
-
-@pytest.fixture
-def own_pg_database(pg_database):
-    """A database of this test only, so that it can be closed to connections without touching any other."""
-    import psycopg
-
-    name = f"skyfence_lost_{uuid.uuid4().hex[:8]}"
-    admin = psycopg.connect(_admin_dsn(), autocommit=True)
-    admin.execute(f'CREATE DATABASE "{name}"')
-    base = _admin_dsn().rsplit("/", 1)[0]
-    try:
-        yield admin, name, f"{base}/{name}"
-    finally:
-        admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
-        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        admin.close()
 
 
 def _terminate(admin, name: str) -> int:

@@ -11,18 +11,19 @@ from fastapi import APIRouter, Query, Request, Response
 
 from skyfence.web.agreement_doc import agreement_geojson
 from skyfence.web.auth import Reader
+from skyfence.web.filters import Name, Since, party_param, since_param
 from skyfence.web.basemap import layer_bytes
 from skyfence.web.frames import epoch
 from skyfence.web.schemas import AircraftOut, Figures, Health, UserOut, parse_since
 
 router = APIRouter(prefix="/api")
-Name = Annotated[str | None, Query(max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")]
 
 
 @router.get("/health", response_model=Health, tags=["server"])
 async def health(request: Request) -> dict:
-    """Is the server up, what it serves (live picture, a replayed recording, or the store alone), how the
-    websocket clients are doing. Needs no token."""
+    """Is the server up, does its incident store answer (``status`` is ``degraded`` while it does not), what it
+    serves (live picture, a replayed recording, or the store alone), how the websocket clients are doing. Needs
+    no token."""
     ctx = request.app.state.ctx
     from skyfence.web.app import iso
 
@@ -32,7 +33,9 @@ async def health(request: Request) -> dict:
         rows = await asyncio.to_thread(ctx.picture.aircraft)
         times = [epoch(a.get("time")) for a in rows if a.get("time") is not None]
         picture_time, count = (max(times) if times else None), len(rows)
-    doc = {"status": "ok", "mode": ctx.mode, "time": iso(datetime.now(timezone.utc)),
+    store = await asyncio.to_thread(_store_state, ctx.store)
+    doc = {"status": "ok" if store == "ok" else "degraded", "store": store, "mode": ctx.mode,
+           "time": iso(datetime.now(timezone.utc)),
            "picture_time": iso(picture_time), "aircraft": count,
            **(hub.stats() if hub else {"clients": 0, "frames_sent": 0, "frames_dropped": 0}), "replay": None,
            "feed_ended": bool(getattr(ctx.picture, "ended", False))}
@@ -40,6 +43,17 @@ async def health(request: Request) -> dict:
         rec = ctx.recording
         doc["replay"] = {"start": rec.start, "end": rec.end, "time": ctx.replay_start}
     return doc
+
+
+def _store_state(store) -> str:
+    """Whether the incident store answers now."""
+    from skyfence.incidents.errors import StoreUnavailable
+
+    try:
+        store.last_seq()
+    except StoreUnavailable:
+        return "unavailable"
+    return "ok"
 
 
 @router.get("/me", response_model=UserOut, tags=["server"])
@@ -117,11 +131,12 @@ async def tracks(request: Request, user: Reader,
 
 @router.get("/figures", response_model=Figures, tags=["incidents"])
 async def figures(request: Request, user: Reader,
-                  since: Annotated[datetime | None, Query(description="incidents starting from (ISO 8601)")] = None,
-                  party: Name = None) -> dict:
-    """Incidents per day (UTC, by start time): total and by kind, severity and party."""
-    store = request.app.state.ctx.store
-    rows = await asyncio.to_thread(lambda: store.incidents(since=parse_since(since), party=party))
+                  since: Since = None, party: Name = None) -> dict:
+    """Incidents per day (UTC, by start time): total and by kind, severity and party; ``since`` and ``party`` as
+    the incident list takes them."""
+    ctx = request.app.state.ctx
+    from_time, party = since_param(since), party_param(ctx.agreement, party)
+    rows = await asyncio.to_thread(lambda: ctx.store.incidents(since=from_time, party=party))
     days: dict[str, dict[str, Counter]] = defaultdict(lambda: {"kind": Counter(), "severity": Counter(),
                                                                "party": Counter()})
     for inc in rows:

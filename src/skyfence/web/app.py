@@ -112,11 +112,24 @@ def create_app(ctx: WebContext) -> FastAPI:
 
     from fastapi.responses import JSONResponse
 
+    from sqlalchemy import exc as sa_exc
+
+    from skyfence.incidents.database import unavailable_as_error
     from skyfence.incidents.errors import StoreUnavailable
 
     @app.exception_handler(StoreUnavailable)
     async def store_unavailable(request, exc: StoreUnavailable):
         return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": "5"})
+
+    @app.exception_handler(sa_exc.OperationalError)
+    @app.exception_handler(sa_exc.InterfaceError)
+    async def database_lost(request, exc: sa_exc.DBAPIError):
+        # a read that went to the database itself (the hotline's views): the same answer as the store's own calls
+        try:
+            with unavailable_as_error(f"{request.method} {request.url.path}"):
+                raise exc
+        except StoreUnavailable as e:
+            return await store_unavailable(request, e)
 
     app.include_router(api_read.router)
     app.include_router(api_incidents.router)

@@ -104,7 +104,8 @@ class ReplaySpan(BaseModel):
 
 
 class Health(BaseModel):
-    status: Literal["ok"]
+    status: Literal["ok", "degraded"] = Field(description="degraded: the incident store does not answer now")
+    store: Literal["ok", "unavailable"]
     mode: Literal["live", "replay", "store"]
     time: str = Field(description="the server's clock, ISO 8601 UTC")
     picture_time: str | None = None
@@ -153,7 +154,7 @@ class HotlineAwaited(BaseModel):
     party: str
     contact_number: int = Field(description="1 for the first contact, 2 once escalated, ...")
     resends: int
-    ack_due: float = Field(description="Unix s, on the hotline's clock (data time in a replay)")
+    ack_due: str = Field(description="ISO 8601 UTC, on the hotline's clock (data time in a replay)")
 
 
 class HotlineStatusOut(BaseModel):
@@ -173,9 +174,9 @@ class HotlineThread(BaseModel):
     contact: str | None = None
     contact_number: int | None = None
     messages: int
-    last_sent_at: float | None = None
+    last_sent_at: str | None = Field(None, description="ISO 8601 UTC")
     acknowledged: bool
-    ack_due: float | None = None
+    ack_due: str | None = Field(None, description="ISO 8601 UTC, on the hotline's clock")
     resends: int
 
 
@@ -183,7 +184,7 @@ class HotlineDelivery(BaseModel):
     channel: str
     status: Literal["pending", "sent", "dead"]
     attempts: int
-    sent_at: float | None = None
+    sent_at: str | None = Field(None, description="ISO 8601 UTC")
     last_error: str | None = None
 
 
@@ -192,7 +193,7 @@ class HotlineMessage(BaseModel):
     party: str
     contact: str
     type: str
-    created_at: float
+    created_at: str = Field(description="ISO 8601 UTC")
     text: str | None = None
     channels: list[HotlineDelivery]
 

@@ -21,7 +21,7 @@ from typing import Literal, get_args
 import sqlalchemy as sa
 
 from skyfence.errors import InputError
-from skyfence.incidents.database import writing
+from skyfence.incidents.database import unavailable_as_error, writing
 
 Role = Literal["viewer", "officer", "admin"]
 ROLES: tuple[str, ...] = get_args(Role)
@@ -91,13 +91,13 @@ class Users:
         """The user holding ``token``, or None."""
         if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
             return None
-        with self.engine.connect() as conn:
+        with unavailable_as_error("check the token"), self.engine.connect() as conn:
             row = conn.execute(sa.select(users_table.c.name, users_table.c.role, users_table.c.party)
                                .where(users_table.c.token_hash == token_hash(token))).first()
         return User(row.name, row.role, row.party) if row else None
 
     def list(self) -> list[User]:
-        with self.engine.connect() as conn:
+        with unavailable_as_error("list the users"), self.engine.connect() as conn:
             rows = conn.execute(sa.select(users_table.c.name, users_table.c.role, users_table.c.party)
                                 .order_by(users_table.c.name)).all()
         return [User(r.name, r.role, r.party) for r in rows]
