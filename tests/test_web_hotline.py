@@ -5,6 +5,7 @@ bar and the parties in an incident's detail, an acknowledgement by the officer e
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import httpx
 import pytest
@@ -85,7 +86,7 @@ def test_hotline_status_and_an_incidents_messages(site):
         assert [(t["party"], t["involved"]) for t in doc["parties"]] == [("russia_syria", True), ("coalition", False)]
         own = doc["parties"][0]
         assert own["contact"] == "Hmeimim operations duty officer" and own["contact_number"] == 1
-        assert own["messages"] == 1 and not own["acknowledged"] and own["ack_due"] == pytest.approx(clock[0] + 180, abs=31)
+        assert own["messages"] == 1 and not own["acknowledged"] and datetime.fromisoformat(own["ack_due"]).timestamp() == pytest.approx(clock[0] + 180, abs=31)
         texts = {m["party"]: m["text"] for m in doc["messages"]}
         assert texts["russia_syria"].startswith("[CROSSING] Your aircraft RFF1021")
         assert texts["coalition"].startswith("[CROSSING] A Russia and Syria aircraft, RFF1021")

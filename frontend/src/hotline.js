@@ -1,7 +1,7 @@
 // The hotline on the page: a badge in the bar (acknowledgements awaited, messages waiting or dead, a panel
 // with the channels on click) and, in an incident's detail, whom it reached and whether they acknowledged.
 import { api } from "./api.js";
-import { dayHms, el, hms } from "./format.js";
+import { dayHms, el, epochOf, hms } from "./format.js";
 
 const REFRESH_MS = 10000;
 
@@ -64,7 +64,7 @@ export class HotlineBadge {
       st.awaited.length ? el("table", {}, el("tr", {}, ["party", "incident", "contact", "re-sent", "due"].map((h) => el("th", {}, h))),
         st.awaited.map((a) => el("tr", { class: "ac-link", onclick: () => window.skyfence.panel.select(a.incident_id) },
           el("td", {}, this.partyName(a.party)), el("td", {}, el("code", {}, a.incident_id)),
-          el("td", {}, `#${a.contact_number}`), el("td", {}, a.resends), el("td", { class: "mono" }, hms(a.ack_due)))))
+          el("td", {}, `#${a.contact_number}`), el("td", {}, a.resends), el("td", { class: "mono" }, hms(epochOf(a.ack_due))))))
         : el("p", { class: "muted" }, "none"));
   }
 }
@@ -79,7 +79,7 @@ export async function incidentHotline(id, partyName) {
   }
   if (!doc.parties.length) return el("p", { class: "muted", id: "hotline-none" }, "no party told (yet)");
   const state = (t) => t.acknowledged ? el("span", { class: "ok" }, "acknowledged")
-    : t.ack_due ? el("span", { class: "warn" }, `awaited, due ${hms(t.ack_due)}`)
+    : t.ack_due ? el("span", { class: "warn" }, `awaited, due ${hms(epochOf(t.ack_due))}`)
     : t.messages ? el("span", { class: "muted" }, "told") : el("span", { class: "muted" }, "waiting to send");
   const parties = el("table", { id: "hotline-parties" }, doc.parties.map((t) => el("tr", { "data-party": t.party },
     el("td", {}, partyName(t.party), el("div", { class: "why" }, t.involved ? "its aircraft" : "counterpart")),
@@ -89,7 +89,7 @@ export async function incidentHotline(id, partyName) {
   const mark = { sent: "✓", pending: "…", dead: "✗" };
   const messages = el("details", {}, el("summary", {}, `${doc.messages.length} message${doc.messages.length === 1 ? "" : "s"}`),
     doc.messages.map((m) => el("div", { class: "hl-msg" },
-      el("div", { class: "why" }, `${dayHms(m.created_at)} ${m.type} to ${partyName(m.party)} (${m.contact})`),
+      el("div", { class: "why" }, `${dayHms(epochOf(m.created_at))} ${m.type} to ${partyName(m.party)} (${m.contact})`),
       el("div", {}, m.text || ""),
       el("div", { class: "why" }, m.channels.map((c) => `${mark[c.status] || c.status} ${c.channel}`
         + (c.status === "dead" || (c.status === "pending" && c.attempts) ? ` (${c.attempts} tries: ${c.last_error || "?"})` : "")).join("  ")))));

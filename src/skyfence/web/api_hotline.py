@@ -21,7 +21,7 @@ async def hotline_status(request: Request, user: Reader) -> dict:
     from skyfence.hotline.view import status
 
     engine = request.app.state.ctx.store.engine
-    return (await asyncio.to_thread(status, engine, None, user.party)).json()
+    return iso_times((await asyncio.to_thread(status, engine, None, user.party)).json())
 
 
 @router.get("/incidents/{incident_id}/hotline", response_model=IncidentHotline, responses=NOT_FOUND)
@@ -32,4 +32,18 @@ async def incident_hotline(request: Request, user: Reader, incident_id: IdPath) 
 
     ctx = request.app.state.ctx
     await incident_or_404(ctx, incident_id)
-    return await asyncio.to_thread(view, ctx.store.engine, incident_id, user.party)
+    return iso_times(await asyncio.to_thread(view, ctx.store.engine, incident_id, user.party))
+
+
+TIMES = ("ack_due", "last_sent_at", "created_at", "sent_at")
+
+
+def iso_times(doc):
+    """The hotline's times (Unix s in its tables) as ISO 8601 UTC, as every time the API gives."""
+    from skyfence.web.app import iso
+
+    if isinstance(doc, list):
+        return [iso_times(v) for v in doc]
+    if isinstance(doc, dict):
+        return {k: iso(v) if k in TIMES else iso_times(v) for k, v in doc.items()}
+    return doc
