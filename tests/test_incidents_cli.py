@@ -72,6 +72,14 @@ def test_list_filters(filled, args, expect):
     assert {r["id"] for r in rows} == {ids[k] for k in expect}
 
 
+def test_a_party_no_incident_names_is_noted_not_taken_for_a_quiet_day(filled):
+    url, _ = filled
+    r = skyfence("incidents", "list", "--store", url, "-f", "json", "--party", "bleu")
+    assert json.loads(r.stdout) == [] and r.returncode == 0
+    assert "no incident in" in r.stderr and "names party 'bleu' (they name blue, red)" in r.stderr
+    assert "note" not in skyfence("incidents", "list", "--store", url, "--party", "blue").stderr
+
+
 def test_list_table_and_csv(filled):
     url, ids = filled
     table = skyfence("incidents", "list", "--store", url).stdout

@@ -16,6 +16,7 @@ import websockets
 
 from skyfence.agreement import load_agreement
 from skyfence.incidents import IncidentStore
+from skyfence.incidents.model import iso
 from skyfence.web import WebContext
 from skyfence.web.recording import Recording
 from skyfence.web.users import Users
@@ -69,7 +70,7 @@ def test_reads_need_a_token_and_health_does_not(server, tokens):
         assert me == {"name": "oleg", "role": "officer", "party": "russia_syria"}
 
 
-def test_agreement_incidents_figures_and_picture(server, tokens, recording):
+def test_agreement_incidents_figures_and_picture(server, tokens, recording, store):
     with httpx.Client(base_url=server.url, headers=auth(tokens["viewer"])) as c:
         ag = c.get("/api/agreement").json()
         kinds = {f["properties"]["kind"] for f in ag["features"]}
@@ -89,11 +90,23 @@ def test_agreement_incidents_figures_and_picture(server, tokens, recording):
         assert len(c.get("/api/incidents", params={"since": "2h"}).json()) == 3
         bad = c.get("/api/incidents", params={"since": "last tuesday"})
         assert bad.status_code == 422 and "2017-11-01T09:00Z" in bad.json()["detail"]
+        # the figures take the list's filters; a party the agreement lacks is refused (it read as a quiet day)
+        assert c.get("/api/figures", params={"since": "2h"}).status_code == 200
+        assert c.get("/api/figures", params={"since": "2017-11-01", "party": "coalition"}).json()["total"] == 0
+        for path in ("/api/incidents", "/api/figures"):
+            bad = c.get(path, params={"party": "russia-syria"})
+            assert bad.status_code == 422 and "(coalition, russia_syria)" in bad.json()["detail"], path
         one = c.get(f"/api/incidents/{incs[0]['id']}").json()
         assert one["incident"]["id"] == incs[0]["id"] and one["audit"][0]["action"] == "opened"
         track = c.get(f"/api/incidents/{incs[0]['id']}/track").json()
         assert track["features"][0]["properties"]["track_id"] == incs[0]["aircraft"][0]["track_id"]
         assert len(track["features"][0]["geometry"]["coordinates"]) > 10
+        # RFC 7946: altitude in metres (the store keeps feet), as the export has it; times ISO 8601
+        (stored,) = [p for p in store.track(incs[0]["id"]) if p.track_id == incs[0]["aircraft"][0]["track_id"]][:1]
+        first = track["features"][0]["geometry"]["coordinates"][0]
+        assert first[:2] == pytest.approx([stored.lon, stored.lat], abs=1e-6)
+        assert first[2] == pytest.approx(stored.alt_ft * 0.3048, abs=0.1) and stored.alt_ft > 1000
+        assert track["features"][0]["properties"]["times"][0] == iso(stored.time)
         assert c.get("/api/incidents/CR-0000000000000000").status_code == 404
         figs = c.get("/api/figures").json()
         assert figs["total"] == 3 and figs["days"][0]["day"] == "2017-11-01"
@@ -256,9 +269,11 @@ def test_users_command_prints_a_token_once_and_keeps_only_its_hash(tmp_path):
     typo = [sys.executable, "-m", "skyfence", "users", "list", "--store", str(tmp_path / "userz.db")]
     r = subprocess.run(typo, capture_output=True, text=True)
     assert r.returncode == 2 and "no incident store there" in r.stderr and not (tmp_path / "userz.db").exists()
-    r = subprocess.run([sys.executable, "-m", "skyfence", "serve", "--store", str(tmp_path / "userz.db"), "--port",
-                        "0"], capture_output=True, text=True, timeout=120)
+    serve = [sys.executable, "-m", "skyfence", "serve", "--store", str(tmp_path / "userz.db"), "--port"]
+    r = subprocess.run(serve + ["18080"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "no incident store there" in r.stderr and not (tmp_path / "userz.db").exists()
+    r = subprocess.run(serve + ["99999"], capture_output=True, text=True, timeout=120)  # a traceback (user trial)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "'--port'" in r.stderr and "65535" in r.stderr
 
 
 def test_users_table_comes_from_the_store_migrations(tmp_path):

@@ -24,7 +24,7 @@ def demo(out_dir: Path = typer.Option(Path("out/demo"), "--out", "-o", help="Fol
                                             "between detection runs): smaller tells events sooner and takes longer."),
          quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display."),
          serve: bool = typer.Option(True, "--serve/--no-serve", help="End by serving the day on the web page."),
-         port: int = typer.Option(8080, "--port", help="Port of the web page.")) -> None:
+         port: int = typer.Option(8080, "--port", min=1, max=65535, help="Port of the web page.")) -> None:
     """The main job end to end on the built-in Euphrates 2017 scenario.
 
     Simulates a day of coalition and Russian/Syrian traffic with crossings,

@@ -16,6 +16,7 @@ from skyfence.errors import SkyfenceError
 from skyfence.progress import out_console
 
 out = out_console(soft_wrap=True)
+err = out_console(soft_wrap=True, stderr=True)
 incidents_app = typer.Typer(
     name="incidents", no_args_is_help=True, add_completion=False,
     help="The incidents in a store (the one `skyfence monitor` writes): list them, show one with its audit "
@@ -45,8 +46,15 @@ def _since(text: str | None, now: datetime | None = None) -> datetime | None:
 
 
 def _select(store, party, kind, status, severity, since, aircraft, limit):
-    return store.incidents(party=party or None, kind=kind or None, status=status or None, severity=severity,
-                           since=_since(since), aircraft=aircraft, limit=limit)
+    found = store.incidents(party=party or None, kind=kind or None, status=status or None, severity=severity,
+                            since=_since(since), aircraft=aircraft, limit=limit)
+    if party and not found:  # a misspelt party reads as "nothing happened": say so
+        known = store.parties()
+        for p in party:
+            if known and p not in known:
+                err.print(f"[yellow]note:[/] no incident in {store.name} names party {p!r} (they name "
+                          f"{', '.join(known)})", highlight=False)
+    return found
 
 
 def _check_format(fmt: str, allowed: tuple[str, ...], option: str = "--format") -> str:

@@ -21,7 +21,7 @@ def serve_cmd(
     agreement: str = typer.Option("euphrates-2017", "--agreement", "-a",
                                   help="Agreement drawn on the map (built-in name or YAML file)."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (0.0.0.0: every interface)."),
-    port: int = typer.Option(8080, "--port", "-p", help="TCP port."),
+    port: int = typer.Option(8080, "--port", "-p", min=1, max=65535, help="TCP port."),
     replay: list[Path] = typer.Option(None, "--replay", help="A recording to replay on the page (any file or folder "
                                       "`analyze` reads, e.g. the monitor's --record folder); repeatable."),
     replay_start: str = typer.Option(None, "--replay-start", help="Where the replay starts (ISO 8601 UTC); "

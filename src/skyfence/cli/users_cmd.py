@@ -55,12 +55,9 @@ def _check_party(party: str, agreement: str | None, engine) -> None:
         if party not in known:
             raise InputError(f"party {party!r} is not a party of agreement {agreement} ({', '.join(known)})")
         return
-    import sqlalchemy as sa
+    from skyfence.incidents.store import named_parties
 
-    from skyfence.incidents.tables import incident_parties
-
-    with engine.connect() as conn:
-        known = sorted(conn.execute(sa.select(incident_parties.c.party).distinct()).scalars())
+    known = named_parties(engine)
     if known and party not in known:
         err.print(f"[yellow]note:[/] no incident in this store names party {party!r} (they name "
                   f"{', '.join(known)}); give --agreement to check it against the agreement", highlight=False)

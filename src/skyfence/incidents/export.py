@@ -21,6 +21,20 @@ CSV_COLUMNS = ("id", "kind", "status", "severity", "parties", "aircraft", "calls
                "details")
 
 
+
+def tracks_by_aircraft(points: Sequence[TrackPoint]) -> dict[str, list[TrackPoint]]:
+    """An incident's track points, per aircraft in time order."""
+    by: dict[str, list[TrackPoint]] = defaultdict(list)
+    for p in sorted(points, key=lambda p: (p.track_id, p.time)):
+        by[p.track_id].append(p)
+    return dict(by)
+
+
+def track_coordinates(points: Sequence[TrackPoint]) -> list:
+    """RFC 7946 positions ``[lon, lat, altitude m]`` (no altitude where none was reported)."""
+    return positions(np.array([[p.lon, p.lat, p.alt_ft * FT if p.alt_ft is not None else np.nan] for p in points],
+                              dtype=float))
+
 def _deg(v: float | None) -> float | None:
     """A latitude or longitude to 6 decimals (0.1 m), as the other exports write them."""
     return None if v is None or not math.isfinite(v) else round(v, 6)
@@ -78,14 +92,9 @@ def to_geojson(incidents: Sequence[Incident], track: Callable[[str], list[TrackP
         known = inc.lat is not None and inc.lon is not None and math.isfinite(inc.lat) and math.isfinite(inc.lon)
         features.append({"type": "Feature", "id": inc.id, "properties": {"feature": "incident", **props},
                          "geometry": {"type": "Point", "coordinates": [_deg(inc.lon), _deg(inc.lat)]} if known else None})
-        by_aircraft: dict[str, list[TrackPoint]] = defaultdict(list)
-        for p in track(inc.id):
-            by_aircraft[p.track_id].append(p)
         who = {a.track_id: a for a in inc.aircraft}
-        for track_id, points in by_aircraft.items():
-            points.sort(key=lambda p: p.time)
-            coords = positions(np.array([[p.lon, p.lat, p.alt_ft * FT if p.alt_ft is not None else np.nan]
-                                         for p in points], dtype=float))
+        for track_id, points in tracks_by_aircraft(track(inc.id)).items():
+            coords = track_coordinates(points)
             if len({tuple(c) for c in coords}) < 2:
                 geometry = {"type": "Point", "coordinates": coords[0]}
             else:

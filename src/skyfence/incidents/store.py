@@ -259,6 +259,10 @@ class IncidentStore:
             rows = conn.execute(q).all()
         return [incident_from_json(body) for (body,) in rows]
 
+    def parties(self) -> list[str]:
+        """The parties the store's incidents name, sorted."""
+        return named_parties(self._engine)
+
     def track(self, incident_id: str) -> list[TrackPoint]:
         """The positions of the aircraft involved around the incident, by aircraft and time."""
         p = t.track_points
@@ -296,6 +300,12 @@ class IncidentStore:
                     f(change)
                 except Exception:  # a follower's bug must not stop the store or the other followers
                     log.exception("incident follower %r failed on change %d", f, change.seq)
+
+
+def named_parties(engine: sa.Engine) -> list[str]:
+    """The parties the incidents in the store at ``engine`` name, sorted."""
+    with _guarded(engine, "list parties") as conn:
+        return sorted(conn.execute(sa.select(t.incident_parties.c.party).distinct()).scalars())
 
 
 @contextlib.contextmanager

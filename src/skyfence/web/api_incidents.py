@@ -10,14 +10,12 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 
 from skyfence.errors import SkyfenceError
 from skyfence.incidents.errors import StoreUnavailable, UnknownIncident
-from skyfence.incidents.since import since_time
 from skyfence.web.auth import Reader, Writer
-from skyfence.web.schemas import (ChangeOut, Comment, IncidentDetail, IncidentOut, Kind, Severity, Status, Why,
-                                  parse_since)
+from skyfence.web.filters import Name, Since, party_param, since_param
+from skyfence.web.schemas import ChangeOut, Comment, IncidentDetail, IncidentOut, Kind, Severity, Status, Why
 
 router = APIRouter(prefix="/api/incidents", tags=["incidents"])
 IdPath = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:\-]+$")]
-Name = Annotated[str | None, Query(max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")]
 NOT_FOUND = {404: {"description": "no such incident"}}
 WRITE = {**NOT_FOUND, 401: {"description": "no token, or an unknown one"},
          403: {"description": "the user may not change this incident"},
@@ -28,16 +26,12 @@ WRITE = {**NOT_FOUND, 401: {"description": "no token, or an unknown one"},
 @router.get("", response_model=list[IncidentOut])
 async def incidents(request: Request, user: Reader, party: Name = None, kind: Kind | None = None,
                     status: Status | None = None, severity: Severity | None = None,
-                    since: Annotated[str | None, Query(max_length=64, description="a UTC time (ISO 8601; naive is "
-                                                       "UTC), a day, or a duration back from now: 2h, 30 min")] = None,
+                    since: Since = None,
                     aircraft: Name = None,
                     limit: Annotated[int, Query(ge=1, le=5000)] = 1000) -> list[dict]:
     """Incidents, newest first, with the filters of ``skyfence incidents list``."""
     ctx = request.app.state.ctx
-    try:
-        from_time = since_time(since, name="since")
-    except SkyfenceError as e:
-        raise HTTPException(422, str(e)) from None
+    from_time, party = since_param(since), party_param(ctx.agreement, party)
     rows = await asyncio.to_thread(lambda: ctx.store.incidents(party=party, kind=kind, status=status,
                                                                severity=severity, since=from_time,
                                                                aircraft=aircraft, limit=limit))
@@ -56,17 +50,17 @@ async def incident(request: Request, user: Reader, incident_id: IdPath) -> dict:
 @router.get("/{incident_id}/track", responses=NOT_FOUND)
 async def incident_track(request: Request, user: Reader, incident_id: IdPath) -> dict:
     """The positions of the aircraft involved around the incident, as GeoJSON LineStrings (one per aircraft;
-    coordinates [lon, lat, alt_ft], ``times`` in Unix seconds)."""
+    coordinates ``[lon, lat, altitude m]`` as RFC 7946 has them, ``times`` ISO 8601 UTC), as ``incidents export``
+    writes them."""
+    from skyfence.incidents.export import track_coordinates, tracks_by_aircraft
+    from skyfence.incidents.model import iso
+
     ctx = request.app.state.ctx
     await incident_or_404(ctx, incident_id)
     points = await asyncio.to_thread(ctx.store.track, incident_id)
-    by: dict[str, list] = {}
-    for p in sorted(points, key=lambda p: (p.track_id, p.time)):
-        by.setdefault(p.track_id, []).append(p)
-    feats = [{"type": "Feature", "properties": {"track_id": tid, "times": [p.time.timestamp() for p in pts]},
-              "geometry": {"type": "LineString",
-                           "coordinates": [[p.lon, p.lat, None if p.alt_ft is None else round(p.alt_ft)] for p in pts]}}
-             for tid, pts in by.items()]
+    feats = [{"type": "Feature", "properties": {"track_id": tid, "times": [iso(p.time) for p in pts]},
+              "geometry": {"type": "LineString", "coordinates": track_coordinates(pts)}}
+             for tid, pts in tracks_by_aircraft(points).items()]
     return {"type": "FeatureCollection", "features": feats}
 
 
