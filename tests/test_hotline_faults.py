@@ -83,7 +83,8 @@ def test_kill_9_and_restart_loses_nothing_and_sends_nothing_twice(tmp_path):
                         and not outbox.listing(store.engine, "pending"), timeout=90)
         time.sleep(0.3)
         proc.send_signal(signal.SIGTERM)
-        proc.wait(20)
+        assert proc.wait(20) == 0  # a stop, not a death: the last round and the end line
+        assert "0 messages waiting" in proc.stderr.read().decode()
         rows = outbox.listing(store.engine)
         assert {r.status for r in rows} == {"sent"}
         check_delivery(rows, [r["body"] for r in rx.unique])
@@ -93,6 +94,34 @@ def test_kill_9_and_restart_loses_nothing_and_sends_nothing_twice(tmp_path):
         assert len(repeats) - len(set(repeats)) <= 5
         resolved = [r for r in rx.unique if r["body"]["status"] == "resolved"]
         assert len(resolved) == 20 and all(r["body"]["message"].startswith("[CROSSING] RESOLVED: ") for r in resolved)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        rx.close()
+        store.close()
+
+
+def test_a_hotline_run_in_the_background_of_a_script_stops_on_sigint_with_its_end_line(tmp_path):
+    """A job a script starts with & ignores SIGINT unless it sets its own handler (user trial: `kill -INT` left
+    `hotline run` going for ten minutes); the updates waiting to be grouped are sent on the way out."""
+    rx = WebhookReceiver(SECRET)
+    ag_path = agreement(tmp_path, [rx.url], [rx.url])
+    db = tmp_path / "s.db"
+    store = IncidentStore.open(db)
+    env = {**os.environ, "SKYFENCE_WEBHOOK_SECRET": SECRET}
+    cmd = [sys.executable, "-m", "skyfence", "hotline", "run", "--store", str(db), "--agreement", str(ag_path)]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    try:
+        assert "hotline running on" in proc.stdout.readline()
+        feed(store, 3)
+        assert wait_for(lambda: len(rx.received) >= 3, timeout=60)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(30) == 0
+        err = proc.stderr.read()
+        sent, _ = outbox.messages_by_status(store.engine)["sent"]
+        assert sent >= 3 and {r.status for r in outbox.listing(store.engine)} == {"sent"}
+        assert "stopping" in err and f"hotline: {sent} messages sent to {rx.url}, 0 messages waiting" in err
     finally:
         if proc.poll() is None:
             proc.kill()

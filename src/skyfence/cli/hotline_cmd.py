@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import signal
+import threading
 import time
 from datetime import datetime, timezone
 
@@ -14,6 +16,7 @@ from skyfence.errors import SkyfenceError
 from skyfence.progress import out_console
 
 out = out_console(soft_wrap=True)
+err = out_console(soft_wrap=True, stderr=True)
 hotline_app = typer.Typer(
     name="hotline", no_args_is_help=True, add_completion=False,
     help="The hotline: tell each party about its incidents through its channels and chase acknowledgements. "
@@ -161,6 +164,7 @@ def run_cmd(agreement: str = typer.Option("euphrates-2017", "--agreement", "-a",
     """Run the hotline on a store that another process (`monitor`) writes: follow its changes, send, chase."""
     from skyfence.agreement import load_agreement
     from skyfence.hotline.runner import start_hotline
+    from skyfence.hotline.view import end_line
 
     ag = load_agreement(agreement)
     with _open(store, create=True) as s:
@@ -169,14 +173,26 @@ def run_cmd(agreement: str = typer.Option("euphrates-2017", "--agreement", "-a",
             out.print(f"acknowledgement links on {hot.ack_base.rstrip('/')}/ack/...")
         out.print(f"hotline running on {len(hot.workers)} channel{'s' if len(hot.workers) != 1 else ''}: "
                   + ", ".join(hot.workers))
+        stop = threading.Event()
+
+        def on_signal(signum, _frame) -> None:
+            err.print("stopping: sending what waits to be grouped", highlight=False)
+            stop.set()
+
+        # set here, not left to Python's default: a job started in the background of a script ignores SIGINT, and
+        # SIGTERM (systemd, supervisors) would end the process without the last round
+        previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
             end = time.time() + duration if duration > 0 else None
-            while end is None or time.time() < end:
-                time.sleep(0.2)
+            while not stop.wait(0.2) and (end is None or time.time() < end):
+                pass
         finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
             hot.stop()
             if ack is not None:
                 ack.close()
+            err.print(end_line(hot.engine, hot.channels()), highlight=False, soft_wrap=True)
 
 
 @hotline_app.command("secret")

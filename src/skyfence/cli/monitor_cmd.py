@@ -195,15 +195,7 @@ def _start_hotline(monitor, store, agreement, alerts, ack_listen, speed, log, ac
 
 def _hotline_line(hotline) -> None:
     """What the hotline sent, and where to (its channels)."""
-    from skyfence.hotline import outbox
+    from skyfence.hotline.view import end_line
 
-    got = outbox.messages_by_status(hotline.engine)
-
-    def told(status: str) -> str:
-        messages, deliveries = got.get(status, (0, 0))
-        return f"{messages:,} message{'s' if messages != 1 else ''}" + (
-            f" ({deliveries:,} deliveries)" if deliveries != messages else "")
-
-    where = ", ".join(hotline.channels()) if hasattr(hotline, "channels") else ""
-    stderr.print(f"hotline: {told('sent')} sent" + (f" to {where}" if where else "") + f", {told('pending')} waiting, "
-                 f"{told('dead')} dead (see 'skyfence hotline status')", highlight=False, soft_wrap=True)
+    channels = hotline.channels() if hasattr(hotline, "channels") else ()
+    stderr.print(end_line(hotline.engine, channels), highlight=False, soft_wrap=True)

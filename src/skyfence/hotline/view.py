@@ -112,3 +112,19 @@ def incident_hotline(engine: sa.Engine, incident_id: str, party: str | None = No
                 "ack_due": r.ack_due, "resends": r.resends}
                for r in sorted(rows, key=lambda r: (not r.involved, r.party))]
     return {"incident_id": incident_id, "parties": parties, "messages": list(messages.values())}
+
+
+def end_line(engine: sa.Engine, channels: list[str] | tuple[str, ...] = ()) -> str:
+    """What the hotline sent, and where to (its channels): the line a run ends with."""
+    from skyfence.hotline import outbox as box
+
+    got = box.messages_by_status(engine)
+
+    def told(status: str) -> str:
+        messages, deliveries = got.get(status, (0, 0))
+        return f"{messages:,} message{'s' if messages != 1 else ''}" + (
+            f" ({deliveries:,} deliveries)" if deliveries != messages else "")
+
+    where = ", ".join(channels)
+    return (f"hotline: {told('sent')} sent" + (f" to {where}" if where else "") + f", {told('pending')} waiting, "
+            f"{told('dead')} dead (see 'skyfence hotline status')")
