@@ -18,8 +18,9 @@ from skyfence.incidents import IncidentStore
 from tests.incident_stores import T0, crossing, encounter, pg_database, pg_url, store_url  # noqa: F401
 
 
-def skyfence(*args: str, ok: bool = True) -> subprocess.CompletedProcess:
+def skyfence(*args: str, ok: bool = True, cwd=None) -> subprocess.CompletedProcess:
     proc = subprocess.run([sys.executable, "-m", "skyfence", *args], capture_output=True, text=True, timeout=120,
+                          cwd=cwd,
                           env={**{k: v for k, v in os.environ.items() if k != "SKYFENCE_STORE"},
                                "COLUMNS": "200", "USER": "tester", "LOGNAME": "tester"})
     if ok:
@@ -131,6 +132,10 @@ def test_export_csv_json_geojson(filled, tmp_path):
     assert len(cr["audit"]) == 3 and len(cr["track"]) == 9  # 3 updates x 3 points
     geo = json.loads((tmp_path / "i.geojson").read_text())
     assert geo["type"] == "FeatureCollection"
+    # '-' is standard output, what was done goes to stderr (it wrote a file named '-'; user trial)
+    piped = skyfence("incidents", "export", "--store", url, "--format", "geojson", "--out", "-", cwd=tmp_path)
+    assert json.loads(piped.stdout) == geo and "Exported 3 incident(s)" in piped.stderr
+    assert not (tmp_path / "-").exists()
     points = [f for f in geo["features"] if f["properties"]["feature"] == "incident"]
     tracks = [f for f in geo["features"] if f["properties"]["feature"] == "track"]
     assert {f["id"] for f in points} == set(ids.values())

@@ -228,7 +228,7 @@ def export_cmd(store: str = _store_option(),
                fmt: str = typer.Option(..., "--format", "-f", help="csv (a row per incident), json (incidents with "
                                        "their audit trail and track) or geojson (a point per incident and the "
                                        "track of each aircraft around it, as lon, lat, altitude in m)."),
-               out_file: Path = typer.Option(..., "--out", "-o", help="The file to write."),
+               out_file: Path = typer.Option(..., "--out", "-o", help="The file to write ('-': standard output)."),
                party: list[str] = Party, kind: list[str] = Kind, status: list[str] = StatusOpt,
                severity: str = Severity, since: str = Since, aircraft: str = AircraftOpt, limit: int = Limit) -> None:
     """Export incidents that match the filters, for GIS tools (GeoJSON: QGIS, geojson.io), spreadsheets
@@ -244,9 +244,14 @@ def export_cmd(store: str = _store_option(),
             text = to_json(incidents, s.audit, s.track)
         else:
             text = json.dumps(to_geojson(incidents, s.track)) + "\n"
+    if str(out_file) == "-":  # to stdout, for a pipe; what was done goes to stderr
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        err.print(f"Exported {len(incidents)} incident(s) as {fmt}", highlight=False)
+        return
     try:
         out_file.parent.mkdir(parents=True, exist_ok=True)
         out_file.write_text(text)
     except OSError as exc:
         raise SkyfenceError(f"{out_file}: cannot write ({exc.strerror})") from None
-    out.print(f"Exported {len(incidents)} incident(s) as {fmt} -> {out_file}")
+    err.print(f"Exported {len(incidents)} incident(s) as {fmt} -> {out_file}", highlight=False)
