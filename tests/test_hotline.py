@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import time
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -85,6 +86,32 @@ def test_both_parties_told_in_plain_words_after_the_group_wait(tmp_path, receive
     audit = [c.why for c in store.audit(red["body"]["incident_id"]) if c.who == "hotline"]
     assert audit == ["told red (red duty); told blue (blue duty)"]
     hot.stop()
+    store.close()
+
+
+def test_a_first_hotline_on_a_store_with_a_history_tells_what_is_open_not_what_is_over(tmp_path, receivers):
+    """Started on a store a monitor had filled, the hotline sent every past incident, long resolved ones
+    included (user trial); a hotline restarted on its store goes on from where it was."""
+    store = IncidentStore.open(tmp_path / "s.db")
+    ag = agreement_with(tmp_path, receivers)
+    over, still = crossing("crossing_started", 0, "crossing"), crossing("crossing_started", 0, "crossing",
+                                                                       track_id="4b1806")
+    store.apply([over, still, crossing("crossing_ended", 60, "crossing", ended=True)])
+    store.resolve(over.incident_id, by="ops", why="seen", at=T0 + timedelta(seconds=90))
+    clock = Clock(T0.timestamp() + 120)
+    hot = Hotline(store, ag, clock=clock, env=ENV)
+    hot.open_channels()
+    run(hot, clock, clock.t + 30)
+    assert {r["body"]["incident_id"] for r in receivers["blue"].unique} == {still.incident_id}
+    hot.stop()
+    store.resolve(still.incident_id, by="ops", why="seen", at=T0 + timedelta(seconds=clock.t - T0.timestamp()))
+    # (while no hotline runs)
+    again = Hotline(store, ag, clock=clock, env=ENV)
+    again.open_channels()
+    run(again, clock, clock.t + 150)  # past the repeat interval (2 min)
+    told = [(r["body"]["incident_id"], r["body"]["status"]) for r in receivers["blue"].unique]
+    assert told == [(still.incident_id, "open"), (still.incident_id, "resolved")]
+    again.stop()
     store.close()
 
 

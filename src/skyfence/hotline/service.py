@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 
 from skyfence.incidents.database import writing
+from skyfence.incidents.tables import changes as store_changes
 
 from skyfence.agreement.model import Agreement
 from skyfence.incidents.errors import StoreError
@@ -100,6 +101,8 @@ class Hotline:
         self._started = False  # senders running (start)
         self._lock = threading.Lock()
         self.errors = 0
+        with writing(self.engine) as conn:
+            self._history_until(conn)
 
     # -- channels ---------------------------------------------------------------------------
     def channels(self) -> list[str]:
@@ -133,7 +136,8 @@ class Hotline:
             report = StepReport()
             with writing(self.engine) as conn:
                 cursor = int(conn.execute(sa.select(state.c.value).where(state.c.name == "cursor")).scalar() or 0)
-                changes = self.store.changes_since(cursor, 1000)
+                read = self.store.changes_since(cursor, 1000)
+                changes = self._past_left_out(conn, read)
                 touched = {c.incident_id for c in changes}
                 rows = {(r.incident_id, r.party): dict(r._mapping) for r in conn.execute(
                     sa.select(threads).where(sa.or_(threads.c.pending_seq.is_not(None), threads.c.ack_due <= now,
@@ -161,8 +165,8 @@ class Hotline:
                 for key, t in rows.items():
                     if t != before.get(key):
                         self._save(conn, t)
-                if changes:
-                    self._set_cursor(conn, changes[-1].seq)
+                if read:
+                    self._set_cursor(conn, read[-1].seq)
             at = datetime.fromtimestamp(now, timezone.utc)
             notes: dict[str, list[str]] = {}
             for incident_id, text in report.audit:
@@ -312,6 +316,30 @@ class Hotline:
         else:
             conn.execute(threads.update().where(threads.c.incident_id == t["incident_id"],
                                                 threads.c.party == t["party"]).values(**values))
+
+    def _past_left_out(self, conn, changes: list) -> list:
+        """The changes to fold in, less the history a first hotline on a store found there: the changes up to
+        then of incidents already resolved (every party would be told of every past incident)."""
+        until = self._history_until(conn)
+        if not changes or changes[0].seq > until:
+            return changes
+        resolved: dict[str, bool] = {}
+        for c in changes:
+            if c.seq <= until and c.incident_id not in resolved:
+                now = self.store.get(c.incident_id)
+                resolved[c.incident_id] = now is not None and now.status == "resolved"
+        return [c for c in changes if c.seq > until or not resolved[c.incident_id]]
+
+    def _history_until(self, conn) -> int:
+        """The last store change before the first hotline on this store started (0 when one ran before this was
+        kept: it goes on from its cursor as it did)."""
+        value = conn.execute(sa.select(state.c.value).where(state.c.name == "history_until")).scalar()
+        if value is None:
+            ran = conn.execute(sa.select(state.c.value).where(state.c.name == "cursor")).scalar() is not None
+            last = conn.execute(sa.select(sa.func.coalesce(sa.func.max(store_changes.c.seq), 0))).scalar_one()
+            value = "0" if ran else str(last)
+            conn.execute(state.insert().values(name="history_until", value=value))
+        return int(value)
 
     def _set_cursor(self, conn, seq: int) -> None:
         if conn.execute(state.update().where(state.c.name == "cursor").values(value=str(seq))).rowcount == 0:
