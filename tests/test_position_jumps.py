@@ -27,7 +27,8 @@ def _segments_plainly(t, lat, lon) -> list[int]:
 
 
 def _jumps_plainly(t, lat, lon, min_points, min_duration, horizon) -> np.ndarray:
-    """The rule of :func:`position_jumps`, row by row, over every row."""
+    """The rule of :func:`position_jumps`, row by row, over every row: the main segment and the main rows around
+    a row from the rows within the horizon of it; a long stretch counted from its start up to the horizon."""
     n = len(t)
     seg = _segments_plainly(t, lat, lon)
     bad = np.zeros(n, bool)
@@ -35,13 +36,14 @@ def _jumps_plainly(t, lat, lon, min_points, min_duration, horizon) -> np.ndarray
         return bad
     for p in range(n):
         known = [q for q in range(n) if t[q] <= t[p] + horizon]
-        counts = {s: sum(seg[q] == s for q in known) for s in set(seg[q] for q in known)}
-        main = min(counts, key=lambda s: (-counts[s], s))
+        near = [q for q in known if t[q] >= t[p] - horizon]
+        counts = {s: sum(seg[q] == s for q in near) for s in set(seg[q] for q in near)}
+        main = min(counts, key=lambda s: (-counts[s], s != seg[p], s))
         if seg[p] == main:
             continue
-        before = max((q for q in range(p) if seg[q] == main), default=None)
-        after = min((q for q in known if q > p and seg[q] == main), default=None)
-        stretch = [r for r in known if seg[r] == seg[p] and (before is None or r > before)
+        before = max((q for q in near if q < p and seg[q] == main), default=None)
+        after = min((q for q in near if q > p and seg[q] == main), default=None)
+        stretch = [r for r in near if seg[r] == seg[p] and (before is None or r > before)
                    and (after is None or r < after)]
         ok = all((before is None or reachable(t, lat, lon, before, r, SPEED_MAX, MARGIN))
                  and (after is None or reachable(t, lat, lon, r, after, SPEED_MAX, MARGIN)) for r in stretch)
@@ -109,3 +111,35 @@ def test_a_track_broken_up_by_more_stray_positions_than_it_looks_back_over_is_ke
     bad = plausibility.position_jumps(np.array([0, 16]), t, lat, lon, SPEED_MAX, MARGIN)
     assert np.flatnonzero(bad).tolist() == [1, 2, 3, 4]
     assert bad.tolist() == _jumps_plainly(t, lat, lon, 10, 30.0, plausibility.JUMP_HORIZON).tolist()
+
+
+def test_a_stray_report_after_a_discontinuity_does_not_take_the_track_before_it_away():
+    """Review: the reported track shifts 20 km once (two aircraft on one address, a new position source), and a
+    garbled report 90 km away five minutes later is reachable from the old side after so long. Counted over the
+    whole track the old side was still the main one, the stray joined it, and the 300 genuine reports in between
+    were dropped as an excursion. Counted around each report, only the stray goes (and the one report at the
+    discontinuity that cannot tell)."""
+    t = np.arange(2400.0)
+    lon = 40.0 + 250.0 * t / 91_000.0
+    lat = np.where(t < 1200, 35.0, 35.18)
+    lat[1500] = 36.0
+    bad = plausibility.position_jumps(np.array([0, len(t)]), t, lat, lon, SPEED_MAX, MARGIN)
+    assert bad[1500] and not bad[1201:1500].any() and not bad[1501:].any() and bad.sum() <= 2
+    assert not bad[:1200].any()
+
+
+def test_many_stray_positions_cost_a_pass_not_a_pass_per_report():
+    """Review: a long track pushed out of the segments a report may continue re-checked its whole stretch at
+    every report (7 s for 6 h at 2 Hz). The same stretch between the same main reports is judged once."""
+    t = np.arange(0.0, 6 * 3600.0, 0.5)
+    lon = 40.0 + 250.0 * t / 91_000.0
+    lat = np.full(len(t), 35.0)
+    mid = len(t) // 2
+    lat[mid:mid + 4] = [35.3, 35.6, 35.9, 36.2]  # four strays in two seconds
+    plausibility.position_jumps(np.array([0, 100]), t[:100], lat[:100], lon[:100], SPEED_MAX, MARGIN)  # compiled
+    import time
+
+    started = time.perf_counter()
+    bad = plausibility.position_jumps(np.array([0, len(t)]), t, lat, lon, SPEED_MAX, MARGIN)
+    assert np.flatnonzero(bad).tolist() == list(range(mid, mid + 4))
+    assert time.perf_counter() - started < 1.0  # 0.02 s here; quadratic took 7 s

@@ -8,13 +8,13 @@
 * **Position jumps**: positions that no aircraft could reach from its other
   positions in the time between them. The positions are split into segments
   that are each reachable point to point; at each row the segment with the
-  most rows within ``JUMP_HORIZON`` s is the main one, and a row of another
+  most rows within ``JUMP_HORIZON`` s of it is the main one, and a row of another
   segment stays only if its stretch is reachable from and to the main rows
   around it. A one-point outlier and an excursion away and back (up to about
   the horizon) are dropped; a long stretch before or after a single
-  discontinuity stays (which side is true cannot be told). Each row is judged
-  on the rows within the horizon alone, so its answer is final once the feed
-  has gone that far past it (what a live monitor needs).
+  discontinuity stays (which side is true cannot be told). No report more
+  than the horizon after a row counts for it, so its answer is final once the
+  feed has gone that far past it (what a live monitor needs).
 * **Altitude spikes**: a reported altitude away from both its neighbours, in the
   same direction, by more than any aircraft climbs or descends in that time.
 
@@ -119,17 +119,27 @@ def _segments(a: int, b: int, t, lat, lon, speed_max: float, margin: float, seg:
 
 @numba.njit(cache=True)
 def _main_segments(a: int, b: int, seg: np.ndarray, nseg: int, t: np.ndarray, horizon: float) -> np.ndarray:
-    """For each row a..b, the segment with the most rows up to ``horizon`` s after it (ties: the earliest begun)."""
+    """For each row a..b, the segment with the most rows within ``horizon`` s of it, before or after (ties: the
+    row's own segment, then the earliest begun)."""
     main = np.empty(b - a, dtype=np.int64)
-    seen = np.zeros(nseg, dtype=np.int64)
-    best, hi = seg[a], a
+    inwin = np.zeros(nseg, dtype=np.int64)
+    distinct, lo, hi = 0, a, a
     for p in range(a, b):
         while hi < b and t[hi] <= t[p] + horizon:
-            s = seg[hi]
-            seen[s] += 1
-            if seen[s] > seen[best] or (seen[s] == seen[best] and s < best):
-                best = s
+            inwin[seg[hi]] += 1
+            if inwin[seg[hi]] == 1:
+                distinct += 1
             hi += 1
+        while t[lo] < t[p] - horizon:
+            inwin[seg[lo]] -= 1
+            if inwin[seg[lo]] == 0:
+                distinct -= 1
+            lo += 1
+        best = seg[p]
+        if distinct > 1:
+            for s in range(nseg):
+                if inwin[s] > inwin[best] or (inwin[s] == inwin[best] and s < best and best != seg[p]):
+                    best = s
         main[p - a] = best
     return main
 
@@ -144,28 +154,37 @@ def _judge(a: int, b: int, seg: np.ndarray, count: np.ndarray, t, lat, lon, spee
     first[1:] = np.cumsum(count)
     rows = np.argsort(seg[a:b], kind="mergesort") + a
     times = t[rows]
+    last_key = (-1, -1, -1)
+    last_ok = True
     for p in range(a, b):
         m, s = main[p - a], seg[p]
         if s == m:
             continue
         mine = rows[first[m]:first[m + 1]]
         k = np.searchsorted(mine, p)
-        before = mine[k - 1] if k > 0 else -1
+        before = mine[k - 1] if k > 0 and t[mine[k - 1]] >= t[p] - horizon else -1
         after = mine[k] if k < len(mine) and t[mine[k]] <= t[p] + horizon else -1
-        # the rows of its segment between those main rows (up to the horizon where there is none after)
         ts = times[first[s]:first[s + 1]]
-        i0 = np.searchsorted(ts, t[before], side="right") if before >= 0 else 0
-        i1 = np.searchsorted(ts, t[after] if after >= 0 else t[p] + horizon, side="right")
-        ok = True
-        for i in range(first[s] + i0, first[s] + i1):
-            r = rows[i]
-            if (before >= 0 and not _reachable(t, lat, lon, before, r, speed_max, margin)) or \
-                    (after >= 0 and not _reachable(t, lat, lon, r, after, speed_max, margin)):
-                ok = False
-                break
+        if before >= 0 and after >= 0 and (s, before, after) == last_key:
+            ok = last_ok  # the same stretch between the same main rows: judged for the row before
+        else:
+            # the rows of its segment between those main rows (within the horizon where one is missing)
+            if before >= 0:
+                i0 = np.searchsorted(ts, t[before], side="right")
+            else:
+                i0 = np.searchsorted(ts, t[p] - horizon, side="left")
+            i1 = np.searchsorted(ts, t[after] if after >= 0 else t[p] + horizon, side="right")
+            ok = True
+            for i in range(first[s] + i0, first[s] + i1):
+                r = rows[i]
+                if (before >= 0 and not _reachable(t, lat, lon, before, r, speed_max, margin)) or \
+                        (after >= 0 and not _reachable(t, lat, lon, r, after, speed_max, margin)):
+                    ok = False
+                    break
+            last_key, last_ok = (s, before, after), ok
         if not ok and (before < 0 or after < 0):
-            # past a single discontinuity: which side is true is unknown, so a long stretch stays (counted up to
-            # the horizon); a short one is an outlier
+            # past a single discontinuity: which side is true is unknown, so a long stretch stays (its reports
+            # from its first up to the horizon); a short one is an outlier
             j1 = np.searchsorted(ts, t[p] + horizon, side="right")
             ok = j1 >= min_points and ts[j1 - 1] - ts[0] >= min_duration
         bad[p] = not ok
@@ -190,15 +209,17 @@ def position_jumps(starts: np.ndarray, t: np.ndarray, lat: np.ndarray, lon: np.n
                    margin: float, min_points: int = 10, min_duration: float = 30.0,
                    horizon: float = JUMP_HORIZON) -> np.ndarray:
     """Rows whose position is unreachable from the aircraft's main positions at ``speed_max`` (m/s), with
-    ``margin`` (m) for position error, each row judged on the rows within ``horizon`` s of it alone.
+    ``margin`` (m) for position error, each row judged on the track up to ``horizon`` s after it.
 
-    The main segment at a row is the one with the most rows within the horizon. A row of another segment
-    stays when every row of its segment between the main rows around it (the last before, the first after,
-    within the horizon) is reachable from the one and can reach the other. Where there is a main row on one
-    side only, a stretch that does not fit stays if it is long (``min_points`` positions over ``min_duration``
-    s within the horizon): past a single discontinuity which side is true cannot be told. So a decision is
-    final once the track has a report more than ``horizon`` s after the row: a feed cut at any point gives the
-    same answers for the rows before that as the whole day."""
+    The main segment at a row is the one with the most rows within the horizon before and after it. A row of
+    another segment stays when every row of its segment between the main rows around it (the last before and the
+    first after, within the horizon) is reachable from the one and can reach the other. Where there is a main
+    row on one side only, a stretch that does not fit stays if it is long (``min_points`` positions over
+    ``min_duration`` s, from its first up to the horizon): past a single discontinuity which side is true cannot
+    be told. No row after the horizon counts, so a decision is final once the track has a report more than
+    ``horizon`` s after the row: a feed cut at any point gives the same answers for the rows before that as the
+    whole day. (The segments depend on the whole track before: a window that cuts a track's start may split it
+    otherwise.)"""
     if len(t) == 0:
         return np.zeros(0, dtype=bool)
     return _jumps(as_kernel_array(starts, np.int64), as_kernel_array(t), as_kernel_array(lat),
