@@ -13,6 +13,7 @@ from rich.table import Table
 
 from skyfence.cli.app import app
 from skyfence.errors import SkyfenceError
+from skyfence.incidents.errors import StoreError
 from skyfence.progress import out_console
 
 out = out_console(soft_wrap=True)
@@ -192,7 +193,10 @@ def run_cmd(agreement: str = typer.Option("euphrates-2017", "--agreement", "-a",
             hot.stop()
             if ack is not None:
                 ack.close()
-            err.print(end_line(hot.engine, hot.channels()), highlight=False, soft_wrap=True)
+            try:
+                err.print(end_line(hot.engine, hot.channels()), highlight=False, soft_wrap=True)
+            except StoreError as exc:  # the store went away: say so, and let the error that stopped us show
+                err.print(f"hotline: no counts ({exc})", highlight=False, soft_wrap=True)
 
 
 @hotline_app.command("secret")

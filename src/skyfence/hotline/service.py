@@ -319,16 +319,19 @@ class Hotline:
 
     def _past_left_out(self, conn, changes: list) -> list:
         """The changes to fold in, less the history a first hotline on a store found there: the changes up to
-        then of incidents already resolved (every party would be told of every past incident)."""
+        then of the incidents already resolved then (every party would be told of every past incident). One
+        resolved later is told whole."""
         until = self._history_until(conn)
         if not changes or changes[0].seq > until:
             return changes
-        resolved: dict[str, bool] = {}
-        for c in changes:
-            if c.seq <= until and c.incident_id not in resolved:
-                now = self.store.get(c.incident_id)
-                resolved[c.incident_id] = now is not None and now.status == "resolved"
-        return [c for c in changes if c.seq > until or not resolved[c.incident_id]]
+        ids = sorted({c.incident_id for c in changes if c.seq <= until})
+        last = sa.select(store_changes.c.incident_id, sa.func.max(store_changes.c.seq).label("seq")).where(
+            store_changes.c.incident_id.in_(ids), store_changes.c.seq <= until).group_by(
+            store_changes.c.incident_id).subquery()
+        then = conn.execute(sa.select(store_changes.c.incident_id, store_changes.c.incident).join(
+            last, store_changes.c.seq == last.c.seq)).all()
+        over = {i for i, snapshot in then if snapshot.get("status") == "resolved"}
+        return [c for c in changes if c.seq > until or c.incident_id not in over]
 
     def _history_until(self, conn) -> int:
         """The last store change before the first hotline on this store started (0 when one ran before this was

@@ -47,11 +47,11 @@ async def health(request: Request) -> dict:
 
 def _store_state(store) -> str:
     """Whether the incident store answers now."""
-    from skyfence.incidents.errors import StoreUnavailable
+    from skyfence.incidents.errors import StoreError
 
     try:
         store.last_seq()
-    except StoreUnavailable:
+    except StoreError:  # unreachable, or not answering as a store does
         return "unavailable"
     return "ok"
 
