@@ -13,7 +13,6 @@ from rich.table import Table
 
 from skyfence.cli.app import app
 from skyfence.errors import SkyfenceError
-from skyfence.incidents.errors import StoreError
 from skyfence.progress import out_console
 
 out = out_console(soft_wrap=True)
@@ -166,6 +165,7 @@ def run_cmd(agreement: str = typer.Option("euphrates-2017", "--agreement", "-a",
     from skyfence.agreement import load_agreement
     from skyfence.hotline.runner import start_hotline
     from skyfence.hotline.view import end_line
+    from skyfence.incidents.errors import StoreError
 
     ag = load_agreement(agreement)
     with _open(store, create=True) as s:

@@ -19,7 +19,8 @@ def replay_cmd(
                                 "(TIMESTAMP,HEX or JSON lines) for raw; a Beast capture for beast."),
     kind: str = typer.Option("sbs", "--as", help=f"Feed to serve: {', '.join(KINDS)}."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
-    port: int = typer.Option(30003, "--port", "-p", min=1, max=65535, help="TCP port to listen on."),
+    port: int = typer.Option(30003, "--port", "-p", min=0, max=65535,
+                             help="TCP port to listen on (0: any free one, which it prints)."),
     speed: float = typer.Option(1.0, "--speed", help="Pace by the recording's own times, this many times faster "
                                 "(1: as recorded; 60: an hour a minute; 0: as fast as the client reads)."),
     rate: float = typer.Option(None, "--rate", help="Records per second instead of the recording's own pace."),
