@@ -22,6 +22,10 @@ def out_console(**kw) -> Console:
     return Console(**kw)
 
 
+notes = out_console(soft_wrap=True, stderr=True)
+"""Notes and errors of a command beside its output (stderr, lines never wrapped)."""
+
+
 class Steps:
     """Named steps of a job, each shown while it runs and ticked when done."""
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import signal
 import threading
 import time
 from datetime import datetime, timezone
@@ -13,10 +12,9 @@ from rich.table import Table
 
 from skyfence.cli.app import app
 from skyfence.errors import SkyfenceError
-from skyfence.progress import out_console
+from skyfence.progress import notes as err, out_console
 
 out = out_console(soft_wrap=True)
-err = out_console(soft_wrap=True, stderr=True)
 hotline_app = typer.Typer(
     name="hotline", no_args_is_help=True, add_completion=False,
     help="The hotline: tell each party about its incidents through its channels and chase acknowledgements. "
@@ -166,6 +164,7 @@ def run_cmd(agreement: str = typer.Option("euphrates-2017", "--agreement", "-a",
     from skyfence.hotline.runner import start_hotline
     from skyfence.hotline.view import end_line
     from skyfence.incidents.errors import StoreError
+    from skyfence.stopping import stop_on_signals
 
     ag = load_agreement(agreement)
     with _open(store, create=True) as s:
@@ -176,20 +175,16 @@ def run_cmd(agreement: str = typer.Option("euphrates-2017", "--agreement", "-a",
                   + ", ".join(hot.workers))
         stop = threading.Event()
 
-        def on_signal(signum, _frame) -> None:
+        def on_signal(_signum: int) -> None:
             err.print("stopping: sending what waits to be grouped", highlight=False)
             stop.set()
 
-        # set here, not left to Python's default: a job started in the background of a script ignores SIGINT, and
-        # SIGTERM (systemd, supervisors) would end the process without the last round
-        previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
-            end = time.time() + duration if duration > 0 else None
-            while not stop.wait(0.2) and (end is None or time.time() < end):
-                pass
+            with stop_on_signals(on_signal):
+                end = time.time() + duration if duration > 0 else None
+                while not stop.wait(0.2) and (end is None or time.time() < end):
+                    pass
         finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
             hot.stop()
             if ack is not None:
                 ack.close()

@@ -13,10 +13,9 @@ from rich.table import Table
 
 from skyfence.cli.app import app
 from skyfence.errors import SkyfenceError
-from skyfence.progress import out_console
+from skyfence.progress import notes as err, out_console
 
 out = out_console(soft_wrap=True)
-err = out_console(soft_wrap=True, stderr=True)
 incidents_app = typer.Typer(
     name="incidents", no_args_is_help=True, add_completion=False,
     help="The incidents in a store (the one `skyfence monitor` writes): list them, show one with its audit "

@@ -6,10 +6,9 @@ import typer
 
 from skyfence.cli.app import app
 from skyfence.cli.serve_cmd import STORE_HELP
-from skyfence.progress import out_console
+from skyfence.progress import notes as err, out_console
 
 out = out_console(soft_wrap=True)
-err = out_console(soft_wrap=True, stderr=True)
 users_app = typer.Typer(name="users", no_args_is_help=True, add_completion=False,
                         help="Users of the web page and API (kept in the incident store): add one and print its "
                              "token, list them, remove one.")

@@ -9,8 +9,6 @@ removes; ingest keeps every state it decoded.
 
 from __future__ import annotations
 
-import signal
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -22,6 +20,7 @@ from skyfence.live.decoders import make_decoder
 from skyfence.live.feeds import is_feed, parse_feed
 from skyfence.live.sink import HourlySink
 from skyfence.sources.formats import read_any
+from skyfence.stopping import stop_on_signals
 
 DECODE_EVERY = 0.5  # s between decodes of what has arrived
 DECODE_RECORDS = 100_000  # or sooner, once this many records wait
@@ -84,37 +83,34 @@ def _live(source: str, sink: HourlySink, report: IngestReport, duration: float |
     deadline = time.monotonic() + duration if duration is not None else None
     stopping = []
 
-    def on_signal(signum, _frame):
+    def on_signal(signum: int) -> None:
         if stopping:  # a second Ctrl-C: stop at once, still writing what was decoded
             raise KeyboardInterrupt
         stopping.append(signum)
         log("stopping: writing what was received")
 
-    main = threading.current_thread() is threading.main_thread()
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)} if main else {}
     last_decode = last_flush = last_report = time.monotonic()
     records_at_report = 0
-    try:
-        for chunk in stream(spec, deadline, report.link, stop=lambda: bool(stopping), log=log):
-            if not chunk:
-                decoder.drop()
-            else:
-                decoder.feed(chunk, time.time())
-            now = time.monotonic()
-            if decoder.pending() >= DECODE_RECORDS or now - last_decode >= DECODE_EVERY or not chunk:
-                sink.write(decoder.take())
-                last_decode = now
-            if now - last_flush >= FLUSH_EVERY:
-                sink.flush()
-                last_flush = now
-            if now - last_report >= REPORT_EVERY:
-                rate = (decoder.records - records_at_report) / (now - last_report)
-                log(f"{decoder.records:,} records ({rate:,.0f}/s), {sink.rows_written + sink.buffered:,} states, "
-                    f"{sum(decoder.bad.values()):,} bad, {report.link.drops} drop(s)")
-                last_report, records_at_report = now, decoder.records
-    finally:
-        sink.write(decoder.finish())
-        report.records = decoder.records
-        report.bad = decoder.bad
-        for s, handler in previous.items():
-            signal.signal(s, handler)
+    with stop_on_signals(on_signal):
+        try:
+            for chunk in stream(spec, deadline, report.link, stop=lambda: bool(stopping), log=log):
+                if not chunk:
+                    decoder.drop()
+                else:
+                    decoder.feed(chunk, time.time())
+                now = time.monotonic()
+                if decoder.pending() >= DECODE_RECORDS or now - last_decode >= DECODE_EVERY or not chunk:
+                    sink.write(decoder.take())
+                    last_decode = now
+                if now - last_flush >= FLUSH_EVERY:
+                    sink.flush()
+                    last_flush = now
+                if now - last_report >= REPORT_EVERY:
+                    rate = (decoder.records - records_at_report) / (now - last_report)
+                    log(f"{decoder.records:,} records ({rate:,.0f}/s), {sink.rows_written + sink.buffered:,} states, "
+                        f"{sum(decoder.bad.values()):,} bad, {report.link.drops} drop(s)")
+                    last_report, records_at_report = now, decoder.records
+        finally:
+            sink.write(decoder.finish())
+            report.records = decoder.records
+            report.bad = decoder.bad

@@ -20,7 +20,6 @@ a detection run longer than a tick delays the incidents (``behind`` in the repor
 from __future__ import annotations
 
 import math
-import signal
 import threading
 import time
 from collections import Counter
@@ -43,6 +42,7 @@ from skyfence.live.sources import FileSource, Source
 from skyfence.live.details import utc
 from skyfence.live.updates import EventTracker
 from skyfence.live.window import OPEN_CAP, StateWindow
+from skyfence.stopping import stop_on_signals
 from skyfence.sources.tabular import ReadReport
 from skyfence.tracks.clean import clean_rows, clean_tracks
 from skyfence.tracks.schema import empty_tracks
@@ -176,23 +176,20 @@ class Monitor:
 
     def run(self) -> MonitorReport:
         started = time.monotonic()
-        main = threading.current_thread() is threading.main_thread()
-        previous = {}
-        if main:
-            def on_signal(signum, _frame):
-                self.log("stopping: writing what was received")
-                self._stop.set()
-            previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+
+        def on_signal(_signum: int) -> None:
+            self.log("stopping: writing what was received")
+            self._stop.set()
+
         try:
-            if all(not s.live for s in self.sources):
-                self._replay(started)
-            else:
-                self._live(started)
+            with stop_on_signals(on_signal):
+                if all(not s.live for s in self.sources):
+                    self._replay(started)
+                else:
+                    self._live(started)
         finally:
             for s in self.sources:
                 s.close()
-            for s, h in previous.items():
-                signal.signal(s, h)
             self._close()
             self.report.seconds = time.monotonic() - started
         return self.report
