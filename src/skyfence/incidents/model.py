@@ -133,10 +133,12 @@ class Change:
     """When the store wrote it (wall clock)."""
 
 
-def utc(t: datetime | None) -> datetime | None:
-    """``t`` as an aware UTC datetime (a naive one is taken to be UTC)."""
+def utc(t: datetime | float | None) -> datetime | None:
+    """``t`` as an aware UTC datetime (a naive one is taken to be UTC, a number is Unix seconds)."""
     if t is None:
         return None
+    if not isinstance(t, datetime):
+        return datetime.fromtimestamp(float(t), timezone.utc)
     return t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t.astimezone(timezone.utc)
 
 
@@ -145,7 +147,7 @@ def human(t: datetime | None) -> str:
     return f"{utc(t):%Y-%m-%d %H:%M:%S}Z" if t is not None else ""
 
 
-def iso(t: datetime | None) -> str | None:
+def iso(t: datetime | float | None) -> str | None:
     """ISO 8601 UTC with Z, to the microsecond only when there is one."""
     if t is None:
         return None

@@ -40,7 +40,7 @@ TIMES = ("ack_due", "last_sent_at", "created_at", "sent_at")
 
 def iso_times(doc):
     """The hotline's times (Unix s in its tables) as ISO 8601 UTC, as every time the API gives."""
-    from skyfence.web.app import iso
+    from skyfence.incidents.model import iso
 
     if isinstance(doc, list):
         return [iso_times(v) for v in doc]

@@ -25,7 +25,7 @@ async def health(request: Request) -> dict:
     serves (live picture, a replayed recording, or the store alone), how the websocket clients are doing. Needs
     no token."""
     ctx = request.app.state.ctx
-    from skyfence.web.app import iso
+    from skyfence.incidents.model import iso
 
     hub = ctx.hub
     picture_time, count = None, 0
@@ -94,7 +94,7 @@ async def aircraft(request: Request, user: Reader,
 
 
 def _aircraft(a: dict) -> dict:
-    from skyfence.web.app import iso
+    from skyfence.incidents.model import iso
 
     out = {k: (None if isinstance(v, float) and v != v else v) for k, v in a.items()}
     out["time"] = iso(a.get("time"))

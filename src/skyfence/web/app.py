@@ -75,19 +75,6 @@ class WebContext:
         return change_json(change)
 
 
-def iso(t) -> str | None:
-    """ISO 8601 UTC with Z."""
-    if t is None:
-        return None
-    from datetime import datetime, timezone
-
-    if not isinstance(t, datetime):
-        t = datetime.fromtimestamp(float(t), timezone.utc)
-    elif t.tzinfo is None:
-        t = t.replace(tzinfo=timezone.utc)
-    return t.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
-
-
 def static_dir() -> Path:
     return Path(str(resources.files("skyfence.web").joinpath("static")))
 
