@@ -102,7 +102,8 @@ class Hotline:
         self._lock = threading.Lock()
         self.errors = 0
         with writing(self.engine) as conn:
-            self._history_until(conn)
+            # the last store change before the first hotline on this store started (0: one ran before)
+            self.history_until = self._history_until(conn)
 
     # -- channels ---------------------------------------------------------------------------
     def channels(self) -> list[str]:
@@ -321,7 +322,7 @@ class Hotline:
         """The changes to fold in, less the history a first hotline on a store found there: the changes up to
         then of the incidents already resolved then (every party would be told of every past incident). One
         resolved later is told whole."""
-        until = self._history_until(conn)
+        until = self.history_until
         if not changes or changes[0].seq > until:
             return changes
         ids = sorted({c.incident_id for c in changes if c.seq <= until})
