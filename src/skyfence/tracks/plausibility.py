@@ -123,21 +123,29 @@ def _main_segments(a: int, b: int, seg: np.ndarray, nseg: int, t: np.ndarray, ho
     row's own segment, then the earliest begun)."""
     main = np.empty(b - a, dtype=np.int64)
     inwin = np.zeros(nseg, dtype=np.int64)
+    present = np.empty(nseg, dtype=np.int64)  # the segments with rows in the window: present[:distinct]
+    where = np.empty(nseg, dtype=np.int64)  # each one's place in present
     distinct, lo, hi = 0, a, a
     for p in range(a, b):
         while hi < b and t[hi] <= t[p] + horizon:
-            inwin[seg[hi]] += 1
-            if inwin[seg[hi]] == 1:
+            s = seg[hi]
+            inwin[s] += 1
+            if inwin[s] == 1:
+                present[distinct], where[s] = s, distinct
                 distinct += 1
             hi += 1
         while t[lo] < t[p] - horizon:
-            inwin[seg[lo]] -= 1
-            if inwin[seg[lo]] == 0:
+            s = seg[lo]
+            inwin[s] -= 1
+            if inwin[s] == 0:  # swap the last present segment into its place
                 distinct -= 1
+                last = present[distinct]
+                present[where[s]], where[last] = last, where[s]
             lo += 1
         best = seg[p]
-        if distinct > 1:
-            for s in range(nseg):
+        if distinct > 1:  # the answer does not depend on the order the segments are looked at in
+            for i in range(distinct):
+                s = present[i]
                 if inwin[s] > inwin[best] or (inwin[s] == inwin[best] and s < best and best != seg[p]):
                     best = s
         main[p - a] = best
