@@ -16,6 +16,7 @@ import shapely.prepared
 
 from skyfence.agreement.model import Agreement
 from skyfence.errors import SkyfenceError
+from skyfence.geo.boundary import BoundaryIndex
 
 
 @dataclass(frozen=True)
@@ -152,15 +153,26 @@ class Theatre:
             self.__dict__[key] = (nodes, edges)
         return self.__dict__[key]
 
-    def clearance(self, x: np.ndarray, y: np.ndarray, step: int = 10) -> float:
-        """Least distance of a path (every ``step``-th point) from the areas closed to the party (0 inside)."""
+    def clear_of(self, x: np.ndarray, y: np.ndarray, margin: float) -> bool:
+        """Whether a path (its points) keeps at least ``margin`` metres from every area closed to the party."""
         if self.forbidden.is_empty or len(x) == 0:
-            return np.inf
-        pts = shapely.points(x[::step], y[::step])
-        inside = shapely.contains(self.forbidden, pts)
-        if inside.any():
-            return 0.0
-        return float(shapely.distance(self.forbidden, pts).min())
+            return True
+        if shapely.contains_xy(self._closed, x, y).any():
+            return False
+        # the boundary index the detectors use, its search stopped at the margin (shapely's distance measured
+        # every edge for every point: most of a simulated day's time)
+        return not np.isfinite(self._edges.distance(x, y, cap=margin)).any()
+
+    @cached_property
+    def _closed(self):
+        closed = shapely.prepared.prep(self.forbidden).context
+        shapely.prepare(closed)
+        return closed
+
+    @cached_property
+    def _edges(self) -> BoundaryIndex:
+        """The edges of the areas closed to the party, indexed."""
+        return BoundaryIndex.from_geometry(self.forbidden)
 
 
 def _dijkstra(dist: np.ndarray, source: int, target: int) -> list[int] | None:

@@ -74,7 +74,7 @@ def simulate(scenario: Scenario, base_dir: Path, hours: float, seed: int, progre
                     s = plan_military(len(sorties), spec.party, spec.mission, ac, "", "", base, theatre, t, rng,
                                       scenario.manoeuvres.hard_turns, scenario.manoeuvres.attack_dives)
                     fly_sortie(s)
-                    if theatre.clearance(s.traj[:, 1], s.traj[:, 2], step=1) >= 2000.0:
+                    if theatre.clear_of(s.traj[:, 1], s.traj[:, 2], 2000.0):
                         s.callsign, s.icao24 = callsigns.next(spec.callsign), addresses[spec.party].next()
                         sorties.append(s)
                         break
@@ -120,7 +120,8 @@ def _bases(party: str, codes: list, fields, theatre: Theatre):
     out = []
     for i, code in enumerate(codes):
         f = _airfield(f"parties.{party}.bases[{i}]", code, fields)
-        if theatre.clearance(np.array([theatre.xy(f.lon, f.lat)[0]]), np.array([theatre.xy(f.lon, f.lat)[1]])) < 4000:
+        x, y = theatre.xy(f.lon, f.lat)
+        if not theatre.clear_of(np.array([x]), np.array([y]), 4000.0):
             continue  # too close to the line to route from: left out
         out.append(f)
     if not out:
