@@ -74,16 +74,16 @@ def test_monitor_alert_tells_both_parties_over_a_signed_webhook_and_the_log(cros
 
 def test_a_replay_tells_the_same_messages_however_fast_it_runs(crossing_csv, tmp_path):
     """The hotline's rounds run at the replay's ticks on the data's clock: grouping, reminders and the
-    escalation come out the same at --speed 0 twice and at --speed 60."""
+    escalation come out the same at --speed 0 and at --speed 60."""
     runs = []
-    for k, speed in enumerate(("0", "0", "60")):
+    for k, speed in enumerate(("0", "60")):
         log = tmp_path / f"hot{k}.jsonl"
         r = cli("monitor", "--source", str(crossing_csv), "--agreement", "euphrates-2017", "--store",
                 str(tmp_path / f"s{k}.db"), "--speed", speed, "--quiet", "--alert", f"log:{log}")
         assert r.returncode == 0, r.stderr
         runs.append([(b["type"], b["party"], b["event"], b["message"].split(" Incident ")[0])
                      for b in map(json.loads, log.read_text().splitlines())])  # ids: random per store
-    assert runs[0] == runs[1] == runs[2]
+    assert runs[0] == runs[1]
     types = [t for t, p, _, _ in runs[0] if p == "russia_syria"]
     assert types[0] == "notification" and "reminder" in types, types
 
