@@ -184,7 +184,7 @@ def test_a_second_run_on_the_same_store_says_it_changed_nothing(crossing_csv, tm
     lines = []
     for _ in range(2):
         r = cli("monitor", "--source", str(crossing_csv), "--agreement", "euphrates-2017", "--store", store,
-                "--speed", "0", "--quiet")
+                "--speed", "0", "--tick", "10", "--quiet")
         assert r.returncode == 0, r.stderr
         lines.append(" ".join(r.stderr.split()))
     first = re.search(r"(\d+) written to the store, (\d+) changes? to it", lines[0])

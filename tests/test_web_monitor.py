@@ -20,7 +20,7 @@ def test_monitor_serves_its_picture_and_incidents(tmp_path):
         token = Users(st.engine).add("vera", "viewer")
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "skyfence", "monitor", "--source", str(rec), "--agreement",
-                            "euphrates-2017", "--store", str(db), "--speed", "20", "--web", f"127.0.0.1:{port}", "-q"],
+                            "euphrates-2017", "--store", str(db), "--speed", "40", "--web", f"127.0.0.1:{port}", "-q"],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     url, h = f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {token}"}
 
