@@ -14,7 +14,7 @@ An incident keeps the highest severity seen so far (:func:`highest`).
 
 from __future__ import annotations
 
-from skyfence.agreement.model import IncidentThresholds
+from skyfence.agreement.thresholds import IncidentThresholds
 from skyfence.detect.intent import LIKELY_DELIBERATE
 from skyfence.incidents.model import SEVERITIES
 

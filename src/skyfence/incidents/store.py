@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from alembic.util import CommandError
 from sqlalchemy import exc
 
-from skyfence.agreement.model import IncidentThresholds
+from skyfence.agreement.thresholds import IncidentThresholds
 from skyfence.incidents import lifecycle, migrations
 from skyfence.incidents import tables as t
 from skyfence.incidents.database import create_engine, describe, engine_url, reading, unavailable_as_error, writing
