@@ -274,3 +274,24 @@ def test_party_codes_number_the_known_parties_in_order_and_the_rest_last(parties
     codes, known = party_codes(series.cast(pl.Categorical) if categorical else series)
     assert known == tuple(sorted({p for p in parties if p not in (None, "unknown")}))
     assert codes.tolist() == [known.index(p) if p in known else len(known) for p in parties]
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(1, 60), st.integers(1, 6), st.floats(1e3, 3e5))
+def test_pairs_at_the_same_instant_within_a_range_are_the_plain_ones_in_order(seed, n, instants, radius):
+    """The pairs a crossing flight's turn toward another aircraft is judged on: each of its states with the
+    allowed states of the same instant within the range, as a plain loop over every candidate finds them (the
+    kernel prefilters with a hair of slack; the caller's exact test of the distance is applied after)."""
+    from skyfence.detect.pairs import same_instant_within
+
+    rng = np.random.default_rng(seed)
+    group = np.sort(rng.integers(0, instants, n))
+    pos = rng.uniform(-2e5, 2e5, (n, 3))
+    keep = rng.random(n) < 0.7
+    order = np.argsort(group, kind="stable")
+    mine = np.sort(rng.choice(n, size=max(1, n // 4), replace=False))
+    lo, hi = np.searchsorted(group[order], group[mine]), np.searchsorted(group[order], group[mine], side="right")
+    i, j = same_instant_within(mine, lo, hi, order, keep, pos, radius)
+    exact = np.linalg.norm(pos[j] - pos[i], axis=1) <= radius
+    plain = [(a, b) for a in mine for b in order if group[b] == group[a] and keep[b]
+             and np.linalg.norm(pos[b] - pos[a]) <= radius]
+    assert list(zip(i[exact].tolist(), j[exact].tolist())) == plain

@@ -187,7 +187,10 @@ def _toward(aligned: Aligned, flights: np.ndarray, parties: list[str], t_in: np.
     names = aligned.air.select(pl.coalesce(pl.when(pl.col("callsign").str.len_chars() > 0).then("callsign"),
                                            "track_id")).to_series()
     name_of = names.unique().sort()
-    rank = names.rank("dense").cast(pl.Int64).to_numpy()[snap.row] - 1
+    # each name's place among them, by a join (ranking every state's name sorted the whole window's strings)
+    place = name_of.to_frame("name").with_row_index("place")
+    rank = names.to_frame("name").join(place, on="name", how="left", maintain_order="left")["place"].cast(
+        pl.Int64).to_numpy()[snap.row]
     time = snap.time
     flight_start = flight_starts(snap_flight)  # a flight's states are contiguous and in time order
     n_flights = len(flight_start) - 1

@@ -49,7 +49,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
-from skyfence.detect.ranges import range_rows
+from skyfence.detect.pairs import same_instant_within
 
 LIKELY_DELIBERATE, LIKELY_INADVERTENT, UNCLEAR = "likely deliberate", "likely inadvertent", "unclear"
 DEEP_KM, SHALLOW_KM, LONG_S, BRIEF_S = 10.0, 3.0, 180.0, 120.0
@@ -207,11 +207,7 @@ def turned_toward(pos: np.ndarray, vel: np.ndarray, heading: np.ndarray, time: n
         return None
     lo = np.searchsorted(groups_sorted, group[mine])
     hi = np.searchsorted(groups_sorted, group[mine], side="right")
-    counts = hi - lo
-    i = np.repeat(mine, counts)
-    j = order[range_rows(lo, counts)[0]]
-    keep = hostile[j]
-    i, j = i[keep], j[keep]
+    i, j = same_instant_within(mine, lo, hi, order, hostile, pos, TOWARD_RANGE_M)
     if len(i) == 0:
         return None
     d = np.take(pos, j, axis=0) - np.take(pos, i, axis=0)

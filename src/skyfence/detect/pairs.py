@@ -87,3 +87,35 @@ def decode(key):
     key //= 4096
     ix = key % 4096 - 2048
     return ix, iy, iz
+
+
+@nb.njit(cache=True)
+def same_instant_within(mine, lo, hi, order, keep, pos, radius):
+    """Pairs ``(i, j)`` of each state ``i`` of ``mine`` with the states ``j = order[lo[k]:hi[k]]`` of its instant
+    that ``keep`` allows and that are within about ``radius`` (squared distance up to ``radius``² with a hair of
+    slack, so that a caller's exact test of the distance keeps the same pairs as over all of them); in the order
+    the states are given. Makes no array of every candidate pair (a crossing flight against every aircraft of
+    the other party at each instant of it)."""
+    r2 = radius * radius * (1.0 + 1e-9)
+    count = 0
+    for k in range(len(mine)):
+        i = mine[k]
+        for q in range(lo[k], hi[k]):
+            j = order[q]
+            if keep[j]:
+                dx, dy, dz = pos[j, 0] - pos[i, 0], pos[j, 1] - pos[i, 1], pos[j, 2] - pos[i, 2]
+                if dx * dx + dy * dy + dz * dz <= r2:
+                    count += 1
+    out_i = np.empty(count, np.int64)
+    out_j = np.empty(count, np.int64)
+    e = 0
+    for k in range(len(mine)):
+        i = mine[k]
+        for q in range(lo[k], hi[k]):
+            j = order[q]
+            if keep[j]:
+                dx, dy, dz = pos[j, 0] - pos[i, 0], pos[j, 1] - pos[i, 1], pos[j, 2] - pos[i, 2]
+                if dx * dx + dy * dy + dz * dz <= r2:
+                    out_i[e], out_j[e] = i, j
+                    e += 1
+    return out_i, out_j
