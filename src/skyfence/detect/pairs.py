@@ -96,18 +96,17 @@ def same_instant_within(mine, lo, hi, order, keep, pos, radius):
     slack, so that a caller's exact test of the distance keeps the same pairs as over all of them); in the order
     the states are given. Makes no array of every candidate pair (a crossing flight against every aircraft of
     the other party at each instant of it)."""
+    empty = np.empty(0, np.int64)
+    count = _within(mine, lo, hi, order, keep, pos, radius, empty, empty, False)
+    out_i, out_j = np.empty(count, np.int64), np.empty(count, np.int64)
+    _within(mine, lo, hi, order, keep, pos, radius, out_i, out_j, True)
+    return out_i, out_j
+
+
+@nb.njit(cache=True)
+def _within(mine, lo, hi, order, keep, pos, radius, out_i, out_j, fill):
+    """Count the pairs of :func:`same_instant_within`, or with ``fill`` write them."""
     r2 = radius * radius * (1.0 + 1e-9)
-    count = 0
-    for k in range(len(mine)):
-        i = mine[k]
-        for q in range(lo[k], hi[k]):
-            j = order[q]
-            if keep[j]:
-                dx, dy, dz = pos[j, 0] - pos[i, 0], pos[j, 1] - pos[i, 1], pos[j, 2] - pos[i, 2]
-                if dx * dx + dy * dy + dz * dz <= r2:
-                    count += 1
-    out_i = np.empty(count, np.int64)
-    out_j = np.empty(count, np.int64)
     e = 0
     for k in range(len(mine)):
         i = mine[k]
@@ -116,6 +115,7 @@ def same_instant_within(mine, lo, hi, order, keep, pos, radius):
             if keep[j]:
                 dx, dy, dz = pos[j, 0] - pos[i, 0], pos[j, 1] - pos[i, 1], pos[j, 2] - pos[i, 2]
                 if dx * dx + dy * dy + dz * dz <= r2:
-                    out_i[e], out_j[e] = i, j
+                    if fill:
+                        out_i[e], out_j[e] = i, j
                     e += 1
-    return out_i, out_j
+    return e
