@@ -24,3 +24,13 @@ def test_a_path_is_clear_when_no_point_is_inside_or_within_the_margin(seed, marg
     plainly = not shapely.contains(THEATRE.forbidden, pts).any() and \
         shapely.distance(THEATRE.forbidden, pts).min() >= margin
     assert THEATRE.clear_of(x, y, margin) == plainly
+
+
+def test_a_point_exactly_at_the_margin_is_clear():
+    """Review: ``clearance >= margin`` held a point exactly the margin away clear; the index's capped search
+    returns that distance, and it must not count as too close."""
+    theatre = Theatre(THEATRE.agreement, "russia_syria")
+    theatre.__dict__["forbidden"] = shapely.box(0.0, 0.0, 10_000.0, 10_000.0)
+    assert theatre.clear_of(np.array([5000.0]), np.array([12_000.0]), 2000.0)
+    assert not theatre.clear_of(np.array([5000.0]), np.array([11_999.0]), 2000.0)
+    assert not theatre.clear_of(np.array([5000.0, 30_000.0]), np.array([5000.0, 0.0]), 2000.0)  # one inside

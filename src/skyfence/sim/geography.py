@@ -161,7 +161,8 @@ class Theatre:
             return False
         # the boundary index the detectors use, its search stopped at the margin (shapely's distance measured
         # every edge for every point: most of a simulated day's time)
-        return not np.isfinite(self._edges.distance(x, y, cap=margin)).any()
+        d = self._edges.distance(x, y, cap=margin)
+        return not (d < margin).any()  # inf beyond the margin; exactly at it is clear
 
     @cached_property
     def _closed(self):
