@@ -243,6 +243,10 @@ def test_help_shows_no_bool_and_starting_imports_nothing_heavy():
             "print(sorted({m.split('.')[0] for m in sys.modules} & set(heavy)))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert loaded == "[]"
+    # the commands that only read a store (users, hotline status, incidents) load no geometry and no kernels
+    code = code.replace("skyfence.cli", "skyfence.incidents, skyfence.web.users, skyfence.hotline.view")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert "numba" not in loaded and "scipy" not in loaded, loaded
 
 
 def test_help_paragraphs_flow_whole_across_the_terminal():

@@ -49,7 +49,6 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
-from skyfence.detect.pairs import same_instant_within
 
 LIKELY_DELIBERATE, LIKELY_INADVERTENT, UNCLEAR = "likely deliberate", "likely inadvertent", "unclear"
 DEEP_KM, SHALLOW_KM, LONG_S, BRIEF_S = 10.0, 3.0, 180.0, 120.0
@@ -205,6 +204,8 @@ def turned_toward(pos: np.ndarray, vel: np.ndarray, heading: np.ndarray, time: n
     mine = a + np.flatnonzero((time[a:b] >= t0) & (time[a:b] <= t1))
     if len(mine) < 2:
         return None
+    from skyfence.detect.pairs import same_instant_within  # numba: not for the store's readers of the labels
+
     lo = np.searchsorted(groups_sorted, group[mine])
     hi = np.searchsorted(groups_sorted, group[mine], side="right")
     i, j = same_instant_within(mine, lo, hi, order, hostile, pos, TOWARD_RANGE_M)
