@@ -182,14 +182,16 @@ class Monitor:
             self._stop.set()
 
         try:
-            with stop_on_signals(on_signal):
-                if all(not s.live for s in self.sources):
-                    self._replay(started)
-                else:
-                    self._live(started)
+            with stop_on_signals(on_signal):  # a second Ctrl-C while a source closes only asks again to stop
+                try:
+                    if all(not s.live for s in self.sources):
+                        self._replay(started)
+                    else:
+                        self._live(started)
+                finally:
+                    for s in self.sources:
+                        s.close()
         finally:
-            for s in self.sources:
-                s.close()
             self._close()
             self.report.seconds = time.monotonic() - started
         return self.report
