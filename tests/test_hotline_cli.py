@@ -48,7 +48,7 @@ def test_monitor_alert_tells_both_parties_over_a_signed_webhook_and_the_log(cros
     rx = WebhookReceiver(SECRET)
     try:
         r = cli("monitor", "--source", str(crossing_csv), "--agreement", "euphrates-2017", "--store",
-                str(tmp_path / "s.db"), "--speed", "0", "--quiet", "--alert", rx.url,
+                str(tmp_path / "s.db"), "--speed", "0", "--tick", "5", "--quiet", "--alert", rx.url,
                 "--alert", f"log:{tmp_path}/hot.jsonl", env={"SKYFENCE_WEBHOOK_SECRET": SECRET})
         assert r.returncode == 0, r.stderr
         assert SECRET not in r.stdout + r.stderr
@@ -79,7 +79,7 @@ def test_a_replay_tells_the_same_messages_however_fast_it_runs(crossing_csv, tmp
     for k, speed in enumerate(("0", "60")):
         log = tmp_path / f"hot{k}.jsonl"
         r = cli("monitor", "--source", str(crossing_csv), "--agreement", "euphrates-2017", "--store",
-                str(tmp_path / f"s{k}.db"), "--speed", speed, "--quiet", "--alert", f"log:{log}")
+                str(tmp_path / f"s{k}.db"), "--speed", speed, "--tick", "5", "--quiet", "--alert", f"log:{log}")
         assert r.returncode == 0, r.stderr
         runs.append([(b["type"], b["party"], b["event"], b["message"].split(" Incident ")[0])
                      for b in map(json.loads, log.read_text().splitlines())])  # ids: random per store
