@@ -157,18 +157,13 @@ class Theatre:
         """Whether a path (its points) keeps at least ``margin`` metres from every area closed to the party."""
         if self.forbidden.is_empty or len(x) == 0:
             return True
-        if shapely.contains_xy(self._closed, x, y).any():
+        shapely.prepare(self.forbidden)  # in place, once: containment tests against it are then fast
+        if shapely.contains_xy(self.forbidden, x, y).any():
             return False
         # the boundary index the detectors use, its search stopped at the margin (shapely's distance measured
         # every edge for every point: most of a simulated day's time)
         d = self._edges.distance(x, y, cap=margin)
         return not (d < margin).any()  # inf beyond the margin; exactly at it is clear
-
-    @cached_property
-    def _closed(self):
-        closed = shapely.prepared.prep(self.forbidden).context
-        shapely.prepare(closed)
-        return closed
 
     @cached_property
     def _edges(self) -> BoundaryIndex:
