@@ -290,3 +290,31 @@ def test_users_table_comes_from_the_store_migrations(tmp_path):
     import sqlalchemy as sa
 
     assert "web_users" in sa.inspect(st.engine).get_table_names()
+
+
+@pytest.mark.parametrize("stop", ["SIGINT", "SIGTERM"])
+def test_serve_ends_cleanly_when_stopped(tmp_path, stop):
+    """Ctrl-C (or SIGTERM) is how a server is stopped: it shuts down, says so, and exits 0, so `make demo`
+    ended by Ctrl-C reports no error (it printed 'interrupted' and make said 'Error 130')."""
+    import signal
+
+    from tests.web_helpers import free_port
+
+    IncidentStore.open(tmp_path / "s.db")
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "skyfence", "serve", "--store", str(tmp_path / "s.db"),
+                             "--port", str(port)], stderr=subprocess.PIPE, text=True)
+    try:
+        def up() -> bool:
+            try:
+                return httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        assert wait_for(up, timeout=60)
+        proc.send_signal(getattr(signal, stop))
+        assert proc.wait(timeout=10) == 0
+        err = proc.stderr.read()
+        assert "stopped serving" in err and "interrupted" not in err and "Traceback" not in err
+    finally:
+        proc.kill()

@@ -53,9 +53,23 @@ def listen(host: str, port: int):
 
 
 def serve(app, host: str, port: int, sock=None) -> None:
-    """Serve until interrupted."""
+    """Serve until Ctrl-C or SIGTERM, then return: stopping a server is its normal end (exit status 0), so
+    ``make demo`` ended with Ctrl-C reports no error. uvicorn shuts down gracefully, then raises the signal
+    it caught again; both signals arrive here as a KeyboardInterrupt, which ends it."""
+    import signal
+
+    from skyfence.progress import stderr
+
     sock = sock or listen(host, port)
-    uvicorn.Server(config(app, host, port)).run(sockets=[sock])
+    # uvicorn hands the signal back to the handler it found: SIGTERM's default would kill the process
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        uvicorn.Server(config(app, host, port)).run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    stderr.print("skyfence: stopped serving", highlight=False)
 
 
 def serve_in_thread(app, host: str, port: int) -> tuple[uvicorn.Server, threading.Thread]:
