@@ -13,7 +13,6 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from skyfence.incidents.model import Change, Incident, TrackPoint, change_json, incident_json, iso
-from skyfence.report.export import positions
 
 FT = 0.3048
 CSV_COLUMNS = ("id", "kind", "status", "severity", "parties", "aircraft", "callsigns", "start_time", "end_time",
@@ -32,6 +31,8 @@ def tracks_by_aircraft(points: Sequence[TrackPoint]) -> dict[str, list[TrackPoin
 
 def track_coordinates(points: Sequence[TrackPoint]) -> list:
     """RFC 7946 positions ``[lon, lat, altitude m]`` (no altitude where none was reported)."""
+    from skyfence.report.export import positions  # with polars: only an export needs it, not a listing
+
     return positions(np.array([[p.lon, p.lat, p.alt_ft * FT if p.alt_ft is not None else np.nan] for p in points],
                               dtype=float))
 

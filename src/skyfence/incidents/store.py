@@ -22,7 +22,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import sqlalchemy as sa
-from alembic.util import CommandError
 from sqlalchemy import exc
 
 from skyfence.agreement.thresholds import IncidentThresholds
@@ -83,12 +82,11 @@ class IncidentStore:
                     if not sa.inspect(conn).has_table("incidents"):
                         raise StoreError(f"{name}: no incident store there (no incidents table in that database "
                                          "or schema; a monitor with --store makes one)")
-            with _guarded(engine, f"open the store {name}", write=True) as conn:
-                migrations.upgrade(conn)
-        except CommandError as e:  # a revision this skyfence does not have: a store of a newer version
-            engine.dispose()
-            raise StoreError(f"cannot open the store {name}: it is at a schema revision this skyfence does not "
-                             f"know ({' '.join(str(e).split())}); use the skyfence that wrote it, or a newer one") from None
+            with _guarded(engine, f"open the store {name}") as conn:
+                current = migrations.at_head(conn)
+            if not current:
+                with _guarded(engine, f"open the store {name}", write=True) as conn:
+                    _upgrade(conn, name)
         except BaseException:
             engine.dispose()
             raise
@@ -347,3 +345,14 @@ def _known(name: str, values: list[str], known: tuple[str, ...]) -> None:
 def _change(row) -> Change:
     return Change(seq=row.seq, incident_id=row.incident_id, time=row.time, who=row.who, action=row.action,
                   why=row.why, incident=incident_from_json(row.incident), recorded_at=row.recorded_at)
+
+
+def _upgrade(conn: sa.Connection, name: str) -> None:
+    """Migrate to the head; a revision this skyfence does not have (a store of a newer version) is one line."""
+    from alembic.util import CommandError
+
+    try:
+        migrations.upgrade(conn)
+    except CommandError as e:
+        raise StoreError(f"cannot open the store {name}: it is at a schema revision this skyfence does not "
+                         f"know ({' '.join(str(e).split())}); use the skyfence that wrote it, or a newer one") from None
