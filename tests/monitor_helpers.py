@@ -15,7 +15,7 @@ from skyfence.live.sources import open_source
 
 ROOT = Path(__file__).resolve().parents[1]
 SWISS = ROOT / "tests" / "data" / "swiss-line.yaml"
-TICK = 30.0
+TICK = 60.0
 
 
 def run_monitor(paths, agreement, store=None, tick=TICK, **kw):

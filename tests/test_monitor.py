@@ -1,7 +1,7 @@
 """``skyfence monitor`` on recorded files: a replay gives analyze's events; a store that goes away; kill -9 and
 restart; bad input (live sources and their faults: ``test_monitor_live.py``).
 
-The replays run at ``--speed 0`` with a 30 s tick (entry and exit times come from the data, not from the
+The replays run at ``--speed 0`` with a 60 s tick (entry and exit times come from the data, not from the
 tick, so the tick only sets how soon an event is told, not what it says).
 """
 
@@ -102,7 +102,7 @@ def test_encounter_levels_rise_then_end_with_separation_now_and_closest(sim_run)
 
 def test_ids_do_not_depend_on_the_window_or_the_tick(sim_slice, sim_run, euphrates):
     ups, _ = sim_run
-    again, _, _ = run_monitor([sim_slice], euphrates, tick=45.0)  # ticks falling elsewhere than 30 s
+    again, _, _ = run_monitor([sim_slice], euphrates, tick=75.0)  # ticks falling elsewhere than 60 s
     assert {u.incident_id for u in ups} == {u.incident_id for u in again}
 
 
@@ -247,7 +247,7 @@ def test_an_encounter_level_falling_while_it_goes_on_is_told(tmp_path):
     path = tmp_path / "head-on.parquet"  # long enough after they part for the encounter to be told over
     pl.concat([blue, red]).write_parquet(path)
     with IncidentStore.open(tmp_path / "s.db") as store:
-        ups, _, _ = run_monitor([path], ag, store, tick=2.0)
+        ups, _, _ = run_monitor([path], ag, store, tick=5.0)
         (inc,) = store.incidents(kind="encounter")
         audit = [c.action for c in store.audit(inc.id)]
     enc = [u for u in ups if u.kind == "encounter"]

@@ -72,7 +72,7 @@ def test_a_crossing_is_told_again_as_it_deepens_and_at_the_end_of_the_data(sampl
     samples.filter((pl.col("scenario") == "enroute_rvsm_traffic")
                    & (pl.col("timestamp") >= datetime(2018, 8, 1, 20, 30, tzinfo=timezone.utc))).write_parquet(path)
     ag = load_agreement(SWISS)
-    ups, _, _ = run_monitor([path], ag)
+    ups, _, _ = run_monitor([path], ag, tick=30.0)  # a tick short enough to see it shallow first (it flies 7 km in 30 s)
     mine = [u for u in ups if u.kind == "crossing" and u.aircraft[0].callsign == "RYR186K"]
     assert [u.event for u in mine][:2] == ["crossing_warning", "crossing_started"]
     started = [u for u in mine if u.event == "crossing_started"]
