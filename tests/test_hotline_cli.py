@@ -74,9 +74,9 @@ def test_monitor_alert_tells_both_parties_over_a_signed_webhook_and_the_log(cros
 
 def test_a_replay_tells_the_same_messages_however_fast_it_runs(crossing_csv, tmp_path):
     """The hotline's rounds run at the replay's ticks on the data's clock: grouping, reminders and the
-    escalation come out the same at --speed 0 and at --speed 60."""
+    escalation come out the same at --speed 0 and at --speed 120."""
     runs = []
-    for k, speed in enumerate(("0", "60")):
+    for k, speed in enumerate(("0", "120")):
         log = tmp_path / f"hot{k}.jsonl"
         r = cli("monitor", "--source", str(crossing_csv), "--agreement", "euphrates-2017", "--store",
                 str(tmp_path / f"s{k}.db"), "--speed", speed, "--tick", "5", "--quiet", "--alert", f"log:{log}")
