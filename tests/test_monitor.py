@@ -109,7 +109,7 @@ def test_ids_do_not_depend_on_the_window_or_the_tick(sim_slice, sim_run, euphrat
 def test_detection_cost_per_tick_stays_with_the_window(sim_run):
     _, report = sim_run
     sizes = report.window_states
-    assert report.detections > 100
+    assert report.detections > 60  # a run a minute of the 2 h slice: about 130
     # the window holds a window's states (and the open events' aircraft), not the day's
     assert max(sizes) < report.states / 2
 

@@ -51,7 +51,6 @@ def _insert_track_points(dialect: str):
     return insert(t.track_points).on_conflict_do_nothing()
 
 
-
 def resolve_id(conn: sa.Connection, incident_id: str) -> str | None:
     """The incident an id names: itself, or the incident a flare-up with this id continued."""
     if conn.execute(Q_ID, {"id": incident_id}).first():
