@@ -146,6 +146,34 @@ def test_a_memo_of_earlier_searches_gives_the_pairs_of_a_fresh_search(seed, n, i
         assert len(kept_instants) - len(touched) <= memo.reused <= len(kept_instants)
 
 
+@given(seed=st.integers(0, 10**6), n=st.integers(2, 300), instants=st.integers(1, 12),
+       digest=st.sampled_from(["constant", "by size"]))
+def test_a_digest_shared_by_chance_never_gives_another_instants_pairs(seed, n, instants, digest):
+    """The memo finds a kept instant by a 64-bit digest of its states and takes its pairs only if the states are
+    the same bit for bit: with every digest the same (or one per instant size), the pairs are still a fresh
+    search's, and an instant seen again whole is still taken from the memo when it is the candidate."""
+    from skyfence.detect import search_memo
+
+    rng = np.random.default_rng(seed)
+    lon, lat, alt, speed, track, vz, code = scenario(seed, n, 60.0)
+    group = rng.integers(0, instants, n)
+    allowed = allowed_pairs(2, "all")
+    sv = StateVectors.from_arrays(lon, lat, alt, speed, track, vz)
+    fake = ((lambda bits, starts, sizes: np.zeros(len(sizes), np.uint64)) if digest == "constant"
+            else (lambda bits, starts, sizes: sizes.astype(np.uint64)))
+    with mock.patch.object(search_memo, "_digests", fake):
+        memo = SearchMemo()
+        find_conflicts(sv, RULES, group=group, code=code, allowed=allowed, memo=memo)
+        lon2 = lon.copy()
+        lon2[rng.random(n) < 0.3] += 0.02  # some instants changed, some not
+        sv2 = StateVectors.from_arrays(lon2, lat, alt, speed, track, vz)
+        got = find_conflicts(sv2, RULES, group=group, code=code, allowed=allowed, memo=memo)
+        again = find_conflicts(sv2, RULES, group=group, code=code, allowed=allowed, memo=memo)
+    want = find_conflicts(sv2, RULES, group=group, code=code, allowed=allowed)
+    assert as_set(got) == as_set(want) == as_set(again)
+    assert memo.reused >= 1  # the last search's first candidate matched itself
+
+
 @given(seed=st.integers(0, 10**6), lookahead=st.sampled_from([60.0, 300.0, 900.0]),
        caution_nm=st.sampled_from([5.0, 20.0, 50.0]))
 def test_exact_for_other_thresholds_and_across_the_antimeridian(seed, lookahead, caution_nm):
