@@ -7,7 +7,6 @@ import polars as pl
 import shapely
 
 from skyfence.agreement.model import Agreement
-from skyfence.detect.conflict_table import party_codes
 from skyfence.detect.closest import flight_starts
 from skyfence.detect.conflicts import allowed_pairs
 from skyfence.detect.encounter_table import Aligned
@@ -65,7 +64,7 @@ def interaction_table(df: pl.DataFrame, aligned: Aligned, k: Kinematics, agreeme
     :mod:`skyfence.detect.search_memo`)."""
     air, snap = aligned.air, aligned.snap
     rows = aligned.table_row
-    code_rows, known = party_codes(air["party"])
+    code_rows, known = aligned.parties
     sv = aligned.vectors
     flight = air["flight_id"].to_numpy().astype(np.int64)[snap.row]
     ev = detect_interactions(sv, snap.group, snap.time, flight, np.nan_to_num(k.load_factor[rows], nan=1.0),
@@ -181,7 +180,7 @@ def _toward(aligned: Aligned, flights: np.ndarray, parties: list[str], t_in: np.
     if len(snap) == 0:
         return [None] * len(flights)
     snap_flight = aligned.flight
-    codes, known = party_codes(aligned.air["party"])
+    codes, known = aligned.parties
     snap_code = codes[snap.row]
     # each state's aircraft by its name's place in name order (numbers sort and group as the names do)
     names = aligned.air.select(pl.coalesce(pl.when(pl.col("callsign").str.len_chars() > 0).then("callsign"),

@@ -74,6 +74,12 @@ class Aligned:
         snap = self.snap
         return StateVectors.from_arrays(snap.lon, snap.lat, snap.alt, snap.ground_speed, snap.track, snap.vertical_rate)
 
+    @cached_property
+    def parties(self) -> tuple[np.ndarray, tuple[str, ...]]:
+        """Each airborne state's party code and the known parties (:func:`party_codes`; once for encounters,
+        interactions and intent)."""
+        return party_codes(self.air["party"])
+
     @property
     def flight(self) -> np.ndarray:
         """The flight number of each snapshot state (non-decreasing: a flight's states are contiguous)."""
@@ -95,7 +101,7 @@ def detect_encounters(df: pl.DataFrame, thresholds: SeparationThresholds, max_ga
     instants searched by an earlier run, :mod:`skyfence.detect.search_memo`)."""
     aligned = aligned or align_airborne(df, settings.step, max_gap)
     air, snap = aligned.air, aligned.snap
-    code_rows, known = party_codes(air["party"])
+    code_rows, known = aligned.parties
     code = code_rows[snap.row]
     flight = air["flight_id"].to_numpy().astype(np.int64)[snap.row]
     sv = aligned.vectors

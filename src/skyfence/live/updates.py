@@ -34,7 +34,7 @@ from skyfence.detect.conflicts import LEVELS
 from skyfence.detect.encounter_table import EncounterSettings
 from skyfence.live.contract import Aircraft, EventUpdate, incident_id
 from skyfence.live.details import (aircraft_of, crossing_details, encounter_details, figure, floor_utc,
-                                   iso_text, label, last_row, predict_entry, seconds_of, separation_at, shown,
+                                   iso_text, label, LatestRows, predict_entry, seconds_of, separation_at, shown,
                                    track_points, utc)
 
 TRACK_AROUND = 300.0  # s of positions before the event (and after, as far as seen) sent with an update
@@ -186,6 +186,7 @@ class EventTracker:
             return []
         out = []
         areas = {a.id: a for a in self.agreement.areas}
+        latest = LatestRows(df)
         for zone, track, start, end in eps.sort("start").select("zone", "track_id", "start", "end").iter_rows():
             s, e = seconds_of(start), seconds_of(end)
             key = (track, zone)
@@ -197,7 +198,7 @@ class EventTracker:
             f.end = max(f.end, e)
             if f.crossed:
                 continue
-            row = last_row(df, track, end)
+            row = latest.last(track, end)
             self._warned.append((f, row, zone))
             if "crossing_warning" in f.emitted:
                 continue
