@@ -1,6 +1,8 @@
 import math
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from skyfence.units import (
     UnitError, ft_to_m, kt_to_ms, m_to_nm, parse_altitude, parse_duration, parse_length, parse_speed,
@@ -41,3 +43,20 @@ def test_bad_quantities_say_why(bad):
     with pytest.raises(UnitError) as err:
         parse_length(bad)
     assert "unit" in str(err.value) or "expected" in str(err.value) or "cannot read" in str(err.value)
+
+
+@given(st.lists(st.one_of(st.floats(allow_nan=True, allow_infinity=True),
+                          st.integers(-10**9, 4 * 10**9).map(lambda n: n / 2e6),  # half microseconds: rounding
+                          st.floats(-1e14, 1e14)), max_size=30))
+def test_times_are_the_polars_expression(values):
+    """Event tables' times, worked out in numpy, are exactly what the readers' polars expression gives: rounded
+    half to even to the microsecond, null for NaN, infinities and beyond any representable time."""
+    import numpy as np
+    import polars as pl
+
+    from skyfence.tracks.schema import time_from_seconds, times
+
+    x = np.array(values, dtype=np.float64)
+    want = pl.select(time_from_seconds(pl.Series(x, dtype=pl.Float64).fill_nan(None))).to_series()
+    got = times(x)
+    assert got.dtype == want.dtype and got.to_physical().to_list() == want.to_physical().to_list()

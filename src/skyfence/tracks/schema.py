@@ -113,16 +113,28 @@ def drop_invalid_times(df: pl.DataFrame, bad: Counter, column: str = "time") -> 
     return df
 
 
+MAX_SECONDS = 9.2e12
+"""Unix seconds beyond which no microsecond time is representable (int64 microseconds end at 9.22e12 s; the bound
+was 1e14, and seconds between the two stopped the expression with an overflow instead of giving null)."""
+
+
 def time_from_seconds(seconds: pl.Expr) -> pl.Expr:
     """Unix seconds as a UTC time (microseconds); null where the seconds are not finite or beyond any
     representable time (readers drop impossible times before, with :func:`drop_invalid_times`)."""
-    us = pl.when(seconds.is_finite() & (seconds.abs() < 1e14)).then(seconds * 1e6)
+    us = pl.when(seconds.is_finite() & (seconds.abs() < MAX_SECONDS)).then(seconds * 1e6)
     return us.round().cast(pl.Int64).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
 
 
 def times(seconds: "np.ndarray") -> pl.Series:  # noqa: F821
-    """An array of Unix seconds as a UTC time column; NaN becomes null."""
-    return pl.select(time_from_seconds(pl.Series(seconds, dtype=pl.Float64).fill_nan(None))).to_series()
+    """An array of Unix seconds as a UTC time column; NaN becomes null. :func:`time_from_seconds` worked out in
+    numpy (the same rounding, half to even), at half the cost for the few times of an event table."""
+    import numpy as np
+
+    s = np.asarray(seconds, dtype=np.float64)
+    ok = np.isfinite(s) & (np.abs(s) < MAX_SECONDS)
+    us = np.round(np.where(ok, s, 0.0) * 1e6).astype(np.int64)
+    col = pl.Series(us.astype("datetime64[us]")).dt.replace_time_zone("UTC")
+    return col if ok.all() else col.scatter(np.flatnonzero(~ok), None)
 
 
 def seconds(time: pl.Series) -> "np.ndarray":  # noqa: F821
