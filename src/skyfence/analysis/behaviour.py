@@ -19,7 +19,7 @@ from skyfence.detect.interactions import detect_interactions
 from skyfence.detect.manoeuvres import KINDS as MANOEUVRES
 from skyfence.detect.manoeuvres import detect_manoeuvres
 from skyfence.detect.search_memo import SearchMemo
-from skyfence.tracks.arrays import TrackArrays
+from skyfence.tracks.arrays import TrackArrays, floats
 from skyfence.tracks.kinematics import Kinematics
 from skyfence.units import m_to_nm
 
@@ -112,8 +112,8 @@ def assess_crossings(crossings: pl.DataFrame, df: pl.DataFrame, tr: TrackArrays,
         seen: dict[tuple[str, str], int] = {}  # earlier crossings of the same area by the same aircraft
         zones = c["zone"].to_list()
         ex, ey = agreement.projection.forward(c["entry_lon"].to_numpy(), c["entry_lat"].to_numpy())
-        xx, xy = agreement.projection.forward(c["exit_lon"].fill_null(np.nan).to_numpy(),
-                                              c["exit_lat"].fill_null(np.nan).to_numpy())
+        xx, xy = agreement.projection.forward(floats(c["exit_lon"]),
+                                              floats(c["exit_lat"]))
         for k, row in enumerate(c.iter_rows(named=True)):
             area = agreement.area(zones[k])
             a, b = tr.starts[flights[k]], tr.starts[flights[k] + 1]
@@ -155,7 +155,7 @@ def _on_boundary(area, x: list[float], y: list[float], tolerance: float = 50.0) 
 
 
 def _seconds(col: pl.Series) -> np.ndarray:
-    return col.dt.epoch("us").cast(pl.Float64).fill_null(np.nan).to_numpy() / 1e6
+    return floats(col.dt.epoch("us")) / 1e6
 
 
 def _search_in_flights(tr: TrackArrays, flights: np.ndarray, t: np.ndarray) -> np.ndarray:

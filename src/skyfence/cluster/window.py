@@ -171,7 +171,7 @@ def staying_inside(df: pl.DataFrame, agreement: Agreement, start: float, end: fl
     (a report after ``limit``), in a stay that began in the period: a stay becomes a crossing once it reaches
     ``min_depth``, which may come after the data at hand (an aircraft parked at an airport by the line for an
     hour, then taking off deeper in), so its end is not known yet either."""
-    from skyfence.tracks.arrays import to_arrays
+    from skyfence.tracks.arrays import floats, to_arrays
 
     if df.height == 0:
         return set()
@@ -186,7 +186,7 @@ def staying_inside(df: pl.DataFrame, agreement: Agreement, start: float, end: fl
     tr = to_arrays(part, agreement.projection)
     party = np.asarray(part["party"].cast(pl.String).fill_null("unknown").to_list(), dtype=object)
     pt = t[rows]
-    alt = part["altitude"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+    alt = floats(part["altitude"])
     f = flight[rows]
     found: set[str] = set()
     for area in agreement.areas:

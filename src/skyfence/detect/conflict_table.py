@@ -10,6 +10,7 @@ from skyfence.detect.conflicts import (
     CAUTION, LEVELS, ConflictRules, PairFigures, StateVectors, allowed_pairs, find_conflicts,
 )
 from skyfence.errors import InputError
+from skyfence.tracks.arrays import floats
 
 _REQUIRED = ("lon", "lat", "altitude", "ground_speed", "track", "vertical_rate")
 
@@ -72,7 +73,7 @@ def detect_conflicts(states, thresholds: SeparationThresholds | None = None, *, 
     rules = ConflictRules.from_thresholds(thresholds or SeparationThresholds())
     party = df["party"] if "party" in df.columns else pl.repeat(None, df.height, dtype=pl.String, eager=True)
     code, known = party_codes(party)
-    sv = StateVectors.from_arrays(*(df[c].cast(pl.Float64).fill_null(np.nan).to_numpy() for c in _REQUIRED))
+    sv = StateVectors.from_arrays(*(floats(df[c]) for c in _REQUIRED))
     figs = find_conflicts(sv, rules, code=code, allowed=allowed_pairs(len(known), pairs),
                           min_level=level_code(min_level))
     return pair_table(figs, df["track_id"].cast(pl.String), party.cast(pl.String).fill_null("unknown"))

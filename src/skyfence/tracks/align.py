@@ -16,6 +16,7 @@ import numpy as np
 import polars as pl
 
 from skyfence.tracks.schema import seconds
+from skyfence.tracks.arrays import floats
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class Snapshots:
 
 
 def _col(df: pl.DataFrame, name: str) -> np.ndarray:
-    return df[name].cast(pl.Float64).fill_null(np.nan).to_numpy()
+    return floats(df[name])
 
 
 def align(df: pl.DataFrame, step: float, max_gap: float) -> Snapshots:

@@ -21,6 +21,7 @@ import polars as pl
 from skyfence.sources.tabular import ReadReport
 from skyfence.tracks import consistency, plausibility
 from skyfence.units import FEET_PER_MINUTE, FOOT, KNOT
+from skyfence.tracks.arrays import floats
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,7 @@ def _plausible(df: pl.DataFrame, report: ReadReport, limits: Limits) -> pl.DataF
             df, last_speed = df.filter(pl.Series(keep)), last_speed.filter(pl.Series(keep))
             ids, t, lat, lon = ids[keep], t[keep], lat[keep], lon[keep]
 
-    speed = df["ground_speed"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+    speed = floats(df["ground_speed"])
     ground = df["on_ground"].fill_null(False).to_numpy()
     stale = plausibility.stale_positions(plausibility.group_starts(ids), lat, lon, speed, ground,
                                          limits.moving_speed)
@@ -157,7 +158,7 @@ def _plausible(df: pl.DataFrame, report: ReadReport, limits: Limits) -> pl.DataF
         df = _remove_stale_velocity(df, stale, report, limits)
     drop(stale, "stale position")
 
-    alt = df["altitude"].cast(pl.Float64).fill_null(np.nan).to_numpy().copy()
+    alt = floats(df["altitude"]).copy()
     spikes = plausibility.altitude_spikes(plausibility.group_starts(ids), t, alt, limits.spike_rate,
                                           limits.spike_floor)
     if spikes.any():
@@ -169,7 +170,7 @@ def _plausible(df: pl.DataFrame, report: ReadReport, limits: Limits) -> pl.DataF
     # the reported speed, or where there is none the speed the positions imply
     low, high = limits.cruise_band
     implied = plausibility.implied_speed(plausibility.group_starts(ids), t, lat, lon)
-    speed = last_speed.cast(pl.Float64).fill_null(np.nan).to_numpy()
+    speed = floats(last_speed)
     speed = np.where(np.isnan(speed), implied, speed)
     drop((alt >= low) & (alt <= high) & (speed < limits.cruise_speed_min),
          "too slow for its altitude (spoofed or bad altitude)")
@@ -186,7 +187,7 @@ def _consistent(df: pl.DataFrame, report: ReadReport) -> pl.DataFrame:
     t = df["time"].dt.epoch("us").to_numpy() / 1e6
 
     def col(name: str) -> np.ndarray:
-        return df[name].cast(pl.Float64).fill_null(np.nan).to_numpy()
+        return floats(df[name])
 
     bad = {"vertical_rate": consistency.vertical_rate_errors(starts, t, col("altitude"), col("vertical_rate"))}
     bad["ground_speed"], bad["track"] = consistency.velocity_errors(starts, t, col("lat"), col("lon"),
