@@ -20,14 +20,20 @@ def party_codes(party: pl.Series) -> tuple[np.ndarray, tuple[str, ...]]:
     if party.dtype != pl.Categorical:
         party = party.cast(pl.String).cast(pl.Categorical)
     values = party.unique()  # a handful: each one's code, then every row's by its category's number
-    names = values.cast(pl.String).fill_null("unknown").to_list()
+    names = ["unknown" if v is None else v for v in values.to_list()]
     known = tuple(sorted({p for p in names if p != "unknown"}))
     lookup = {p: i for i, p in enumerate(known)}
-    ids = values.to_physical().cast(pl.Int64).fill_null(-1).to_numpy()
+    ids = _category_numbers(values)
     order = np.argsort(ids)
     code_of = np.array([lookup.get(p, len(known)) for p in names], dtype=np.int64)[order]
-    rows = party.to_physical().cast(pl.Int64).fill_null(-1).to_numpy()
-    return code_of[np.searchsorted(ids[order], rows)], known
+    return code_of[np.searchsorted(ids[order], _category_numbers(party))], known
+
+
+def _category_numbers(party: pl.Series) -> np.ndarray:
+    """Each row's category number, -1 where missing (read straight from the column: a null comes as NaN; each
+    cast and fill was a query of its own, and a detection run asks for the codes of every state)."""
+    raw = party.to_physical().to_numpy()
+    return np.where(np.isnan(raw), -1, raw).astype(np.int64) if raw.dtype.kind == "f" else raw.astype(np.int64)
 
 
 def level_code(name: str | int) -> int:
