@@ -323,4 +323,3 @@ def test_pairs_at_the_same_instant_within_a_range_are_the_plain_ones_in_order(se
     plain = [(a, b) for a in mine for b in order if group[b] == group[a] and keep[b]
              and np.linalg.norm(pos[b] - pos[a]) <= radius]
     assert list(zip(i[exact].tolist(), j[exact].tolist())) == plain
-
