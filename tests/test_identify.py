@@ -41,3 +41,30 @@ def test_country_of_every_address():
 
     ids = pl.Series(["778001", "ae0455", "4baac6", "152000", "~abc123", "zzzzzz", None])
     assert address_country(ids).to_list() == ["Syria", "United States", "Turkey", "Russia", None, None, None]
+
+
+def test_event_tables_get_each_aircrafts_country_beside_its_party_run_after_run():
+    """The countries are kept per address between detection runs: a second run, and a run with other aircraft,
+    give each row its own address's State (as address_country), placed after the party column."""
+    from skyfence.agreement.identify import address_country
+    from skyfence.analysis.pipeline import with_countries
+
+    def tables(ids_a, ids_b):
+        enc = pl.DataFrame({"track_a": ids_a, "party_a": ["x"] * len(ids_a), "track_b": ids_b,
+                            "party_b": ["y"] * len(ids_b), "level": [1] * len(ids_a)})
+        man = pl.DataFrame({"track_id": ids_b, "party": ["y"] * len(ids_b)})
+        empty = pl.DataFrame(schema={"track_id": pl.String, "party": pl.String})
+        return empty, enc, man, pl.DataFrame({"track_id": ids_a, "party": ["x"] * len(ids_a),
+                                               "other_track_id": ids_b, "other_party": ["y"] * len(ids_b)})
+
+    for ids_a, ids_b in ((["778001", "a00001", "~12ab34"], ["4b8123", "zzzzzz", "778001"]),
+                         (["778001", "155a3f", "A00001 "], ["778001", "00000x", "710abc"])):
+        cross, enc, man, inter = with_countries(pl.DataFrame(), *tables(ids_a, ids_b))
+        want_a = address_country(pl.Series(ids_a)).to_list()
+        want_b = address_country(pl.Series(ids_b)).to_list()
+        assert enc.columns == ["track_a", "party_a", "country_a", "track_b", "party_b", "country_b", "level"]
+        assert enc["country_a"].to_list() == want_a and enc["country_b"].to_list() == want_b
+        assert man.columns == ["track_id", "party", "country"] and man["country"].to_list() == want_b
+        assert inter["country"].to_list() == want_a and inter["other_country"].to_list() == want_b
+        assert cross.columns == ["track_id", "party", "country"] and cross.height == 0
+        assert cross.schema["country"] == pl.String

@@ -78,6 +78,21 @@ def detect_events(df: pl.DataFrame, agreement: Agreement, settings: EncounterSet
     return Events(cross, enc, man, inter, crossings.warnings, signs)
 
 
+_COUNTRIES: dict[str, str | None] = {}
+_COUNTRIES_KEPT = 1 << 16  # addresses (a long-running monitor sees new aircraft all day)
+
+
+def _countries(ids: set[str]) -> dict[str, str | None]:
+    """The State each address was allocated to (:func:`address_country`), kept per address: the same aircraft are
+    in the events of run after run. Those not kept are worked out together."""
+    new = sorted(t for t in ids if t not in _COUNTRIES)
+    if new:
+        if len(_COUNTRIES) + len(new) > _COUNTRIES_KEPT:
+            _COUNTRIES.clear()
+        _COUNTRIES.update(zip(new, address_country(pl.Series("track_id", new, dtype=pl.String)).to_list()))
+    return {t: _COUNTRIES[t] for t in ids}
+
+
 def with_countries(df: pl.DataFrame, cross: pl.DataFrame, enc: pl.DataFrame, man: pl.DataFrame,
                    inter: pl.DataFrame) -> tuple[pl.DataFrame, ...]:
     """Each event table with the State of each aircraft's address, next to its party (worked out for the
@@ -85,9 +100,8 @@ def with_countries(df: pl.DataFrame, cross: pl.DataFrame, enc: pl.DataFrame, man
     small monitor run)."""
     columns = ((cross, "track_id"), (man, "track_id"), (enc, "track_a"), (enc, "track_b"), (inter, "track_id"),
                (inter, "other_track_id"))
-    named = {t for table, col in columns if col in table.columns for t in table[col].unique().to_list()}
-    ids = pl.Series("track_id", sorted(t for t in named if t is not None), dtype=pl.String)
-    country = dict(zip(ids.to_list(), address_country(ids).to_list()))
+    named = {t for table, col in columns if col in table.columns for t in table[col].to_list()}
+    country = _countries({t for t in named if t is not None})
 
     def add(table: pl.DataFrame, id_col: str, name: str, after: str) -> pl.DataFrame:
         if id_col not in table.columns:
