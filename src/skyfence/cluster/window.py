@@ -208,17 +208,19 @@ def staying_inside(df: pl.DataFrame, agreement: Agreement, start: float, end: fl
 
 
 def episodes(df: pl.DataFrame, stats: dict[str, WarningStats]) -> pl.DataFrame:
-    """The warning episodes of every area: ``zone, track_id, start, end, followed`` (EPISODES)."""
-    parts = []
-    for zone, w in stats.items():
-        if len(w.first_row) == 0:
-            continue
-        first = df.select(pl.col("track_id"), pl.col("time").alias("start")).select(
-            pl.all().gather(pl.Series(w.first_row)))
-        end = df.select(pl.col("time").gather(pl.Series(w.last_row)).alias("end"))
-        parts.append(pl.concat([first, end], how="horizontal").with_columns(
-            pl.lit(zone).alias("zone"), pl.Series("followed", w.followed, dtype=pl.Boolean)))
-    return pl.concat(parts).select(list(EPISODES)) if parts else pl.DataFrame(schema=EPISODES)
+    """The warning episodes of every area: ``zone, track_id, start, end, followed`` (EPISODES), area by area in
+    the order of ``stats``. Gathered once for all areas (a few table operations per area were a third of the
+    monitor's work on each run's updates)."""
+    parts = [(zone, w) for zone, w in stats.items() if len(w.first_row)]
+    if not parts:
+        return pl.DataFrame(schema=EPISODES)
+    first = pl.Series(np.concatenate([w.first_row for _, w in parts]).astype(np.int64))
+    last = pl.Series(np.concatenate([w.last_row for _, w in parts]).astype(np.int64))
+    zone = np.concatenate([np.full(len(w.first_row), z, dtype=object) for z, w in parts])
+    followed = np.concatenate([np.asarray(w.followed, dtype=bool) for _, w in parts])
+    return pl.DataFrame({"track_id": df["track_id"].gather(first), "start": df["time"].gather(first),
+                         "zone": pl.Series(zone, dtype=pl.String), "end": df["time"].gather(last),
+                         "followed": pl.Series(followed, dtype=pl.Boolean)})
 
 
 def reset_peak_rss() -> None:
