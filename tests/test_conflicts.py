@@ -323,3 +323,11 @@ def test_pairs_at_the_same_instant_within_a_range_are_the_plain_ones_in_order(se
     plain = [(a, b) for a in mine for b in order if group[b] == group[a] and keep[b]
              and np.linalg.norm(pos[b] - pos[a]) <= radius]
     assert list(zip(i[exact].tolist(), j[exact].tolist())) == plain
+
+
+def test_a_memo_asked_about_no_states_gives_no_pairs():
+    memo = SearchMemo()
+    never = lambda sub: (_ for _ in ()).throw(AssertionError("searched nothing"))  # noqa: E731
+    for _ in range(2):
+        a, b = memo.pairs("k", np.empty((0, 7)), np.empty(0, np.int64), never)
+        assert a.tolist() == [] and b.tolist() == []

@@ -68,3 +68,17 @@ def test_event_tables_get_each_aircrafts_country_beside_its_party_run_after_run(
         assert inter["country"].to_list() == want_a and inter["other_country"].to_list() == want_b
         assert cross.columns == ["track_id", "party", "country"] and cross.height == 0
         assert cross.schema["country"] == pl.String
+
+
+def test_a_full_country_cache_is_cleared_without_losing_the_answer(monkeypatch):
+    """A monitor running long enough fills the cache of countries; the run that clears it still answers for the
+    addresses it held (a KeyError stopped the monitor: review), and the next run too."""
+    from skyfence.analysis import pipeline
+
+    monkeypatch.setattr(pipeline, "_COUNTRIES", {})
+    monkeypatch.setattr(pipeline, "_COUNTRIES_KEPT", 3)
+    assert pipeline._countries({"778001", "ae0455"}) == {"778001": "Syria", "ae0455": "United States"}
+    both = pipeline._countries({"778001", "4baac6", "152000"})  # two new: over 3 kept, cleared
+    assert both == {"778001": "Syria", "4baac6": "Turkey", "152000": "Russia"}
+    assert pipeline._countries({"778001", "ae0455", "zzzzzz"}) == {"778001": "Syria", "ae0455": "United States",
+                                                                   "zzzzzz": None}

@@ -80,17 +80,22 @@ def detect_events(df: pl.DataFrame, agreement: Agreement, settings: EncounterSet
 
 _COUNTRIES: dict[str, str | None] = {}
 _COUNTRIES_KEPT = 1 << 16  # addresses (a long-running monitor sees new aircraft all day)
+_UNKNOWN = object()  # not kept
 
 
 def _countries(ids: set[str]) -> dict[str, str | None]:
     """The State each address was allocated to (:func:`address_country`), kept per address: the same aircraft are
-    in the events of run after run. Those not kept are worked out together."""
-    new = sorted(t for t in ids if t not in _COUNTRIES)
+    in the events of run after run. Those not kept are worked out together. The answer is built from values read
+    here, so a cache cleared meanwhile (full, or by another thread: a Dask worker runs windows on threads) loses
+    nothing of it."""
+    found = {t: _COUNTRIES.get(t, _UNKNOWN) for t in ids}
+    new = sorted(t for t, c in found.items() if c is _UNKNOWN)
     if new:
+        found.update(zip(new, address_country(pl.Series("track_id", new, dtype=pl.String)).to_list()))
         if len(_COUNTRIES) + len(new) > _COUNTRIES_KEPT:
             _COUNTRIES.clear()
-        _COUNTRIES.update(zip(new, address_country(pl.Series("track_id", new, dtype=pl.String)).to_list()))
-    return {t: _COUNTRIES[t] for t in ids}
+        _COUNTRIES.update((t, found[t]) for t in new)
+    return found
 
 
 def with_countries(df: pl.DataFrame, cross: pl.DataFrame, enc: pl.DataFrame, man: pl.DataFrame,

@@ -46,7 +46,7 @@ class SearchMemo:
         g = group[order]
         bounds = np.flatnonzero(np.r_[True, g[1:] != g[:-1], True]) if len(g) else np.zeros(1, np.int64)
         rows = np.ascontiguousarray(np.take(np.asarray(states, dtype=np.float64), order, axis=0))
-        bits = rows.view(np.uint64).reshape(len(order), -1)  # bit for bit: NaNs compare equal to themselves
+        bits = rows.view(np.uint64).reshape(rows.shape)  # bit for bit: NaNs compare equal to themselves
         starts, sizes = bounds[:-1], np.diff(bounds)
         digest = _digests(bits, starts, sizes)
         held = self._kinds.get(kind)
