@@ -120,6 +120,18 @@ def test_export_csv_json_geojson(filled, tmp_path):
         skyfence("incidents", "export", "--store", url, "--format", fmt, "--out", str(tmp_path / f"i.{fmt}"))
     rows = list(csv.DictReader((tmp_path / "i.csv").open()))
     assert len(rows) == 3
+    # every field of the JSON is in the CSV, with the same value (it lacked the lifecycle's: quiet_until, ...)
+    by_id = {d["id"]: d for d in json.loads(skyfence("incidents", "list", "--store", url, "-f", "json").stdout)}
+    for r in rows:
+        d = by_id[r["id"]]
+        for k in ("kind", "status", "severity", "summary", "start_time", "end_time", "opened_at", "updated_at",
+                  "last_event", "last_update_time", "ended_at", "quiet_until", "resolved_at", "resolved_by",
+                  "resolved_severity"):
+            assert r[k] == (d[k] if d[k] is not None else ""), (k, r[k], d[k])
+        assert int(r["comments"]) == d["comments"] and r["aliases"].split(";") == (d["aliases"] or [""])
+        assert r["parties"].split(";") == d["parties"] and json.loads(r["details"]) == d["details"]
+        assert r["acknowledged_at"] == ";".join(f"{p}={a['time']}" for p, a in sorted(d["acks"].items()))
+    assert any(r["quiet_until"] for r in rows)
     assert all(len(r[k].split(".")[-1]) <= 6 for r in rows for k in ("lat", "lon") if r[k])
     from skyfence.incidents.export import csv_row
 

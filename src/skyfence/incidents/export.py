@@ -16,9 +16,11 @@ from skyfence.incidents.model import Change, Incident, TrackPoint, change_json, 
 
 FT = 0.3048
 CSV_COLUMNS = ("id", "kind", "status", "severity", "parties", "aircraft", "callsigns", "start_time", "end_time",
-               "lat", "lon", "summary", "acknowledged_by", "opened_at", "updated_at", "resolved_at", "resolved_by",
-               "details")
-
+               "lat", "lon", "summary", "acknowledged_by", "acknowledged_at", "opened_at", "updated_at", "last_event",
+               "last_update_time", "ended_at", "quiet_until", "resolved_at", "resolved_by", "resolved_severity",
+               "comments", "aliases", "details")
+"""Every field of :func:`incident_json`, flat, in its order (``aircraft`` as ids and callsigns, ``acks`` as who
+and when for each party)."""
 
 
 def tracks_by_aircraft(points: Sequence[TrackPoint]) -> dict[str, list[TrackPoint]]:
@@ -50,8 +52,12 @@ def csv_row(inc: Incident) -> dict[str, object]:
         "start_time": iso(inc.start_time), "end_time": iso(inc.end_time) or "", "lat": _deg(inc.lat),
         "lon": _deg(inc.lon), "summary": inc.summary,
         "acknowledged_by": ";".join(f"{p}={by}" for p, (by, _t) in sorted(inc.acks.items())),
-        "opened_at": iso(inc.opened_at), "updated_at": iso(inc.updated_at),
-        "resolved_at": iso(inc.resolved_at) or "", "resolved_by": inc.resolved_by or "",
+        "acknowledged_at": ";".join(f"{p}={iso(t)}" for p, (_by, t) in sorted(inc.acks.items())),
+        "opened_at": iso(inc.opened_at), "updated_at": iso(inc.updated_at), "last_event": inc.last_event or "",
+        "last_update_time": iso(inc.last_update_time) or "", "ended_at": iso(inc.ended_at) or "",
+        "quiet_until": iso(inc.quiet_until) or "", "resolved_at": iso(inc.resolved_at) or "",
+        "resolved_by": inc.resolved_by or "", "resolved_severity": inc.resolved_severity or "",
+        "comments": inc.comments, "aliases": ";".join(inc.aliases),
         "details": json.dumps(inc.details, sort_keys=True, default=str),
     }
 
