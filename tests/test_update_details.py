@@ -49,3 +49,24 @@ def test_times_to_the_microsecond():
     assert latest.last("a", T0)["n"] == 2  # of two rows at T0, the last given
     assert latest.last("a", T0 + timedelta(microseconds=1))["n"] == 1
     assert latest.last("a", T0 - timedelta(microseconds=1))["n"] == 1  # none that early: its latest row
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.floats(-600.0, 23000.0, width=32),
+                          st.integers(-2000, 75000).map(lambda ft: (ft + 0.5) * 0.3048)), min_size=1, max_size=30))
+def test_the_pictures_track_altitudes_are_each_states_in_whole_feet(altitudes):
+    """The picture converts a batch's altitudes at once: each is its state's altitude in whole feet, as a
+    conversion state by state gave, None where unknown."""
+    from skyfence.live.picture import Picture
+    from skyfence.units import m_to_ft
+
+    n = len(altitudes)
+    batch = pl.DataFrame({"track_id": ["a00001"] * n, "callsign": ["BLUE1"] * n, "party": ["coalition"] * n,
+                          "lon": [40.0] * n, "lat": [35.0] * n, "altitude": pl.Series(altitudes, dtype=pl.Float32),
+                          "ground_speed": [200.0] * n, "track": [90.0] * n, "vertical_rate": [0.0] * n,
+                          "on_ground": [False] * n, "time": [T0 + timedelta(seconds=k) for k in range(n)]})
+    p = Picture()
+    p.update(batch)
+    got = [alt for _, _, _, alt in p.tracks()["a00001"]]
+    f32 = batch["altitude"].to_list()  # as the column holds them
+    assert got == [None if a is None else round(float(m_to_ft(a))) for a in f32]
