@@ -60,14 +60,6 @@ def floats(series: pl.Series, dtype: type = pl.Float64) -> np.ndarray:
     return (series if series.dtype == dtype else series.cast(dtype)).to_numpy()
 
 
-def _f64(series: pl.Series) -> np.ndarray:
-    return floats(series)
-
-
-def _f32(series: pl.Series) -> np.ndarray:
-    return floats(series, pl.Float32)
-
-
 def to_arrays(df: pl.DataFrame, projection: LocalProjection, memo: RowMemo | None = None) -> TrackArrays:
     """Arrays from a cleaned table (sorted by track_id and time, with ``flight_id``); with a ``memo`` (the live
     monitor's), the states the last run projected with the same values are not projected again."""
@@ -79,7 +71,7 @@ def to_arrays(df: pl.DataFrame, projection: LocalProjection, memo: RowMemo | Non
     change = np.flatnonzero(flight[1:] != flight[:-1]) + 1 if n else np.empty(0, dtype=np.int64)
     del flight
     starts = np.concatenate([[0], change, [n]]).astype(np.int64) if n else np.zeros(1, dtype=np.int64)
-    gs, trk = _f64(df["ground_speed"]), _f64(df["track"])
+    gs, trk = floats(df["ground_speed"]), floats(df["track"])
 
     def project(rows: np.ndarray | None) -> tuple[np.ndarray, ...]:
         m = n if rows is None else len(rows)
@@ -104,8 +96,8 @@ def to_arrays(df: pl.DataFrame, projection: LocalProjection, memo: RowMemo | Non
     party_ids = tuple(sorted(party_col.unique().to_list()))
     party = party_col.cast(pl.Enum(party_ids)).to_physical().to_numpy().astype(np.int16)
     del party_col
-    return TrackArrays(t, x, y, _f32(df["altitude"]), vx, vy, _f32(df["vertical_rate"]), starts,
-                       party, party_ids, projection, ~missing)
+    return TrackArrays(t, x, y, floats(df["altitude"], pl.Float32), vx, vy, floats(df["vertical_rate"], pl.Float32),
+                       starts, party, party_ids, projection, ~missing)
 
 
 def _finite_difference_velocity(t, x, y, starts):
