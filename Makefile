@@ -35,7 +35,7 @@ demo: $(STAMP)
 # compute. On this machine (2026-12-02) the suite took 10:41 on two workers, and 8:19 on three with some of
 # the monitor tests trimmed too (about 35 s of the gain); the same tests pass, none skipped.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 3 --dist loadfile --durations=15
+	$(BIN)/python -m pytest -n 3 --dist loadfile --durations=15 -rs
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -x -q -m "not slow"
