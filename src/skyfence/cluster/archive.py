@@ -103,11 +103,12 @@ def task_hours(spans: Sequence[tuple[float, float]], states: int, workers: int, 
 def context_seconds(agreement: Agreement) -> float:
     """The longest stretch of time any detector or cleaning rule looks across, for this agreement: the
     flight gap, the loiter window (plus its minute grid), the intercept's 10-minute look back at the turn
-    onto the target, how far ahead a position jump is judged, shadowing's duration, the merge gaps."""
+    onto the target, how far ahead a position jump is judged (two contests), shadowing's duration, the merge
+    gaps."""
     from skyfence.tracks.plausibility import JUMP_HORIZON
 
     th = agreement.thresholds
-    return max(th.crossing.flight_gap, th.manoeuvres.loiter_window + 60.0, 600.0, JUMP_HORIZON,
+    return max(th.crossing.flight_gap, th.manoeuvres.loiter_window + 60.0, 600.0, 2 * JUMP_HORIZON,
                th.manoeuvres.shadow_duration, th.crossing.warning_lookahead, 120.0)
 
 

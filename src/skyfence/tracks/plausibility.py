@@ -6,15 +6,15 @@
   levels, the signature of GNSS spoofing (the receiver reports the spoofer's
   slow-moving position and velocity).
 * **Position jumps**: positions that no aircraft could reach from its other
-  positions in the time between them. The positions are split into segments
-  that are each reachable point to point; at each row the segment with the
-  most rows within ``JUMP_HORIZON`` s of it is the main one, and a row of another
-  segment stays only if its stretch is reachable from and to the main rows
-  around it. A one-point outlier and an excursion away and back (up to about
-  the horizon) are dropped; a long stretch before or after a single
-  discontinuity stays (which side is true cannot be told). No report more
-  than the horizon after a row counts for it, so its answer is final once the
-  feed has gone that far past it (what a live monitor needs).
+  positions in the time between them. Along the track, a position continues
+  the established stretch when it is reachable from its latest position, or
+  else a stretch of other positions (a candidate). A candidate that is long
+  and has more positions than the established stretch within ``JUMP_HORIZON``
+  s of its first takes over from there; otherwise it is dropped. A one-point outlier and an
+  excursion away and back of up to half the horizon are dropped; a long stretch before or after a
+  single discontinuity stays (which side is true cannot be told). A position is judged on the
+  track up to two horizons after it at most, and at once where the track is settled and no
+  candidate is open: what a live monitor needs.
 * **Altitude spikes**: a reported altitude away from both its neighbours, in the
   same direction, by more than any aircraft climbs or descends in that time.
 
@@ -31,7 +31,7 @@ from skyfence.kernels import as_kernel_array
 
 EARTH_RADIUS = 6_371_000.0
 SEGMENT_LOOKBACK = 4  # open segments a new position may continue
-JUMP_HORIZON = 600.0  # s: a position is judged on the rows this close to it in time
+JUMP_HORIZON = 120.0  # s: how long a candidate stretch has to out-count the established one
 
 
 def group_starts(ids: np.ndarray) -> np.ndarray:
@@ -87,147 +87,140 @@ def _reachable(t: np.ndarray, lat: np.ndarray, lon: np.ndarray, i: int, j: int, 
 
 
 @numba.njit(cache=True)
-def _segments(a: int, b: int, t, lat, lon, speed_max: float, margin: float, seg: np.ndarray) -> np.ndarray:
-    """Split rows a..b into segments reachable point to point (``seg``, local ids); the count of each.
-    A position continues the most recently extended segment it can be reached from."""
-    count = np.zeros(b - a, dtype=np.int64)
-    last = np.empty(b - a, dtype=np.int64)  # last row of each segment
-    recent = np.full(SEGMENT_LOOKBACK, -1, dtype=np.int64)  # segments by their latest point, newest first
-    nseg = 0
-    for i in range(a, b):
-        found = -1
+def _resolve(upto: int, t: np.ndarray, seg: np.ndarray, first: np.ndarray, est: int, cand: int, horizon: float,
+             min_points: int, min_duration: float, bad: np.ndarray) -> int:
+    """Settle the contest of the candidate segment ``cand`` against the established ``est`` (rows before
+    ``upto`` seen): the candidate takes over if it is long (``min_points`` rows over ``min_duration`` s) within
+    ``horizon`` s of its first, with more rows there than ``est``. Then ``est``'s rows from there are dropped,
+    and all of them if ``est`` began within the horizon before and is short. The established segment after
+    it."""
+    f = first[cand]
+    n_c = n_e = 0
+    end = f
+    for i in range(f, upto):  # settled before the first row past the horizon: these are all within it
+        if seg[i] == cand:
+            n_c += 1
+            end = i
+        elif seg[i] == est:
+            n_e += 1
+    if n_c <= n_e or n_c < min_points or t[end] - t[f] < min_duration:
+        return est
+    lo = f
+    if t[f] - t[first[est]] <= horizon:  # a young established stretch goes whole if it is short
+        count, end = 0, first[est]
+        for i in range(first[est], f):
+            if seg[i] == est:
+                count += 1
+                end = i
+        if count < min_points or t[end] - t[first[est]] < min_duration:
+            lo = first[est]
+    for i in range(lo, upto):
+        if seg[i] == est:
+            bad[i] = True
+        elif seg[i] == cand:
+            bad[i] = False
+    return cand
+
+
+@numba.njit(cache=True)
+def _forget(recent: np.ndarray, k: int) -> None:
+    """Take segment ``k`` out of the open candidates."""
+    for r in range(len(recent)):
+        if recent[r] == k:
+            for q in range(r, len(recent) - 1):
+                recent[q] = recent[q + 1]
+            recent[len(recent) - 1] = -1
+            return
+
+
+@numba.njit(cache=True)
+def _track(a: int, b: int, t: np.ndarray, lat: np.ndarray, lon: np.ndarray, speed_max: float, margin: float,
+           min_points: int, min_duration: float, horizon: float, seg: np.ndarray, bad: np.ndarray) -> None:
+    """Mark the rows a..b of one aircraft (see :func:`position_jumps`), in time order: each contest is settled
+    before the first row more than the horizon after its candidate's first."""
+    n = b - a
+    first = np.empty(n, dtype=np.int64)  # each segment's first row
+    last = np.empty(n, dtype=np.int64)  # and its latest
+    recent = np.full(SEGMENT_LOOKBACK, -1, dtype=np.int64)  # open candidates, most recently extended first
+    order = np.empty(SEGMENT_LOOKBACK + 1, dtype=np.int64)
+    pending = np.empty(n, dtype=np.int64)  # candidates whose contest is open, oldest first: pending[p0:p1]
+    p0 = p1 = 0
+    est, nseg = 0, 1
+    first[0] = last[0] = a
+    seg[a] = 0
+    for i in range(a + 1, b):
+        while p0 < p1 and t[first[pending[p0]]] + horizon < t[i]:
+            c = pending[p0]
+            p0 += 1
+            est = _resolve(i, t, seg, first, est, c, horizon, min_points, min_duration, bad)
+            _forget(recent, c)
+        m, placed = 0, False  # the established segment among the open candidates, by when each was extended
         for r in range(SEGMENT_LOOKBACK):
             k = recent[r]
-            if k >= 0 and _reachable(t, lat, lon, last[k], i, speed_max, margin):
-                found = k
+            if k < 0:
+                break
+            if not placed and last[est] > last[k]:
+                order[m] = est
+                m += 1
+                placed = True
+            order[m] = k
+            m += 1
+        if not placed:
+            order[m] = est
+            m += 1
+        found = -1
+        for q in range(m):
+            if _reachable(t, lat, lon, last[order[q]], i, speed_max, margin):
+                found = order[q]
                 break
         if found < 0:
             found = nseg
             nseg += 1
+            first[found] = i
+            pending[p1] = found
+            p1 += 1
         seg[i], last[found] = found, i
-        count[found] += 1
-        pos = SEGMENT_LOOKBACK - 1  # move to the front
-        for r in range(SEGMENT_LOOKBACK):
-            if recent[r] == found:
-                pos = r
-                break
-        for r in range(pos, 0, -1):
-            recent[r] = recent[r - 1]
-        recent[0] = found
-    return count[:nseg]
+        if found != est:
+            bad[i] = True  # until its segment takes over
+            _forget(recent, found)
+            for r in range(SEGMENT_LOOKBACK - 1, 0, -1):
+                recent[r] = recent[r - 1]
+            recent[0] = found
+    while p0 < p1:
+        est = _resolve(b, t, seg, first, est, pending[p0], horizon, min_points, min_duration, bad)
+        p0 += 1
 
 
 @numba.njit(cache=True)
-def _main_segments(a: int, b: int, seg: np.ndarray, nseg: int, t: np.ndarray, horizon: float) -> np.ndarray:
-    """For each row a..b, the segment with the most rows within ``horizon`` s of it, before or after (ties: the
-    row's own segment, then the earliest begun)."""
-    main = np.empty(b - a, dtype=np.int64)
-    inwin = np.zeros(nseg, dtype=np.int64)
-    present = np.empty(nseg, dtype=np.int64)  # the segments with rows in the window: present[:distinct]
-    where = np.empty(nseg, dtype=np.int64)  # each one's place in present
-    distinct, lo, hi = 0, a, a
-    for p in range(a, b):
-        while hi < b and t[hi] <= t[p] + horizon:
-            s = seg[hi]
-            inwin[s] += 1
-            if inwin[s] == 1:
-                present[distinct], where[s] = s, distinct
-                distinct += 1
-            hi += 1
-        while t[lo] < t[p] - horizon:
-            s = seg[lo]
-            inwin[s] -= 1
-            if inwin[s] == 0:  # swap the last present segment into its place
-                distinct -= 1
-                last = present[distinct]
-                present[where[s]], where[last] = last, where[s]
-            lo += 1
-        best = seg[p]
-        if distinct > 1:  # the answer does not depend on the order the segments are looked at in
-            for i in range(distinct):
-                s = present[i]
-                if inwin[s] > inwin[best] or (inwin[s] == inwin[best] and s < best and best != seg[p]):
-                    best = s
-        main[p - a] = best
-    return main
-
-
-@numba.njit(cache=True)
-def _judge(a: int, b: int, seg: np.ndarray, count: np.ndarray, t, lat, lon, speed_max: float, margin: float,
-           min_points: int, min_duration: float, horizon: float, bad: np.ndarray) -> None:
-    """Mark the rows a..b of one aircraft split into several segments (see :func:`position_jumps`)."""
-    nseg = len(count)
-    main = _main_segments(a, b, seg, nseg, t, horizon)
-    first = np.zeros(nseg + 1, dtype=np.int64)  # each segment's rows, in time order: rows[first[s]:first[s + 1]]
-    first[1:] = np.cumsum(count)
-    rows = np.argsort(seg[a:b], kind="mergesort") + a
-    times = t[rows]
-    last_key = (-1, -1, -1)
-    last_ok = True
-    for p in range(a, b):
-        m, s = main[p - a], seg[p]
-        if s == m:
-            continue
-        mine = rows[first[m]:first[m + 1]]
-        k = np.searchsorted(mine, p)
-        before = mine[k - 1] if k > 0 and t[mine[k - 1]] >= t[p] - horizon else -1
-        after = mine[k] if k < len(mine) and t[mine[k]] <= t[p] + horizon else -1
-        ts = times[first[s]:first[s + 1]]
-        if before >= 0 and after >= 0 and (s, before, after) == last_key:
-            ok = last_ok  # the same stretch between the same main rows: judged for the row before
-        else:
-            # the rows of its segment between those main rows (within the horizon where one is missing)
-            if before >= 0:
-                i0 = np.searchsorted(ts, t[before], side="right")
-            else:
-                i0 = np.searchsorted(ts, t[p] - horizon, side="left")
-            i1 = np.searchsorted(ts, t[after] if after >= 0 else t[p] + horizon, side="right")
-            ok = True
-            for i in range(first[s] + i0, first[s] + i1):
-                r = rows[i]
-                if (before >= 0 and not _reachable(t, lat, lon, before, r, speed_max, margin)) or \
-                        (after >= 0 and not _reachable(t, lat, lon, r, after, speed_max, margin)):
-                    ok = False
-                    break
-            last_key, last_ok = (s, before, after), ok
-        if not ok and (before < 0 or after < 0):
-            # past a single discontinuity: which side is true is unknown, so a long stretch stays (its reports
-            # from its first up to the horizon); a short one is an outlier
-            j1 = np.searchsorted(ts, t[p] + horizon, side="right")
-            ok = j1 >= min_points and ts[j1 - 1] - ts[0] >= min_duration
-        bad[p] = not ok
-
-
-@numba.njit(cache=True)
-def _jumps(starts: np.ndarray, t: np.ndarray, lat: np.ndarray, lon: np.ndarray, speed_max: float,
-           margin: float, min_points: int, min_duration: float, horizon: float) -> np.ndarray:
+def _jumps(starts: np.ndarray, t: np.ndarray, lat: np.ndarray, lon: np.ndarray, speed_max: float, margin: float,
+           min_points: int, min_duration: float, horizon: float) -> np.ndarray:
     bad = np.zeros(len(t), dtype=np.bool_)
     seg = np.empty(len(t), dtype=np.int64)
     for g in range(len(starts) - 1):
         a, b = starts[g], starts[g + 1]
-        if b - a < 2:
-            continue
-        count = _segments(a, b, t, lat, lon, speed_max, margin, seg)
-        if len(count) > 1:
-            _judge(a, b, seg, count, t, lat, lon, speed_max, margin, min_points, min_duration, horizon, bad)
+        if b - a >= 2:
+            _track(a, b, t, lat, lon, speed_max, margin, min_points, min_duration, horizon, seg, bad)
     return bad
 
 
 def position_jumps(starts: np.ndarray, t: np.ndarray, lat: np.ndarray, lon: np.ndarray, speed_max: float,
                    margin: float, min_points: int = 10, min_duration: float = 30.0,
                    horizon: float = JUMP_HORIZON) -> np.ndarray:
-    """Rows whose position is unreachable from the aircraft's main positions at ``speed_max`` (m/s), with
-    ``margin`` (m) for position error, each row judged on the track up to ``horizon`` s after it.
+    """Rows whose position is unreachable from the aircraft's established positions at ``speed_max`` (m/s), with
+    ``margin`` (m) for position error.
 
-    The main segment at a row is the one with the most rows within the horizon before and after it. A row of
-    another segment stays when every row of its segment between the main rows around it (the last before and the
-    first after, within the horizon) is reachable from the one and can reach the other. Where there is a main
-    row on one side only, a stretch that does not fit stays if it is long (``min_points`` positions over
-    ``min_duration`` s, from its first up to the horizon): past a single discontinuity which side is true cannot
-    be told. No row after the horizon counts, so a decision is final once the track has a report more than
-    ``horizon`` s after the row: a feed cut at any point gives the same answers for the rows before that as the
-    whole day. (The segments depend on the whole track before: a window that cuts a track's start may split it
-    otherwise.)"""
+    Along each track in time order, a row continues whichever of the established segment and the last
+    ``SEGMENT_LOOKBACK`` open candidates was extended most recently and can reach it; otherwise it begins a
+    candidate. A candidate that is long (``min_points`` rows over ``min_duration`` s) within ``horizon`` s of its
+    first row, with more rows there than the established segment, takes over: the established rows from there
+    are dropped (all of them, if that segment began within the horizon before and is short). A candidate that
+    does not is dropped. The first row begins the established segment.
+
+    Each contest is settled once the track has gone ``horizon`` s past the candidate's first row, on the rows up
+    to there, so a row's answer is final once the track has a row more than two horizons after it (one, unless a
+    short segment is taken over), and at once for a row of the established segment when no candidate is open and
+    the segment began more than a horizon before: a feed cut at any point gives the same answers for the rows
+    before that as the whole day."""
     if len(t) == 0:
         return np.zeros(0, dtype=bool)
     return _jumps(as_kernel_array(starts, np.int64), as_kernel_array(t), as_kernel_array(lat),
