@@ -2,6 +2,7 @@
 anywhere giving the whole day's answers for the rows it has gone past by the horizon."""
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -9,59 +10,57 @@ from skyfence.tracks import plausibility
 from skyfence.units import KNOT
 
 SPEED_MAX, MARGIN = 1500 * KNOT, 1000.0
-reachable = plausibility._reachable.py_func
+gap = plausibility._gap.py_func
 
 
 def _jumps_plainly(t, lat, lon, min_points, min_duration, horizon, settled: list | None = None) -> np.ndarray:
-    """The rule of :func:`position_jumps`, written out: along the track, a row continues the most recently
-    extended of the established segment and the last four open candidates that can reach it, or begins a
-    candidate; a candidate long within the horizon of its first, with more rows there than the established
-    segment, takes over once the track has gone past that (or ends), otherwise it goes. ``settled`` gets the
-    rows whose answer was final as they came: rows of the established segment, begun more than the horizon
-    before, with no candidate open."""
+    """The rule of :func:`position_jumps`, written out with each segment's rows as a list: along the track, a
+    row joins the nearest segment it can be reached from among the established one and the last four open
+    candidates, or begins a candidate; once the track has gone the horizon past a candidate's first row (or ends), the candidate takes
+    over if it is long and has more rows than the established segment has from its row in force then, and goes
+    otherwise. ``settled`` gets the rows whose answer was final as they came: rows of the established segment,
+    begun more than the horizon before, with no candidate open."""
     n = len(t)
-    bad = [False] * n
-    seg, first, last = [0] * n, [0], [0]
-    est, candidates, pending = 0, [], []
+    rows = [[0]]  # each segment's rows
+    est, candidates, pending, dropped = 0, [], [], set()
 
-    def settle(c, seen):
-        f = first[c]
-        span = [i for i in range(f, seen) if t[i] <= t[f] + horizon]
-        mine = [i for i in span if seg[i] == c]
-        if len(mine) <= sum(seg[i] == est for i in span) or len(mine) < min_points \
-                or t[mine[-1]] - t[f] < min_duration:
+    def long(stretch):
+        span = t[stretch[-1]] - t[stretch[0]] if stretch else 0.0
+        return (len(stretch) >= min_points and span >= min_duration) or (len(stretch) >= 2 and span >= horizon / 2)
+
+    def settle(c):
+        f = rows[c][0]
+        in_force = max(i for i in rows[est] if i < f)
+        theirs = [i for i in rows[est] if i >= in_force]
+        if len(rows[c]) <= len(theirs) or not long(rows[c]):
+            dropped.update(rows[c])
             return est
-        own = [i for i in range(f) if seg[i] == est]
-        short = len(own) < min_points or t[own[-1]] - t[own[0]] < min_duration
-        young = t[f] - t[first[est]] <= horizon and short
-        for i in range(seen):
-            if seg[i] == est and (i >= f or young):
-                bad[i] = True
-            elif seg[i] == c:
-                bad[i] = False
+        before = [i for i in rows[est] if i < f]
+        young = t[f] - t[rows[est][0]] <= horizon and not long(before)
+        dropped.update(rows[est] if young else [i for i in rows[est] if i >= f])
         return c
 
     for i in range(1, n):
-        while pending and t[first[pending[0]]] + horizon < t[i]:
+        while pending and t[rows[pending[0]][0]] + horizon < t[i]:
             c = pending.pop(0)
-            est = settle(c, i)
-            candidates = [k for k in candidates if k != c]
-        order = sorted([est] + candidates, key=lambda k: -last[k])
-        found = next((k for k in order if reachable(t, lat, lon, last[k], i, SPEED_MAX, MARGIN)), None)
-        if found is None:
-            found = len(first)
-            first.append(i)
-            last.append(i)
-            pending.append(found)
-        seg[i], last[found] = found, i
-        if found == est and not pending and t[i] - t[first[est]] > horizon and settled is not None:
+            est = settle(c)
+            candidates.remove(c) if c in candidates else None
+        gaps = {k: gap(t, lat, lon, rows[k][-1], i, SPEED_MAX, MARGIN) for k in [est] + candidates}
+        best = min(gaps, key=lambda k: (gaps[k], k != est, candidates.index(k) if k != est else 0))
+        if not gaps[best] < np.inf:
+            best = len(rows)
+            rows.append([])
+            pending.append(best)
+        elif best == est and not pending and t[i] - t[rows[est][0]] > horizon and settled is not None:
             settled.append(i)
-        if found != est:
-            bad[i] = True
-            candidates = [found] + [k for k in candidates if k != found][:plausibility.SEGMENT_LOOKBACK - 1]
+        rows[best].append(i)
+        if best != est:
+            candidates = [best] + [k for k in candidates if k != best][:plausibility.SEGMENT_LOOKBACK - 1]
     while pending:
-        est = settle(pending.pop(0), n)
-    return np.array(bad, dtype=bool)
+        est = settle(pending.pop(0))
+    bad = np.zeros(n, dtype=bool)
+    bad[sorted(dropped)] = True
+    return bad
 
 
 @st.composite
@@ -137,6 +136,70 @@ def test_a_stray_report_after_a_discontinuity_does_not_take_the_track_before_it_
     lat[1500] = 36.0
     bad = plausibility.position_jumps(np.array([0, len(t)]), t, lat, lon, SPEED_MAX, MARGIN)
     assert np.flatnonzero(bad).tolist() == [1500]
+
+
+def _east(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """An aircraft flying east at 250 m/s along 35 N."""
+    return np.full(len(t), 35.0), 40.0 + 250.0 * t / 91_000.0
+
+
+def test_two_aircraft_on_one_address_at_the_same_rate_leave_the_established_one():
+    """Review: a second aircraft 111 km away reports on the same address, alternating with the first, from 5
+    minutes on. Counted from its own first report, the newcomer out-counted the established track by one in every
+    contest, and the kept track jumped between the two every two minutes. Counted from the established report in
+    force when it began, it does not: the first aircraft is kept throughout, the second goes."""
+    t = np.arange(0.0, 1200.0)
+    lat, lon = _east(t)
+    other = (t >= 300) & (t % 2 == 1)
+    lat[other] = 36.0
+    bad = plausibility.position_jumps(np.array([0, len(t)]), t, lat, lon, SPEED_MAX, MARGIN)
+    assert bad.tolist() == other.tolist()
+
+
+@pytest.mark.parametrize("every", [8.0, 15.0])
+def test_a_stray_on_a_sparse_track_goes_alone(every):
+    """Review: on a track reporting every 8 or 15 s, one report 5 km off, 1 s after another. The next true
+    report could be reached from the stray as well (at Mach 2.5 in 7 s); joining the segment extended last, it
+    took the stray's side, and the stray was kept (8 s) or went with the eight true reports after it (15 s). A
+    report joins the nearest segment it can be reached from, the true track."""
+    t = np.arange(0.0, 1800.0, every)
+    t = np.sort(np.r_[t, t[74] + 1.0])
+    lat, lon = _east(t)
+    lat[75] += 5_000.0 / 111_195.0
+    bad = plausibility.position_jumps(np.array([0, len(t)]), t, lat, lon, SPEED_MAX, MARGIN)
+    assert np.flatnonzero(bad).tolist() == [75]
+
+
+def test_a_garbled_first_report_of_a_sparse_track_goes_alone():
+    """Review: the first report of a track reporting every 15 s is 2,000 km off. The true track has eight
+    reports in the two minutes of its contest, short of ten, so it never took over, and 45 minutes of it went
+    until it could be reached from the garbled report. A stretch over half the horizon counts as long too."""
+    t = np.arange(0.0, 7200.0, 15.0)
+    lat, lon = _east(t)
+    lat[0] += 18.0
+    bad = plausibility.position_jumps(np.array([0, len(t)]), t, lat, lon, SPEED_MAX, MARGIN)
+    assert np.flatnonzero(bad).tolist() == [0]
+
+
+def test_a_short_stretch_long_before_a_discontinuity_stays():
+    """Nine reports over 16 s, three minutes of silence, then a track 300 km away that no aircraft could have
+    reached. The short stretch began long before the new one, so it is not taken for garbage at a track's start:
+    which side is true cannot be told, and both stay."""
+    t = np.r_[np.arange(0.0, 18.0, 2.0), np.arange(200.0, 800.0)]
+    lat, lon = _east(t)
+    lat[9:] += 3.0
+    bad = plausibility.position_jumps(np.array([0, len(t)]), t, lat, lon, SPEED_MAX, MARGIN)
+    assert not bad.any()
+    assert bad.tolist() == _jumps_plainly(t, lat, lon, 10, 30.0, plausibility.JUMP_HORIZON).tolist()
+
+
+def test_a_report_without_a_position_goes_alone():
+    """Cleaning drops such rows before this rule; called on its own, a row with no position fits no segment."""
+    t = np.arange(0.0, 600.0)
+    lat, lon = _east(t)
+    lat[100] = np.nan
+    bad = plausibility.position_jumps(np.array([0, len(t)]), t, lat, lon, SPEED_MAX, MARGIN)
+    assert np.flatnonzero(bad).tolist() == [100]
 
 
 def test_many_stray_positions_cost_a_pass_not_a_pass_per_report():

@@ -7,10 +7,10 @@
   slow-moving position and velocity).
 * **Position jumps**: positions that no aircraft could reach from its other
   positions in the time between them. Along the track, a position continues
-  the established stretch when it is reachable from its latest position, or
-  else a stretch of other positions (a candidate). A candidate that is long
-  and has more positions than the established stretch within ``JUMP_HORIZON``
-  s of its first takes over from there; otherwise it is dropped. A one-point outlier and an
+  the nearest stretch it can be reached from: the established one, or a
+  stretch of other positions (a candidate). A candidate that is long and has more positions
+  than the established stretch within ``JUMP_HORIZON`` s of its first takes
+  over from there; otherwise it is dropped. A one-point outlier and an
   excursion away and back of up to half the horizon are dropped; a long stretch before or after a
   single discontinuity stays (which side is true cannot be told). A position is judged on the
   track up to two horizons after it at most, and at once where the track is settled and no
@@ -76,34 +76,41 @@ def implied_speed(starts: np.ndarray, t: np.ndarray, lat: np.ndarray, lon: np.nd
 
 
 @numba.njit(cache=True, inline="always")
-def _reachable(t: np.ndarray, lat: np.ndarray, lon: np.ndarray, i: int, j: int, speed_max: float,
-               margin: float) -> bool:
+def _gap(t: np.ndarray, lat: np.ndarray, lon: np.ndarray, i: int, j: int, speed_max: float, margin: float) -> float:
+    """How far row ``j`` is from row ``i`` (m), or infinity where no aircraft could go so far between them (at
+    ``speed_max``, plus ``margin`` for position error)."""
     dlat = np.radians(lat[j] - lat[i])
     dlon = np.radians(lon[j] - lon[i])
     dlon = (dlon + np.pi) % (2 * np.pi) - np.pi
     coslat = np.cos(np.radians(0.5 * (lat[i] + lat[j])))
     dist = EARTH_RADIUS * np.sqrt(dlat * dlat + (dlon * coslat) ** 2)
-    return dist <= speed_max * abs(t[j] - t[i]) + margin
+    return dist if dist <= speed_max * abs(t[j] - t[i]) + margin else np.inf
+
+
+@numba.njit(cache=True, inline="always")
+def _long(count: int, duration: float, min_points: int, min_duration: float, horizon: float) -> bool:
+    """A stretch that counts as a track: ``min_points`` rows over ``min_duration`` s, or rows over half the
+    horizon (a sparse track)."""
+    return (count >= min_points and duration >= min_duration) or (count >= 2 and duration >= 0.5 * horizon)
 
 
 @numba.njit(cache=True)
 def _resolve(upto: int, t: np.ndarray, seg: np.ndarray, first: np.ndarray, est: int, cand: int, horizon: float,
              min_points: int, min_duration: float, bad: np.ndarray) -> int:
     """Settle the contest of the candidate segment ``cand`` against the established ``est`` (rows before
-    ``upto`` seen): the candidate takes over if it is long (``min_points`` rows over ``min_duration`` s) within
-    ``horizon`` s of its first, with more rows there than ``est``. Then ``est``'s rows from there are dropped,
-    and all of them if ``est`` began within the horizon before and is short. The established segment after
-    it."""
+    ``upto`` seen): the candidate takes over if, within ``horizon`` s of its first row, it is long and has more
+    rows than ``est`` has from its row in force then (its latest before). Then ``est``'s rows from the
+    candidate's first are dropped, and all of them if ``est`` began within the horizon before and is short. The
+    established segment after it."""
     f = first[cand]
-    n_c = n_e = 0
-    end = f
+    n_c, n_e, end = 0, 1, f  # n_e: the established row in force at f, and its rows since
     for i in range(f, upto):  # settled before the first row past the horizon: these are all within it
         if seg[i] == cand:
             n_c += 1
             end = i
         elif seg[i] == est:
             n_e += 1
-    if n_c <= n_e or n_c < min_points or t[end] - t[f] < min_duration:
+    if n_c <= n_e or not _long(n_c, t[end] - t[f], min_points, min_duration, horizon):
         return est
     lo = f
     if t[f] - t[first[est]] <= horizon:  # a young established stretch goes whole if it is short
@@ -112,7 +119,7 @@ def _resolve(upto: int, t: np.ndarray, seg: np.ndarray, first: np.ndarray, est: 
             if seg[i] == est:
                 count += 1
                 end = i
-        if count < min_points or t[end] - t[first[est]] < min_duration:
+        if not _long(count, t[end] - t[first[est]], min_points, min_duration, horizon):
             lo = first[est]
     for i in range(lo, upto):
         if seg[i] == est:
@@ -142,7 +149,6 @@ def _track(a: int, b: int, t: np.ndarray, lat: np.ndarray, lon: np.ndarray, spee
     first = np.empty(n, dtype=np.int64)  # each segment's first row
     last = np.empty(n, dtype=np.int64)  # and its latest
     recent = np.full(SEGMENT_LOOKBACK, -1, dtype=np.int64)  # open candidates, most recently extended first
-    order = np.empty(SEGMENT_LOOKBACK + 1, dtype=np.int64)
     pending = np.empty(n, dtype=np.int64)  # candidates whose contest is open, oldest first: pending[p0:p1]
     p0 = p1 = 0
     est, nseg = 0, 1
@@ -154,26 +160,15 @@ def _track(a: int, b: int, t: np.ndarray, lat: np.ndarray, lon: np.ndarray, spee
             p0 += 1
             est = _resolve(i, t, seg, first, est, c, horizon, min_points, min_duration, bad)
             _forget(recent, c)
-        m, placed = 0, False  # the established segment among the open candidates, by when each was extended
+        found, best = est, _gap(t, lat, lon, last[est], i, speed_max, margin)  # the nearest it can be reached from
         for r in range(SEGMENT_LOOKBACK):
             k = recent[r]
             if k < 0:
                 break
-            if not placed and last[est] > last[k]:
-                order[m] = est
-                m += 1
-                placed = True
-            order[m] = k
-            m += 1
-        if not placed:
-            order[m] = est
-            m += 1
-        found = -1
-        for q in range(m):
-            if _reachable(t, lat, lon, last[order[q]], i, speed_max, margin):
-                found = order[q]
-                break
-        if found < 0:
+            gap = _gap(t, lat, lon, last[k], i, speed_max, margin)
+            if gap < best:
+                found, best = k, gap
+        if not best < np.inf:  # reachable from none (or no position)
             found = nseg
             nseg += 1
             first[found] = i
@@ -209,18 +204,22 @@ def position_jumps(starts: np.ndarray, t: np.ndarray, lat: np.ndarray, lon: np.n
     """Rows whose position is unreachable from the aircraft's established positions at ``speed_max`` (m/s), with
     ``margin`` (m) for position error.
 
-    Along each track in time order, a row continues whichever of the established segment and the last
-    ``SEGMENT_LOOKBACK`` open candidates was extended most recently and can reach it; otherwise it begins a
-    candidate. A candidate that is long (``min_points`` rows over ``min_duration`` s) within ``horizon`` s of its
-    first row, with more rows there than the established segment, takes over: the established rows from there
-    are dropped (all of them, if that segment began within the horizon before and is short). A candidate that
-    does not is dropped. The first row begins the established segment.
+    Along each track in time order, a row continues the nearest segment it can be reached from (by the distance
+    from the segment's latest row) among the established segment and the last ``SEGMENT_LOOKBACK`` open
+    candidates; reachable from none, it begins a candidate. A candidate takes over if,
+    within ``horizon`` s of its first row, it is long (``min_points`` rows over ``min_duration`` s, or rows over
+    half the horizon) and has more rows than the established segment has from its row in force then: the
+    established rows from the candidate's first are dropped (all of them, if that segment began within the
+    horizon before and is short). A candidate that does not take over is dropped. The first row begins the
+    established segment.
 
     Each contest is settled once the track has gone ``horizon`` s past the candidate's first row, on the rows up
     to there, so a row's answer is final once the track has a row more than two horizons after it (one, unless a
     short segment is taken over), and at once for a row of the established segment when no candidate is open and
     the segment began more than a horizon before: a feed cut at any point gives the same answers for the rows
-    before that as the whole day."""
+    before that as the whole day. The past is not bounded: which segment is established depends on the track
+    before, so a window that cuts a track's start (inside a contest, or between two aircraft reporting on one
+    address) may keep the other side."""
     if len(t) == 0:
         return np.zeros(0, dtype=bool)
     return _jumps(as_kernel_array(starts, np.int64), as_kernel_array(t), as_kernel_array(lat),
