@@ -73,6 +73,15 @@ def test_list_filters(filled, args, expect):
     assert {r["id"] for r in rows} == {ids[k] for k in expect}
 
 
+def test_limit_and_offset_page_through_the_list_in_its_order(filled):
+    url, ids = filled
+    whole = [r["id"] for r in json.loads(skyfence("incidents", "list", "--store", url, "-f", "json").stdout)]
+    pages = [[r["id"] for r in json.loads(skyfence("incidents", "list", "--store", url, "-f", "json", "--limit", "2",
+                                                   "--offset", str(k)).stdout)] for k in (0, 2, 4)]
+    assert pages == [whole[:2], whole[2:4], []] and len(whole) == 3
+    assert "--offset" in skyfence("incidents", "list", "--offset", "-1", "--store", url, ok=False).stderr
+
+
 def test_a_party_no_incident_names_is_noted_not_taken_for_a_quiet_day(filled):
     url, _ = filled
     r = skyfence("incidents", "list", "--store", url, "-f", "json", "--party", "bleu")

@@ -84,6 +84,9 @@ def test_agreement_incidents_figures_and_picture(server, tokens, recording, stor
         assert c.get("/api/incidents", params={"party": "coalition"}).json() == []
         assert len(c.get("/api/incidents", params={"severity": "deep_crossing"}).json()) == 1  # or higher
         assert c.get("/api/incidents", params={"kind": "nonsense"}).status_code == 422
+        pages = [c.get("/api/incidents", params={"limit": 1, "offset": k}).json() for k in range(4)]
+        assert [i["id"] for page in pages for i in page] == [i["id"] for i in incs] and pages[3] == []
+        assert c.get("/api/incidents", params={"offset": -1}).status_code == 422
         # since: a time, a day, or a duration back from now, as the CLI takes it
         # (all three are open, so going on at any time since)
         assert len(c.get("/api/incidents", params={"since": "2017-11-01"}).json()) == 3

@@ -44,9 +44,9 @@ def _since(text: str | None, now: datetime | None = None) -> datetime | None:
     return since_time(text, now)
 
 
-def _select(store, party, kind, status, severity, since, aircraft, limit):
+def _select(store, party, kind, status, severity, since, aircraft, limit, offset=0):
     found = store.incidents(party=party or None, kind=kind or None, status=status or None, severity=severity,
-                            since=_since(since), aircraft=aircraft, limit=limit)
+                            since=_since(since), aircraft=aircraft, limit=limit, offset=offset)
     if party and not found:  # a misspelt party reads as "nothing happened": say so
         known = store.parties()
         for p in party:
@@ -103,12 +103,14 @@ Since = typer.Option(None, "--since", help="Only incidents going on at or after 
                      "or this long ago (2h, 30 min).")
 AircraftOpt = typer.Option(None, "--aircraft", help="Only incidents involving this aircraft (ICAO address or callsign).")
 Limit = typer.Option(None, "--limit", "-n", min=1, help="At most this many (the newest).")
+Offset = typer.Option(0, "--offset", min=0, help="Skip this many first: with --limit, the next page (newest start "
+                      "first, then by id).")
 
 
 @incidents_app.command("list")
 def list_cmd(store: str = _store_option(), party: list[str] = Party, kind: list[str] = Kind,
              status: list[str] = StatusOpt, severity: str = Severity, since: str = Since,
-             aircraft: str = AircraftOpt, limit: int = Limit,
+             aircraft: str = AircraftOpt, limit: int = Limit, offset: int = Offset,
              fmt: str = typer.Option("table", "--format", "-f", help="table, json (an array of incidents) or csv.")
              ) -> None:
     """List incidents, newest first, that match every filter given."""
@@ -116,7 +118,7 @@ def list_cmd(store: str = _store_option(), party: list[str] = Party, kind: list[
 
     fmt = _check_format(fmt, FORMATS)
     with _open(store) as s:
-        incidents = _select(s, party, kind, status, severity, since, aircraft, limit)
+        incidents = _select(s, party, kind, status, severity, since, aircraft, limit, offset)
     if fmt == "json":
         sys.stdout.write(to_json(incidents))
     elif fmt == "csv":
@@ -229,14 +231,15 @@ def export_cmd(store: str = _store_option(),
                                        "track of each aircraft around it, as lon, lat, altitude in m)."),
                out_file: Path = typer.Option(..., "--out", "-o", help="The file to write ('-': standard output)."),
                party: list[str] = Party, kind: list[str] = Kind, status: list[str] = StatusOpt,
-               severity: str = Severity, since: str = Since, aircraft: str = AircraftOpt, limit: int = Limit) -> None:
+               severity: str = Severity, since: str = Since, aircraft: str = AircraftOpt, limit: int = Limit,
+               offset: int = Offset) -> None:
     """Export incidents that match the filters, for GIS tools (GeoJSON: QGIS, geojson.io), spreadsheets
     (CSV) or other programs (JSON)."""
     from skyfence.incidents.export import to_csv, to_geojson, to_json
 
     fmt = _check_format(fmt, ("csv", "json", "geojson"))
     with _open(store) as s:
-        incidents = _select(s, party, kind, status, severity, since, aircraft, limit)
+        incidents = _select(s, party, kind, status, severity, since, aircraft, limit, offset)
         if fmt == "csv":
             text = to_csv(incidents)
         elif fmt == "json":

@@ -223,12 +223,13 @@ class IncidentStore:
     def incidents(self, *, party: str | Iterable[str] | None = None, kind: str | Iterable[str] | None = None,
                   status: str | Iterable[str] | None = None, severity: str | None = None,
                   since: datetime | None = None, aircraft: str | None = None, limit: int | None = None,
-                  ) -> list[Incident]:
+                  offset: int = 0) -> list[Incident]:
         """Incidents, newest start first, that match every filter given:
 
         ``party``, ``kind``, ``status``: any of the values; ``severity``: this severity or higher;
         ``since``: still going on at or after this time (ended at or after it, or not ended);
-        ``aircraft``: an aircraft involved, by track id or callsign (either case)."""
+        ``aircraft``: an aircraft involved, by track id or callsign (either case). ``offset`` skips that many
+        of them first (a page further on: the order is by start, then id, so pages do not overlap)."""
         i = t.incidents
         q = sa.select(i.c.body)
         if (kinds := _many(kind)) is not None:
@@ -253,6 +254,8 @@ class IncidentStore:
         q = q.order_by(i.c.start_time.desc(), i.c.id)
         if limit is not None:
             q = q.limit(limit)
+        if offset:
+            q = q.offset(offset)
         with _guarded(self._engine, "list incidents") as conn:
             rows = conn.execute(q).all()
         return [incident_from_json(body) for (body,) in rows]

@@ -28,13 +28,16 @@ async def incidents(request: Request, user: Reader, party: Name = None, kind: Ki
                     status: Status | None = None, severity: Severity | None = None,
                     since: Since = None,
                     aircraft: Name = None,
-                    limit: Annotated[int, Query(ge=1, le=5000)] = 1000) -> list[dict]:
-    """Incidents, newest first, with the filters of ``skyfence incidents list``."""
+                    limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+                    offset: Annotated[int, Query(ge=0, description="skip this many first: the next page")] = 0,
+                    ) -> list[dict]:
+    """Incidents, newest first, with the filters of ``skyfence incidents list``; ``limit`` and ``offset`` page
+    through them (ordered by start, then id: pages do not overlap)."""
     ctx = request.app.state.ctx
     from_time, party = since_param(since), party_param(ctx.agreement, party)
     rows = await asyncio.to_thread(lambda: ctx.store.incidents(party=party, kind=kind, status=status,
                                                                severity=severity, since=from_time,
-                                                               aircraft=aircraft, limit=limit))
+                                                               aircraft=aircraft, limit=limit, offset=offset))
     return [ctx.incident_json(i) for i in rows]
 
 
