@@ -108,3 +108,32 @@ def test_kinematics_and_projections_with_the_memo_are_those_of_a_fresh_run(traff
     for f in k.__dataclass_fields__:
         assert _same(getattr(k_memo, f), getattr(k, f)), f
     assert memo.reused > 0
+
+
+@settings(max_examples=50, deadline=None)
+@given(n=st.integers(1, 40), moved=st.sets(st.integers(0, 39)), gone=st.sets(st.integers(0, 39)),
+       seed=st.integers(0, 1000))
+def test_results_sharing_inputs_compare_them_once_and_stay_exact(n, moved, gone, seed):
+    """Several results read the same arrays (each area's inside, depth and first hit read the projected
+    positions): their states are compared with the last run's once a run, and each result is still the one
+    its own inputs give, state by state."""
+    rng = np.random.default_rng(seed)
+    times = np.arange(n, dtype=np.int64)
+    before = pl.DataFrame({"track_id": ["a"] * n, "time": times, "flight_id": np.zeros(n, np.int64)})
+    x0, v0 = rng.normal(size=n), rng.normal(size=n)
+    keep = np.array([i not in gone for i in range(n)])
+    now = before.filter(pl.Series(keep))
+    x1, v1 = x0[keep].copy(), v0[keep].copy()
+    shifted = [i for i in range(len(x1)) if i in moved]
+    x1[shifted] += 1.0
+    v1[shifted[::2]] -= 1.0
+    memo = RowMemo()
+    for df, x, v in ((before, x0, v0), (now, x1, v1)):
+        memo.start(df)
+        got = [memo.apply("twice", (x,), lambda r: (2 * x[r],))[0],
+               memo.apply("sum", (x, v), lambda r: (x[r] + v[r],))[0],
+               memo.apply("speed", (v,), lambda r: (v[r] * 3,))[0],
+               memo.apply("some", (x, v), lambda r: (x[r] - v[r],), rows=np.arange(0, len(x), 2))[0]]
+        assert [g.tolist() for g in got] == [(2 * x).tolist(), (x + v).tolist(), (v * 3).tolist(),
+                                             (x - v)[::2].tolist()]
+    assert memo.reused > 0 or len(x1) == 0 or len(shifted) == len(x1)

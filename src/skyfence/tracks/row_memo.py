@@ -33,6 +33,7 @@ class RowMemo:
         self._fresh: dict[str, tuple[Arrays, Arrays, np.ndarray]] = {}
         self._flight_prev: np.ndarray = np.empty(0, np.int64)
         self._flight: np.ndarray = np.empty(0, np.int64)
+        self._same_rows: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self.prev = np.empty(0, np.int64)  # each state's row in the last run, -1 where it was not there
         self.computed = 0  # states computed, over all calls
         self.reused = 0  # states taken from the last run
@@ -50,6 +51,7 @@ class RowMemo:
             prev[rows] = matched["_prev"].fill_null(-1).to_numpy()
             self.prev = prev
         self._keys = keys
+        self._same_rows = {}
         self._kept, self._fresh = self._fresh, {}
         self._flight_prev, self._flight = self._flight, df["flight_id"].to_numpy().astype(np.int64)
 
@@ -123,9 +125,23 @@ class RowMemo:
         ok = p >= 0
         ok[ok] = known[p[ok]]
         for now, before in zip(inputs, k_inputs):
-            idx = np.flatnonzero(ok)
-            ok[idx] = _same(now[sub[idx]], before[p[idx]])
+            ok &= self._same_as_before(now, before)[sub]
         return ok
+
+    def _same_as_before(self, now: np.ndarray, before: np.ndarray) -> np.ndarray:
+        """Whether each state's value in ``now`` (a whole-table array) is its value in the last run's ``before``
+        (False where it was not there): worked out once a run for each pair of arrays, however many results read
+        them (the projected positions are compared once, not once per area and question)."""
+        key = (id(now), id(before))
+        hit = self._same_rows.get(key)
+        if hit is not None and hit[0] is now and hit[1] is before:
+            return hit[2]
+        p = self.prev
+        same = p >= 0
+        idx = np.flatnonzero(same)
+        same[idx] = _same(now[idx], before[p[idx]])
+        self._same_rows[key] = (now, before, same)  # the arrays held, so that their ids stay theirs
+        return same
 
     def _merge(self, name: str, inputs: Arrays, sub: np.ndarray, ok: np.ndarray,
                compute: Callable[[np.ndarray], Arrays]) -> Arrays:
