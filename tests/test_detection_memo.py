@@ -137,3 +137,41 @@ def test_results_sharing_inputs_compare_them_once_and_stay_exact(n, moved, gone,
         assert [g.tolist() for g in got] == [(2 * x).tolist(), (x + v).tolist(), (v * 3).tolist(),
                                              (x - v)[::2].tolist()]
     assert memo.reused > 0 or len(x1) == 0 or len(shifted) == len(x1)
+
+
+@st.composite
+def _states(draw, names, times):
+    """A table of distinct (aircraft, time) states, sorted by aircraft and time or not."""
+    pairs = sorted(draw(st.sets(st.tuples(st.sampled_from(names), st.sampled_from(times)), max_size=30)))
+    if draw(st.booleans()):
+        pairs = draw(st.permutations(pairs))
+    return pl.DataFrame({"track_id": [p[0] for p in pairs], "time": [p[1] for p in pairs]},
+                        schema={"track_id": pl.String, "time": pl.Datetime("us", "UTC")})
+
+
+NAMES = ["4b1805", "4b1806", "ae01c5", "ÄÉ1", "a", "b"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data(), far=st.booleans())
+def test_a_states_row_in_the_last_run_is_the_one_a_join_finds(data, far):
+    """What the memo starts each run with, in numbers rather than a join of the two tables (a join of 13 million
+    states took seconds): held to the join, sorted or not, with times millennia apart (codes near the 64-bit
+    limit); and the join it falls back to beyond that limit."""
+    from datetime import datetime, timezone
+
+    from skyfence.tracks.row_memo import StateKeys, _rows_joined, rows_before
+
+    base = datetime(2017, 11, 1, tzinfo=timezone.utc)
+    times = [base + timedelta(seconds=s) for s in range(8)] + ([datetime(1, 1, 2, tzinfo=timezone.utc),
+                                                                datetime(9999, 1, 1, tzinfo=timezone.utc)]
+                                                               if far else [])
+    now, before = data.draw(_states(NAMES, times)), data.draw(_states(NAMES, times))
+    if now.height == 0 or before.height == 0:
+        return
+    want = now.with_row_index("_row").join(before.with_row_index("_prev"), on=["track_id", "time"], how="left")
+    expect = np.full(now.height, -1)
+    expect[want["_row"].to_numpy()] = want["_prev"].fill_null(-1).to_numpy()
+    a, b = StateKeys.of(now), StateKeys.of(before)
+    assert rows_before(a, b).tolist() == expect.tolist()
+    assert _rows_joined(a, b).tolist() == expect.tolist()

@@ -17,6 +17,7 @@ bit for bit the same. ``analyze`` runs once and keeps none.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
@@ -24,11 +25,65 @@ import polars as pl
 Arrays = tuple[np.ndarray, ...]
 
 
+@dataclass(frozen=True)
+class StateKeys:
+    """A table's states as (aircraft, time), in row order: the aircraft of each run of rows, the runs' lengths,
+    each state's time (µs)."""
+
+    names: np.ndarray
+    lengths: np.ndarray
+    times: np.ndarray
+
+    @classmethod
+    def of(cls, df: pl.DataFrame) -> StateKeys:
+        if df.height == 0:
+            return cls(np.empty(0, object), np.empty(0, np.int64), np.empty(0, np.int64))
+        ids = df["track_id"]
+        starts = np.flatnonzero(ids.ne_missing(ids.shift(1)).fill_null(True).to_numpy())
+        return cls(ids.gather(starts).to_numpy(), np.diff(np.r_[starts, df.height]).astype(np.int64),
+                   df["time"].dt.epoch("us").to_numpy().astype(np.int64))
+
+    def codes(self, t0: int, span: int, names: np.ndarray) -> np.ndarray:
+        """One number per state, in the order of (aircraft, time): its aircraft's place in ``names`` (sorted)
+        times ``span``, plus its time since ``t0``."""
+        place = np.searchsorted(names, self.names.astype(str))
+        return np.repeat(place.astype(np.int64), self.lengths) * span + (self.times - t0)
+
+
+def rows_before(now: StateKeys, before: StateKeys) -> np.ndarray:
+    """Each state's row among ``before``'s states (the same aircraft and time), -1 where it is not there. The
+    states of each table are distinct (a cleaned table has one state per aircraft and time)."""
+    names = np.unique(np.concatenate([now.names, before.names]).astype(str))
+    t0 = int(min(now.times.min(), before.times.min()))
+    span = int(max(now.times.max(), before.times.max())) - t0 + 1
+    if len(names) * span >= 2 ** 62:  # beyond 64-bit numbers: a join
+        return _rows_joined(now, before)
+    a, b = now.codes(t0, span, names), before.codes(t0, span, names)
+    order = None
+    if len(b) > 1 and not (b[1:] > b[:-1]).all():  # not sorted by aircraft and time as names sort
+        order = np.argsort(b, kind="stable")
+        b = b[order]
+    pos = np.minimum(np.searchsorted(b, a), len(b) - 1)
+    found = b[pos] == a
+    return np.where(found, pos if order is None else order[pos], -1).astype(np.int64)
+
+
+def _rows_joined(now: StateKeys, before: StateKeys) -> np.ndarray:
+    def table(k: StateKeys) -> pl.DataFrame:
+        return pl.DataFrame({"track_id": np.repeat(k.names.astype(str), k.lengths), "time": k.times})
+
+    matched = table(now).with_row_index("_row").join(table(before).with_row_index("_prev"), on=["track_id", "time"],
+                                                     how="left")
+    prev = np.full(len(now.times), -1, np.int64)
+    prev[matched["_row"].to_numpy()] = matched["_prev"].fill_null(-1).to_numpy()
+    return prev
+
+
 class RowMemo:
     """Per-state results kept from one detection run to the next (call :meth:`start` at each run)."""
 
     def __init__(self) -> None:
-        self._keys: pl.DataFrame | None = None  # the last run's states: track_id, time, in row order
+        self._keys: StateKeys | None = None  # the last run's states, in row order
         self._kept: dict[str, tuple[Arrays, Arrays, np.ndarray]] = {}  # name -> inputs, outputs, known
         self._fresh: dict[str, tuple[Arrays, Arrays, np.ndarray]] = {}
         self._flight_prev: np.ndarray = np.empty(0, np.int64)
@@ -40,16 +95,11 @@ class RowMemo:
 
     def start(self, df: pl.DataFrame) -> None:
         """A new run over ``df`` (a cleaned table sorted by aircraft and time, with ``flight_id``)."""
-        keys = df.select("track_id", "time")
-        if self._keys is None or self._keys.height == 0 or keys.height == 0:
-            self.prev = np.full(keys.height, -1, np.int64)
+        keys = StateKeys.of(df)
+        if self._keys is None or len(self._keys.times) == 0 or len(keys.times) == 0:
+            self.prev = np.full(len(keys.times), -1, np.int64)
         else:
-            matched = keys.with_row_index("_row").join(self._keys.with_row_index("_prev"), on=["track_id", "time"],
-                                                      how="left")
-            prev = np.full(keys.height, -1, np.int64)
-            rows = matched["_row"].to_numpy()
-            prev[rows] = matched["_prev"].fill_null(-1).to_numpy()
-            self.prev = prev
+            self.prev = rows_before(keys, self._keys)
         self._keys = keys
         self._same_rows = {}
         self._kept, self._fresh = self._fresh, {}
