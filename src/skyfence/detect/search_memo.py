@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 
+import numba
 import numpy as np
 
 from skyfence.detect.ranges import range_rows
@@ -105,12 +106,27 @@ class _Kept:
         k = np.flatnonzero(ok)
         if len(k) == 0:
             return out
-        new_rows, offsets = range_rows(starts[k], sizes[k])
-        old_rows, _ = range_rows(self.starts[cand[k]], sizes[k])
-        same = (bits[new_rows] == self.bits[old_rows]).all(axis=1)
-        k = k[np.logical_and.reduceat(same, offsets)]
+        k = k[_same_instants(bits, starts[k], self.bits, self.starts[cand[k]], sizes[k])]
         out[k] = cand[k]
         return out
+
+
+@numba.njit(cache=True)
+def _same_instants(new: np.ndarray, new_starts: np.ndarray, old: np.ndarray, old_starts: np.ndarray,
+                   sizes: np.ndarray) -> np.ndarray:
+    """Whether each instant's states (``sizes[j]`` rows from ``new_starts[j]``) are bit for bit those kept (from
+    ``old_starts[j]``): compared in place (gathering both sides first copied every state twice)."""
+    same = np.ones(len(sizes), dtype=np.bool_)
+    for j in range(len(sizes)):
+        a, b = new_starts[j], old_starts[j]
+        for r in range(sizes[j]):
+            for c in range(new.shape[1]):
+                if new[a + r, c] != old[b + r, c]:
+                    same[j] = False
+                    break
+            if not same[j]:
+                break
+    return same
 
 
 _M1, _M2 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9)
