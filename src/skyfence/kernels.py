@@ -24,8 +24,10 @@ from pathlib import Path
 from skyfence.progress import Steps
 
 KERNEL_MODULES = ("detect/closest.py", "detect/conflicts.py", "detect/manoeuvres.py", "detect/pairs.py",
-                  "detect/search_memo.py", "geo/boundary.py", "sim/flight.py", "tracks/align.py", "tracks/consistency.py",
-                  "tracks/kinematics.py", "tracks/plausibility.py")
+                  "detect/search_memo.py", "geo/boundary.py", "sim/flight.py", "tracks/align.py",
+                  "tracks/consistency.py", "tracks/kinematics.py", "tracks/plausibility.py")
+
+
 def as_kernel_array(a, dtype=None):
     """``a`` as a C-contiguous, writeable array (copied only when it is not): a read-only array (polars
     hands out zero-copy views) is another type to numba, compiled and cached again."""

@@ -39,7 +39,9 @@ class StateKeys:
         if df.height == 0:
             return cls(np.empty(0, object), np.empty(0, np.int64), np.empty(0, np.int64))
         ids = df["track_id"]
-        starts = np.flatnonzero(ids.ne_missing(ids.shift(1)).fill_null(True).to_numpy())
+        change = ids.ne_missing(ids.shift(1)).to_numpy().copy()
+        change[0] = True  # (a null first id equals the shifted-in null)
+        starts = np.flatnonzero(change)
         return cls(ids.gather(starts).to_numpy(), np.diff(np.r_[starts, df.height]).astype(np.int64),
                    df["time"].dt.epoch("us").to_numpy().astype(np.int64))
 
