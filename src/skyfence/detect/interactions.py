@@ -126,12 +126,20 @@ def _turned(state: np.ndarray, track: np.ndarray, flight: np.ndarray, group: np.
     keys = flight.astype(np.int64) * width + group
     order = np.argsort(keys)
     sorted_keys = keys[order]
+    place = np.empty(len(order), np.int64)  # each state's place in that order
+    place[order] = np.arange(len(order))
     out = np.zeros(len(state), dtype=bool)
-    f, g, trk = flight[state], group[state], track[state]
+    f, g, trk, here = flight[state], group[state], track[state], place[state]
+    last = len(sorted_keys) - 1
     for back in np.arange(30.0, lookback + 1e-9, 30.0):
-        q = f.astype(np.int64) * width + (g - int(round(back / step)))
-        pos = np.clip(np.searchsorted(sorted_keys, q), 0, len(sorted_keys) - 1)
-        hit = sorted_keys[pos] == q
+        k = int(round(back / step))
+        q = f.astype(np.int64) * width + (g - k)
+        # where a flight has every instant, the one k instants back is k places back; elsewhere, searched
+        pos = np.clip(here - k, 0, last)
+        miss = np.flatnonzero(sorted_keys[pos] != q)
+        if len(miss):
+            pos[miss] = np.minimum(np.searchsorted(sorted_keys, q[miss]), last)
+        hit = (sorted_keys[pos] == q) & (g >= k)  # (before the first instant, the number is another flight's)
         earlier = track[order[pos]]
         change = np.abs((trk - earlier + 180.0) % 360.0 - 180.0)
         out |= hit & (change >= degrees)
