@@ -115,7 +115,7 @@ class RowMemo:
         n = len(self.prev)
         sub = np.arange(n) if rows is None else np.asarray(rows, np.int64)
         ok = self._unchanged(name, inputs, sub)
-        return self._merge(name, inputs, sub, ok, compute)
+        return self._merge(name, inputs, sub, ok, compute, whole=rows is None)
 
     def apply_local(self, name: str, inputs: Arrays, t: np.ndarray, starts: np.ndarray, reach: float,
                     compute: Callable[[np.ndarray], Arrays], back: np.ndarray | None = None) -> Arrays:
@@ -164,7 +164,7 @@ class RowMemo:
             lo = np.minimum(lo, back[lo])
         count = np.r_[0, np.cumsum(changed)]
         ok = count[hi + 1] - count[lo] == 0 if n else np.zeros(0, bool)
-        return self._merge(name, inputs, everything, ok, compute)
+        return self._merge(name, inputs, everything, ok, compute, whole=True)
 
     def _unchanged(self, name: str, inputs: Arrays, sub: np.ndarray) -> np.ndarray:
         """Whether each state of ``sub`` was computed in the last run with the same inputs."""
@@ -196,18 +196,30 @@ class RowMemo:
         return same
 
     def _merge(self, name: str, inputs: Arrays, sub: np.ndarray, ok: np.ndarray,
-               compute: Callable[[np.ndarray], Arrays]) -> Arrays:
+               compute: Callable[[np.ndarray], Arrays], whole: bool = False) -> Arrays:
+        """The results for ``sub`` (``whole``: every state, in order): the last run's where ``ok``, computed
+        where not."""
         n = len(self.prev)
         fresh = sub[~ok]
         got = compute(fresh)
         got = got if isinstance(got, tuple) else (got,)
         have = self._fresh.get(name)
+        kept = self._kept.get(name)
+        if whole and have is None and kept is not None and len(kept[2]) and n:
+            # every state at once: the last run's results gathered in one pass, the fresh ones written over
+            at = np.maximum(self.prev, 0)
+            outs = tuple(before.take(at) for before in kept[1])
+            for out, g in zip(outs, got):
+                out[fresh] = g
+            self._fresh[name] = (inputs, outs, np.ones(n, bool))
+            self.computed += len(fresh)
+            self.reused += n - len(fresh)
+            return tuple(o.copy() for o in outs)
         if have is None:
             outs = tuple(np.empty(n, dtype=g.dtype) for g in got)
             known = np.zeros(n, bool)
         else:
             _, outs, known = have
-        kept = self._kept.get(name)
         reuse = sub[ok]
         p = self.prev[reuse]
         for k, g in enumerate(got):
