@@ -30,7 +30,7 @@ import numpy as np
 from skyfence.kernels import as_kernel_array
 
 EARTH_RADIUS = 6_371_000.0
-SEGMENT_LOOKBACK = 4  # open segments a new position may continue
+SEGMENT_LOOKBACK = 4  # open candidates a position may continue, beside the established segment
 JUMP_HORIZON = 120.0  # s: how long a candidate stretch has to out-count the established one
 
 

@@ -200,37 +200,30 @@ class RowMemo:
         """The results for ``sub`` (``whole``: every state, in order): the last run's where ``ok``, computed
         where not."""
         n = len(self.prev)
-        fresh = sub[~ok]
+        fresh, reuse = sub[~ok], sub[ok]
         got = compute(fresh)
         got = got if isinstance(got, tuple) else (got,)
         have = self._fresh.get(name)
         kept = self._kept.get(name)
-        if whole and have is None and kept is not None and len(kept[2]) and n:
-            # every state at once: the last run's results gathered in one pass, the fresh ones written over
-            at = np.maximum(self.prev, 0)
-            outs = tuple(before.take(at) for before in kept[1])
-            for out, g in zip(outs, got):
-                out[fresh] = g
-            self._fresh[name] = (inputs, outs, np.ones(n, bool))
-            self.computed += len(fresh)
-            self.reused += n - len(fresh)
-            return tuple(o.copy() for o in outs)
-        if have is None:
+        # every state at once: the last run's results gathered in one pass, the fresh ones written over below
+        gathered = bool(whole and have is None and kept is not None and len(kept[2]) and n)
+        if gathered:
+            outs = tuple(before.take(np.maximum(self.prev, 0)) for before in kept[1])
+            known = np.zeros(n, bool)
+        elif have is None:
             outs = tuple(np.empty(n, dtype=g.dtype) for g in got)
             known = np.zeros(n, bool)
         else:
             _, outs, known = have
-        reuse = sub[ok]
-        p = self.prev[reuse]
         for k, g in enumerate(got):
+            if len(reuse) and not gathered:
+                outs[k][reuse] = kept[1][k][self.prev[reuse]]
             outs[k][fresh] = g
-            if len(reuse):
-                outs[k][reuse] = kept[1][k][p]
         known[sub] = True
         self._fresh[name] = (inputs, outs, known)
         self.computed += len(fresh)
         self.reused += len(reuse)
-        return tuple(o[sub] for o in outs)
+        return tuple(o.copy() for o in outs) if whole else tuple(o[sub] for o in outs)
 
 
 def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
