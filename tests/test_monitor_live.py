@@ -247,7 +247,39 @@ def test_one_record_dated_years_ahead_is_a_bad_record_not_the_feeds_clock(sim_sl
     lines = records_from_states(states.sort("time"), "sbs")
     k = next(i for i in range(len(lines) // 2, len(lines)) if lines[i].startswith(b"MSG,3"))
     lines = lines[:k] + [lines[k].replace(b"2017/11/01", b"2030/11/01")] + lines[k:]
-    server = ReplayServer(lines)
+    report, ups = _feed_to_monitor(ReplayServer(lines), euphrates)
+    assert report.bad["time far ahead of the feed"] == 1, report.bad
+    assert report.last_time.year == 2017 and report.states == states.height
+    _same_events_as_analyze(ups, sim_slice, euphrates)
+
+
+
+
+
+def test_a_record_that_comes_minutes_late_is_counted_not_cleaned_into_its_track(sim_slice, euphrates):
+    """Cleaning is a fold (each report final once, as the whole feed gives it): a report that comes after its
+    aircraft's later ones were final cannot be cleaned with its track. A copy of an early line sent again near the
+    feed's end (half a second on, so not a duplicate) is counted as late, and the rest is as if it had not come."""
+    from skyfence.live.monitor import LATE
+
+    states, _ = read_any(sim_slice)
+    lines = records_from_states(states.sort("time"), "sbs")
+    k0 = next(i for i in range(len(lines)) if lines[i].startswith(b"MSG,3"))
+    fields = lines[k0].decode().rstrip("\n").split(",")
+    stamp = datetime.strptime(f"{fields[6]} {fields[7]}", "%Y/%m/%d %H:%M:%S.%f") + timedelta(milliseconds=500)
+    fields[6] = fields[8] = stamp.strftime("%Y/%m/%d")
+    fields[7] = fields[9] = stamp.strftime("%H:%M:%S.%f")[:-3]
+    k = len(lines) - 200
+    lines = lines[:k] + [(",".join(fields) + "\n").encode()] + lines[k:]
+    # over 5 s: detection runs, and cleans, as it comes
+    report, ups = _feed_to_monitor(ReplayServer(lines, rate=len(lines) / 5.0), euphrates)
+    assert report.bad[LATE] == 1, report.bad
+    assert report.states == states.height + 1  # received and accepted, then left out of cleaning
+    _same_events_as_analyze(ups, sim_slice, euphrates)
+
+
+def _feed_to_monitor(server: ReplayServer, euphrates):
+    """A live monitor on ``server``'s SBS feed until it has sent everything: its report and updates."""
     server.start()
     try:
         m = Monitor([open_source(f"sbs://127.0.0.1:{server.port}")], euphrates, tick=0.5, speed=1.0)
@@ -256,14 +288,13 @@ def test_one_record_dated_years_ahead_is_a_bad_record_not_the_feeds_clock(sim_sl
         report = run_until_sent(m, server, 1.5)
     finally:
         server.close()
-    assert report.bad["time far ahead of the feed"] == 1, report.bad
-    assert report.last_time.year == 2017 and report.states == states.height
-    a = analyze([sim_slice], euphrates)
+    return report, ups
+
+
+def _same_events_as_analyze(ups: list, path, euphrates) -> None:
+    a = analyze([path], euphrates)
     diff = differences(final_events(ups), analysis_events(a.crossings, a.encounters, a.manoeuvres, a.interactions))
     assert diff == [], diff
-
-
-
 
 
 def test_a_slow_detection_holds_up_neither_the_picture_nor_the_events(sim_slice, euphrates, tmp_path, monkeypatch):

@@ -108,10 +108,11 @@ class _TimedSteps(Steps):
 
 
 def bench_monitor_window(workdir: Path, seed: int, aircraft: int, tick: float) -> dict:
-    """One detection run as the live monitor makes it over a full window (``clean_tracks`` and ``detect_events``),
-    ``aircraft`` reporting once a second, each stage timed: cold (nothing kept from a run before), and as the
-    monitor's next run, a tick on, with what the run before kept (:class:`skyfence.analysis.pipeline.DetectionMemo`);
-    with the check that both give the same events. Best of three (one from 2,000 aircraft)."""
+    """One detection run as the live monitor makes it over a full window, ``aircraft`` reporting once a second,
+    each stage timed: cold (``clean_tracks`` and ``detect_events``, nothing kept from a run before), and as the
+    monitor's next run, a tick on, with what the run before kept (the cleaning fold,
+    :class:`~skyfence.tracks.clean_fold.CleaningFold`, and :class:`skyfence.analysis.pipeline.DetectionMemo`); with
+    the check that both give the same events. Best of three (one from 2,000 aircraft)."""
     from datetime import timedelta
 
     import polars as pl
@@ -119,31 +120,51 @@ def bench_monitor_window(workdir: Path, seed: int, aircraft: int, tick: float) -
     from skyfence.agreement import load_agreement
     from skyfence.analysis.pipeline import DetectionMemo, detect_events
     from skyfence.cluster.archive import context_seconds
+    from skyfence.live.window import StateWindow
     from skyfence.sources.tabular import ReadReport
-    from skyfence.tracks.clean import clean_tracks
+    from skyfence.tracks.clean import assign_flights, clean_tracks
+    from skyfence.tracks.clean_fold import CleaningFold
 
     ag = load_agreement("euphrates-2017")
     window = 2 * context_seconds(ag) + tick
     states = pl.read_parquet(_load(workdir, seed, aircraft, window))
 
-    def run(table: pl.DataFrame, memo: DetectionMemo | None) -> tuple[float, dict, object]:
+    def run(table: pl.DataFrame | None, memo: DetectionMemo | None,
+            fold: tuple[CleaningFold, StateWindow, float] | None = None) -> tuple[float, dict, object]:
+        """Cleaning ``table`` whole (cold), or as the monitor does: the fold takes the states that came, final
+        ones go to the window, and the window with the rest is what detection runs on."""
         steps = _TimedSteps()
         t0 = time.perf_counter()
         with steps.step("cleaning along each track"):
-            df = clean_tracks(table, ReadReport(), flight_gap=ag.thresholds.crossing.flight_gap)
+            if fold is None:
+                df = clean_tracks(table, ReadReport(), flight_gap=ag.thresholds.crossing.flight_gap)
+            else:
+                cleaning, win, now = fold
+                if table is not None:
+                    cleaning.push(table)
+                    win.saw(table)
+                final, provisional = cleaning.step(now)
+                win.append(final)
+                view = pl.concat([win.view(now, {}), provisional], how="vertical_relaxed")
+                df = assign_flights(view.sort(["track_id", "time"]), ag.thresholds.crossing.flight_gap)
         ev = detect_events(df, ag, progress=steps, memo=memo)
+        if fold is not None:
+            win.prune(now, {})
         return time.perf_counter() - t0, steps.seconds, ev
 
+    end = states["time"].max().timestamp()
     before = states.filter(pl.col("time") <= states["time"].max() - timedelta(seconds=tick))
+    came = states.filter(pl.col("time") > states["time"].max() - timedelta(seconds=tick))
     states = states.filter(pl.col("time") > states["time"].max() - timedelta(seconds=window))
     runs, ticks = [], []
     for _ in range(3 if aircraft < 2000 else 1):
         runs.append(run(states, None))
-        # the monitor's next run: the window a tick on, with the searches of the run before
-        memo = DetectionMemo()
-        run(before.filter(pl.col("time") > before["time"].max() - timedelta(seconds=window)), memo)
+        # the monitor's next run: the window a tick on, with what the run before kept (the searches, the state
+        # results, and the cleaning fold, which had taken every state before)
+        memo, cleaning, win = DetectionMemo(), CleaningFold(), StateWindow(window, context_seconds(ag), tick)
+        run(before, memo, (cleaning, win, end - tick + 1e-6))
         counts = (memo.searches.searched, memo.searches.reused, memo.rows.computed, memo.rows.reused)
-        got = run(states, memo)
+        got = run(came, memo, (cleaning, win, end + 1e-6))
         ticks.append(got + (memo.searches.searched - counts[0], memo.searches.reused - counts[1],
                             memo.rows.computed - counts[2], memo.rows.reused - counts[3]))
     best, stages, ev = min(runs, key=lambda r: r[0])

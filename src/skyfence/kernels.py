@@ -25,7 +25,8 @@ from skyfence.progress import Steps
 
 KERNEL_MODULES = ("detect/closest.py", "detect/conflicts.py", "detect/manoeuvres.py", "detect/pairs.py",
                   "detect/search_memo.py", "geo/boundary.py", "sim/flight.py", "tracks/align.py",
-                  "tracks/consistency.py", "tracks/kinematics.py", "tracks/plausibility.py")
+                  "tracks/consistency.py", "tracks/kinematics.py", "tracks/plausibility.py",
+                  "tracks/settle.py")
 
 
 def as_kernel_array(a, dtype=None):
@@ -103,8 +104,14 @@ def _warm_monitor_kernels() -> None:
 
     from skyfence.detect.search_memo import _same_instants
 
+    from skyfence import synthetic
+    from skyfence.tracks.clean_fold import CleaningFold
+
     bits, starts = np.zeros((2, 7), np.uint64), np.zeros(1, np.int64)
     _same_instants(bits, starts, bits, starts, np.ones(1, np.int64))
+    fold = CleaningFold()
+    fold.push(synthetic.straight_track(39.90, 35.00, 45, 220, 60, 1, synthetic.EPOCH_2017, "778a01", "SYR101"))
+    fold.step(synthetic.EPOCH_2017 + 100.0)
 
 
 def ensure(progress: Steps | None = None) -> bool:

@@ -2,8 +2,11 @@
 
 Each tick (``tick`` seconds of data time) the states received since the last tick are checked row by
 row (:func:`skyfence.tracks.clean.clean_rows`, counted), identified, de-duplicated across receivers
-and added to the window and the air picture (and, with ``record``, to hourly Parquet files). Then the
-window is cleaned along each track and run through :func:`skyfence.analysis.pipeline.detect_events`,
+and added to the air picture (and, with ``record``, to hourly Parquet files). At each detection run they are
+cleaned along each track by a fold (:class:`~skyfence.tracks.clean_fold.CleaningFold`: each report once its
+cleaning is final, the same as cleaning the whole feed gives it, into the window; the reports not final yet as
+cleaned on what has come), and the window with those is run through
+:func:`skyfence.analysis.pipeline.detect_events`,
 the same function ``analyze`` calls, and :class:`skyfence.live.updates.EventTracker` turns what changed
 into :class:`EventUpdate` s, which go to the store through an :class:`~skyfence.live.outbox.Outbox`
 and to every listener.
@@ -44,12 +47,15 @@ from skyfence.live.updates import EventTracker
 from skyfence.live.window import OPEN_CAP, StateWindow
 from skyfence.stopping import stop_on_signals
 from skyfence.sources.tabular import ReadReport
-from skyfence.tracks.clean import clean_rows, clean_tracks
+from skyfence.tracks.clean import assign_flights, clean_rows
+from skyfence.tracks.clean_fold import CleaningFold
 from skyfence.tracks.schema import empty_tracks
 
 RECORD_FLUSH = 1.0  # s of wall time between writes of the recording (what a kill -9 can lose of it)
 BEHIND_TOLD = 30.0  # s: detection trailing the feed this much is said in the log
 FUTURE_SKEW = 600.0  # s: a live state dated this far ahead of the feed's clock is a bad record
+LIVE_LATENESS = 30.0  # s: how far behind the feed's clock a live state may come and still be cleaned with its track
+LATE = f"came over {LIVE_LATENESS:g} s behind the feed (too late to clean with its track)"
 
 
 @dataclass
@@ -129,6 +135,8 @@ class Monitor:
         # an event is first seen up to a tick after its detector confirms it (up to a context after its start):
         # the window keeps a context before that, and the tick
         self.window = StateWindow(2.0 * self.context + tick, self.context, tick)
+        # a replay hands over every state before a tick at the tick; live feeds come as they come
+        self.cleaning = CleaningFold(lateness=0.0 if all(not s.live for s in self.sources) else LIVE_LATENESS)
         self.tracker = EventTracker(agreement, settings, self.context, tick)
         self.memo = DetectionMemo()  # what a detection run keeps for the next
         self.dedupe = Deduplicator()
@@ -153,6 +161,7 @@ class Monitor:
         self._row_bad: Counter = Counter()
         self._arrival: float | None = None
         self._last: tuple | None = None
+        self._provisional = empty_tracks()  # the states whose cleaning is not final yet, as cleaned at the last run
         self._stop = threading.Event()
         self.data_ended = False  # every source was a file, and their data ended (not --duration, not a stop)
         self._feed_clock: float | None = None  # live: the feed's time as more than one aircraft tells it (Unix s)
@@ -221,7 +230,7 @@ class Monitor:
                 break
             self._tick(boundary)
             now = boundary
-            if self.speed == 0 and self._new == 0 and self.window.rows == 0 and self.tracker.open_count() == 0:
+            if self.speed == 0 and self._new == 0 and self._quiet():
                 nxt = min(f.times[f.position] for f in files if not f.exhausted)
                 now = max(now, math.floor(nxt / self.tick_s) * self.tick_s)  # nothing to watch: skip the quiet
             if self._time_left(started) <= 0:
@@ -361,7 +370,8 @@ class Monitor:
         if batch.height == 0:
             return
         self.picture.update(batch)
-        self.window.append(batch)
+        self.window.saw(batch)
+        self.cleaning.push(batch)
         if not resumed:
             self.report.states += batch.height
         t0, t1 = batch["time"].min(), batch["time"].max()
@@ -396,6 +406,8 @@ class Monitor:
         """Records and bad records: each source's own counts and the row checks'."""
         self.report.records = sum(s.records for s in self.sources)
         bad = Counter(self._row_bad)
+        if self.cleaning.late:
+            bad[LATE] = self.cleaning.late
         for s in self.sources:
             bad.update(s.bad)
         self.report.bad = bad
@@ -469,11 +481,15 @@ class Monitor:
             self._new, self._arrival = 0, None
         trusted = self.window.trusted_from(now)
         updates: list = []
-        if new or (done and self._last is None and self.window.rows):
+        t0 = time.perf_counter()
+        final, provisional = self.cleaning.step(now)
+        self.window.append(final)
+        self._provisional = provisional
+        if new or (done and self._last is None and (self.window.rows or provisional.height)):
             keep = self.tracker.open_aircraft()
-            view = self.window.view(now, keep)
-            t0 = time.perf_counter()
-            df = clean_tracks(view, ReadReport(), flight_gap=self.agreement.thresholds.crossing.flight_gap)
+            view = pl.concat([p for p in (self.window.view(now, keep), provisional) if p.height] or [provisional],
+                             how="vertical_relaxed")
+            df = assign_flights(view.sort(["track_id", "time"]), self.agreement.thresholds.crossing.flight_gap)
             ev = detect_events(df, self.agreement, self.settings, memo=self.memo)
             self.report.detect_seconds.append(time.perf_counter() - t0)
             self.report.window_states.append(view.height)
@@ -483,13 +499,17 @@ class Monitor:
         elif self._last is not None:
             updates = self.tracker.update(*self._last, now, trusted, done)
         self.window.prune(now, self.tracker.open_aircraft())
-        if self.window.rows == 0 and self.tracker.open_count() == 0:
+        if self._quiet():
             self._last = None
         self._emit(updates, now)
         if arrival is not None:
             lat = time.monotonic() - arrival
             self.report.latencies.append(lat)
             self.report.update_latencies.extend([lat] * len(updates))
+
+    def _quiet(self) -> bool:
+        """Nothing to watch: no states in the window nor waiting for their cleaning, no event open."""
+        return self.window.rows == 0 and self._provisional.height == 0 and self.tracker.open_count() == 0
 
     def _emit(self, updates: list, now: float) -> None:
         if updates:

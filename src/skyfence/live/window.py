@@ -1,4 +1,7 @@
-"""The rolling window of recent states that detection runs over every tick.
+"""The rolling window of recent cleaned states that detection runs over every tick.
+
+States come in cleaned and final (:class:`skyfence.tracks.clean_fold.CleaningFold` hands each over once its
+cleaning can no longer change); the monitor adds the reports not final yet to each run's view itself.
 
 Its length comes from the agreement: twice the longest stretch any detector or cleaning rule looks
 across (:func:`skyfence.cluster.archive.context_seconds`). An event that starts in the last half of
@@ -39,11 +42,19 @@ class StateWindow:
     def rows(self) -> int:
         return sum(c.height for c in list(self.chunks)) + sum(c.height for c in list(self._incoming))
 
-    def append(self, states: pl.DataFrame) -> None:
+    def saw(self, states: pl.DataFrame) -> None:
+        """States received (cleaned later, and appended once final): the earliest sets where the first run reaches
+        back from."""
         if states.height == 0:
             return
         t0 = states["time"].min().timestamp()
         self.first_time = t0 if self.first_time is None else min(self.first_time, t0)
+
+    def append(self, states: pl.DataFrame) -> None:
+        """Cleaned states, final."""
+        if states.height == 0:
+            return
+        self.saw(states)
         self._incoming.append(states)
 
     def reach(self, now: float) -> float:

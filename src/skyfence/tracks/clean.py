@@ -42,6 +42,11 @@ class Limits:
     spike_floor: float = 1000 * FOOT
 
 
+SINCE = "_since"
+"""Optional float column, one value for all of an aircraft's rows: when its established segment began, before the
+rows given (Unix s; NaN: at its first row). A fold of cleaning (:mod:`skyfence.live.cleaning`) that starts an
+aircraft's rules again on a settled row gives it, so that the position-jump rule answers as on the whole track."""
+
 OWNED = "_owned"
 """Optional boolean column: when the table has it, removals are counted only on its True rows (a cluster
 task cleans its hour with neighbouring data around it and counts only its hour)."""
@@ -106,17 +111,58 @@ def clean_tracks(df: pl.DataFrame, report: ReadReport, limits: Limits = Limits()
                  flight_gap: float = 600.0) -> pl.DataFrame:
     """The checks that look along each aircraft's track (after :func:`clean_rows`): ordered, duplicates,
     stale and implausible positions dropped, altitude spikes removed; then flights numbered."""
+    return assign_flights(clean_along(df, report, limits), flight_gap)
+
+
+def clean_along(df: pl.DataFrame, report: ReadReport, limits: Limits = Limits(),
+                trace: Trace | None = None) -> pl.DataFrame:
+    """:func:`clean_tracks` without the flights. ``trace``: filled with what each rule answered of each row of
+    the ordered table (``trace.table``), for :mod:`skyfence.tracks.settle`."""
     before = _tally(df)
     # stable, so that of two reports at the same time the first given is kept whoever cleans them
     df = df.sort(["track_id", "time"], maintain_order=True)
     first = (pl.int_range(pl.len()) == 0) | pl.col("track_id").ne_missing(pl.col("track_id").shift(1)) \
         | pl.col("time").ne_missing(pl.col("time").shift(1))
+    if trace is not None:
+        trace.table = df
+        df = df.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias(_ROW))
+        trace.start(df.height)
+        trace.duplicate = ~df.select(first).to_series().to_numpy()
     df = df.filter(first)  # the first of each (aircraft, time) in that order: sorted, a duplicate follows its first
     if _tally(df) < before:
         report.dropped["duplicate"] += before - _tally(df)
-    df = _plausible(df, report, limits)
+    df = _plausible(df, report, limits, trace)
     df = _consistent(df, report)
-    return assign_flights(df, flight_gap)
+    if trace is not None:
+        trace.kept[df[_ROW].to_numpy()] = True
+        df = df.drop(_ROW)
+    return df
+
+
+_ROW = "_row"  # a traced row's place in the ordered table
+
+
+@dataclass
+class Trace:
+    """What cleaning along each track answered of each row of the ordered table (``table``), row for row: what a
+    fold of cleaning needs to tell which answers no later report can change (:mod:`skyfence.tracks.settle`)."""
+
+    table: pl.DataFrame | None = None
+    duplicate: np.ndarray | None = None  # a later report of the same aircraft and time
+    stale: np.ndarray | None = None  # a stale position (dropped)
+    spike_input: np.ndarray | None = None  # the altitude the spike rule read (NaN where none, or not reaching it)
+    spike_first: np.ndarray | None = None  # a spike by the first pass
+    spike: np.ndarray | None = None  # a spike by both
+    slow_input: np.ndarray | None = None  # reached the too-slow rule (not a duplicate, not stale)
+    slow_alone: np.ndarray | None = None  # too slow by that rule, had it been the aircraft's first report
+    jump_input: np.ndarray | None = None  # reached the position-jump rule
+    settled: np.ndarray | None = None  # of those: the track settled after it (plausibility.position_contests)
+    kept: np.ndarray | None = None  # in the cleaned table
+
+    def start(self, n: int) -> None:
+        for name in ("stale", "spike_first", "spike", "slow_input", "slow_alone", "jump_input", "settled", "kept"):
+            setattr(self, name, np.zeros(n, dtype=bool))
+        self.spike_input = np.full(n, np.nan)
 
 
 def _tally(df: pl.DataFrame, mask: pl.Series | np.ndarray | None = None) -> int:
@@ -127,13 +173,14 @@ def _tally(df: pl.DataFrame, mask: pl.Series | np.ndarray | None = None) -> int:
     return df.height if mask is None else int(np.asarray(mask).sum())
 
 
-def _plausible(df: pl.DataFrame, report: ReadReport, limits: Limits) -> pl.DataFrame:
+def _plausible(df: pl.DataFrame, report: ReadReport, limits: Limits, trace: Trace | None = None) -> pl.DataFrame:
     """Stale and implausible positions dropped, altitude spikes removed (table sorted by aircraft and time)."""
     if df.height == 0:
         return df
     ids = df["track_id"].cast(pl.Categorical).to_physical().to_numpy()
     t = df["time"].dt.epoch("us").to_numpy() / 1e6
     lat, lon = df["lat"].to_numpy(), df["lon"].to_numpy()
+    rows = df[_ROW].to_numpy() if trace is not None else None
     # the speed each aircraft last reported (up to 30 s before), kept for the spoofing test: stale
     # velocities are removed below, and a spoofer's speed is one of them
     reported = pl.when(pl.col("ground_speed").is_not_null()).then(pl.col("time")).forward_fill().over("track_id")
@@ -141,7 +188,7 @@ def _plausible(df: pl.DataFrame, report: ReadReport, limits: Limits) -> pl.DataF
                            .then(pl.col("ground_speed").forward_fill().over("track_id"))).to_series()
 
     def drop(mask: np.ndarray, reason: str) -> None:
-        nonlocal df, ids, t, lat, lon, last_speed
+        nonlocal df, ids, t, lat, lon, last_speed, rows
         if mask.any():
             n = _tally(df, mask)
             if n:
@@ -149,18 +196,25 @@ def _plausible(df: pl.DataFrame, report: ReadReport, limits: Limits) -> pl.DataF
             keep = ~mask
             df, last_speed = df.filter(pl.Series(keep)), last_speed.filter(pl.Series(keep))
             ids, t, lat, lon = ids[keep], t[keep], lat[keep], lon[keep]
+            if rows is not None:
+                rows = rows[keep]
 
     speed = floats(df["ground_speed"])
     ground = df["on_ground"].fill_null(False).to_numpy()
     stale = plausibility.stale_positions(plausibility.group_starts(ids), lat, lon, speed, ground,
                                          limits.moving_speed)
+    if trace is not None:
+        trace.stale[rows] = stale
     if stale.any():
         df = _remove_stale_velocity(df, stale, report, limits)
     drop(stale, "stale position")
 
     alt = floats(df["altitude"]).copy()
-    spikes = plausibility.altitude_spikes(plausibility.group_starts(ids), t, alt, limits.spike_rate,
-                                          limits.spike_floor)
+    spikes, first_pass = plausibility.altitude_spike_passes(plausibility.group_starts(ids), t, alt, limits.spike_rate,
+                                                             limits.spike_floor)
+    if trace is not None:
+        trace.spike_input[rows], trace.spike_first[rows], trace.spike[rows] = alt, first_pass, spikes
+        trace.slow_input[rows] = True
     if spikes.any():
         if _tally(df, spikes):
             report.values_removed["altitude spike"] += _tally(df, spikes)
@@ -169,13 +223,20 @@ def _plausible(df: pl.DataFrame, report: ReadReport, limits: Limits) -> pl.DataF
 
     # the reported speed, or where there is none the speed the positions imply
     low, high = limits.cruise_band
-    implied = plausibility.implied_speed(plausibility.group_starts(ids), t, lat, lon)
-    speed = floats(last_speed)
-    speed = np.where(np.isnan(speed), implied, speed)
-    drop((alt >= low) & (alt <= high) & (speed < limits.cruise_speed_min),
-         "too slow for its altitude (spoofed or bad altitude)")
-    drop(plausibility.position_jumps(plausibility.group_starts(ids), t, lat, lon, limits.speed_max,
-                                     limits.position_margin, horizon=limits.jump_horizon), "position jump")
+    before, after = plausibility.leg_speeds(plausibility.group_starts(ids), t, lat, lon)
+    reported = floats(last_speed)
+    speed = np.where(np.isnan(reported), np.fmax(before, after), reported)
+    cruising = (alt >= low) & (alt <= high)
+    if trace is not None:  # too slow had it been the aircraft's first report
+        trace.slow_alone[rows] = cruising & (np.where(np.isnan(reported), after, reported) < limits.cruise_speed_min)
+    drop(cruising & (speed < limits.cruise_speed_min), "too slow for its altitude (spoofed or bad altitude)")
+    starts = plausibility.group_starts(ids)
+    since = floats(df[SINCE])[starts[:-1]] if SINCE in df.columns else None
+    jumps, settled = plausibility.position_contests(starts, t, lat, lon, limits.speed_max, limits.position_margin,
+                                                    horizon=limits.jump_horizon, since=since)
+    if trace is not None:
+        trace.jump_input[rows], trace.settled[rows] = True, settled
+    drop(jumps, "position jump")
     return df
 
 

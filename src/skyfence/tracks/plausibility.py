@@ -59,10 +59,18 @@ def implied_speed(starts: np.ndarray, t: np.ndarray, lat: np.ndarray, lon: np.nd
     """Ground speed (m/s) implied by the positions: the faster of the legs from the previous and to the next
     position, each at most ``window`` s long (NaN where neither is). Short legs keep a turning aircraft's
     speed: over 20 s even a fighter's hardest turn leaves a chord of more than half its path."""
+    before, after = leg_speeds(starts, t, lat, lon, window)
+    return np.fmax(before, after)
+
+
+def leg_speeds(starts: np.ndarray, t: np.ndarray, lat: np.ndarray, lon: np.ndarray,
+               window: float = 20.0) -> tuple[np.ndarray, np.ndarray]:
+    """The speeds (m/s) the positions imply over the legs from the previous and to the next position (NaN where
+    that leg is longer than ``window`` s, or there is none)."""
     n = len(t)
     leg = np.full(max(n - 1, 0), np.nan)
     if n < 2:
-        return np.full(n, np.nan)
+        return np.full(n, np.nan), np.full(n, np.nan)
     phi = np.radians(lat)
     dy = np.radians(np.diff(lat)) * EARTH_RADIUS
     dx = np.radians((np.diff(lon) + 180.0) % 360.0 - 180.0) * EARTH_RADIUS * np.cos(phi[1:])
@@ -70,9 +78,7 @@ def implied_speed(starts: np.ndarray, t: np.ndarray, lat: np.ndarray, lon: np.nd
     ok = (dt > 0) & (dt <= window)
     ok[starts[1:-1] - 1] = False  # no leg between two aircraft
     leg[ok] = np.hypot(dx[ok], dy[ok]) / dt[ok]
-    before = np.concatenate([[np.nan], leg])
-    after = np.concatenate([leg, [np.nan]])
-    return np.fmax(before, after)
+    return np.concatenate([[np.nan], leg]), np.concatenate([leg, [np.nan]])
 
 
 @numba.njit(cache=True, inline="always")
@@ -96,12 +102,13 @@ def _long(count: int, duration: float, min_points: int, min_duration: float, hor
 
 @numba.njit(cache=True)
 def _resolve(upto: int, t: np.ndarray, seg: np.ndarray, first: np.ndarray, est: int, cand: int, horizon: float,
-             min_points: int, min_duration: float, bad: np.ndarray) -> int:
+             min_points: int, min_duration: float, bad: np.ndarray, since: float) -> int:
     """Settle the contest of the candidate segment ``cand`` against the established ``est`` (rows before
     ``upto`` seen): the candidate takes over if, within ``horizon`` s of its first row, it is long and has more
     rows than ``est`` has from its row in force then (its latest before). Then ``est``'s rows from the
-    candidate's first are dropped, and all of them if ``est`` began within the horizon before and is short. The
-    established segment after it."""
+    candidate's first are dropped, and all of them if ``est`` began within the horizon before and is short
+    (``since``: when the first segment began, which may be before the rows given). The established segment
+    after it."""
     f = first[cand]
     n_c, n_e, end = 0, 1, f  # n_e: the established row in force at f, and its rows since
     for i in range(f, upto):  # settled before the first row past the horizon: these are all within it
@@ -113,7 +120,7 @@ def _resolve(upto: int, t: np.ndarray, seg: np.ndarray, first: np.ndarray, est: 
     if n_c <= n_e or not _long(n_c, t[end] - t[f], min_points, min_duration, horizon):
         return est
     lo = f
-    if t[f] - t[first[est]] <= horizon:  # a young established stretch goes whole if it is short
+    if t[f] - (since if est == 0 else t[first[est]]) <= horizon:  # a young established stretch goes whole if short
         count, end = 0, first[est]
         for i in range(first[est], f):
             if seg[i] == est:
@@ -142,9 +149,12 @@ def _forget(recent: np.ndarray, k: int) -> None:
 
 @numba.njit(cache=True)
 def _track(a: int, b: int, t: np.ndarray, lat: np.ndarray, lon: np.ndarray, speed_max: float, margin: float,
-           min_points: int, min_duration: float, horizon: float, seg: np.ndarray, bad: np.ndarray) -> None:
+           min_points: int, min_duration: float, horizon: float, seg: np.ndarray, bad: np.ndarray, since: float,
+           settled: np.ndarray) -> None:
     """Mark the rows a..b of one aircraft (see :func:`position_jumps`), in time order: each contest is settled
-    before the first row more than the horizon after its candidate's first."""
+    before the first row more than the horizon after its candidate's first. ``settled[i]``: after row i (or
+    before the next row, once the contests due by then are decided) no contest is open and the established
+    segment began more than a horizon before (``since``: when the first segment began)."""
     n = b - a
     first = np.empty(n, dtype=np.int64)  # each segment's first row
     last = np.empty(n, dtype=np.int64)  # and its latest
@@ -154,12 +164,15 @@ def _track(a: int, b: int, t: np.ndarray, lat: np.ndarray, lon: np.ndarray, spee
     est, nseg = 0, 1
     first[0] = last[0] = a
     seg[a] = 0
+    settled[a] = t[a] - since > horizon
     for i in range(a + 1, b):
         while p0 < p1 and t[first[pending[p0]]] + horizon < t[i]:
             c = pending[p0]
             p0 += 1
-            est = _resolve(i, t, seg, first, est, c, horizon, min_points, min_duration, bad)
+            est = _resolve(i, t, seg, first, est, c, horizon, min_points, min_duration, bad, since)
             _forget(recent, c)
+        if p0 == p1 and t[i] - (since if est == 0 else t[first[est]]) > horizon:
+            settled[i - 1] = True  # every contest before this row decided: as settled as after the one before
         found, best = est, _gap(t, lat, lon, last[est], i, speed_max, margin)  # the nearest it can be reached from
         for r in range(SEGMENT_LOOKBACK):
             k = recent[r]
@@ -181,21 +194,24 @@ def _track(a: int, b: int, t: np.ndarray, lat: np.ndarray, lon: np.ndarray, spee
             for r in range(SEGMENT_LOOKBACK - 1, 0, -1):
                 recent[r] = recent[r - 1]
             recent[0] = found
+        settled[i] = p0 == p1 and t[i] - (since if est == 0 else t[first[est]]) > horizon
     while p0 < p1:
-        est = _resolve(b, t, seg, first, est, pending[p0], horizon, min_points, min_duration, bad)
+        est = _resolve(b, t, seg, first, est, pending[p0], horizon, min_points, min_duration, bad, since)
         p0 += 1
 
 
 @numba.njit(cache=True)
 def _jumps(starts: np.ndarray, t: np.ndarray, lat: np.ndarray, lon: np.ndarray, speed_max: float, margin: float,
-           min_points: int, min_duration: float, horizon: float) -> np.ndarray:
+           min_points: int, min_duration: float, horizon: float, since: np.ndarray) -> tuple:
     bad = np.zeros(len(t), dtype=np.bool_)
+    settled = np.zeros(len(t), dtype=np.bool_)
     seg = np.empty(len(t), dtype=np.int64)
     for g in range(len(starts) - 1):
         a, b = starts[g], starts[g + 1]
-        if b - a >= 2:
-            _track(a, b, t, lat, lon, speed_max, margin, min_points, min_duration, horizon, seg, bad)
-    return bad
+        if b > a:
+            s = since[g] if since[g] <= t[a] else t[a]  # NaN, or later than the first row: the first row
+            _track(a, b, t, lat, lon, speed_max, margin, min_points, min_duration, horizon, seg, bad, s, settled)
+    return bad, settled
 
 
 def position_jumps(starts: np.ndarray, t: np.ndarray, lat: np.ndarray, lon: np.ndarray, speed_max: float,
@@ -220,19 +236,33 @@ def position_jumps(starts: np.ndarray, t: np.ndarray, lat: np.ndarray, lon: np.n
     before that as the whole day. The past is not bounded: which segment is established depends on the track
     before, so a window that cuts a track's start (inside a contest, or between two aircraft reporting on one
     address) may keep the other side."""
+    return position_contests(starts, t, lat, lon, speed_max, margin, min_points, min_duration, horizon)[0]
+
+
+def position_contests(starts: np.ndarray, t: np.ndarray, lat: np.ndarray, lon: np.ndarray, speed_max: float,
+                      margin: float, min_points: int = 10, min_duration: float = 30.0, horizon: float = JUMP_HORIZON,
+                      since: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`position_jumps`, and where each track is settled: after the row no contest is open and the
+    established segment began more than a horizon before, so that no later row changes the answers up to it
+    and the rule, started again at the next row with ``since`` (per aircraft: when its established segment
+    began, before the rows given), answers as on the whole track."""
     if len(t) == 0:
-        return np.zeros(0, dtype=bool)
+        return np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
+    since = np.full(len(starts) - 1, np.nan) if since is None else since
     return _jumps(as_kernel_array(starts, np.int64), as_kernel_array(t), as_kernel_array(lat),
                   as_kernel_array(lon), float(speed_max), float(margin), int(min_points),
-                  float(min_duration), float(horizon))
+                  float(min_duration), float(horizon), as_kernel_array(since))
 
 
 @numba.njit(cache=True)
 def _spikes(starts: np.ndarray, t: np.ndarray, alt: np.ndarray, rate_max: float, floor: float,
-            window: float) -> np.ndarray:
+            window: float) -> tuple:
     n = len(t)
     bad = np.zeros(n, dtype=np.bool_)
-    for _ in range(2):  # a second pass finds spikes two samples long
+    first = np.zeros(n, dtype=np.bool_)
+    for p in range(2):  # a second pass finds spikes two samples long
+        if p == 1:
+            first[:] = bad
         for g in range(len(starts) - 1):
             a, b = starts[g], starts[g + 1]
             prev = -1
@@ -255,14 +285,21 @@ def _spikes(starts: np.ndarray, t: np.ndarray, alt: np.ndarray, rate_max: float,
                             bad[i] = True
                             continue
                 prev = i
-    return bad
+    return bad, first
 
 
 def altitude_spikes(starts: np.ndarray, t: np.ndarray, alt: np.ndarray, rate_max: float, floor: float,
                     window: float = 60.0) -> np.ndarray:
     """Rows whose altitude leaves both neighbours (within ``window`` s) in the same direction by more than
     ``floor`` + ``rate_max`` × the time to each (m, m/s)."""
+    return altitude_spike_passes(starts, t, alt, rate_max, floor, window)[0]
+
+
+def altitude_spike_passes(starts: np.ndarray, t: np.ndarray, alt: np.ndarray, rate_max: float, floor: float,
+                          window: float = 60.0) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`altitude_spikes`, and the rows the first pass found (spikes one sample long): what tells when a
+    row's answer is final (:mod:`skyfence.tracks.settle`)."""
     if len(t) == 0:
-        return np.zeros(0, dtype=bool)
+        return np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
     return _spikes(as_kernel_array(starts, np.int64), as_kernel_array(t), as_kernel_array(alt),
                    float(rate_max), float(floor), float(window))

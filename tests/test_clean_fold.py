@@ -1,0 +1,93 @@
+"""Cleaning as a fold (:class:`skyfence.tracks.clean_fold.CleaningFold`) against cleaning the whole feed: real
+tracks with faults added, fed in batches cut anywhere, give the whole feed's cleaned rows, once each, and at every
+step the rows cleaning what has come so far gives."""
+
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from skyfence.sources.tabular import ReadReport
+from skyfence.tracks.clean import clean_along
+from skyfence.tracks.clean_fold import CleaningFold
+from tests.faulty_tracks import clustered_faults, real_tracks, spoil
+
+ORDER = ["track_id", "time"]
+
+
+@pytest.fixture(scope="module")
+def tracks(samples) -> pl.DataFrame:
+    return real_tracks(samples)
+
+
+def _fold(df: pl.DataFrame, cuts: list[float], checked: set[int]) -> tuple[list[pl.DataFrame], pl.DataFrame]:
+    """Feed ``df`` (in time order) cut at ``cuts`` (Unix s, ascending), a step at each cut: every step's final rows,
+    the steps ``checked`` (by number) checked against cleaning what has come so far; the last step's provisional
+    rows."""
+    t = df["time"].dt.epoch("us").to_numpy() / 1e6
+    fold, finals, tail = CleaningFold(), [], None
+    lo = 0
+    for k, cut in enumerate([*cuts, np.inf]):
+        hi = int(np.searchsorted(t, cut, side="left"))
+        fold.push(df.slice(lo, hi - lo))
+        lo = hi
+        final, tail = fold.step(cut if np.isfinite(cut) else t[-1])
+        finals.append(final)
+        if k not in checked:
+            continue
+        so_far = clean_along(df.slice(0, hi), ReadReport())
+        seen = pl.concat([*finals, tail]).sort(ORDER, maintain_order=True)
+        assert seen.equals(so_far), f"step at {cut}: the fold's rows differ from cleaning what came"
+    assert fold.late == 0
+    return finals, tail
+
+
+def _together(tracks: pl.DataFrame, offsets: list[int]) -> pl.DataFrame:
+    """The tracks (years apart) moved to fly at once, each ``offsets`` seconds after the first."""
+    first = pl.col("time").min().over("track_id")
+    moved = tracks.with_columns(pl.col("time") - first + tracks["time"].min()).sort("track_id", maintain_order=True)
+    shift = pl.DataFrame({"track_id": moved["track_id"].unique(maintain_order=True),
+                          "_s": offsets}).with_columns(pl.duration(seconds=pl.col("_s")).alias("_s"))
+    return moved.join(shift, on="track_id").with_columns(pl.col("time") + pl.col("_s")).drop("_s")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                 HealthCheck.too_slow])
+@given(data=st.data())
+def test_a_fold_in_batches_gives_the_whole_feeds_cleaning(tracks, data):
+    df = spoil(tracks, data.draw(clustered_faults(tracks.height)))
+    df = _together(df, data.draw(st.lists(st.integers(0, 300), min_size=3, max_size=3))).sort("time",
+                                                                                              maintain_order=True)
+    t = df["time"].dt.epoch("us").to_numpy() / 1e6
+    # a step about every second (each report in turn where cleaning may start again), now and then a long one
+    # (a busy detection run), at times in between reports
+    gaps = data.draw(st.lists(st.one_of(st.floats(0.6, 1.4), st.floats(0.6, 1.4), st.floats(0.6, 1.4),
+                                        st.floats(2.0, 120.0)), min_size=400, max_size=400))
+    cuts = [c for c in t[0] + np.cumsum(gaps) if c < t[-1]]
+    checked = set(data.draw(st.lists(st.integers(0, len(cuts)), max_size=8)))
+    finals, tail = _fold(df, cuts, checked)
+    whole = clean_along(df, ReadReport())
+    assert pl.concat([*finals, tail]).sort(ORDER, maintain_order=True).equals(whole)
+    assert pl.concat(finals).select(ORDER).is_duplicated().sum() == 0  # each final row handed over once
+
+
+def test_a_settled_track_is_final_within_seconds_and_the_fold_stays_small(tracks):
+    """At a step a second, a real track's reports are final within the consistency checks' reach (30 s) and a few
+    seconds, and the fold holds about that much of each track, not the track."""
+    df = tracks.sort("time", maintain_order=True)  # three aircraft, years apart
+    t = df["time"].dt.epoch("us").to_numpy() / 1e6
+    fold, held = CleaningFold(), []
+    lo = 0
+    lags = []
+    for now in np.unique(np.floor(t)) + 1.0:  # a step a second while there are reports
+        hi = int(np.searchsorted(t, now, side="left"))
+        fold.push(df.slice(lo, hi - lo))
+        lo = hi
+        final, _ = fold.step(now)
+        if final.height:
+            lags.append(now - final["time"].dt.epoch("us").max() / 1e6)
+        held.append(fold.rows)
+    assert np.median(lags) < 45.0
+    assert np.median(held) < 100 and held[-1] < 100
+    assert max(held) < 600  # the spoofed stretch of THY9BP (stale positions) holds a few minutes
