@@ -44,7 +44,7 @@ from skyfence.live.picture import Picture
 from skyfence.live.sources import FileSource, Source
 from skyfence.live.details import utc
 from skyfence.live.updates import EventTracker
-from skyfence.live.window import OPEN_CAP, StateWindow
+from skyfence.live.window import OPEN_CAP, StateWindow, data_time
 from skyfence.stopping import stop_on_signals
 from skyfence.sources.tabular import ReadReport
 from skyfence.tracks.clean import assign_flights, clean_rows
@@ -482,8 +482,11 @@ class Monitor:
         trusted = self.window.trusted_from(now)
         updates: list = []
         t0 = time.perf_counter()
-        final, provisional = self.cleaning.step(now)
+        # live, what is complete goes by the feed's clock as more than one aircraft tells it (one record dated
+        # ahead must not make every report late)
+        final, provisional = self.cleaning.step(now, self._feed_clock if self.detection is not None else None)
         self.window.append(final)
+        provisional = provisional.filter(pl.col("time") <= data_time(now))  # came after the run was asked for
         self._provisional = provisional
         if new or (done and self._last is None and (self.window.rows or provisional.height)):
             keep = self.tracker.open_aircraft()

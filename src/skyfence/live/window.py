@@ -77,8 +77,8 @@ class StateWindow:
         df = self._table()
         if df.height == 0:
             return df
-        lo = _time(self.reach(now) - self.length)
-        hi = _time(now)
+        lo = data_time(self.reach(now) - self.length)
+        hi = data_time(now)
         recent = (pl.col("time") >= lo) & (pl.col("time") <= hi)
         if keep:
             df = df.join(_kept_from(keep, now), on="track_id", how="left")
@@ -98,7 +98,7 @@ class StateWindow:
             oldest = min(oldest, max(min(keep.values()), now - OPEN_CAP))
         if df["time"].min().timestamp() >= oldest:
             return
-        lo = _time(now - self.length)
+        lo = data_time(now - self.length)
         if keep:
             df = df.join(_kept_from(keep, now), on="track_id", how="left")
             df = df.filter((pl.col("time") >= lo) | (pl.col("time") >= pl.col("_from"))).drop("_from")
@@ -118,11 +118,12 @@ class StateWindow:
 
 def _kept_from(keep: dict[str, float], now: float) -> pl.DataFrame:
     """Each kept aircraft and the time from which its states are kept (at most ``OPEN_CAP`` back)."""
-    return pl.DataFrame({"track_id": list(keep), "_from": [_time(max(v, now - OPEN_CAP)) for v in keep.values()]},
+    return pl.DataFrame({"track_id": list(keep), "_from": [data_time(max(v, now - OPEN_CAP)) for v in keep.values()]},
                         schema={"track_id": pl.String, "_from": TIME})
 
 
-def _time(seconds: float):
+def data_time(seconds: float):
+    """Unix seconds as a UTC time, to the microsecond below (the states' own resolution)."""
     from datetime import datetime, timezone
 
     return datetime.fromtimestamp(float(np.floor(seconds * 1e6) / 1e6), timezone.utc)

@@ -53,10 +53,11 @@ class CleaningFold:
         if states.height:
             self._incoming.append(states)
 
-    def step(self, now: float) -> tuple[pl.DataFrame, pl.DataFrame]:
-        """Clean what came, with every report before ``now - lateness`` taken as present: (the reports final from
+    def step(self, now: float, clock: float | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """Clean what came, with every report before ``now - lateness`` taken as present (``clock``, when given and
+        earlier, in place of ``now``: the feed's time as more than one aircraft tells it): (the reports final from
         this step on, the provisional ones), each cleaned and ordered by aircraft and time."""
-        complete = max(self.complete, now - self.lateness)
+        complete = max(self.complete, min(now, clock if clock is not None else now) - self.lateness)
         table = self._take_in()
         trace = Trace()
         cleaned = clean_along(table, ReadReport(), self.limits, trace)
@@ -65,6 +66,7 @@ class CleaningFold:
         final, restart = settle(starts, trace, ordered["ground_speed"].is_not_null().to_numpy(), complete,
                                 self.limits.jump_horizon)
         done = ordered[_DONE].to_numpy()
+        final = final | done  # once handed over, final (a report is never handed over twice)
         kept = np.flatnonzero(trace.kept)
         fresh = final & ~done
         self._count(trace, fresh)
@@ -81,8 +83,12 @@ class CleaningFold:
             frames.append(self._incoming.pop(0))
         if frames:
             new = pl.concat(frames, how="vertical_relaxed")
-            if math.isfinite(self.complete):
-                late = (new["time"].dt.epoch("us") < int(math.ceil(self.complete * 1e6))).to_numpy()
+            if math.isfinite(self.complete) and self._buffer is not None:
+                # before what was taken as complete, of an aircraft whose cleaning is final in part: it could
+                # change an answer handed over (a new aircraft's, or one with nothing final yet, is taken)
+                settled = self._buffer.filter(pl.col(_DONE))["track_id"].unique().implode()
+                late = new.select((pl.col("time").dt.epoch("us") < int(math.ceil(self.complete * 1e6)))
+                                  & pl.col("track_id").is_in(settled)).to_series().to_numpy()
                 if late.any():
                     self.late += int(late.sum())
                     new = new.filter(pl.Series(~late))

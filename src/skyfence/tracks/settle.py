@@ -29,7 +29,7 @@ SLOW_WINDOW = 20.0  # s: plausibility.implied_speed's legs
 SPIKE_WINDOW = 60.0  # s: plausibility.altitude_spikes' window
 CONSISTENCY = 30.0  # s: the reports around a value that tracks.consistency reads
 STALE_VELOCITY = 10.0  # s: clean.Limits.stale_velocity_window
-SPEED_MEMORY = 30.0  # s: how long the too-slow rule takes a reported speed for the reports after it
+SPEED_MEMORY = 31.0  # s: how long the too-slow rule takes a reported speed for the reports after it (30 whole s)
 
 
 @numba.njit(cache=True)
@@ -67,7 +67,13 @@ def _settle(starts, t, duplicate, stale, alt, first_pass, spike, slow_input, slo
     final = np.zeros(n, dtype=np.bool_)
     restart = np.full(len(starts) - 1, -1, dtype=np.int64)
     for g in range(len(starts) - 1):
-        a, b = starts[g], starts[g + 1]
+        a, end = starts[g], starts[g + 1]
+        # only the rows before ``complete`` are known: a report may still come between any two after it
+        b = a
+        while b < end and t[b] < complete:
+            b += 1
+        if b == a:
+            continue
         # the rules before the position jumps, row by row, then as a prefix
         upstream = np.ones(b - a, dtype=np.bool_)
         nxt = -1  # the next row reaching the too-slow rule
@@ -91,7 +97,9 @@ def _settle(starts, t, duplicate, stale, alt, first_pass, spike, slow_input, slo
         plausible = np.zeros(b - a, dtype=np.bool_)
         later = all_jumps
         for i in range(b - 1, a - 1, -1):
-            if jump_input[i] and settled[i] and upstream[i - a]:
+            # settled after the last known row may have been told by a row after ``complete`` (contests decided
+            # before it): another may still come before that one
+            if jump_input[i] and settled[i] and upstream[i - a] and (i < b - 1 or b == end):
                 later = True
             plausible[i - a] = upstream[i - a] and (later or not jump_input[i])
         for i in range(a + 1, b):
@@ -128,7 +136,7 @@ def _settle(starts, t, duplicate, stale, alt, first_pass, spike, slow_input, slo
                 restart[g] = i
             if has_speed[i] and not duplicate[i]:
                 last_speed = t[i]
-            if np.isfinite(alt[i]) and not spike[i]:
+            if np.isfinite(alt[i]) and not first_pass[i]:  # what the first pass compares the next with
                 last_altitude = t[i]
     return final, restart
 
