@@ -228,7 +228,8 @@ def bench_monitor_load(workdir: Path, seed: int, aircraft: int, seconds: float, 
             "update_latency_s_p50": doc["update_latency_s_p50"], "update_latency_s_p99": doc["update_latency_s_p99"],
             "behind_s_p50": doc["behind_s_p50"], "behind_s_p99": doc["behind_s_p99"],
             "picture_tick_s_p50": doc["picture_tick_s_p50"], "picture_tick_s_p99": doc["picture_tick_s_p99"],
-            "updates": doc["updates"], "bad_records": doc["bad_records"], "over_time": samples,
+            "updates": doc["updates"], "bad_records": doc["bad_records"], "bad_by_reason": doc["bad_by_reason"],
+            "over_time": samples,
             "peak_rss_mb": _peak_rss_mb(), "load_average": os.getloadavg()}
 
 
