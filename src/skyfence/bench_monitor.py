@@ -120,9 +120,9 @@ def bench_monitor_window(workdir: Path, seed: int, aircraft: int, tick: float) -
     from skyfence.agreement import load_agreement
     from skyfence.analysis.pipeline import DetectionMemo, detect_events
     from skyfence.cluster.archive import context_seconds
-    from skyfence.live.window import StateWindow
+    from skyfence.live.window import StateWindow, detection_view
     from skyfence.sources.tabular import ReadReport
-    from skyfence.tracks.clean import assign_flights, clean_tracks
+    from skyfence.tracks.clean import clean_tracks
     from skyfence.tracks.clean_fold import CleaningFold
 
     ag = load_agreement("euphrates-2017")
@@ -145,8 +145,7 @@ def bench_monitor_window(workdir: Path, seed: int, aircraft: int, tick: float) -
                     win.saw(table)
                 final, provisional = cleaning.step(now)
                 win.append(final)
-                view = pl.concat([win.view(now, {}), provisional], how="vertical_relaxed")
-                df = assign_flights(view.sort(["track_id", "time"]), ag.thresholds.crossing.flight_gap)
+                df = detection_view(win, provisional, now, {}, ag.thresholds.crossing.flight_gap)
         ev = detect_events(df, ag, progress=steps, memo=memo)
         if fold is not None:
             win.prune(now, {})

@@ -44,10 +44,10 @@ from skyfence.live.picture import Picture
 from skyfence.live.sources import FileSource, Source
 from skyfence.live.details import utc
 from skyfence.live.updates import EventTracker
-from skyfence.live.window import OPEN_CAP, StateWindow, data_time
+from skyfence.live.window import OPEN_CAP, StateWindow, data_time, detection_view
 from skyfence.stopping import stop_on_signals
 from skyfence.sources.tabular import ReadReport
-from skyfence.tracks.clean import assign_flights, clean_rows
+from skyfence.tracks.clean import clean_rows
 from skyfence.tracks.clean_fold import CleaningFold
 from skyfence.tracks.schema import empty_tracks
 
@@ -490,12 +490,10 @@ class Monitor:
         self._provisional = provisional
         if new or (done and self._last is None and (self.window.rows or provisional.height)):
             keep = self.tracker.open_aircraft()
-            view = pl.concat([p for p in (self.window.view(now, keep), provisional) if p.height] or [provisional],
-                             how="vertical_relaxed")
-            df = assign_flights(view.sort(["track_id", "time"]), self.agreement.thresholds.crossing.flight_gap)
+            df = detection_view(self.window, provisional, now, keep, self.agreement.thresholds.crossing.flight_gap)
             ev = detect_events(df, self.agreement, self.settings, memo=self.memo)
             self.report.detect_seconds.append(time.perf_counter() - t0)
-            self.report.window_states.append(view.height)
+            self.report.window_states.append(df.height)
             self.report.detections += 1
             self._last = (ev, df)
             updates = self.tracker.update(ev, df, now, trusted, done)

@@ -116,6 +116,17 @@ class StateWindow:
         return self.chunks[0]
 
 
+def detection_view(window: StateWindow, provisional: pl.DataFrame, now: float, keep: dict[str, float],
+                   flight_gap: float) -> pl.DataFrame:
+    """What a detection run takes: the window's final states up to ``now`` (and the older ones of ``keep``) with
+    the states whose cleaning is not final yet, ordered by aircraft and time, flights numbered."""
+    from skyfence.tracks.clean import assign_flights
+
+    parts = [p for p in (window.view(now, keep), provisional) if p.height] or [provisional]
+    view = pl.concat(parts, how="vertical_relaxed")
+    return assign_flights(view.sort(["track_id", "time"]), flight_gap)
+
+
 def _kept_from(keep: dict[str, float], now: float) -> pl.DataFrame:
     """Each kept aircraft and the time from which its states are kept (at most ``OPEN_CAP`` back)."""
     return pl.DataFrame({"track_id": list(keep), "_from": [data_time(max(v, now - OPEN_CAP)) for v in keep.values()]},

@@ -47,6 +47,8 @@ SINCE = "_since"
 rows given (Unix s; NaN: at its first row). A fold of cleaning (:mod:`skyfence.live.cleaning`) that starts an
 aircraft's rules again on a settled row gives it, so that the position-jump rule answers as on the whole track."""
 
+SPEED_MEMORY = 30  # whole s: how long a reported speed stands for the reports after it without one (spoofing test)
+
 OWNED = "_owned"
 """Optional boolean column: when the table has it, removals are counted only on its True rows (a cluster
 task cleans its hour with neighbouring data around it and counts only its hour)."""
@@ -184,7 +186,7 @@ def _plausible(df: pl.DataFrame, report: ReadReport, limits: Limits, trace: Trac
     # the speed each aircraft last reported (up to 30 s before), kept for the spoofing test: stale
     # velocities are removed below, and a spoofer's speed is one of them
     reported = pl.when(pl.col("ground_speed").is_not_null()).then(pl.col("time")).forward_fill().over("track_id")
-    last_speed = df.select(pl.when((pl.col("time") - reported).dt.total_seconds() <= 30)
+    last_speed = df.select(pl.when((pl.col("time") - reported).dt.total_seconds() <= SPEED_MEMORY)
                            .then(pl.col("ground_speed").forward_fill().over("track_id"))).to_series()
 
     def drop(mask: np.ndarray, reason: str) -> None:

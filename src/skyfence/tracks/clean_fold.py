@@ -17,7 +17,6 @@ as complete (its ``now`` less ``lateness``) comes too late to be cleaned with it
 from __future__ import annotations
 
 import math
-from collections import Counter
 
 import numpy as np
 import polars as pl
@@ -38,7 +37,6 @@ class CleaningFold:
         self.lateness = lateness
         self.complete = -math.inf  # every report before it was present at the last step
         self.late = 0  # reports that came after their time was taken as complete
-        self.dropped: Counter = Counter()  # final drops, by reason
         self._buffer: pl.DataFrame | None = None
         self._incoming: list[pl.DataFrame] = []
 
@@ -69,7 +67,6 @@ class CleaningFold:
         final = final | done  # once handed over, final (a report is never handed over twice)
         kept = np.flatnonzero(trace.kept)
         fresh = final & ~done
-        self._count(trace, fresh)
         out = cleaned.drop(SINCE, _DONE)
         settled_now, provisional = out.filter(pl.Series(fresh[kept])), out.filter(pl.Series(~final[kept]))
         self._buffer = _trimmed(ordered, starts, restart, final)
@@ -101,19 +98,6 @@ class CleaningFold:
 
             return empty_tracks().with_columns(pl.lit(np.nan, pl.Float64).alias(SINCE), pl.lit(False).alias(_DONE))
         return pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
-
-    def _count(self, trace: Trace, fresh: np.ndarray) -> None:
-        gone = fresh & ~trace.kept
-        if not gone.any():
-            return
-        reasons = {"duplicate": trace.duplicate, "stale position": trace.stale,
-                   "too slow for its altitude (spoofed or bad altitude)": trace.slow_input & ~trace.jump_input,
-                   "position jump": trace.jump_input}
-        for reason, mask in reasons.items():
-            n = int((gone & mask).sum())
-            if n:
-                self.dropped[reason] += n
-            gone = gone & ~mask
 
 
 def _trimmed(ordered: pl.DataFrame, starts: np.ndarray, restart: np.ndarray, final: np.ndarray) -> pl.DataFrame:

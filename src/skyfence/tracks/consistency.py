@@ -48,6 +48,7 @@ from skyfence.kernels import as_kernel_array
 EARTH_RADIUS = 6_371_000.0
 FPM = 0.3048 / 60.0
 STEP_RATE = 30000 * FPM  # m/s: an altitude that changes faster between two reports is stepped, not flown
+WINDOW = 30.0  # s: the reports around a value it is checked against
 SPAN = 4.0  # s: rates from altitudes at least this far apart, so that 25 ft steps stay under 400 ft/min
 
 
@@ -186,7 +187,7 @@ def _horizontal(starts, t, lat, lon, speed, track, window, min_leg):
 
 
 def vertical_rate_errors(starts: np.ndarray, t: np.ndarray, altitude: np.ndarray, vertical_rate: np.ndarray,
-                         window: float = 30.0) -> np.ndarray:
+                         window: float = WINDOW) -> np.ndarray:
     """Rows whose reported vertical rate (m/s) the altitudes (m) around them do not show."""
     if len(t) == 0:
         return np.zeros(0, dtype=bool)
@@ -196,7 +197,7 @@ def vertical_rate_errors(starts: np.ndarray, t: np.ndarray, altitude: np.ndarray
 
 
 def velocity_errors(starts: np.ndarray, t: np.ndarray, lat: np.ndarray, lon: np.ndarray, speed: np.ndarray,
-                    track: np.ndarray, window: float = 30.0, min_leg: float = 500.0) -> tuple[np.ndarray, np.ndarray]:
+                    track: np.ndarray, window: float = WINDOW, min_leg: float = 500.0) -> tuple[np.ndarray, np.ndarray]:
     """Rows whose reported ground speed (m/s), and rows whose track angle (degrees), the positions around them
     do not show."""
     if len(t) == 0:

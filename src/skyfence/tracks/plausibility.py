@@ -32,6 +32,8 @@ from skyfence.kernels import as_kernel_array
 EARTH_RADIUS = 6_371_000.0
 SEGMENT_LOOKBACK = 4  # open candidates a position may continue, beside the established segment
 JUMP_HORIZON = 120.0  # s: how long a candidate stretch has to out-count the established one
+LEG_WINDOW = 20.0  # s: the longest leg the implied speed is taken over
+SPIKE_WINDOW = 60.0  # s: how far an altitude's neighbours may be for it to be a spike
 
 
 def group_starts(ids: np.ndarray) -> np.ndarray:
@@ -55,7 +57,7 @@ def stale_positions(starts: np.ndarray, lat: np.ndarray, lon: np.ndarray, speed:
 
 
 def implied_speed(starts: np.ndarray, t: np.ndarray, lat: np.ndarray, lon: np.ndarray,
-                  window: float = 20.0) -> np.ndarray:
+                  window: float = LEG_WINDOW) -> np.ndarray:
     """Ground speed (m/s) implied by the positions: the faster of the legs from the previous and to the next
     position, each at most ``window`` s long (NaN where neither is). Short legs keep a turning aircraft's
     speed: over 20 s even a fighter's hardest turn leaves a chord of more than half its path."""
@@ -64,7 +66,7 @@ def implied_speed(starts: np.ndarray, t: np.ndarray, lat: np.ndarray, lon: np.nd
 
 
 def leg_speeds(starts: np.ndarray, t: np.ndarray, lat: np.ndarray, lon: np.ndarray,
-               window: float = 20.0) -> tuple[np.ndarray, np.ndarray]:
+               window: float = LEG_WINDOW) -> tuple[np.ndarray, np.ndarray]:
     """The speeds (m/s) the positions imply over the legs from the previous and to the next position (NaN where
     that leg is longer than ``window`` s, or there is none)."""
     n = len(t)
@@ -289,14 +291,14 @@ def _spikes(starts: np.ndarray, t: np.ndarray, alt: np.ndarray, rate_max: float,
 
 
 def altitude_spikes(starts: np.ndarray, t: np.ndarray, alt: np.ndarray, rate_max: float, floor: float,
-                    window: float = 60.0) -> np.ndarray:
+                    window: float = SPIKE_WINDOW) -> np.ndarray:
     """Rows whose altitude leaves both neighbours (within ``window`` s) in the same direction by more than
     ``floor`` + ``rate_max`` × the time to each (m, m/s)."""
     return altitude_spike_passes(starts, t, alt, rate_max, floor, window)[0]
 
 
 def altitude_spike_passes(starts: np.ndarray, t: np.ndarray, alt: np.ndarray, rate_max: float, floor: float,
-                          window: float = 60.0) -> tuple[np.ndarray, np.ndarray]:
+                          window: float = SPIKE_WINDOW) -> tuple[np.ndarray, np.ndarray]:
     """:func:`altitude_spikes`, and the rows the first pass found (spikes one sample long): what tells when a
     row's answer is final (:mod:`skyfence.tracks.settle`)."""
     if len(t) == 0:

@@ -24,12 +24,13 @@ import numba
 import numpy as np
 
 from skyfence.kernels import as_kernel_array
+from skyfence.tracks import clean, consistency, plausibility
 
-SLOW_WINDOW = 20.0  # s: plausibility.implied_speed's legs
-SPIKE_WINDOW = 60.0  # s: plausibility.altitude_spikes' window
-CONSISTENCY = 30.0  # s: the reports around a value that tracks.consistency reads
-STALE_VELOCITY = 10.0  # s: clean.Limits.stale_velocity_window
-SPEED_MEMORY = 31.0  # s: how long the too-slow rule takes a reported speed for the reports after it (30 whole s)
+SLOW_WINDOW = plausibility.LEG_WINDOW
+SPIKE_WINDOW = plausibility.SPIKE_WINDOW
+CONSISTENCY = consistency.WINDOW
+STALE_VELOCITY = clean.Limits().stale_velocity_window
+SPEED_MEMORY = clean.SPEED_MEMORY + 1.0  # s: it counts whole seconds, so a speed 30.9 s old still stands
 
 
 @numba.njit(cache=True)
