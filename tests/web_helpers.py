@@ -122,10 +122,13 @@ ARGS = ["--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--ignore-gpu-
 class Page:
     """A page of the site, with every request that is not to the server blocked and recorded."""
 
-    def __init__(self, browser, url: str, token: str | None) -> None:
+    def __init__(self, browser, url: str, token: str | None, hold=None) -> None:
+        """``hold(request)``: a request of the server's it answers True for is held (``held``) until released."""
         self.url = url
         self.outside: list[str] = []
         self.errors: list[str] = []
+        self.hold = hold
+        self.held: list = []
         # bypass_csp: the test itself evaluates JavaScript strings, which the page's policy forbids
         self.ctx = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
         self.page = self.ctx.new_page()
@@ -136,12 +139,19 @@ class Page:
 
     def _route(self, route):
         if route.request.url.startswith(self.url + "/"):
+            if self.hold is not None and self.hold(route.request):
+                return self.held.append(route)
             return route.continue_()
         self.outside.append(route.request.url)
         return route.abort()
 
     def js(self, expr: str):
         return self.page.evaluate(expr)
+
+    def release(self, route) -> None:
+        """Let a held request go on, and wait for its answer."""
+        with self.page.expect_response(lambda r: r.request == route.request):
+            route.continue_()
 
     def wait(self, expr: str, timeout: float = 30.0):
         self.page.wait_for_function(expr, timeout=timeout * 1000)

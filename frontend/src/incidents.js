@@ -34,8 +34,12 @@ export class IncidentPanel {
   }
 
   async load() {
+    // the answer to the latest filters wins: a filter changed while the first list loads sent a second request,
+    // and the first answer, coming after it, put back the list of the filters before (a browser test, under load)
+    const asked = (this.asked = (this.asked || 0) + 1);
     const f = this.filters();
     const rows = await api("/api/incidents", { query: { ...f, limit: 1000 } });
+    if (asked !== this.asked) return;
     this.byId = new Map(rows.map((r) => [r.id, r]));
     this.render();
   }
