@@ -13,7 +13,7 @@ recording.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -32,6 +32,7 @@ MESSAGE_SCHEMA = {
     "vertical_rate": pl.Float64,  # ft/min
     "on_ground": pl.Boolean,
 }
+MOMENT_SPAN = 1.0  # s: the lines of one moment come within this much of the stream's latest message
 FRESH = {"altitude": 10.0, "groundspeed": 10.0, "track": 10.0, "vertical_rate": 10.0, "callsign": 3600.0,
          "on_ground": 30.0}
 
@@ -47,9 +48,12 @@ class StateBuilder:
     source: str
     carry: pl.DataFrame | None = None  # per aircraft: the latest value of each field and its time
     hold_last_moment: bool = False
-    """Keep each aircraft's latest moment back until a later message (or :meth:`flush`): the rest of that
-    moment may come in the next chunk (SBS sends position and velocity as separate lines of one moment)."""
+    """Keep each aircraft's latest moment back while the stream is within ``MOMENT_SPAN`` of it (or until
+    :meth:`flush`): the rest of that moment may come in the next chunk (SBS sends position and velocity as
+    separate lines of one moment)."""
     pending: pl.DataFrame | None = None
+    latest: float = float("-inf")  # where the stream is: the latest time two aircraft have reported (Unix s)
+    _top: dict = field(default_factory=dict)  # the two aircraft that reported latest: when
 
     def feed(self, messages: pl.DataFrame) -> pl.DataFrame:
         """The states (one per position message) of this chunk, in the canonical schema."""
@@ -57,7 +61,18 @@ class StateBuilder:
         if self.hold_last_moment:
             if self.pending is not None:
                 msgs = pl.concat([self.pending, msgs])
-            last = msgs["time"] == msgs.select(pl.col("time").max().over("icao24")).to_series()
+            newest = msgs.select(pl.col("time").max().over("icao24")).to_series()
+            # held until the stream has moved on, not until the aircraft speaks again: the moment before a gap in
+            # its reports came out after the gap, over 30 s behind the feed, and the monitor counted it as late.
+            # Where the stream is goes by the aircraft second to report latest (one record dated years ahead does
+            # not vouch for itself, and must not let every later moment go before its other lines come)
+            top = msgs.group_by("icao24").agg(pl.col("time").max()).top_k(2, by="time")
+            for icao, t in top.iter_rows():
+                self._top[icao] = max(self._top.get(icao, t), t)
+            self._top = dict(sorted(self._top.items(), key=lambda kv: kv[1], reverse=True)[:2])
+            if len(self._top) > 1:
+                self.latest = min(self._top.values())
+            last = (msgs["time"] == newest) & (msgs["time"] >= self.latest - MOMENT_SPAN)
             self.pending, msgs = msgs.filter(last), msgs.filter(~last)
         return self._states(msgs)
 
