@@ -37,7 +37,7 @@ def faults(draw, n: int):
 
 def spoil(df: pl.DataFrame, spoils) -> pl.DataFrame:
     rows = df.to_dicts()
-    extra = []
+    extra, quiet = [], set()
     for kind, i, k in spoils:
         r = rows[i]
         if kind == "spike" and r["altitude"] is not None:
@@ -63,16 +63,18 @@ def spoil(df: pl.DataFrame, spoils) -> pl.DataFrame:
             r["ground_speed"] = 20.0
         elif kind == "rate":
             r["vertical_rate"] = 80.0
-    return pl.DataFrame(rows + extra, schema=df.schema)
+        elif kind == "silence":  # the aircraft out of reach for up to three minutes
+            quiet.update(range(i, min(i + 5 * k, len(rows))))
+    return pl.DataFrame([r for q, r in enumerate(rows) if q not in quiet] + extra, schema=df.schema)
 
 
 @st.composite
 def clustered_faults(draw, n: int):
     """Faults close together (within a minute of one report), where cleaning's rules meet: those of
-    :func:`faults`, and a feed repeating its last message (position and velocity) or losing the speed for a
-    while."""
+    :func:`faults`, a feed repeating its last message (position and velocity) or losing the speed for a
+    while, and an aircraft out of reach for a while."""
     centre = draw(st.integers(0, n - 1))
     kinds = st.sampled_from(["spike", "stray", "excursion", "stale", "stuck", "nospeed", "nospeed", "duplicate",
-                             "slow", "rate"])
+                             "slow", "rate", "silence"])
     return draw(st.lists(st.tuples(kinds, st.integers(max(centre - 60, 0), min(centre + 60, n - 1)),
                                    st.integers(1, 40)), min_size=2, max_size=10))

@@ -148,3 +148,29 @@ def test_a_report_coming_late_within_the_lateness_changes_nothing_handed_over():
     assert fold.late == 0
     assert pl.concat([*finals, tail]).sort(ORDER, maintain_order=True).equals(clean_along(df, ReadReport()))
     assert pl.concat(finals).select(ORDER).is_duplicated().sum() == 0
+
+
+def test_a_step_cleans_the_aircraft_reporting_not_every_one_ever_seen(monkeypatch):
+    """Forty aircraft report for two minutes and leave; one reports on. Once the leavers' reports are all final,
+    a step cleans the one still reporting, not every aircraft the fold has seen. A leaver that comes back ten
+    minutes on is cleaned with its track again: the whole feed's cleaning, each report handed over once."""
+    from skyfence.tracks import clean_fold
+
+    cleaned: list[int] = []
+    real = clean_fold.clean_along
+
+    def counting(df, *args, **kwargs):
+        cleaned.append(df["track_id"].n_unique())
+        return real(df, *args, **kwargs)
+
+    monkeypatch.setattr(clean_fold, "clean_along", counting)
+    leavers = [_line(0, 120).with_columns(pl.lit(f"7a{k:04x}").alias("track_id"), pl.col("lat") + 0.05 * k)
+               for k in range(40)]
+    back = _line(720, 900).with_columns(pl.lit("7a0003").alias("track_id"), pl.col("lat") + 0.15)
+    df = pl.concat([*leavers, _line(0, 900), back]).sort("time", maintain_order=True)
+    cuts = list(np.arange(E + 1, E + 902, 1.0))
+    finals, tail = _fold(df, cuts, set())
+    steps = {int(c - E): n for c, n in zip(cuts, cleaned)}
+    assert steps[100] == 41 and steps[400] == 1 and steps[800] == 2, steps
+    assert pl.concat([*finals, tail]).sort(ORDER, maintain_order=True).equals(clean_along(df, ReadReport()))
+    assert pl.concat(finals).select(ORDER).is_duplicated().sum() == 0

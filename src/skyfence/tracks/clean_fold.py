@@ -38,12 +38,13 @@ class CleaningFold:
         self.complete = -math.inf  # every report before it was present at the last step
         self.late = 0  # reports that came after their time was taken as complete
         self._buffer: pl.DataFrame | None = None
+        self._idle: pl.DataFrame | None = None  # aircraft whose every report held is final: not cleaned again
         self._incoming: list[pl.DataFrame] = []
 
     @property
     def rows(self) -> int:
         """Reports held: not final yet, or kept for the rules to start again from."""
-        held = self._buffer.height if self._buffer is not None else 0
+        held = sum(b.height for b in (self._buffer, self._idle) if b is not None)
         return held + sum(c.height for c in list(self._incoming))
 
     def push(self, states: pl.DataFrame) -> None:
@@ -69,7 +70,15 @@ class CleaningFold:
         fresh = final & ~done
         out = cleaned.drop(SINCE, _DONE)
         settled_now, provisional = out.filter(pl.Series(fresh[kept])), out.filter(pl.Series(~final[kept]))
-        self._buffer = _trimmed(ordered, starts, restart, final)
+        buffer = _trimmed(ordered, starts, restart, final)
+        # an aircraft whose every report is final has nothing to clean until it reports again (one that left the
+        # picture, say): set aside, so that a step costs the aircraft reporting, not every one ever seen
+        idle = buffer.select(pl.col(_DONE).all().over("track_id")).to_series()
+        if idle.any():
+            parts = [p for p in (self._idle, buffer.filter(idle)) if p is not None]
+            self._idle = pl.concat(parts, how="vertical_relaxed") if len(parts) > 1 else parts[0]
+            buffer = buffer.filter(~idle)
+        self._buffer = buffer
         self.complete = complete
         return settled_now, provisional
 
@@ -83,7 +92,9 @@ class CleaningFold:
             if math.isfinite(self.complete) and self._buffer is not None:
                 # before what was taken as complete, of an aircraft whose cleaning is final in part: it could
                 # change an answer handed over (a new aircraft's, or one with nothing final yet, is taken)
-                settled = self._buffer.filter(pl.col(_DONE))["track_id"].unique().implode()
+                settled = pl.concat([b.filter(pl.col(_DONE)).select("track_id")
+                                     for b in (self._buffer, self._idle) if b is not None])["track_id"]
+                settled = settled.unique().implode()
                 late = new.select((pl.col("time").dt.epoch("us") < int(math.ceil(self.complete * 1e6)))
                                   & pl.col("track_id").is_in(settled)).to_series().to_numpy()
                 if late.any():
@@ -91,6 +102,11 @@ class CleaningFold:
                     new = new.filter(pl.Series(~late))
             new = new.with_columns(pl.lit(np.nan, pl.Float64).alias(SINCE), pl.lit(False).alias(_DONE))
             frames = [new]
+            if self._idle is not None:  # the set-aside aircraft that report again are cleaned again
+                back = self._idle["track_id"].is_in(new["track_id"].unique().implode())
+                if back.any():
+                    frames.insert(0, self._idle.filter(back))
+                    self._idle = self._idle.filter(~back)
         if self._buffer is not None:
             frames.insert(0, self._buffer)
         if not frames:
