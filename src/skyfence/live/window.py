@@ -51,7 +51,7 @@ class StateWindow:
         self.first_time = t0 if self.first_time is None else min(self.first_time, t0)
 
     def append(self, states: pl.DataFrame) -> None:
-        """Cleaned states, final."""
+        """Cleaned states, final, ordered by aircraft and time."""
         if states.height == 0:
             return
         self.saw(states)
@@ -79,9 +79,11 @@ class StateWindow:
             return df
         lo = data_time(self.reach(now) - self.length)
         hi = data_time(now)
+        if lo <= df["time"].min() and df["time"].max() <= hi:
+            return df  # pruned up to the run before: nothing to cut, and no copy
         recent = (pl.col("time") >= lo) & (pl.col("time") <= hi)
         if keep:
-            df = df.join(_kept_from(keep, now), on="track_id", how="left")
+            df = df.join(_kept_from(keep, now), on="track_id", how="left", maintain_order="left")
             df = df.filter(recent | ((pl.col("time") >= pl.col("_from")) & (pl.col("time") <= hi))).drop("_from")
         else:
             df = df.filter(recent)
@@ -100,20 +102,24 @@ class StateWindow:
             return
         lo = data_time(now - self.length)
         if keep:
-            df = df.join(_kept_from(keep, now), on="track_id", how="left")
+            df = df.join(_kept_from(keep, now), on="track_id", how="left", maintain_order="left")
             df = df.filter((pl.col("time") >= lo) | (pl.col("time") >= pl.col("_from"))).drop("_from")
         else:
             df = df.filter(pl.col("time") >= lo)
         self.chunks = [df] if df.height else []
 
     def _table(self) -> pl.DataFrame:
+        """The states held, as one table ordered by aircraft and time (each chunk that came merged in: the window
+        is millions of states and a chunk a second of them, and sorting the whole again cost more than cleaning)."""
         while self._incoming:
             self.chunks.append(self._incoming.pop(0))
         if not self.chunks:
             return empty_tracks()
-        if len(self.chunks) > 1:
-            self.chunks = [pl.concat(self.chunks, how="vertical_relaxed")]
-        return self.chunks[0]
+        table = self.chunks[0]
+        for chunk in self.chunks[1:]:
+            table = merged(table, chunk)
+        self.chunks = [table]
+        return table
 
 
 def detection_view(window: StateWindow, provisional: pl.DataFrame, now: float, keep: dict[str, float],
@@ -122,9 +128,16 @@ def detection_view(window: StateWindow, provisional: pl.DataFrame, now: float, k
     the states whose cleaning is not final yet, ordered by aircraft and time, flights numbered."""
     from skyfence.tracks.clean import assign_flights
 
-    parts = [p for p in (window.view(now, keep), provisional) if p.height] or [provisional]
-    view = pl.concat(parts, how="vertical_relaxed")
-    return assign_flights(view.sort(["track_id", "time"]), flight_gap)
+    return assign_flights(merged(window.view(now, keep), provisional), flight_gap)
+
+
+def merged(a: pl.DataFrame, b: pl.DataFrame) -> pl.DataFrame:
+    """Two tables of states, each ordered by aircraft and time, as one (a merge: each is read once)."""
+    if a.height == 0 or b.height == 0:
+        return b if a.height == 0 else a
+    if b.schema != a.schema:
+        b = b.select(pl.col(c).cast(t) for c, t in a.schema.items())
+    return a.merge_sorted(b, key=["track_id", "time"])
 
 
 def _kept_from(keep: dict[str, float], now: float) -> pl.DataFrame:
