@@ -27,20 +27,23 @@ OPEN_CAP = 4 * 3600.0  # s: the longest an open event keeps its aircraft's older
 
 
 class StateWindow:
-    """States kept for detection: chunks appended as they come, pruned as time moves on."""
+    """States kept for detection, ordered by aircraft and time: a large table, and the chunks that came since it
+    was last put together in a small one (a chunk is merged into the small one as it comes, and the small one
+    into the large one once it is a sixteenth of it), pruned as time moves on."""
 
     def __init__(self, length: float, context: float, tick: float) -> None:
         self.length = length
         self.context = context
         self.tick = tick
         self.detected_until: float | None = None  # the data time of the last detection run (set by prune)
-        self.chunks: list[pl.DataFrame] = []
+        self._large = empty_tracks()
+        self._small = empty_tracks()
         self._incoming: list[pl.DataFrame] = []
         self.first_time: float | None = None  # the earliest state ever received (Unix s)
 
     @property
     def rows(self) -> int:
-        return sum(c.height for c in list(self.chunks)) + sum(c.height for c in list(self._incoming))
+        return self._large.height + self._small.height + sum(c.height for c in list(self._incoming))
 
     def saw(self, states: pl.DataFrame) -> None:
         """States received (cleaned later, and appended once final): the earliest sets where the first run reaches
@@ -71,55 +74,58 @@ class StateWindow:
         start = self.first_time if self.first_time is not None else now
         return max(start, self.reach(now) - self.length + self.context)
 
-    def view(self, now: float, keep: dict[str, float]) -> pl.DataFrame:
-        """States up to ``now``: the window (back from :meth:`reach`), plus the older states of the aircraft in
-        ``keep`` (track id: from when)."""
-        df = self._table()
-        if df.height == 0:
-            return df
+    def view(self, now: float, keep: dict[str, float], provisional: pl.DataFrame | None = None) -> pl.DataFrame:
+        """States up to ``now``, ordered by aircraft and time: the window (back from :meth:`reach`), plus the older
+        states of the aircraft in ``keep`` (track id: from when), and ``provisional`` (ordered, none of them in
+        the window) merged in."""
+        self._take_in()
         lo = data_time(self.reach(now) - self.length)
         hi = data_time(now)
-        if lo <= df["time"].min() and df["time"].max() <= hi:
-            return df  # pruned up to the run before: nothing to cut, and no copy
-        recent = (pl.col("time") >= lo) & (pl.col("time") <= hi)
-        if keep:
-            df = df.join(_kept_from(keep, now), on="track_id", how="left", maintain_order="left")
-            df = df.filter(recent | ((pl.col("time") >= pl.col("_from")) & (pl.col("time") <= hi))).drop("_from")
-        else:
-            df = df.filter(recent)
-        return df
+        small = _cut(self._small, lo, hi, keep, now)
+        if provisional is not None:
+            small = merged(small, provisional)
+        return merged(_cut(self._large, lo, hi, keep, now), small)
 
     def prune(self, now: float, keep: dict[str, float]) -> None:
         """After a detection run up to ``now``: drop what no later run can need."""
         self.detected_until = now
-        df = self._table()
-        if df.height == 0:
-            return
+        self._take_in()
         oldest = now - self.length
         if keep:
             oldest = min(oldest, max(min(keep.values()), now - OPEN_CAP))
-        if df["time"].min().timestamp() >= oldest:
-            return
         lo = data_time(now - self.length)
-        if keep:
-            df = df.join(_kept_from(keep, now), on="track_id", how="left", maintain_order="left")
-            df = df.filter((pl.col("time") >= lo) | (pl.col("time") >= pl.col("_from"))).drop("_from")
-        else:
-            df = df.filter(pl.col("time") >= lo)
-        self.chunks = [df] if df.height else []
+        self._large, self._small = (_pruned(t, oldest, lo, keep, now) for t in (self._large, self._small))
 
-    def _table(self) -> pl.DataFrame:
-        """The states held, as one table ordered by aircraft and time (each chunk that came merged in: the window
-        is millions of states and a chunk a second of them, and sorting the whole again cost more than cleaning)."""
+    def _take_in(self) -> None:
+        """The chunks that came merged into the small table (the window is millions of states and a chunk a second
+        of them: sorting the whole again each run cost more than cleaning), and it into the large one once it is
+        a sixteenth of it."""
         while self._incoming:
-            self.chunks.append(self._incoming.pop(0))
-        if not self.chunks:
-            return empty_tracks()
-        table = self.chunks[0]
-        for chunk in self.chunks[1:]:
-            table = merged(table, chunk)
-        self.chunks = [table]
-        return table
+            self._small = merged(self._small, self._incoming.pop(0))
+        if self._small.height * 16 > self._large.height:
+            self._large, self._small = merged(self._large, self._small), self._small.clear()
+
+
+def _cut(df: pl.DataFrame, lo, hi, keep: dict[str, float], now: float) -> pl.DataFrame:
+    """The states of ``df`` from ``lo`` to ``hi``, and those of the aircraft in ``keep`` from when they are kept."""
+    if df.height == 0 or (lo <= df["time"].min() and df["time"].max() <= hi):
+        return df  # nothing to cut, and no copy
+    recent = (pl.col("time") >= lo) & (pl.col("time") <= hi)
+    if not keep:
+        return df.filter(recent)
+    df = df.join(_kept_from(keep, now), on="track_id", how="left", maintain_order="left")
+    return df.filter(recent | ((pl.col("time") >= pl.col("_from")) & (pl.col("time") <= hi))).drop("_from")
+
+
+def _pruned(df: pl.DataFrame, oldest: float, lo, keep: dict[str, float], now: float) -> pl.DataFrame:
+    """``df`` without the states before ``lo``, but for the aircraft in ``keep``; as it is if none is before
+    ``oldest``."""
+    if df.height == 0 or df["time"].min().timestamp() >= oldest:
+        return df
+    if not keep:
+        return df.filter(pl.col("time") >= lo)
+    df = df.join(_kept_from(keep, now), on="track_id", how="left", maintain_order="left")
+    return df.filter((pl.col("time") >= lo) | (pl.col("time") >= pl.col("_from"))).drop("_from")
 
 
 def detection_view(window: StateWindow, provisional: pl.DataFrame, now: float, keep: dict[str, float],
@@ -128,16 +134,50 @@ def detection_view(window: StateWindow, provisional: pl.DataFrame, now: float, k
     the states whose cleaning is not final yet, ordered by aircraft and time, flights numbered."""
     from skyfence.tracks.clean import assign_flights
 
-    return assign_flights(merged(window.view(now, keep), provisional), flight_gap)
+    return assign_flights(window.view(now, keep, provisional), flight_gap)
 
 
 def merged(a: pl.DataFrame, b: pl.DataFrame) -> pl.DataFrame:
-    """Two tables of states, each ordered by aircraft and time, as one (a merge: each is read once)."""
+    """Two tables of states, each ordered by aircraft and time, as one: each row's place found from a number
+    per row (the aircraft's place among both tables' aircraft, then the time) and the rows gathered once (polars'
+    own merge compares the two columns row by row, and took as long as sorting)."""
     if a.height == 0 or b.height == 0:
         return b if a.height == 0 else a
     if b.schema != a.schema:
         b = b.select(pl.col(c).cast(t) for c, t in a.schema.items())
-    return a.merge_sorted(b, key=["track_id", "time"])
+    keys = _merge_keys(a, b)
+    if keys is None:
+        return pl.concat([a, b]).sort(["track_id", "time"])
+    ka, kb = keys
+    n, m = a.height, b.height
+    at = np.searchsorted(ka, kb, side="right") + np.arange(m)  # where b's rows go
+    order = np.empty(n + m, dtype=np.int64)
+    from_a = np.ones(n + m, dtype=np.bool_)
+    from_a[at] = False
+    order[from_a] = np.arange(n)
+    order[at] = n + np.arange(m)
+    return pl.concat([a, b]).select(pl.all().gather(order))
+
+
+def _merge_keys(a: pl.DataFrame, b: pl.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
+    """For each row of ``a`` and ``b`` (each ordered by aircraft and time), a number in the same order: the
+    aircraft's place among both tables' aircraft in the high bits, the microseconds since the earliest state in
+    the low ones. None where that does not fit 63 bits or an aircraft is missing."""
+    runs = []
+    for df in (a, b):
+        tid = df["track_id"]
+        if tid.null_count():
+            return None
+        new = tid.ne_missing(tid.shift(1)).fill_null(True)
+        runs.append((tid.filter(new), new.cum_sum().to_numpy().astype(np.int64) - 1))
+    ids = pl.concat([runs[0][0], runs[1][0]]).unique().sort().to_numpy()
+    times = [df["time"].dt.epoch("us").to_numpy() for df in (a, b)]
+    t0 = min(int(t.min()) for t in times)
+    bits = max(int(max(int(t.max()) for t in times) - t0).bit_length(), 1)
+    if len(ids).bit_length() + bits > 62:
+        return None
+    return tuple((np.searchsorted(ids, run_ids.to_numpy())[run] << bits) | (t - t0)
+                 for (run_ids, run), t in zip(runs, times))
 
 
 def _kept_from(keep: dict[str, float], now: float) -> pl.DataFrame:
