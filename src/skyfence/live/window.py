@@ -93,8 +93,11 @@ class StateWindow:
         oldest = now - self.length
         if keep:
             oldest = min(oldest, max(min(keep.values()), now - OPEN_CAP))
+        held = [t for t in (self._large, self._small) if t.height]
+        if not held or min(t["time"].min() for t in held).timestamp() >= oldest:
+            return  # nothing is due to go: left as it is, uncopied
         lo = data_time(now - self.length)
-        self._large, self._small = (_pruned(t, oldest, lo, keep, now) for t in (self._large, self._small))
+        self._large, self._small = (_pruned(t, lo, keep, now) for t in (self._large, self._small))
 
     def _take_in(self) -> None:
         """The chunks that came merged into the small table (the window is millions of states and a chunk a second
@@ -117,10 +120,9 @@ def _cut(df: pl.DataFrame, lo, hi, keep: dict[str, float], now: float) -> pl.Dat
     return df.filter(recent | ((pl.col("time") >= pl.col("_from")) & (pl.col("time") <= hi))).drop("_from")
 
 
-def _pruned(df: pl.DataFrame, oldest: float, lo, keep: dict[str, float], now: float) -> pl.DataFrame:
-    """``df`` without the states before ``lo``, but for the aircraft in ``keep``; as it is if none is before
-    ``oldest``."""
-    if df.height == 0 or df["time"].min().timestamp() >= oldest:
+def _pruned(df: pl.DataFrame, lo, keep: dict[str, float], now: float) -> pl.DataFrame:
+    """``df`` without the states before ``lo``, but for the aircraft in ``keep``."""
+    if df.height == 0 or df["time"].min() >= lo:
         return df
     if not keep:
         return df.filter(pl.col("time") >= lo)

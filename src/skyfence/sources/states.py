@@ -13,7 +13,7 @@ recording.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -52,8 +52,7 @@ class StateBuilder:
     :meth:`flush`): the rest of that moment may come in the next chunk (SBS sends position and velocity as
     separate lines of one moment)."""
     pending: pl.DataFrame | None = None
-    latest: float = float("-inf")  # where the stream is: the latest time two aircraft have reported (Unix s)
-    _top: dict = field(default_factory=dict)  # the two aircraft that reported latest: when
+    latest: float = float("-inf")  # where the stream is, as the last chunk tells it (Unix s)
 
     def feed(self, messages: pl.DataFrame) -> pl.DataFrame:
         """The states (one per position message) of this chunk, in the canonical schema."""
@@ -61,17 +60,11 @@ class StateBuilder:
         if self.hold_last_moment:
             if self.pending is not None:
                 msgs = pl.concat([self.pending, msgs])
+            if messages.height:
+                self.latest = _stream_time(messages)
             newest = msgs.select(pl.col("time").max().over("icao24")).to_series()
             # held until the stream has moved on, not until the aircraft speaks again: the moment before a gap in
-            # its reports came out after the gap, over 30 s behind the feed, and the monitor counted it as late.
-            # Where the stream is goes by the aircraft second to report latest (one record dated years ahead does
-            # not vouch for itself, and must not let every later moment go before its other lines come)
-            top = msgs.group_by("icao24").agg(pl.col("time").max()).top_k(2, by="time")
-            for icao, t in top.iter_rows():
-                self._top[icao] = max(self._top.get(icao, t), t)
-            self._top = dict(sorted(self._top.items(), key=lambda kv: kv[1], reverse=True)[:2])
-            if len(self._top) > 1:
-                self.latest = min(self._top.values())
+            # its reports came out after the gap, over 30 s behind the feed, and the monitor counted it as late
             last = (msgs["time"] == newest) & (msgs["time"] >= self.latest - MOMENT_SPAN)
             self.pending, msgs = msgs.filter(last), msgs.filter(~last)
         return self._states(msgs)
@@ -106,6 +99,15 @@ class StateBuilder:
         states = (filled.filter(pl.col("lat").is_not_null() & pl.col("lon").is_not_null() & ~pl.col("_carried"))
                   .with_columns(fresh))
         return to_canonical(states, self.source)
+
+
+def _stream_time(messages: pl.DataFrame) -> float:
+    """Where a chunk of the stream is: the latest time of the aircraft second to report latest in it (one record
+    dated years ahead does not vouch for itself, and must not let every moment go before its other lines come),
+    or of the one aircraft in it. A chunk's alone, so a misdated record, or a receiver's clock set back, tells
+    nothing past its chunk."""
+    latest = messages.group_by("icao24").agg(pl.col("time").max())["time"].top_k(2).sort(descending=True)
+    return float(latest[1] if len(latest) > 1 else latest[0])
 
 
 def to_canonical(states: pl.DataFrame, source: str) -> pl.DataFrame:
