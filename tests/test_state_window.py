@@ -6,7 +6,6 @@ filters and sorts it from scratch."""
 
 from __future__ import annotations
 
-import numpy as np
 import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st

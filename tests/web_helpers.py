@@ -6,7 +6,6 @@ import json
 import os
 import math
 import socket
-import threading
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
