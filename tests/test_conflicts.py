@@ -331,3 +331,19 @@ def test_a_memo_asked_about_no_states_gives_no_pairs():
     for _ in range(2):
         a, b = memo.pairs("k", np.empty((0, 7)), np.empty(0, np.int64), never)
         assert a.tolist() == [] and b.tolist() == []
+
+
+@given(st.lists(st.tuples(st.floats(-180, 180), st.floats(-90, 90), st.floats(0, 400), st.floats(-720, 720)),
+                min_size=1, max_size=50))
+def test_ground_velocity_is_east_and_north_scaled_bit_for_bit(rows):
+    """The ECEF velocity is worked out component by component (no (n, 3) temporaries): it must be, bit for bit,
+    the east unit vector times the east speed plus the north one times the north speed."""
+    from skyfence.geo.ecef import ground_velocity
+
+    lon, lat, gs, trk = (np.array(c, dtype=float) for c in zip(*rows))
+    lam, phi, t = np.radians(lon), np.radians(lat), np.radians(trk)
+    east = np.column_stack([-np.sin(lam), np.cos(lam), np.zeros_like(lam)])
+    north = np.column_stack([-np.sin(phi) * np.cos(lam), -np.sin(phi) * np.sin(lam), np.cos(phi)])
+    want = east * (gs * np.sin(t))[:, None] + north * (gs * np.cos(t))[:, None]
+    got = ground_velocity(lon, lat, gs, trk)
+    assert got.shape == want.shape and np.array_equal(got.view(np.uint64), want.view(np.uint64))
