@@ -97,7 +97,7 @@ class StateWindow:
         if not held or min(t["time"].min() for t in held).timestamp() >= oldest:
             return  # nothing is due to go: left as it is, uncopied
         lo = data_time(now - self.length)
-        self._large, self._small = (_pruned(t, lo, keep, now) for t in (self._large, self._small))
+        self._large, self._small = (_cut(t, lo, None, keep, now) for t in (self._large, self._small))
 
     def _take_in(self) -> None:
         """The chunks that came merged into the small table (the window is millions of states and a chunk a second
@@ -110,24 +110,16 @@ class StateWindow:
 
 
 def _cut(df: pl.DataFrame, lo, hi, keep: dict[str, float], now: float) -> pl.DataFrame:
-    """The states of ``df`` from ``lo`` to ``hi``, and those of the aircraft in ``keep`` from when they are kept."""
-    if df.height == 0 or (lo <= df["time"].min() and df["time"].max() <= hi):
+    """The states of ``df`` from ``lo`` to ``hi`` (None: no end), and those of the aircraft in ``keep`` from when
+    they are kept."""
+    if df.height == 0 or (lo <= df["time"].min() and (hi is None or df["time"].max() <= hi)):
         return df  # nothing to cut, and no copy
-    recent = (pl.col("time") >= lo) & (pl.col("time") <= hi)
+    upto = pl.lit(True) if hi is None else pl.col("time") <= hi
+    recent = (pl.col("time") >= lo) & upto
     if not keep:
         return df.filter(recent)
     df = df.join(_kept_from(keep, now), on="track_id", how="left", maintain_order="left")
-    return df.filter(recent | ((pl.col("time") >= pl.col("_from")) & (pl.col("time") <= hi))).drop("_from")
-
-
-def _pruned(df: pl.DataFrame, lo, keep: dict[str, float], now: float) -> pl.DataFrame:
-    """``df`` without the states before ``lo``, but for the aircraft in ``keep``."""
-    if df.height == 0 or df["time"].min() >= lo:
-        return df
-    if not keep:
-        return df.filter(pl.col("time") >= lo)
-    df = df.join(_kept_from(keep, now), on="track_id", how="left", maintain_order="left")
-    return df.filter((pl.col("time") >= lo) | (pl.col("time") >= pl.col("_from"))).drop("_from")
+    return df.filter(recent | ((pl.col("time") >= pl.col("_from")) & upto)).drop("_from")
 
 
 def detection_view(window: StateWindow, provisional: pl.DataFrame, now: float, keep: dict[str, float],
@@ -162,24 +154,20 @@ def merged(a: pl.DataFrame, b: pl.DataFrame) -> pl.DataFrame:
 
 
 def _merge_keys(a: pl.DataFrame, b: pl.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
-    """For each row of ``a`` and ``b`` (each ordered by aircraft and time), a number in the same order: the
-    aircraft's place among both tables' aircraft in the high bits, the microseconds since the earliest state in
-    the low ones. None where that does not fit 63 bits or an aircraft is missing."""
-    runs = []
-    for df in (a, b):
-        tid = df["track_id"]
-        if tid.null_count():
-            return None
-        new = tid.ne_missing(tid.shift(1)).fill_null(True)
-        runs.append((tid.filter(new), new.cum_sum().to_numpy().astype(np.int64) - 1))
-    ids = pl.concat([runs[0][0], runs[1][0]]).unique().sort().to_numpy()
-    times = [df["time"].dt.epoch("us").to_numpy() for df in (a, b)]
-    t0 = min(int(t.min()) for t in times)
-    bits = max(int(max(int(t.max()) for t in times) - t0).bit_length(), 1)
-    if len(ids).bit_length() + bits > 62:
+    """For each row of ``a`` and ``b`` (each ordered by aircraft and time), a number in the same order
+    (:meth:`skyfence.tracks.row_memo.StateKeys.codes`: the aircraft's place among both tables' aircraft, then the
+    time). None where that does not fit 63 bits or an aircraft is missing."""
+    from skyfence.tracks.row_memo import StateKeys
+
+    if a["track_id"].null_count() or b["track_id"].null_count():
         return None
-    return tuple((np.searchsorted(ids, run_ids.to_numpy())[run] << bits) | (t - t0)
-                 for (run_ids, run), t in zip(runs, times))
+    ka, kb = StateKeys.of(a), StateKeys.of(b)
+    names = np.unique(np.concatenate([ka.names, kb.names]).astype(str))
+    t0 = int(min(ka.times.min(), kb.times.min()))
+    span = int(max(ka.times.max(), kb.times.max())) - t0 + 1
+    if len(names) * span >= 2 ** 62:
+        return None
+    return ka.codes(t0, span, names), kb.codes(t0, span, names)
 
 
 def _kept_from(keep: dict[str, float], now: float) -> pl.DataFrame:

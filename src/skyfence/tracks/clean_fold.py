@@ -89,14 +89,15 @@ class CleaningFold:
             frames.append(self._incoming.pop(0))
         if frames:
             new = pl.concat(frames, how="vertical_relaxed")
-            if math.isfinite(self.complete) and self._buffer is not None:
+            early = (new["time"].dt.epoch("us") < int(math.ceil(self.complete * 1e6))).to_numpy() \
+                if math.isfinite(self.complete) else np.zeros(new.height, bool)
+            if early.any():
                 # before what was taken as complete, of an aircraft whose cleaning is final in part: it could
                 # change an answer handed over (a new aircraft's, or one with nothing final yet, is taken)
-                settled = pl.concat([b.filter(pl.col(_DONE)).select("track_id")
+                asked = new.filter(pl.Series(early))["track_id"].unique().implode()
+                settled = pl.concat([b.filter(pl.col(_DONE) & pl.col("track_id").is_in(asked)).select("track_id")
                                      for b in (self._buffer, self._idle) if b is not None])["track_id"]
-                settled = settled.unique().implode()
-                late = new.select((pl.col("time").dt.epoch("us") < int(math.ceil(self.complete * 1e6)))
-                                  & pl.col("track_id").is_in(settled)).to_series().to_numpy()
+                late = early & new["track_id"].is_in(settled.unique().implode()).to_numpy()
                 if late.any():
                     self.late += int(late.sum())
                     new = new.filter(pl.Series(~late))
