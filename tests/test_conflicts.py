@@ -347,3 +347,25 @@ def test_ground_velocity_is_east_and_north_scaled_bit_for_bit(rows):
     want = east * (gs * np.sin(t))[:, None] + north * (gs * np.cos(t))[:, None]
     got = ground_velocity(lon, lat, gs, trk)
     assert got.shape == want.shape and np.array_equal(got.view(np.uint64), want.view(np.uint64))
+
+
+@given(groups=st.lists(st.integers(-3, 40), max_size=200), far=st.booleans(),
+       blocks=st.lists(st.integers(0, 3), min_size=1, max_size=4), seed=st.integers(0, 1000))
+def test_the_memos_instants_and_bits_are_a_stable_sort_and_the_stacked_columns(groups, far, blocks, seed):
+    """What the memo matches instants by, worked out in compiled passes: each instant's states in their own
+    order (a counting sort, or a sort where the numbers are spread or negative), and every column's 64 bits a
+    row per state in that order, NaNs included, as stacking the columns and gathering the rows gives them."""
+    from skyfence.detect.search_memo import _by_instant, _ordered_bits
+
+    group = np.array(groups, np.int64) + (10**12 if far else 0)
+    order = _by_instant(group)
+    assert order.tolist() == np.argsort(group, kind="stable").tolist()
+    rng = np.random.default_rng(seed)
+    n = len(group)
+    cols = [rng.normal(size=(n, k)) if k else rng.normal(size=n) for k in blocks]
+    for c in cols:
+        c[rng.random(c.shape) < 0.2] = np.nan
+    stacked = np.column_stack([c if c.ndim == 2 else c[:, None] for c in cols])
+    want = np.take(stacked, order, axis=0).view(np.uint64)
+    assert np.array_equal(_ordered_bits(cols, order), want)
+    assert np.array_equal(_ordered_bits(stacked, order), want)

@@ -167,8 +167,7 @@ def find_conflicts(sv: StateVectors, rules: ConflictRules, group: np.ndarray | N
                 return sub[a], sub[b]
 
             kind = (rules, min_level, allowed.shape, allowed.tobytes())
-            states = np.column_stack([sv.pos, sv.vel, sv.alt, vz, code.astype(np.float64)])
-            a, b = memo.pairs(kind, states, group, search)
+            a, b = memo.pairs(kind, (sv.pos, sv.vel, sv.alt, vz, code.astype(np.float64)), group, search)
         return evaluate_pairs(sv, a, b, rules)
 
 

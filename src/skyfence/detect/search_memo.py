@@ -12,12 +12,13 @@ It is exact by construction: a different state is a different digest. ``analyze`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 
 import numba
 import numpy as np
 
 from skyfence.detect.ranges import range_rows
+from skyfence.parallel import serial_below
 
 Search = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 """The search itself on some states (ascending indices): the pairs found among them, as indices into all states."""
@@ -36,20 +37,22 @@ class SearchMemo:
         self.searched = 0  # instants searched, over all calls
         self.reused = 0  # instants whose pairs were taken from the memo
 
-    def pairs(self, kind: Hashable, states: np.ndarray, group: np.ndarray, search: Search
+    def pairs(self, kind: Hashable, states: np.ndarray | Sequence[np.ndarray], group: np.ndarray, search: Search
               ) -> tuple[np.ndarray, np.ndarray]:
-        """The pairs ``(a, b)`` (``a < b``, indices into ``states``) of every instant, instant by instant.
+        """The pairs ``(a, b)`` (``a < b``, indices into the states) of every instant, instant by instant.
 
-        ``states`` holds, row for row, everything the search reads of a state (one row of float64 per state);
+        ``states`` holds, row for row, everything the search reads of a state: one array of float64 with a row per
+        state, or several (each with a row per state, or one value per state), read as their columns side by side;
         ``group`` numbers the instants. Instants held are not searched again; the others are searched together
         with ``search``."""
-        order = np.argsort(group, kind="stable")  # each instant's states in their own order
+        group = np.asarray(group, np.int64)
+        order = _by_instant(group)  # each instant's states in their own order
         g = group[order]
         bounds = np.flatnonzero(np.r_[True, g[1:] != g[:-1], True]) if len(g) else np.zeros(1, np.int64)
-        rows = np.ascontiguousarray(np.take(np.asarray(states, dtype=np.float64), order, axis=0))
-        bits = rows.view(np.uint64).reshape(rows.shape)  # bit for bit: NaNs compare equal to themselves
+        bits = _ordered_bits(states, order)  # bit for bit: NaNs compare equal to themselves
         starts, sizes = bounds[:-1], np.diff(bounds)
-        digest = _digests(bits, starts, sizes)
+        with serial_below(len(order)):
+            digest = _digests(bits, starts, sizes)
         held = self._kinds.get(kind)
         old = held.match(digest, bits, starts, sizes) if held is not None else np.full(len(sizes), -1, np.int64)
         missing = np.flatnonzero(old < 0)
@@ -129,23 +132,76 @@ def _same_instants(new: np.ndarray, new_starts: np.ndarray, old: np.ndarray, old
     return same
 
 
-_M1, _M2 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9)
+def _by_instant(group: np.ndarray) -> np.ndarray:
+    """The states in order of their instant, each instant's in their own order (a stable sort, counted: the
+    instants of a window are a few thousand numbers)."""
+    if len(group) == 0:
+        return np.empty(0, np.int64)
+    lo, hi = int(group.min()), int(group.max())
+    if hi - lo > 4 * len(group) + (1 << 16):
+        return np.argsort(group, kind="stable")
+    return _counted_order(group - lo, hi - lo + 1)
 
 
-def _mix(x: np.ndarray) -> np.ndarray:
+@numba.njit(cache=True)
+def _counted_order(key: np.ndarray, k: int) -> np.ndarray:
+    at = np.zeros(k + 1, np.int64)
+    for i in range(len(key)):
+        at[key[i] + 1] += 1
+    for j in range(k):
+        at[j + 1] += at[j]
+    out = np.empty(len(key), np.int64)
+    for i in range(len(key)):
+        out[at[key[i]]] = i
+        at[key[i]] += 1
+    return out
+
+
+def _ordered_bits(states: np.ndarray | Sequence[np.ndarray], order: np.ndarray) -> np.ndarray:
+    """The states' values as 64-bit words, a row per state in ``order``: gathered column block by column block
+    in one pass each (stacking the columns and then gathering the rows copied every state twice)."""
+    parts = [states] if isinstance(states, np.ndarray) else list(states)
+    blocks = [np.ascontiguousarray(p, dtype=np.float64) for p in parts]
+    blocks = [(b if b.ndim == 2 else b[:, None]).view(np.uint64) for b in blocks]
+    out = np.empty((len(order), sum(b.shape[1] for b in blocks)), np.uint64)
+    col = 0
+    for b in blocks:
+        with serial_below(len(order)):
+            _gather_rows(b, order, out, col)
+        col += b.shape[1]
+    return out
+
+
+@numba.njit(cache=True, parallel=True)
+def _gather_rows(src: np.ndarray, order: np.ndarray, out: np.ndarray, col: int) -> None:
+    k = src.shape[1]
+    for i in numba.prange(len(order)):
+        r = order[i]
+        for c in range(k):
+            out[i, col + c] = src[r, c]
+
+
+_M1, _M2, _M3 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+
+
+@numba.njit(cache=True, inline="always")
+def _mix(x):
     """splitmix64's finaliser (wrapping uint64 arithmetic)."""
     x = (x ^ (x >> np.uint64(30))) * _M2
-    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    x = (x ^ (x >> np.uint64(27))) * _M3
     return x ^ (x >> np.uint64(31))
 
 
+@numba.njit(cache=True, parallel=True)
 def _digests(bits: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     """A 64-bit digest of each instant's states (rows ``starts[k]`` on, ``sizes[k]`` of them), in their order."""
-    if len(sizes) == 0:
-        return np.empty(0, np.uint64)
-    with np.errstate(over="ignore"):
-        row = np.zeros(len(bits), np.uint64)
-        for c in range(bits.shape[1]):
-            row = _mix((row ^ bits[:, c]) * _M1 + np.uint64(c))
-        rank = (np.arange(len(bits)) - np.repeat(starts, sizes)).astype(np.uint64)
-        return _mix(np.add.reduceat(_mix(row ^ (rank * _M2)), starts) ^ sizes.astype(np.uint64))
+    out = np.empty(len(sizes), np.uint64)
+    for k in numba.prange(len(sizes)):
+        h = np.uint64(0)
+        for r in range(sizes[k]):
+            row = np.uint64(0)
+            for c in range(bits.shape[1]):
+                row = _mix((row ^ bits[starts[k] + r, c]) * _M1 + np.uint64(c))
+            h += _mix(row ^ (np.uint64(r) * _M2))
+        out[k] = _mix(h ^ np.uint64(sizes[k]))
+    return out
