@@ -186,3 +186,78 @@ def test_a_table_starting_with_a_state_of_no_aircraft_keeps_its_rows():
                       schema={"track_id": pl.String, "time": pl.Datetime("us", "UTC")})
     keys = StateKeys.of(df)
     assert keys.lengths.tolist() == [1, 2] and len(keys.times) == 3
+
+
+def _local_ok_written_out(same, prev, flight_prev, starts, t, reach, back):
+    """:meth:`RowMemo.apply_local`'s test of a state's support, as whole-table array operations (the form it had
+    before it became one compiled pass)."""
+    n = len(prev)
+    link = np.zeros(n, bool)
+    if n > 1 and len(flight_prev):
+        a, b = prev[:-1], prev[1:]
+        link[1:] = (a >= 0) & (b == a + 1)
+        ok = link[1:]
+        link[1:][ok] = flight_prev[b[ok]] == flight_prev[a[ok]]
+    first = np.zeros(n, bool)
+    first[starts[:-1]] = True
+    last = np.zeros(n, bool)
+    last[starts[1:] - 1] = True
+    edge_ok = np.ones(n, bool)
+    if len(flight_prev):
+        m = len(flight_prev)
+        f_ok = first & (prev >= 0)
+        q = prev[f_ok]
+        edge_ok[f_ok] = (q == 0) | (flight_prev[np.maximum(q - 1, 0)] != flight_prev[q])
+        l_ok = last & (prev >= 0)
+        q = prev[l_ok]
+        edge_ok[l_ok] &= (q == m - 1) | (flight_prev[np.minimum(q + 1, m - 1)] != flight_prev[q])
+    changed = ~same | ~edge_ok
+    changed[1:] |= ~link[1:] & ~first[1:]
+    changed[:-1] |= ~link[1:] & ~first[1:]
+    out = np.zeros(n, bool)
+    for i in range(n):
+        f = np.searchsorted(starts, i, side="right") - 1
+        s0, e0 = starts[f], starts[f + 1]
+        support = [j for j in range(s0, e0) if abs(t[j] - t[i]) <= reach]
+        lo, hi = max(min(support) - 1, s0), min(max(support) + 1, e0 - 1)
+        if back is not None:
+            lo = min(lo, back[lo])
+        out[i] = not changed[lo:hi + 1].any()
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_a_states_support_is_unchanged_exactly_where_the_written_out_test_says(data):
+    """The local results' test (every state a fit reads the same, with the same neighbours, in a flight that began
+    and ended where it did) as one compiled pass: held to the array form it replaced, on drawn flights, matches
+    with the last run (rows gone, come, moved to another flight) and values changed."""
+    from skyfence.tracks.row_memo import _local_ok
+
+    n = data.draw(st.integers(1, 40))
+    cuts = sorted(data.draw(st.sets(st.integers(1, n - 1), max_size=4))) if n > 1 else []
+    starts = np.array([0, *cuts, n], np.int64)
+    t = np.zeros(n)
+    for s0, e0 in zip(starts[:-1].tolist(), starts[1:].tolist()):
+        t[s0:e0] = np.cumsum(data.draw(st.lists(st.sampled_from([0.5, 1.0, 1.0, 2.0, 7.0, 20.0]), min_size=e0 - s0,
+                                                max_size=e0 - s0)))
+    m = data.draw(st.integers(0, 45))
+    flight_prev = np.sort(np.array(data.draw(st.lists(st.integers(0, 3), min_size=m, max_size=m)), np.int64))
+    prev = np.array(data.draw(st.lists(st.integers(-1, m - 1), min_size=n, max_size=n)), np.int64)
+    if m and data.draw(st.booleans()):  # mostly the same rows one on, as a window moved by a tick gives
+        shift = data.draw(st.integers(0, 3))
+        prev = np.where(np.arange(n) + shift < m, np.arange(n) + shift, -1)
+        prev[np.array(data.draw(st.lists(st.integers(0, n - 1), max_size=3)), np.int64)] = -1
+    if not m:
+        prev[:] = -1
+    same = np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)))
+    same &= prev >= 0
+    back = None
+    if data.draw(st.booleans()):
+        back = np.arange(n)
+        for s0, e0 in zip(starts[:-1].tolist(), starts[1:].tolist()):
+            for i in range(s0 + 1, e0):
+                back[i] = max(back[i - 1], data.draw(st.integers(s0, i)))
+    reach = data.draw(st.sampled_from([0.0, 1.0, 6.006, 12.012]))
+    got = _local_ok(same, prev, flight_prev, starts, t, reach, np.empty(0, np.int64) if back is None else back)
+    assert got.tolist() == _local_ok_written_out(same, prev, flight_prev, starts, t, reach, back).tolist()

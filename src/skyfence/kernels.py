@@ -26,7 +26,7 @@ from skyfence.progress import Steps
 KERNEL_MODULES = ("detect/closest.py", "detect/conflicts.py", "detect/manoeuvres.py", "detect/pairs.py",
                   "detect/search_memo.py", "geo/boundary.py", "sim/flight.py", "tracks/align.py",
                   "tracks/consistency.py", "tracks/kinematics.py", "tracks/plausibility.py",
-                  "tracks/settle.py")
+                  "tracks/row_memo.py", "tracks/settle.py")
 
 
 def as_kernel_array(a, dtype=None):
@@ -92,26 +92,19 @@ def compile_all() -> float:
         path = Path(tmp) / "warm.parquet"
         tracks.write_parquet(path)
         analyze([path], ag, None, encounters=EncounterSettings(pairs="all", level="caution"), warm=False)
+        _warm_monitor_kernels(path, ag)
     scenario, base = load_scenario("euphrates-2017")
     simulate(scenario, base, 1.0, 1)
-    _warm_monitor_kernels()
     return time.perf_counter() - t0
 
 
-def _warm_monitor_kernels() -> None:
-    """The kernels only the live monitor's runs call (what a run keeps for the next)."""
-    import numpy as np
+def _warm_monitor_kernels(path: Path, agreement) -> None:
+    """The kernels only the live monitor's runs call (what a run keeps for the next, the cleaning fold): the
+    tracks replayed through the monitor, runs a minute apart, so that each run keeps something for the next."""
+    from skyfence.live.monitor import Monitor
+    from skyfence.live.sources import open_source
 
-    from skyfence.detect.search_memo import _same_instants
-
-    from skyfence import synthetic
-    from skyfence.tracks.clean_fold import CleaningFold
-
-    bits, starts = np.zeros((2, 7), np.uint64), np.zeros(1, np.int64)
-    _same_instants(bits, starts, bits, starts, np.ones(1, np.int64))
-    fold = CleaningFold()
-    fold.push(synthetic.straight_track(39.90, 35.00, 45, 220, 60, 1, synthetic.EPOCH_2017, "778a01", "SYR101"))
-    fold.step(synthetic.EPOCH_2017 + 100.0)
+    Monitor([open_source(str(path))], agreement, tick=60.0, speed=0.0).run()
 
 
 def ensure(progress: Steps | None = None) -> bool:

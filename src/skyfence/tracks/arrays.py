@@ -88,6 +88,9 @@ def to_arrays(df: pl.DataFrame, projection: LocalProjection, memo: RowMemo | Non
         x, y, vx, vy = project(None)
     else:
         x, y, vx, vy = memo.apply(f"projected:{projection.proj4}", (lon, lat, gs, trk), project)
+        # the memo's are not to be written, and the compiled kernels take writeable arrays (a read-only one is
+        # another type to them): copied once here rather than by every kernel that reads them
+        x, y, vx, vy = x.copy(), y.copy(), vx.copy(), vy.copy()
     missing = ~(np.isfinite(vx) & np.isfinite(vy))
     if missing.any():
         fx, fy = _finite_difference_velocity(t, x, y, starts)

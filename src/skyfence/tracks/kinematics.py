@@ -92,6 +92,7 @@ def kinematics(tr: TrackArrays, on_ground: np.ndarray | None = None, memo: RowMe
         turn, acc, vacc, turn_pos = memo.apply_local(
             "kinematics", (heading, path_speed, vz, tr.x, tr.y), tr.t, tr.starts, MAX_HALF * 1.001, fits,
             back=_last_heading(heading, tr.starts))
+        turn, acc, vacc = turn.copy(), acc.copy(), vacc.copy()  # the memo's are not to be written
     disagree = np.abs(turn - turn_pos) > np.maximum(np.radians(3.0), 0.5 * np.abs(turn))
     turn[disagree] = np.nan
     # beyond what any aircraft does: a data error (wild speeds, jumping tracks), not a manoeuvre
@@ -121,17 +122,25 @@ def kinematics(tr: TrackArrays, on_ground: np.ndarray | None = None, memo: RowMe
 
 def _course(tr: TrackArrays) -> np.ndarray:
     """Course over the ground from the positions either side of each report (grid azimuth, radians)."""
-    x, y = tr.x.astype(np.float64), tr.y.astype(np.float64)
-    n = len(x)
-    prev = np.arange(n) - 1
-    nxt = np.arange(n) + 1
-    first, last = tr.first_of_flight(), tr.last_of_flight()
-    prev[first] = np.flatnonzero(first)
-    nxt[last] = np.flatnonzero(last)
-    dx, dy = x[np.minimum(nxt, n - 1)] - x[np.maximum(prev, 0)], y[np.minimum(nxt, n - 1)] - y[np.maximum(prev, 0)]
+    dx, dy = _across(tr.x, tr.y, np.asarray(tr.starts, np.int64))
     course = np.arctan2(dx, dy)
     course[(dx == 0) & (dy == 0)] = np.nan
     return course
+
+
+@nb.njit(cache=True)
+def _across(x: np.ndarray, y: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The step from the report before each report to the one after it, in its flight (from or to the report
+    itself at a flight's ends), in float64."""
+    n = len(x)
+    dx, dy = np.empty(n), np.empty(n)
+    for f in range(len(starts) - 1):
+        s0, e0 = starts[f], starts[f + 1]
+        for i in range(s0, e0):
+            p, q = max(i - 1, s0), min(i + 1, e0 - 1)
+            dx[i] = np.float64(x[q]) - np.float64(x[p])
+            dy[i] = np.float64(y[q]) - np.float64(y[p])
+    return dx, dy
 
 
 @nb.njit(cache=True, inline="always")

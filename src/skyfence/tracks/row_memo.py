@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numba as nb
 import numpy as np
 import polars as pl
 
@@ -62,12 +63,38 @@ def rows_before(now: StateKeys, before: StateKeys) -> np.ndarray:
         return _rows_joined(now, before)
     a, b = now.codes(t0, span, names), before.codes(t0, span, names)
     order = None
-    if len(b) > 1 and not (b[1:] > b[:-1]).all():  # not sorted by aircraft and time as names sort
+    if len(b) > 1 and not _ascending(b):  # not sorted by aircraft and time as names sort
         order = np.argsort(b, kind="stable")
         b = b[order]
-    pos = np.minimum(np.searchsorted(b, a), len(b) - 1)
-    found = b[pos] == a
-    return np.where(found, pos if order is None else order[pos], -1).astype(np.int64)
+    if _ascending(a):  # both in order: one walk along the two
+        pos = _walk(a, b)
+    else:
+        pos = np.minimum(np.searchsorted(b, a), len(b) - 1)
+        pos = np.where(b[pos] == a, pos, -1)
+    return pos if order is None else np.where(pos >= 0, order[np.maximum(pos, 0)], -1)
+
+
+@nb.njit(cache=True)
+def _ascending(a: np.ndarray) -> bool:
+    for i in range(1, len(a)):
+        if a[i] <= a[i - 1]:
+            return False
+    return True
+
+
+@nb.njit(cache=True)
+def _walk(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """For each of ``a`` (strictly ascending), its place in ``b`` (strictly ascending), or -1."""
+    out = np.full(len(a), -1, np.int64)
+    j = 0
+    for i in range(len(a)):
+        while j < len(b) and b[j] < a[i]:
+            j += 1
+        if j == len(b):
+            break
+        if b[j] == a[i]:
+            out[i] = j
+    return out
 
 
 def _rows_joined(now: StateKeys, before: StateKeys) -> np.ndarray:
@@ -92,6 +119,7 @@ class RowMemo:
         self._flight: np.ndarray = np.empty(0, np.int64)
         self._same_rows: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self.prev = np.empty(0, np.int64)  # each state's row in the last run, -1 where it was not there
+        self._everything = self._prev_at = self.prev
         self.computed = 0  # states computed, over all calls
         self.reused = 0  # states taken from the last run
 
@@ -102,6 +130,8 @@ class RowMemo:
             self.prev = np.full(len(keys.times), -1, np.int64)
         else:
             self.prev = rows_before(keys, self._keys)
+        self._everything = np.arange(len(self.prev))  # every state, once a run
+        self._prev_at = np.maximum(self.prev, 0)  # a row of the last run for every state, to gather from
         self._keys = keys
         self._same_rows = {}
         self._kept, self._fresh = self._fresh, {}
@@ -112,8 +142,7 @@ class RowMemo:
         """``compute(rows)`` (a tuple of arrays, one entry per row) for ``rows`` (all by default), with the last
         run's result for each state whose ``inputs`` (whole-table arrays) are the same. ``name`` says what is
         computed and with which settings."""
-        n = len(self.prev)
-        sub = np.arange(n) if rows is None else np.asarray(rows, np.int64)
+        sub = self._everything if rows is None else np.asarray(rows, np.int64)
         ok = self._unchanged(name, inputs, sub)
         return self._merge(name, inputs, sub, ok, compute, whole=rows is None)
 
@@ -125,45 +154,11 @@ class RowMemo:
         flight starts (sorted by flight and time). ``back``: for each state, an earlier state of its flight that
         its value (and so every result that reads it) also depends on (a value carried forward), non-decreasing
         along a flight."""
-        n = len(self.prev)
-        everything = np.arange(n)
+        everything = self._everything
         same = self._unchanged(name, inputs, everything)
-        prev = self.prev
-        # the states either side must be the same neighbours as before, within the same flight as before
-        link = np.zeros(n, bool)  # state i and the one before it are neighbours now as they were
-        if n > 1 and len(self._flight_prev):
-            a, b = prev[:-1], prev[1:]
-            link[1:] = (a >= 0) & (b == a + 1)
-            ok = link[1:]
-            link[1:][ok] = self._flight_prev[b[ok]] == self._flight_prev[a[ok]]
-        first = np.zeros(n, bool)
-        first[starts[:-1]] = True
-        last = np.zeros(n, bool)
-        last[starts[1:] - 1] = True
-        # a flight's first (last) state: its flight began (ended) there before too
-        edge_ok = np.ones(n, bool)
-        if len(self._flight_prev):
-            m = len(self._flight_prev)
-            p = prev
-            f_ok = first & (p >= 0)
-            q = p[f_ok]
-            edge_ok[f_ok] = (q == 0) | (self._flight_prev[np.maximum(q - 1, 0)] != self._flight_prev[q])
-            l_ok = last & (p >= 0)
-            q = p[l_ok]
-            edge_ok[l_ok] &= (q == m - 1) | (self._flight_prev[np.minimum(q + 1, m - 1)] != self._flight_prev[q])
-        changed = ~same | ~edge_ok
-        changed[1:] |= ~link[1:] & ~first[1:]  # a neighbour gone or come between two states
-        changed[:-1] |= ~link[1:] & ~first[1:]
-        # each state's support: its flight's states within reach, and one more each side
-        span = (float(t.max()) - float(t.min()) + 2 * reach + 1.0) if n else 1.0
-        flight_of = np.repeat(np.arange(len(starts) - 1), np.diff(starts))
-        key = (t - (t.min() if n else 0.0)) + flight_of * span
-        lo = np.maximum(np.searchsorted(key, key - reach, side="left") - 1, starts[flight_of])
-        hi = np.minimum(np.searchsorted(key, key + reach, side="right"), starts[flight_of + 1] - 1)
-        if back is not None and n:
-            lo = np.minimum(lo, back[lo])
-        count = np.r_[0, np.cumsum(changed)]
-        ok = count[hi + 1] - count[lo] == 0 if n else np.zeros(0, bool)
+        no_back = np.empty(0, np.int64)
+        ok = _local_ok(same, self.prev, self._flight_prev, np.asarray(starts, np.int64), np.asarray(t, np.float64),
+                       float(reach), no_back if back is None else np.asarray(back, np.int64))
         return self._merge(name, inputs, everything, ok, compute, whole=True)
 
     def _unchanged(self, name: str, inputs: Arrays, sub: np.ndarray) -> np.ndarray:
@@ -173,11 +168,10 @@ class RowMemo:
         if kept is None or len(self._flight_prev) == 0:
             return ok
         k_inputs, _, known = kept
-        p = self.prev[sub]
-        ok = p >= 0
-        ok[ok] = known[p[ok]]
+        ok = _known_before(self.prev, sub, known)
         for now, before in zip(inputs, k_inputs):
-            ok &= self._same_as_before(now, before)[sub]
+            same = self._same_as_before(now, before)
+            ok &= same if len(sub) == len(same) and sub is self._everything else same[sub]
         return ok
 
     def _same_as_before(self, now: np.ndarray, before: np.ndarray) -> np.ndarray:
@@ -188,10 +182,7 @@ class RowMemo:
         hit = self._same_rows.get(key)
         if hit is not None and hit[0] is now and hit[1] is before:
             return hit[2]
-        p = self.prev
-        same = p >= 0
-        idx = np.flatnonzero(same)
-        same[idx] = _same(now[idx], before[p[idx]])
+        same = _same_rows(now, before, self.prev)
         self._same_rows[key] = (now, before, same)  # the arrays held, so that their ids stay theirs
         return same
 
@@ -200,35 +191,112 @@ class RowMemo:
         """The results for ``sub`` (``whole``: every state, in order): the last run's where ``ok``, computed
         where not."""
         n = len(self.prev)
-        fresh, reuse = sub[~ok], sub[ok]
-        got = compute(fresh)
-        got = got if isinstance(got, tuple) else (got,)
-        have = self._fresh.get(name)
         kept = self._kept.get(name)
-        # every state at once: the last run's results gathered in one pass, the fresh ones written over below
-        gathered = bool(whole and have is None and kept is not None and len(kept[2]) and n)
-        if gathered:
-            outs = tuple(before.take(np.maximum(self.prev, 0)) for before in kept[1])
-            known = np.zeros(n, bool)
-        elif have is None:
-            outs = tuple(np.empty(n, dtype=g.dtype) for g in got)
-            known = np.zeros(n, bool)
+        if whole:  # every state, in order: the last run's results gathered in one pass, the fresh ones written over
+            fresh = np.flatnonzero(~ok)
+            reused = n - len(fresh)
+            got = _as_tuple(compute(fresh))
+            outs = tuple(before.take(self._prev_at) for before in kept[1]) if reused else \
+                tuple(np.empty(n, dtype=g.dtype) for g in got)
+            for o, g in zip(outs, got):
+                o[fresh] = g
+            known = np.ones(n, bool)
         else:
-            _, outs, known = have
-        for k, g in enumerate(got):
-            if len(reuse) and not gathered:
-                outs[k][reuse] = kept[1][k][self.prev[reuse]]
-            outs[k][fresh] = g
-        known[sub] = True
+            fresh, reuse = sub[~ok], sub[ok]
+            reused = len(reuse)
+            got = _as_tuple(compute(fresh))
+            have = self._fresh.get(name)
+            if have is None:
+                outs, known = tuple(np.empty(n, dtype=g.dtype) for g in got), np.zeros(n, bool)
+            else:
+                _, outs, known = have
+            for k, g in enumerate(got):
+                if reused:
+                    outs[k][reuse] = kept[1][k][self.prev[reuse]]
+                outs[k][fresh] = g
+            known[sub] = True
         self._fresh[name] = (inputs, outs, known)
         self.computed += len(fresh)
-        self.reused += len(reuse)
-        return tuple(o.copy() for o in outs) if whole else tuple(o[sub] for o in outs)
+        self.reused += reused
+        return tuple(_read_only(o) for o in outs) if whole else tuple(o[sub] for o in outs)
 
 
-def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Equal, NaN equal to NaN."""
-    eq = a == b
-    if a.dtype.kind == "f":
-        eq |= np.isnan(a) & np.isnan(b)
-    return eq
+def _as_tuple(got) -> Arrays:
+    return got if isinstance(got, tuple) else (got,)
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    """A view of ``a`` that cannot be written through (what the memo keeps for the next run is handed out
+    without a copy; a caller that changes a result copies it)."""
+    v = a.view()
+    v.flags.writeable = False
+    return v
+
+
+@nb.njit(cache=True)
+def _same_rows(now: np.ndarray, before: np.ndarray, prev: np.ndarray) -> np.ndarray:
+    """Whether each ``now[i]`` is ``before[prev[i]]`` (NaN equal to NaN; False where ``prev[i]`` is -1)."""
+    out = np.zeros(len(prev), np.bool_)
+    for i in range(len(prev)):
+        p = prev[i]
+        if p >= 0:
+            a, b = now[i], before[p]
+            out[i] = a == b or (a != a and b != b)
+    return out
+
+
+@nb.njit(cache=True)
+def _local_ok(same: np.ndarray, prev: np.ndarray, flight_prev: np.ndarray, starts: np.ndarray, t: np.ndarray,
+              reach: float, back: np.ndarray) -> np.ndarray:
+    """Whether each state's result can be taken from the last run (:meth:`RowMemo.apply_local`): every state of
+    its support (its flight's states within ``reach`` of it, one more each side, and back to ``back`` of the
+    first) is ``same``, with the same neighbours in the same flight as before, and the flight began and ended
+    where it did."""
+    n, m = len(prev), len(flight_prev)
+    link = np.zeros(n + 1, np.bool_)  # link[i]: state i and the one before it are neighbours now as they were
+    for i in range(1, n):
+        a, b = prev[i - 1], prev[i]
+        link[i] = m > 0 and a >= 0 and b == a + 1 and flight_prev[b] == flight_prev[a]
+    changed = np.zeros(n, np.bool_)
+    for f in range(len(starts) - 1):
+        s0, e0 = starts[f], starts[f + 1]
+        for i in range(s0, e0):
+            c = not same[i]
+            q = prev[i]
+            if q >= 0 and m > 0:  # a flight's first (last) state: its flight began (ended) there before too
+                if i == s0 and not (q == 0 or flight_prev[q - 1] != flight_prev[q]):
+                    c = True
+                if i == e0 - 1 and not (q == m - 1 or flight_prev[q + 1] != flight_prev[q]):
+                    c = True
+            if i > s0 and not link[i]:  # a neighbour gone or come between two states
+                c = True
+            if i + 1 < e0 and not link[i + 1]:
+                c = True
+            changed[i] = c
+    count = np.zeros(n + 1, np.int64)
+    for i in range(n):
+        count[i + 1] = count[i] + changed[i]
+    ok = np.zeros(n, np.bool_)
+    for f in range(len(starts) - 1):
+        s0, e0 = starts[f], starts[f + 1]
+        j_lo, j_hi = s0, s0
+        for i in range(s0, e0):
+            while t[j_lo] < t[i] - reach:
+                j_lo += 1
+            while j_hi < e0 and t[j_hi] <= t[i] + reach:
+                j_hi += 1
+            lo, hi = max(j_lo - 1, s0), min(j_hi, e0 - 1)
+            if len(back):
+                lo = min(lo, back[lo])
+            ok[i] = count[hi + 1] - count[lo] == 0
+    return ok
+
+
+@nb.njit(cache=True)
+def _known_before(prev: np.ndarray, sub: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """Whether each state of ``sub`` was in the last run and its result known there."""
+    out = np.zeros(len(sub), np.bool_)
+    for k in range(len(sub)):
+        p = prev[sub[k]]
+        out[k] = p >= 0 and known[p]
+    return out
