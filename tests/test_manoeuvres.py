@@ -174,3 +174,85 @@ def test_the_course_between_neighbours_is_the_written_out_one_bit_for_bit(data):
     want[(dx == 0) & (dy == 0)] = np.nan
     got = _course(SimpleNamespace(x=x, y=y, starts=starts))
     assert np.array_equal(got, want, equal_nan=True)
+
+
+@given(data=st.data())
+def test_the_loads_from_the_fits_are_the_written_out_arithmetic_bit_for_bit(data):
+    """What the kinematics make of the fits (the turn kept where the track and the positions agree, figures
+    beyond any aircraft dropped, the loads, the excess of thrust, the bank; NaN for aircraft still or on the
+    ground), in one compiled pass: bit for bit the whole-array arithmetic it replaced, with NaNs, infinities,
+    zero path speeds and values either side of every limit."""
+    from skyfence.tracks.kinematics import G, MAX_ACCEL, MIN_SPEED, _loads
+
+    n = data.draw(st.integers(1, 40))
+    edge = [0.0, np.nan, np.inf, -np.inf, 12 * G, -12 * G, MAX_ACCEL, -MAX_ACCEL, np.radians(3.0), MIN_SPEED]
+    value = st.one_of(st.sampled_from(edge), st.floats(-400.0, 400.0), st.floats(-0.5, 0.5))
+
+    def column():
+        return np.array(data.draw(st.lists(value, min_size=n, max_size=n)), np.float64)
+
+    turn, turn_pos, acc, vacc, speed, vz = (column() for _ in range(6))
+    speed = np.abs(speed)
+    path_speed = np.hypot(speed, np.nan_to_num(vz))
+    on_ground = np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)))
+    # the arithmetic as it was written over whole arrays
+    w, a, va = turn.copy(), acc.copy(), vacc.copy()
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        w[np.abs(w - turn_pos) > np.maximum(np.radians(3.0), 0.5 * np.abs(w))] = np.nan
+        w[np.abs(speed * w) > 12 * G] = np.nan
+        a[np.abs(a) > MAX_ACCEL] = np.nan
+        va[np.abs(va) > 12 * G] = np.nan
+        sin_climb = np.nan_to_num(vz) / path_speed
+        excess = np.where(np.abs(sin_climb) <= np.sin(np.radians(15.0)), a + G * sin_climb, np.nan)
+        lateral = speed * w / G
+        bank = np.arctan(lateral)
+        vertical = 1.0 + np.nan_to_num(va) / G
+        turn_load = np.sqrt(1.0 + lateral * lateral)
+        load = np.sqrt(lateral * lateral + vertical * vertical)
+    still = (speed < MIN_SPEED) | on_ground
+    for x in (w, bank, turn_load, load, a, excess, va):
+        x[still] = np.nan
+    got_load, got_all, got_excess, got_lateral = _loads(turn, turn_pos, acc, vacc, speed, vz, path_speed, still)
+    with np.errstate(invalid="ignore"):
+        got_bank = np.arctan(got_lateral)
+    for got, want in ((turn, w), (acc, a), (vacc, va), (got_load, turn_load), (got_all, load),
+                      (got_excess, excess), (got_bank, bank)):
+        assert np.array_equal(got, want, equal_nan=True)
+
+
+@given(data=st.data())
+def test_the_pair_geometry_is_the_written_out_vector_arithmetic_bit_for_bit(data):
+    """Range, range rate and the three angles of each pair (what intercepts, engagements and shadowing read), in
+    one compiled pass: bit for bit the (n, 3) vector arithmetic it replaced, over the whole globe, with pairs of
+    one state (no range, no angle) and aircraft standing still."""
+    from skyfence.detect.conflicts import StateVectors
+    from skyfence.detect.interactions import pair_geometry
+
+    n = data.draw(st.integers(1, 30))
+
+    def column(lo, hi):
+        return np.array(data.draw(st.lists(st.one_of(st.just(0.0), st.floats(lo, hi)), min_size=n, max_size=n)))
+
+    sv = StateVectors.from_arrays(column(-180, 180), column(-89.9, 89.9), column(0, 15000), column(0, 600),
+                                  column(0, 360), column(-100, 100))
+    m = data.draw(st.integers(0, 40))
+    a = np.array(data.draw(st.lists(st.integers(0, n - 1), min_size=m, max_size=m)), np.int64)
+    b = np.array(data.draw(st.lists(st.integers(0, n - 1), min_size=m, max_size=m)), np.int64)
+    u = sv.up[a] + sv.up[b]
+    u /= np.linalg.norm(u, axis=1)[:, None]
+
+    def flat(v):
+        return v - (v * u).sum(1)[:, None] * u
+
+    def angle(p, q):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            c = (p * q).sum(1) / (np.linalg.norm(p, axis=1) * np.linalg.norm(q, axis=1))
+            return np.degrees(np.arccos(np.clip(c, -1.0, 1.0)))
+
+    d = flat(sv.pos[b] - sv.pos[a])
+    va, vb = flat(sv.vel[a]), flat(sv.vel[b])
+    rng = np.linalg.norm(d, axis=1)
+    want = (rng, ((vb - va) * d).sum(1) / np.maximum(rng, 1e-9), angle(va, d), angle(vb, -d), angle(va, vb))
+    g = pair_geometry(sv, a, b)
+    for got, w in zip((g.range, g.range_rate, g.off_nose_a, g.off_nose_b, g.heading_diff), want):
+        assert np.array_equal(got, w, equal_nan=True)

@@ -23,8 +23,8 @@ from pathlib import Path
 
 from skyfence.progress import Steps
 
-KERNEL_MODULES = ("detect/closest.py", "detect/conflicts.py", "detect/manoeuvres.py", "detect/pairs.py",
-                  "detect/search_memo.py", "geo/boundary.py", "sim/flight.py", "tracks/align.py",
+KERNEL_MODULES = ("detect/closest.py", "detect/conflicts.py", "detect/interactions.py", "detect/manoeuvres.py",
+                  "detect/pairs.py", "detect/search_memo.py", "order.py", "geo/boundary.py", "sim/flight.py", "tracks/align.py",
                   "tracks/consistency.py", "tracks/kinematics.py", "tracks/plausibility.py",
                   "tracks/row_memo.py", "tracks/settle.py")
 

@@ -23,11 +23,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba as nb
 import numpy as np
 
 from skyfence.agreement.model import ManoeuvreThresholds
 from skyfence.detect.conflicts import CAUTION, ConflictRules, StateVectors, find_conflicts
 from skyfence.detect.search_memo import SearchMemo
+from skyfence.order import ascending
+from skyfence.parallel import serial_below
 
 KINDS = ("intercept", "mock_engagement", "shadowing")
 
@@ -62,24 +65,62 @@ class PairGeometry:
 
 def pair_geometry(sv: StateVectors, a: np.ndarray, b: np.ndarray) -> PairGeometry:
     """Horizontal geometry of each pair in its local tangent plane (see ``geo.ecef``)."""
-    u = sv.up[a] + sv.up[b]
-    u /= np.linalg.norm(u, axis=1)[:, None]
-
-    def flat(v):
-        return v - (v * u).sum(1)[:, None] * u
-
-    d = flat(sv.pos[b] - sv.pos[a])
-    va, vb = flat(sv.vel[a]), flat(sv.vel[b])
-    rng = np.linalg.norm(d, axis=1)
-    rate = ((vb - va) * d).sum(1) / np.maximum(rng, 1e-9)
-    return PairGeometry(a, b, rng, rate, _angle(va, d), _angle(vb, -d), _angle(va, vb))
+    with serial_below(len(a)):
+        rng, rate, cos_a, cos_b, cos_h = _geometry(sv.pos, sv.vel, sv.up, np.asarray(a, np.int64),
+                                                   np.asarray(b, np.int64))
+    return PairGeometry(a, b, rng, rate, _degrees(cos_a), _degrees(cos_b), _degrees(cos_h))
 
 
-def _angle(p: np.ndarray, q: np.ndarray) -> np.ndarray:
-    num = (p * q).sum(1)
-    den = np.linalg.norm(p, axis=1) * np.linalg.norm(q, axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.degrees(np.arccos(np.clip(num / den, -1.0, 1.0)))
+def _degrees(cosine: np.ndarray) -> np.ndarray:
+    """The angle of each cosine (NaN where the vectors had no length), in degrees."""
+    with np.errstate(invalid="ignore"):
+        return np.degrees(np.arccos(cosine))
+
+
+@nb.njit(cache=True, inline="always")
+def _dot(p0, p1, p2, q0, q1, q2):
+    return p0 * q0 + p1 * q1 + p2 * q2
+
+
+@nb.njit(cache=True, inline="always")
+def _cosine(p0, p1, p2, q0, q1, q2):
+    """The cosine of the angle between p and q, clipped to [-1, 1] (NaN stays NaN)."""
+    c = _dot(p0, p1, p2, q0, q1, q2) / (np.sqrt(_dot(p0, p1, p2, p0, p1, p2)) * np.sqrt(_dot(q0, q1, q2, q0, q1, q2)))
+    if c < -1.0:
+        return -1.0
+    if c > 1.0:
+        return 1.0
+    return c
+
+
+@nb.njit(cache=True, parallel=True, error_model="numpy")  # 0 / 0 is NaN, as in numpy
+def _geometry(pos, vel, up, a, b):
+    """Each pair's range, range rate and the cosines of a's nose to b, b's nose to a and their headings, with the
+    vectors flattened onto the plane square to the mean of their up vectors: one pass, the same operations in the
+    same order as the (n, 3) array arithmetic it replaced, without its temporaries."""
+    m = len(a)
+    rng, rate = np.empty(m), np.empty(m)
+    cos_a, cos_b, cos_h = np.empty(m), np.empty(m), np.empty(m)
+    for k in nb.prange(m):
+        i, j = a[k], b[k]
+        u0, u1, u2 = up[i, 0] + up[j, 0], up[i, 1] + up[j, 1], up[i, 2] + up[j, 2]
+        nu = np.sqrt(_dot(u0, u1, u2, u0, u1, u2))
+        u0, u1, u2 = u0 / nu, u1 / nu, u2 / nu
+        d0, d1, d2 = pos[j, 0] - pos[i, 0], pos[j, 1] - pos[i, 1], pos[j, 2] - pos[i, 2]
+        s = _dot(d0, d1, d2, u0, u1, u2)
+        d0, d1, d2 = d0 - s * u0, d1 - s * u1, d2 - s * u2
+        s = _dot(vel[i, 0], vel[i, 1], vel[i, 2], u0, u1, u2)
+        a0, a1, a2 = vel[i, 0] - s * u0, vel[i, 1] - s * u1, vel[i, 2] - s * u2
+        s = _dot(vel[j, 0], vel[j, 1], vel[j, 2], u0, u1, u2)
+        b0, b1, b2 = vel[j, 0] - s * u0, vel[j, 1] - s * u1, vel[j, 2] - s * u2
+        r = np.sqrt(_dot(d0, d1, d2, d0, d1, d2))
+        rng[k] = r
+        floor = r if (r != r or r >= 1e-9) else 1e-9
+        rate[k] = _dot(b0 - a0, b1 - a1, b2 - a2, d0, d1, d2) / floor
+        cos_a[k] = _cosine(a0, a1, a2, d0, d1, d2)
+        cos_b[k] = _cosine(b0, b1, b2, -d0, -d1, -d2)
+        cos_h[k] = _cosine(a0, a1, a2, b0, b1, b2)
+    return rng, rate, cos_a, cos_b, cos_h
 
 
 def detect_interactions(sv: StateVectors, group: np.ndarray, time: np.ndarray, flight: np.ndarray,
@@ -124,10 +165,14 @@ def _turned(state: np.ndarray, track: np.ndarray, flight: np.ndarray, group: np.
         return np.zeros(len(state), dtype=bool)
     width = int(group.max()) + 2
     keys = flight.astype(np.int64) * width + group
-    order = np.argsort(keys)
-    sorted_keys = keys[order]
-    place = np.empty(len(order), np.int64)  # each state's place in that order
-    place[order] = np.arange(len(order))
+    if ascending(keys):  # snapshots come by flight and instant
+        order = place = np.arange(len(keys))
+        sorted_keys = keys
+    else:
+        order = np.argsort(keys)
+        sorted_keys = keys[order]
+        place = np.empty(len(order), np.int64)  # each state's place in that order
+        place[order] = np.arange(len(order))
     out = np.zeros(len(state), dtype=bool)
     f, g, trk, here = flight[state], group[state], track[state], place[state]
     last = len(sorted_keys) - 1

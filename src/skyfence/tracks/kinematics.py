@@ -93,31 +93,63 @@ def kinematics(tr: TrackArrays, on_ground: np.ndarray | None = None, memo: RowMe
             "kinematics", (heading, path_speed, vz, tr.x, tr.y), tr.t, tr.starts, MAX_HALF * 1.001, fits,
             back=_last_heading(heading, tr.starts))
         turn, acc, vacc = turn.copy(), acc.copy(), vacc.copy()  # the memo's are not to be written
-    disagree = np.abs(turn - turn_pos) > np.maximum(np.radians(3.0), 0.5 * np.abs(turn))
-    turn[disagree] = np.nan
-    # beyond what any aircraft does: a data error (wild speeds, jumping tracks), not a manoeuvre
-    turn[np.abs(speed * turn) > 12 * G] = np.nan
-    acc[np.abs(acc) > MAX_ACCEL] = np.nan
-    vacc[np.abs(vacc) > 12 * G] = np.nan
-    # along the path, gravity's share of a climb or dive is not braking: excess = dv/dt + g sin(climb angle),
-    # judged only near level flight (within 15 degrees), where it is not swamped by the climb itself
-    with np.errstate(invalid="ignore", divide="ignore"):
-        sin_climb = np.nan_to_num(vz) / path_speed
-        excess = np.where(np.abs(sin_climb) <= np.sin(np.radians(15.0)), acc + G * sin_climb, np.nan)
-    lateral = speed * turn / G
-    bank = np.arctan(lateral)
-    vertical = 1.0 + np.nan_to_num(vacc) / G
-    turn_load = np.sqrt(1.0 + lateral * lateral)
-    load = np.sqrt(lateral * lateral + vertical * vertical)
-    out = Kinematics(turn, bank, turn_load, load, acc, excess, vacc, speed, vz)
     still = speed < MIN_SPEED
     if on_ground is not None:
         still |= on_ground
-    if still.any():
-        for a in (out.turn_rate, out.bank, out.turn_load, out.load_factor, out.accel, out.excess_accel,
-                  out.vertical_accel):
-            a[still] = np.nan
-    return out
+    turn_load, load, excess, lateral = _loads(turn, turn_pos, acc, vacc, speed, vz, path_speed, still)
+    bank = np.arctan(lateral)  # (numpy's arctan: numba's differs in the last bit now and then)
+    return Kinematics(turn, bank, turn_load, load, acc, excess, vacc, speed, vz)
+
+
+_AGREE = float(np.radians(3.0))  # rad/s: the reported track's turn and the positions' may differ this much
+_NEAR_LEVEL = float(np.sin(np.radians(15.0)))
+_HUGE = float(np.finfo(np.float64).max)
+
+
+@nb.njit(cache=True, inline="always")
+def _finite(v: float) -> float:
+    """``np.nan_to_num`` of one value."""
+    if v != v:
+        return 0.0
+    if v > _HUGE:
+        return _HUGE
+    if v < -_HUGE:
+        return -_HUGE
+    return v
+
+
+@nb.njit(cache=True, parallel=True, error_model="numpy")  # a zero path speed divides as numpy does
+def _loads(turn, turn_pos, acc, vacc, speed, vz, path_speed, still):
+    """What the fits give each report, in one pass (``turn``, ``acc`` and ``vacc`` are written): the turn rate
+    where the reported track and the positions agree, figures beyond what any aircraft does left NaN, the loads
+    of the turn and in all, the excess of thrust over drag near level flight, and ``v w / g`` (the bank's
+    tangent); all NaN where the aircraft is on the ground or too slow. The same operations in the same order as
+    whole-array arithmetic."""
+    n = len(turn)
+    turn_load, load, excess, lateral = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+    nan = np.nan
+    for i in nb.prange(n):
+        w = turn[i]
+        if abs(w - turn_pos[i]) > _AGREE and abs(w - turn_pos[i]) > 0.5 * abs(w):
+            w = nan
+        if abs(speed[i] * w) > 12 * G:
+            w = nan
+        a = acc[i]
+        if abs(a) > MAX_ACCEL:
+            a = nan
+        va = vacc[i]
+        if abs(va) > 12 * G:
+            va = nan
+        sin_climb = _finite(vz[i]) / path_speed[i]
+        ex = a + G * sin_climb if abs(sin_climb) <= _NEAR_LEVEL else nan
+        lat = speed[i] * w / G
+        vertical = 1.0 + _finite(va) / G
+        if still[i]:
+            w = a = va = ex = lat = nan
+        turn[i], acc[i], vacc[i], excess[i], lateral[i] = w, a, va, ex, lat
+        turn_load[i] = np.sqrt(1.0 + lat * lat)
+        load[i] = np.sqrt(lat * lat + vertical * vertical)
+    return turn_load, load, excess, lateral
 
 
 def _course(tr: TrackArrays) -> np.ndarray:

@@ -23,6 +23,7 @@ import numba as nb
 import numpy as np
 import polars as pl
 
+from skyfence.order import ascending
 Arrays = tuple[np.ndarray, ...]
 
 
@@ -63,23 +64,15 @@ def rows_before(now: StateKeys, before: StateKeys) -> np.ndarray:
         return _rows_joined(now, before)
     a, b = now.codes(t0, span, names), before.codes(t0, span, names)
     order = None
-    if len(b) > 1 and not _ascending(b):  # not sorted by aircraft and time as names sort
+    if len(b) > 1 and not ascending(b):  # not sorted by aircraft and time as names sort
         order = np.argsort(b, kind="stable")
         b = b[order]
-    if _ascending(a):  # both in order: one walk along the two
+    if ascending(a):  # both in order: one walk along the two
         pos = _walk(a, b)
     else:
         pos = np.minimum(np.searchsorted(b, a), len(b) - 1)
         pos = np.where(b[pos] == a, pos, -1)
     return pos if order is None else np.where(pos >= 0, order[np.maximum(pos, 0)], -1)
-
-
-@nb.njit(cache=True)
-def _ascending(a: np.ndarray) -> bool:
-    for i in range(1, len(a)):
-        if a[i] <= a[i - 1]:
-            return False
-    return True
 
 
 @nb.njit(cache=True)
