@@ -256,3 +256,44 @@ def test_the_pair_geometry_is_the_written_out_vector_arithmetic_bit_for_bit(data
     g = pair_geometry(sv, a, b)
     for got, w in zip((g.range, g.range_rate, g.off_nose_a, g.off_nose_b, g.heading_diff), want):
         assert np.array_equal(got, w, equal_nan=True)
+
+
+@given(data=st.data())
+def test_the_heading_held_back_to_is_the_last_report_with_one_in_its_flight(data):
+    """What a report's fits read back to (the last report of its flight up to it with a heading, else the flight's
+    first), in one compiled pass: held to the rule written out."""
+    from skyfence.tracks.kinematics import _last_heading
+
+    n = data.draw(st.integers(1, 40))
+    heading = np.array(data.draw(st.lists(st.sampled_from([np.nan, np.inf, 0.5, -1.0]), min_size=n, max_size=n)))
+    starts = np.array([0, *sorted(data.draw(st.sets(st.integers(1, max(n - 1, 1)), max_size=4)) - {n}), n])
+    want = []
+    for f in range(len(starts) - 1):
+        for i in range(starts[f], starts[f + 1]):
+            known = [j for j in range(starts[f], i + 1) if np.isfinite(heading[j])]
+            want.append(known[-1] if known else starts[f])
+    assert _last_heading(heading, starts).tolist() == want
+
+
+@given(data=st.data(), wide=st.booleans())
+def test_interaction_runs_are_ordered_and_their_nearest_found_as_the_three_key_sorts_do(data, wide):
+    """An interaction's rows by flight pair and instant (one sort of one number per row; three sorts where the
+    numbers would not fit), and each run's nearest row (the first of equals, an unknown range last): the same
+    rows as the sorts by three and two keys they replaced."""
+    from skyfence.detect.interactions import _by_pair_and_instant, _nearest_of_each
+
+    m = data.draw(st.integers(1, 40))
+    top = 10**9 if wide else 5  # (beyond 63 bits: the three sorts)
+    fa = np.array(data.draw(st.lists(st.integers(0, top), min_size=m, max_size=m)), np.int64)
+    fb = np.array(data.draw(st.lists(st.integers(0, top), min_size=m, max_size=m)), np.int64)
+    g = np.array(data.draw(st.lists(st.integers(0, 6), min_size=m, max_size=m)), np.int64)
+    order = _by_pair_and_instant(fa, fb, g)
+    assert order.tolist() == np.lexsort((g, fb, fa)).tolist()
+    r = np.array(data.draw(st.lists(st.sampled_from([np.nan, np.inf, 1.0, 2.0, 0.5]), min_size=m, max_size=m)))
+    first = np.flatnonzero(np.r_[True, data.draw(st.lists(st.booleans(), min_size=m - 1, max_size=m - 1))])
+    seg = np.cumsum(np.isin(np.arange(m), first)) - 1
+    by = np.lexsort((r, seg))
+    firsts = np.r_[True, seg[by][1:] != seg[by][:-1]]
+    want = np.full(len(first), -1)
+    want[seg[by][firsts]] = by[firsts]
+    assert _nearest_of_each(r, first).tolist() == want.tolist()

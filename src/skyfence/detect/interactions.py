@@ -173,21 +173,42 @@ def _turned(state: np.ndarray, track: np.ndarray, flight: np.ndarray, group: np.
         sorted_keys = keys[order]
         place = np.empty(len(order), np.int64)  # each state's place in that order
         place[order] = np.arange(len(order))
-    out = np.zeros(len(state), dtype=bool)
-    f, g, trk, here = flight[state], group[state], track[state], place[state]
-    last = len(sorted_keys) - 1
-    for back in np.arange(30.0, lookback + 1e-9, 30.0):
-        k = int(round(back / step))
-        q = f.astype(np.int64) * width + (g - k)
-        # where a flight has every instant, the one k instants back is k places back; elsewhere, searched
-        pos = np.clip(here - k, 0, last)
-        miss = np.flatnonzero(sorted_keys[pos] != q)
-        if len(miss):
-            pos[miss] = np.minimum(np.searchsorted(sorted_keys, q[miss]), last)
-        hit = (sorted_keys[pos] == q) & (g >= k)  # (before the first instant, the number is another flight's)
-        earlier = track[order[pos]]
-        change = np.abs((trk - earlier + 180.0) % 360.0 - 180.0)
-        out |= hit & (change >= degrees)
+    backs = np.array([int(round(back / step)) for back in np.arange(30.0, lookback + 1e-9, 30.0)], np.int64)
+    state = np.asarray(state, np.int64)
+    with serial_below(len(state)):
+        return _turned_by(place[state], group[state].astype(np.int64), sorted_keys,
+                          np.ascontiguousarray(track[order], np.float64), backs, float(degrees))
+
+
+@nb.njit(cache=True, parallel=True)
+def _turned_by(here, g, keys, track, backs, degrees):
+    """For each state (its place ``here`` in ``keys``, the (flight, instant) numbers in order), whether the track
+    of its flight's instant ``k`` back, for any ``k`` of ``backs``, is ``degrees`` or more off its own. The instant
+    k back is k places back where the flight has every instant; elsewhere it is searched among the flight's
+    earlier instants (before its first instant there is none)."""
+    out = np.zeros(len(here), np.bool_)
+    for i in nb.prange(len(here)):
+        h = here[i]
+        key = keys[h]
+        for k in backs:
+            if g[i] < k:  # (before the first instant, the number is another flight's)
+                continue
+            q = key - k
+            p = h - k
+            if p < 0 or keys[p] != q:
+                lo, hi = 0, h  # the first place at or after q, among those before h
+                while lo < hi:
+                    mid = (lo + hi) // 2
+                    if keys[mid] < q:
+                        lo = mid + 1
+                    else:
+                        hi = mid
+                if lo >= h or keys[lo] != q:
+                    continue
+                p = lo
+            if abs((track[h] - track[p] + 180.0) % 360.0 - 180.0) >= degrees:
+                out[i] = True
+                break
     return out
 
 
@@ -197,24 +218,45 @@ def _segments(kind, actor, other, rng, mask, time, group, flight, step, gap, min
     fa, fb, g = flight[actor[sel]], flight[other[sel]], group[actor[sel]]
     if kind == 1:  # unordered
         fa, fb = np.minimum(fa, fb), np.maximum(fa, fb)
-    order = np.lexsort((g, fb, fa))
-    sel, fa, fb, g = sel[order], fa[order], fb[order], g[order]
     if len(sel) == 0:
         return _empty()
+    order = _by_pair_and_instant(fa, fb, g)
+    sel, fa, fb, g = sel[order], fa[order], fb[order], g[order]
     new = np.r_[True, (fa[1:] != fa[:-1]) | (fb[1:] != fb[:-1]) | ((g[1:] - g[:-1]) * step > gap)]
     first = np.flatnonzero(new)
     last = np.r_[first[1:] - 1, len(sel) - 1]
     start, end = time[actor[sel[first]]], time[actor[sel[last]]]
     keep = end - start >= min_duration
-    seg = np.cumsum(new) - 1
     r = rng[sel]
-    best = np.full(len(first), -1)
-    order_r = np.lexsort((r, seg))
-    firsts = np.r_[True, seg[order_r][1:] != seg[order_r][:-1]]
-    best[seg[order_r][firsts]] = order_r[firsts]
+    best = _nearest_of_each(r, first)
     rows = sel[best]
     return InteractionEvents(np.full(keep.sum(), kind), actor[rows][keep], other[rows][keep], start[keep], end[keep],
                              r[best][keep], actor[rows][keep], other[rows][keep])
+
+
+def _by_pair_and_instant(fa: np.ndarray, fb: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """The order of the rows by flight pair, then instant (each (pair, instant) once): one sort of a number per
+    row where the numbers fit in 63 bits (a sort by three keys took three)."""
+    fa, fb, g = fa.astype(np.int64), fb.astype(np.int64), g.astype(np.int64)
+    lo_f, lo_g = int(min(fa.min(), fb.min())), int(g.min())
+    span_f, span_g = int(max(fa.max(), fb.max())) - lo_f + 1, int(g.max()) - lo_g + 1
+    if span_f * span_f * span_g >= 2 ** 62:
+        return np.lexsort((g, fb, fa))
+    return np.argsort(((fa - lo_f) * span_f + (fb - lo_f)) * span_g + (g - lo_g), kind="stable")
+
+
+@nb.njit(cache=True)
+def _nearest_of_each(r: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """The row of the least ``r`` in each run of rows (runs begin at ``first``; the first of equals, NaN last)."""
+    out = np.empty(len(first), np.int64)
+    for k in range(len(first)):
+        end = first[k + 1] if k + 1 < len(first) else len(r)
+        best = first[k]
+        for i in range(first[k] + 1, end):
+            if r[i] < r[best] or (np.isnan(r[best]) and not np.isnan(r[i])):
+                best = i
+        out[k] = best
+    return out
 
 
 def _intercepts(actor, other, rng, closing, holding, time, group, flight, step, th) -> InteractionEvents:

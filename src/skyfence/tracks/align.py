@@ -15,6 +15,7 @@ import numba as nb
 import numpy as np
 import polars as pl
 
+from skyfence.parallel import serial_below
 from skyfence.tracks.schema import seconds
 from skyfence.tracks.arrays import floats
 
@@ -84,10 +85,22 @@ def _lerp(v: np.ndarray, lo: np.ndarray, hi: np.ndarray, f: np.ndarray) -> np.nd
     """Linear interpolation; where one end is unknown, the other end's value (also at an instant on a report whose
     next report's value is unknown: an altitude spike removed there left the instant with no altitude, which the
     conflict engine takes as the same level as anyone's, a false loss of separation on real data)."""
-    a, b = v[lo], v[hi]
-    out = a + f * (b - a)
-    out = np.where(np.isnan(a), b, out)
-    return np.where(np.isnan(b), a, out)
+    with serial_below(len(lo)):
+        return _lerp_rows(np.asarray(v, np.float64), lo, hi, f)
+
+
+@nb.njit(cache=True, parallel=True)
+def _lerp_rows(v, lo, hi, f):
+    out = np.empty(len(lo))
+    for k in nb.prange(len(lo)):
+        a, b = v[lo[k]], v[hi[k]]
+        if np.isnan(b):
+            out[k] = a
+        elif np.isnan(a):
+            out[k] = b
+        else:
+            out[k] = a + f[k] * (b - a)
+    return out
 
 
 def _segment_velocity(df: pl.DataFrame, t: np.ndarray, starts: np.ndarray, rows: np.ndarray):

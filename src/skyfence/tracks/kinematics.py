@@ -242,14 +242,18 @@ def _winding(heading, s, e, held, wind):
         wind[k] = w
 
 
+@nb.njit(cache=True)
 def _last_heading(heading: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """For each report, the last report of its flight up to it with a heading (its flight's first report when
     none has)."""
-    n = len(heading)
-    idx = np.where(np.isfinite(heading), np.arange(n), -1)
-    last = np.maximum.accumulate(idx) if n else idx
-    first = np.repeat(starts[:-1], np.diff(starts))
-    return np.maximum(last, first)
+    out = np.empty(len(heading), np.int64)
+    for f in range(len(starts) - 1):
+        last = starts[f]
+        for i in range(starts[f], starts[f + 1]):
+            if np.isfinite(heading[i]):
+                last = i
+            out[i] = last
+    return out
 
 
 @nb.njit(cache=True, parallel=True)
