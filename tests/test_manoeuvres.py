@@ -6,7 +6,7 @@ import numpy as np
 import polars as pl
 import pytest
 import yaml
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from skyfence.agreement import load_agreement
@@ -297,3 +297,21 @@ def test_interaction_runs_are_ordered_and_their_nearest_found_as_the_three_key_s
     want = np.full(len(first), -1)
     want[seg[by][firsts]] = by[firsts]
     assert _nearest_of_each(r, first).tolist() == want.tolist()
+
+
+@settings(max_examples=400)
+@given(data=st.data())
+def test_a_manoeuvres_peak_is_the_first_largest_value_of_its_run(data):
+    """The peak of each manoeuvre (the first of its largest values, unknown ones lowest), read over its own
+    reports in one compiled pass: the rows the whole-table form gave (unknowns made minus infinity first)."""
+    from skyfence.detect.manoeuvres import _peaks
+
+    n = data.draw(st.integers(1, 30))
+    v = np.array(data.draw(st.lists(st.sampled_from([np.nan, -np.inf, np.inf, 0.0, 1.0, 2.5]), min_size=n,
+                                    max_size=n)))
+    runs = sorted(data.draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, 5)), max_size=6)))
+    a = np.array([r[0] for r in runs], np.int64)
+    b = np.minimum(a + np.array([r[1] for r in runs], np.int64), n - 1)
+    filled = np.nan_to_num(v, nan=-np.inf)
+    want = [int(a[k] + np.flatnonzero(filled[a[k]:b[k] + 1] == filled[a[k]:b[k] + 1].max())[0]) for k in range(len(a))]
+    assert _peaks(v, a, b).tolist() == want

@@ -27,7 +27,7 @@ import numba as nb
 import numpy as np
 
 from skyfence.agreement.model import ManoeuvreThresholds
-from skyfence.detect.ranges import range_rows
+from skyfence.parallel import serial_below
 from skyfence.tracks.arrays import TrackArrays
 from skyfence.tracks.kinematics import Kinematics
 
@@ -84,20 +84,22 @@ def _events(kind: int, mask: np.ndarray, value: np.ndarray, tr: TrackArrays, min
     s, e = covered(tr.t, tr, a, b)
     keep = e - s >= min_duration
     a, b, s, e = a[keep], b[keep], s[keep], e[keep]
-    peak_row = _argmax_ranges(np.nan_to_num(value, nan=-np.inf), a, b)
+    peak_row = _peaks(value, a.astype(np.int64), b.astype(np.int64))
     return ManoeuvreEvents(np.full(len(a), kind), a, b, s, e, value[peak_row] if len(a) else np.empty(0), peak_row)
 
 
-def _argmax_ranges(v: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    if len(a) == 0:
-        return np.empty(0, dtype=np.int64)
-    lengths = b - a + 1
-    idx, offsets = range_rows(a, lengths)
-    vals = v[idx]
-    best = np.maximum.reduceat(vals, offsets)
-    is_best = vals == np.repeat(best, lengths)
-    first = np.minimum.reduceat(np.where(is_best, np.arange(len(idx)), len(idx)), offsets)
-    return idx[first]
+@nb.njit(cache=True)
+def _peaks(v: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The row of the largest value of each run ``a[k]..b[k]`` (the first of equals; unknown values lowest),
+    reading the runs alone (not a copy of the whole table's values)."""
+    out = np.empty(len(a), np.int64)
+    for k in range(len(a)):
+        best, at = v[a[k]], a[k]
+        for i in range(a[k] + 1, b[k] + 1):
+            if v[i] > best or (best != best and v[i] == v[i]):
+                best, at = v[i], i
+        out[k] = at
+    return out
 
 
 def detect_manoeuvres(tr: TrackArrays, k: Kinematics, th: ManoeuvreThresholds) -> ManoeuvreEvents:
@@ -113,8 +115,9 @@ def detect_manoeuvres(tr: TrackArrays, k: Kinematics, th: ManoeuvreThresholds) -
                          merge_gap=BRAKE_GAP, pulse=th.brake_duration))
     parts.append(_events(3, k.vertical_rate >= th.rapid_vertical_rate, k.vertical_rate, tr, th.rapid_duration))
     parts.append(_events(4, k.vertical_rate <= -th.rapid_vertical_rate, -k.vertical_rate, tr, th.rapid_duration))
-    loiter, radius = _loiter_rows(tr.t, tr.x.astype(np.float64), tr.y.astype(np.float64), tr.starts,
-                                  th.loiter_window, th.loiter_radius)
+    with serial_below(len(tr.t)):
+        loiter, radius = _loiter_rows(tr.t, tr.x.astype(np.float64), tr.y.astype(np.float64), tr.starts,
+                                      th.loiter_window, th.loiter_radius)
     parts.append(_events(5, loiter, radius / 1000.0, tr, th.loiter_window * 0.9, merge_gap=120.0))
     ev = ManoeuvreEvents(*(np.concatenate([getattr(p, f) for p in parts]) for f in ManoeuvreEvents.__dataclass_fields__))
     order = np.lexsort((ev.start, ev.first))
@@ -157,7 +160,7 @@ def _weave_rows(t, starts, turning, side, reversals, window):
     return out
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, parallel=True)
 def _loiter_rows(t, x, y, starts, window, radius):
     """Reports inside a loiter: a window of ``window`` seconds, starting at the flight's first report and
     then at the first report of every UTC minute, whose positions stay within ``radius`` of their centroid
@@ -165,7 +168,7 @@ def _loiter_rows(t, x, y, starts, window, radius):
     n = t.shape[0]
     out = np.zeros(n, np.bool_)
     rad = np.full(n, np.nan)
-    for f in range(starts.shape[0] - 1):
+    for f in nb.prange(starts.shape[0] - 1):  # flights apart: each writes its own reports
         s, e = starts[f], starts[f + 1]
         if e - s < 3 or t[e - 1] - t[s] < window:
             continue
