@@ -159,8 +159,8 @@ def test_a_digest_shared_by_chance_never_gives_another_instants_pairs(seed, n, i
     group = rng.integers(0, instants, n)
     allowed = allowed_pairs(2, "all")
     sv = StateVectors.from_arrays(lon, lat, alt, speed, track, vz)
-    fake = ((lambda bits, starts, sizes: np.zeros(len(sizes), np.uint64)) if digest == "constant"
-            else (lambda bits, starts, sizes: sizes.astype(np.uint64)))
+    fake = ((lambda blocks, order, starts, sizes: np.zeros(len(sizes), np.uint64)) if digest == "constant"
+            else (lambda blocks, order, starts, sizes: sizes.astype(np.uint64)))
     with mock.patch.object(search_memo, "_digests", fake):
         memo = SearchMemo()
         find_conflicts(sv, RULES, group=group, code=code, allowed=allowed, memo=memo)
@@ -350,22 +350,32 @@ def test_ground_velocity_is_east_and_north_scaled_bit_for_bit(rows):
 
 
 @given(groups=st.lists(st.integers(-3, 40), max_size=200), far=st.booleans(),
-       blocks=st.lists(st.integers(0, 3), min_size=1, max_size=4), seed=st.integers(0, 1000))
-def test_the_memos_instants_and_bits_are_a_stable_sort_and_the_stacked_columns(groups, far, blocks, seed):
-    """What the memo matches instants by, worked out in compiled passes: each instant's states in their own
-    order (a counting sort, or a sort where the numbers are spread or negative), and every column's 64 bits a
-    row per state in that order, NaNs included, as stacking the columns and gathering the rows gives them."""
-    from skyfence.detect.search_memo import _by_instant, _ordered_bits
+       blocks=st.lists(st.integers(0, 3), min_size=1, max_size=4), seed=st.integers(0, 1000),
+       changed=st.floats(0.0, 0.3))
+def test_the_memos_instants_are_in_a_stable_order_and_compared_bit_for_bit(groups, far, blocks, seed, changed):
+    """What the memo matches instants by, worked out in compiled passes over the arrays where they are: each
+    instant's states in their own order (a counting sort, or a sort where the numbers are spread), and two
+    instants the same exactly where their rows of every column are the same 64 bits (NaNs equal to NaNs, 0.0
+    not -0.0), with the same digest then."""
+    from skyfence.detect.search_memo import _as_words, _by_instant, _digests, _same_instants
 
     group = np.array(groups, np.int64) + (10**12 if far else 0)
     order = _by_instant(group)
     assert order.tolist() == np.argsort(group, kind="stable").tolist()
     rng = np.random.default_rng(seed)
     n = len(group)
-    cols = [rng.normal(size=(n, k)) if k else rng.normal(size=n) for k in blocks]
-    for c in cols:
-        c[rng.random(c.shape) < 0.2] = np.nan
-    stacked = np.column_stack([c if c.ndim == 2 else c[:, None] for c in cols])
-    want = np.take(stacked, order, axis=0).view(np.uint64)
-    assert np.array_equal(_ordered_bits(cols, order), want)
-    assert np.array_equal(_ordered_bits(stacked, order), want)
+    cols = [rng.choice([0.0, -0.0, 1.5, np.nan], size=(n, k) if k else n) for k in blocks]
+    other = [c.copy() for c in cols]
+    for c in other:
+        c[rng.random(c.shape) < changed] = rng.choice([0.0, -0.0, 1.5, np.nan])
+    g = group[order]
+    bounds = np.flatnonzero(np.r_[True, g[1:] != g[:-1], True]) if n else np.zeros(1, np.int64)
+    starts, sizes = bounds[:-1], np.diff(bounds)
+    a, b = _as_words(cols, n), _as_words(other, n)
+    same = _same_instants(a, order, starts, b, order, starts, sizes)
+    rows_a = np.column_stack([x for x in a])[order] if n else np.empty((0, 0), np.uint64)
+    rows_b = np.column_stack([x for x in b])[order] if n else np.empty((0, 0), np.uint64)
+    want = [bool((rows_a[s:s + z] == rows_b[s:s + z]).all()) for s, z in zip(starts, sizes)]
+    assert same.tolist() == want
+    da, db = _digests(a, order, starts, sizes), _digests(b, order, starts, sizes)
+    assert all(x == y for x, y, w in zip(da, db, want) if w)

@@ -212,10 +212,11 @@ def test_the_loads_from_the_fits_are_the_written_out_arithmetic_bit_for_bit(data
     still = (speed < MIN_SPEED) | on_ground
     for x in (w, bank, turn_load, load, a, excess, va):
         x[still] = np.nan
-    got_load, got_all, got_excess, got_lateral = _loads(turn, turn_pos, acc, vacc, speed, vz, path_speed, still)
+    got = _loads(turn, turn_pos, acc, vacc, speed, vz, path_speed, still)
+    got_turn, got_acc, got_vacc, got_load, got_all, got_excess, got_lateral = got
     with np.errstate(invalid="ignore"):
         got_bank = np.arctan(got_lateral)
-    for got, want in ((turn, w), (acc, a), (vacc, va), (got_load, turn_load), (got_all, load),
+    for got, want in ((got_turn, w), (got_acc, a), (got_vacc, va), (got_load, turn_load), (got_all, load),
                       (got_excess, excess), (got_bank, bank)):
         assert np.array_equal(got, want, equal_nan=True)
 

@@ -49,12 +49,13 @@ class SearchMemo:
         order = _by_instant(group)  # each instant's states in their own order
         g = group[order]
         bounds = np.flatnonzero(np.r_[True, g[1:] != g[:-1], True]) if len(g) else np.zeros(1, np.int64)
-        bits = _ordered_bits(states, order)  # bit for bit: NaNs compare equal to themselves
+        blocks = _as_words(states, len(group))  # bit for bit: NaNs compare equal to themselves
         starts, sizes = bounds[:-1], np.diff(bounds)
         with serial_below(len(order)):
-            digest = _digests(bits, starts, sizes)
+            digest = _digests(blocks, order, starts, sizes)
         held = self._kinds.get(kind)
-        old = held.match(digest, bits, starts, sizes) if held is not None else np.full(len(sizes), -1, np.int64)
+        old = (held.match(digest, blocks, order, starts, sizes) if held is not None
+               else np.full(len(sizes), -1, np.int64))
         missing = np.flatnonzero(old < 0)
         # every instant's pairs as ranks within it: (instant, rank a, rank b), by instant
         parts_i, parts_a, parts_b = [], [], []
@@ -82,26 +83,29 @@ class SearchMemo:
         inst = inst[by]
         ra = (np.concatenate(parts_a) if parts_a else np.empty(0, np.int32))[by]
         rb = (np.concatenate(parts_b) if parts_b else np.empty(0, np.int32))[by]
-        self._kinds[kind] = _Kept(digest, bits, starts, sizes, ra, rb,
+        self._kinds[kind] = _Kept(digest, blocks, order, starts, sizes, ra, rb,
                                   np.searchsorted(inst, np.arange(len(sizes) + 1)).astype(np.int64))
         base = bounds[inst]
         return order[base + ra.astype(np.int64)], order[base + rb.astype(np.int64)]
 
 
 class _Kept:
-    """One kind's instants of the latest search: their digests (and in digest order), their states' bits, and
-    their pairs as ranks within each instant (``pair_start``: where each instant's pairs begin)."""
+    """One kind's instants of the latest search: their digests (and in digest order), their states (the arrays
+    searched, as 64-bit words, and the order of the states by instant), and their pairs as ranks within each
+    instant (``pair_start``: where each instant's pairs begin)."""
 
-    def __init__(self, digest, bits, starts, sizes, rank_a, rank_b, pair_start) -> None:
+    def __init__(self, digest, blocks, order, starts, sizes, rank_a, rank_b, pair_start) -> None:
         self.by_digest = np.argsort(digest, kind="stable")
         self.sorted_digest = digest[self.by_digest]
-        self.bits, self.starts, self.sizes = bits, starts, sizes
+        self.blocks, self.order, self.starts, self.sizes = blocks, order, starts, sizes
         self.rank_a, self.rank_b, self.pair_start = rank_a, rank_b, pair_start
 
-    def match(self, digest: np.ndarray, bits: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    def match(self, digest: np.ndarray, blocks: tuple, order: np.ndarray, starts: np.ndarray,
+              sizes: np.ndarray) -> np.ndarray:
         """For each instant, the kept instant with the same states bit for bit (its number), or -1."""
         out = np.full(len(digest), -1, np.int64)
-        if len(self.sorted_digest) == 0 or len(digest) == 0 or bits.shape[1] != self.bits.shape[1]:
+        if len(self.sorted_digest) == 0 or len(digest) == 0 or \
+                [b.shape[1] for b in blocks] != [b.shape[1] for b in self.blocks]:
             return out
         at = np.minimum(np.searchsorted(self.sorted_digest, digest), len(self.sorted_digest) - 1)
         cand = self.by_digest[at]
@@ -109,23 +113,30 @@ class _Kept:
         k = np.flatnonzero(ok)
         if len(k) == 0:
             return out
-        k = k[_same_instants(bits, starts[k], self.bits, self.starts[cand[k]], sizes[k])]
+        with serial_below(int(sizes[k].sum())):
+            same = _same_instants(blocks, order, starts[k], self.blocks, self.order, self.starts[cand[k]], sizes[k])
+        k = k[same]
         out[k] = cand[k]
         return out
 
 
-@numba.njit(cache=True)
-def _same_instants(new: np.ndarray, new_starts: np.ndarray, old: np.ndarray, old_starts: np.ndarray,
-                   sizes: np.ndarray) -> np.ndarray:
-    """Whether each instant's states (``sizes[j]`` rows from ``new_starts[j]``) are bit for bit those kept (from
-    ``old_starts[j]``): compared in place (gathering both sides first copied every state twice)."""
+@numba.njit(cache=True, parallel=True)
+def _same_instants(new: tuple, new_order: np.ndarray, new_starts: np.ndarray, old: tuple, old_order: np.ndarray,
+                   old_starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Whether each instant's states (``sizes[j]`` of them, from ``new_starts[j]`` in ``new_order``) are bit for
+    bit those kept (from ``old_starts[j]`` in ``old_order``): read where they are (gathering them in order first
+    copied every state)."""
     same = np.ones(len(sizes), dtype=np.bool_)
-    for j in range(len(sizes)):
-        a, b = new_starts[j], old_starts[j]
+    for j in numba.prange(len(sizes)):
         for r in range(sizes[j]):
-            for c in range(new.shape[1]):
-                if new[a + r, c] != old[b + r, c]:
-                    same[j] = False
+            a, b = new_order[new_starts[j] + r], old_order[old_starts[j] + r]
+            for blk in range(len(new)):
+                x, y = new[blk], old[blk]
+                for c in range(x.shape[1]):
+                    if x[a, c] != y[b, c]:
+                        same[j] = False
+                        break
+                if not same[j]:
                     break
             if not same[j]:
                 break
@@ -157,28 +168,15 @@ def _counted_order(key: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
-def _ordered_bits(states: np.ndarray | Sequence[np.ndarray], order: np.ndarray) -> np.ndarray:
-    """The states' values as 64-bit words, a row per state in ``order``: gathered column block by column block
-    in one pass each (stacking the columns and then gathering the rows copied every state twice)."""
+def _as_words(states: np.ndarray | Sequence[np.ndarray], n: int) -> tuple[np.ndarray, ...]:
+    """The states' arrays as 64-bit words, each a (states, columns) array (views: an array of float64 is copied
+    only where it is not one already). The memo keeps them for the next run: they are not to be changed after."""
     parts = [states] if isinstance(states, np.ndarray) else list(states)
-    blocks = [np.ascontiguousarray(p, dtype=np.float64) for p in parts]
-    blocks = [(b if b.ndim == 2 else b[:, None]).view(np.uint64) for b in blocks]
-    out = np.empty((len(order), sum(b.shape[1] for b in blocks)), np.uint64)
-    col = 0
-    for b in blocks:
-        with serial_below(len(order)):
-            _gather_rows(b, order, out, col)
-        col += b.shape[1]
-    return out
-
-
-@numba.njit(cache=True, parallel=True)
-def _gather_rows(src: np.ndarray, order: np.ndarray, out: np.ndarray, col: int) -> None:
-    k = src.shape[1]
-    for i in numba.prange(len(order)):
-        r = order[i]
-        for c in range(k):
-            out[i, col + c] = src[r, c]
+    out = []
+    for p in parts:
+        b = np.require(p, dtype=np.float64, requirements=["C", "W"])  # (one type to the compiled kernels)
+        out.append((b if b.ndim == 2 else b.reshape(n, 1)).view(np.uint64))
+    return tuple(out)
 
 
 _M1, _M2, _M3 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
@@ -193,15 +191,21 @@ def _mix(x):
 
 
 @numba.njit(cache=True, parallel=True)
-def _digests(bits: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-    """A 64-bit digest of each instant's states (rows ``starts[k]`` on, ``sizes[k]`` of them), in their order."""
+def _digests(blocks: tuple, order: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """A 64-bit digest of each instant's states (``sizes[k]`` of them from ``starts[k]`` in ``order``), in that
+    order."""
     out = np.empty(len(sizes), np.uint64)
     for k in numba.prange(len(sizes)):
         h = np.uint64(0)
         for r in range(sizes[k]):
+            i = order[starts[k] + r]
             row = np.uint64(0)
-            for c in range(bits.shape[1]):
-                row = _mix((row ^ bits[starts[k] + r, c]) * _M1 + np.uint64(c))
+            c = np.uint64(0)
+            for blk in range(len(blocks)):
+                x = blocks[blk]
+                for j in range(x.shape[1]):
+                    row = _mix((row ^ x[i, j]) * _M1 + c)
+                    c += np.uint64(1)
             h += _mix(row ^ (np.uint64(r) * _M2))
         out[k] = _mix(h ^ np.uint64(sizes[k]))
     return out

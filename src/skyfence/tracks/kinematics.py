@@ -92,11 +92,11 @@ def kinematics(tr: TrackArrays, on_ground: np.ndarray | None = None, memo: RowMe
         turn, acc, vacc, turn_pos = memo.apply_local(
             "kinematics", (heading, path_speed, vz, tr.x, tr.y), tr.t, tr.starts, MAX_HALF * 1.001, fits,
             back=_last_heading(heading, tr.starts))
-        turn, acc, vacc = turn.copy(), acc.copy(), vacc.copy()  # the memo's are not to be written
     still = speed < MIN_SPEED
     if on_ground is not None:
         still |= on_ground
-    turn_load, load, excess, lateral = _loads(turn, turn_pos, acc, vacc, speed, vz, path_speed, still)
+    turn, acc, vacc, turn_load, load, excess, lateral = _loads(turn, turn_pos, acc, vacc, speed, vz, path_speed,
+                                                               still)
     bank = np.arctan(lateral)  # (numpy's arctan: numba's differs in the last bit now and then)
     return Kinematics(turn, bank, turn_load, load, acc, excess, vacc, speed, vz)
 
@@ -120,12 +120,13 @@ def _finite(v: float) -> float:
 
 @nb.njit(cache=True, parallel=True, error_model="numpy")  # a zero path speed divides as numpy does
 def _loads(turn, turn_pos, acc, vacc, speed, vz, path_speed, still):
-    """What the fits give each report, in one pass (``turn``, ``acc`` and ``vacc`` are written): the turn rate
+    """What the fits give each report, in one pass (new arrays: the memo's fits are not written): the turn rate
     where the reported track and the positions agree, figures beyond what any aircraft does left NaN, the loads
     of the turn and in all, the excess of thrust over drag near level flight, and ``v w / g`` (the bank's
     tangent); all NaN where the aircraft is on the ground or too slow. The same operations in the same order as
     whole-array arithmetic."""
     n = len(turn)
+    turn_out, acc_out, vacc_out = np.empty(n), np.empty(n), np.empty(n)
     turn_load, load, excess, lateral = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
     nan = np.nan
     for i in nb.prange(n):
@@ -146,10 +147,10 @@ def _loads(turn, turn_pos, acc, vacc, speed, vz, path_speed, still):
         vertical = 1.0 + _finite(va) / G
         if still[i]:
             w = a = va = ex = lat = nan
-        turn[i], acc[i], vacc[i], excess[i], lateral[i] = w, a, va, ex, lat
+        turn_out[i], acc_out[i], vacc_out[i], excess[i], lateral[i] = w, a, va, ex, lat
         turn_load[i] = np.sqrt(1.0 + lat * lat)
         load[i] = np.sqrt(lat * lat + vertical * vertical)
-    return turn_load, load, excess, lateral
+    return turn_out, acc_out, vacc_out, turn_load, load, excess, lateral
 
 
 def _course(tr: TrackArrays) -> np.ndarray:
