@@ -79,7 +79,7 @@ def _degrees(cosine: np.ndarray) -> np.ndarray:
 
 @nb.njit(cache=True, inline="always")
 def _dot(p0, p1, p2, q0, q1, q2):
-    return p0 * q0 + p1 * q1 + p2 * q2
+    return 0.0 + p0 * q0 + p1 * q1 + p2 * q2  # numpy's sum begins at +0.0 (three -0.0 products give +0.0)
 
 
 @nb.njit(cache=True, inline="always")

@@ -90,16 +90,28 @@ def _events(kind: int, mask: np.ndarray, value: np.ndarray, tr: TrackArrays, min
 
 @nb.njit(cache=True)
 def _peaks(v: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """The row of the largest value of each run ``a[k]..b[k]`` (the first of equals; unknown values lowest),
-    reading the runs alone (not a copy of the whole table's values)."""
+    """The row of the largest value of each run ``a[k]..b[k]`` (the first of equals), reading the runs alone (not
+    a copy of the whole table's values): values ranked as ``np.nan_to_num(v, nan=-inf)`` ranks them (unknown
+    lowest, infinities as the largest finite numbers)."""
     out = np.empty(len(a), np.int64)
     for k in range(len(a)):
-        best, at = v[a[k]], a[k]
+        best, at = _ranked(v[a[k]]), a[k]
         for i in range(a[k] + 1, b[k] + 1):
-            if v[i] > best or (best != best and v[i] == v[i]):
-                best, at = v[i], i
+            x = _ranked(v[i])
+            if x > best:
+                best, at = x, i
         out[k] = at
     return out
+
+
+_LARGEST = float(np.finfo(np.float64).max)
+
+
+@nb.njit(cache=True, inline="always")
+def _ranked(x: float) -> float:
+    if x != x:
+        return -np.inf
+    return min(max(x, -_LARGEST), _LARGEST)
 
 
 def detect_manoeuvres(tr: TrackArrays, k: Kinematics, th: ManoeuvreThresholds) -> ManoeuvreEvents:
